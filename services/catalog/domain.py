@@ -1,0 +1,132 @@
+"""Catalogue rules: what a complete, publishable service description is, and how it changes."""
+
+import hashlib
+import re
+import secrets
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from shared.contracts.base import Bilingual
+from shared.contracts.catalog import FormField, Maturity, ServiceRecord, Step
+
+SLUG = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
+MINISTRY_CODE = re.compile(r"^[a-z][a-z0-9]{1,15}$")
+LIFE_EVENTS = frozenset({"birth", "education", "work", "marriage", "housing", "driving", "travel", "health",
+                         "business", "retirement", "death", "residency", "vehicle", "family"})
+API_KEY_PREFIX = "pk_"
+
+Status = Literal["published", "retired"]
+
+
+class CatalogError(Exception):
+    def __init__(self, code: str, detail: str) -> None:
+        super().__init__(detail)
+        self.code, self.detail = code, detail
+
+
+class NotFound(CatalogError):
+    pass
+
+
+class Conflict(CatalogError):
+    pass
+
+
+class Forbidden(CatalogError):
+    pass
+
+
+def _filled(text: Bilingual) -> Bilingual:
+    if not text.ar.strip() or not text.en.strip():
+        raise ValueError("both the Arabic and the English text are required")
+    return text
+
+
+class ServiceDraft(BaseModel):
+    """What a ministry sends to publish or update a service."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    slug: str = Field(min_length=3, max_length=80)
+    title: Bilingual
+    description: Bilingual
+    keywords: list[str] = Field(default_factory=list, max_length=50)
+    maturity: Maturity
+    life_events: list[str] = Field(default_factory=list, max_length=10)
+    target_days: int = Field(ge=1, le=365)
+    steps: list[Step] = Field(default_factory=list, max_length=30)
+    form: list[FormField] = Field(default_factory=list, max_length=60)
+
+    @field_validator("slug")
+    @classmethod
+    def _slug(cls, value: str) -> str:
+        if not SLUG.match(value):
+            raise ValueError("use lower-case letters, digits and single hyphens")
+        return value
+
+    @field_validator("title", "description")
+    @classmethod
+    def _bilingual(cls, value: Bilingual) -> Bilingual:
+        return _filled(value)
+
+    @field_validator("life_events")
+    @classmethod
+    def _life_events(cls, value: list[str]) -> list[str]:
+        unknown = sorted(set(value) - LIFE_EVENTS)
+        if unknown:
+            raise ValueError(f"unknown life events {unknown}; known: {sorted(LIFE_EVENTS)}")
+        return value
+
+    @model_validator(mode="after")
+    def _form(self) -> "ServiceDraft":
+        names = [f.name for f in self.form]
+        if len(names) != len(set(names)):
+            raise ValueError("form field names must be unique")
+        for item in self.form:
+            if item.kind in ("choice", "multi_choice") and not item.choices:
+                raise ValueError(f"form field {item.name!r} is a choice but lists no choices")
+        return self
+
+
+class MinistryDraft(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    code: str
+    name: Bilingual
+
+    @field_validator("code")
+    @classmethod
+    def _code(cls, value: str) -> str:
+        if not MINISTRY_CODE.match(value):
+            raise ValueError("a ministry code is 2-16 lower-case letters and digits, starting with a letter")
+        return value
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: Bilingual) -> Bilingual:
+        return _filled(value)
+
+
+def new_api_key() -> str:
+    return API_KEY_PREFIX + secrets.token_urlsafe(32)
+
+
+def hash_api_key(key: str) -> str:
+    # Keys are 256 random bits, so a fast hash is enough: there is nothing to brute-force.
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def build_record(draft: ServiceDraft, ministry: str, ministry_name: Bilingual, version: int) -> ServiceRecord:
+    return ServiceRecord(ministry=ministry, ministry_name=ministry_name, version=version,
+                         **draft.model_dump(exclude={"steps", "form"}), steps=draft.steps, form=draft.form)
+
+
+def ensure_can_manage(actor_ministry: str | None, is_admin: bool, owner: str) -> None:
+    if not is_admin and actor_ministry != owner:
+        raise Forbidden("forbidden", "A ministry manages only its own services.")
+
+
+def ensure_editable(status: str, slug: str) -> None:
+    if status == "retired":
+        raise Conflict("service-retired", f"The service {slug!r} is retired; publish it under a new slug.")

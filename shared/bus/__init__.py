@@ -1,0 +1,18 @@
+from shared.bus.envelope import Envelope, MalformedEnvelope
+from shared.bus.ports import Bus, Consumer, Delivery, Handler, PublishFailed, RawDelivery, Rejected
+
+__all__ = ["Bus", "Consumer", "Delivery", "Envelope", "Handler", "MalformedEnvelope", "PublishFailed",
+           "RawDelivery", "Rejected", "connect_bus"]
+
+_MEMORY_BUSES: dict[str, Bus] = {}
+
+
+def connect_bus(url: str, name: str = "portal") -> Bus:
+    """The bus for a URL: amqp(s):// is RabbitMQ; memory:// is one in-process bus shared by its URL."""
+    if url.startswith("memory://"):
+        from shared.bus.memory import InMemoryBus
+
+        return _MEMORY_BUSES.setdefault(url, InMemoryBus())
+    from shared.bus.rabbit import RabbitBus
+
+    return RabbitBus(url, name)

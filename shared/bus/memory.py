@@ -1,0 +1,132 @@
+"""The bus in one process: same routing, acks, limits and dead letters as RabbitBus, no broker."""
+
+import asyncio
+import contextlib
+from dataclasses import dataclass, field
+from typing import Any
+
+from shared.bus.envelope import Envelope, MalformedEnvelope
+from shared.bus.ports import (
+    ORIGIN_KEY_HEADER,
+    ORIGIN_QUEUE_HEADER,
+    REASON_HEADER,
+    Bus,
+    Consumer,
+    Delivery,
+    Handler,
+    PublishFailed,
+    RawDelivery,
+    Rejected,
+)
+from shared.bus.topology import DEAD_LETTER_QUEUE, DEAD_LETTERS, QueueSpec, topic_matches
+from shared.logging import get_logger
+from shared.tracing import TRACEPARENT, continue_trace
+
+log = get_logger(__name__)
+
+
+@dataclass
+class _Message:
+    body: bytes
+    routing_key: str
+    headers: dict[str, Any]
+    user_id: str | None = None
+    delivery_count: int = 0
+
+
+@dataclass
+class _Queue:
+    spec: QueueSpec
+    messages: asyncio.Queue[_Message] = field(default_factory=asyncio.Queue)
+
+
+class _MemoryConsumer(Consumer):
+    def __init__(self, task: asyncio.Task[None]) -> None:
+        self._task = task
+
+    async def cancel(self) -> None:
+        self._task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._task
+
+
+class InMemoryBus(Bus):
+    def __init__(self) -> None:
+        self.queues: dict[str, _Queue] = {}
+        self._users = 0
+
+    async def start(self) -> None:
+        self._users += 1
+
+    async def close(self) -> None:
+        self._users = max(self._users - 1, 0)
+
+    async def is_ready(self) -> bool:
+        return self._users > 0
+
+    async def declare(self, queues: tuple[QueueSpec, ...] | list[QueueSpec]) -> None:
+        for spec in (DEAD_LETTER_QUEUE, *queues):
+            self.queues.setdefault(spec.name, _Queue(spec))
+
+    def _route(self, exchange: str, routing_key: str) -> list[_Queue]:
+        return [q for q in self.queues.values()
+                if any(b.exchange == exchange and topic_matches(b.routing_key, routing_key)
+                       for b in q.spec.bindings)]
+
+    async def _enqueue(self, exchange: str, routing_key: str, message: _Message) -> None:
+        targets = self._route(exchange, routing_key)
+        if not targets:
+            raise PublishFailed(f"no queue is bound for {routing_key!r} on {exchange!r}")
+        full = [q.spec.name for q in targets if q.messages.qsize() >= q.spec.max_length]
+        if full:
+            raise PublishFailed(f"queue full: {', '.join(full)}")
+        for queue in targets:
+            queue.messages.put_nowait(_Message(message.body, routing_key, dict(message.headers), message.user_id))
+
+    async def publish(self, envelope: Envelope, exchange: str, routing_key: str, *,
+                      user_id: str | None = None) -> None:
+        headers = {TRACEPARENT: envelope.traceparent} if envelope.traceparent else {}
+        await self._enqueue(exchange, routing_key, _Message(envelope.to_body(), routing_key, headers, user_id))
+
+    async def publish_raw(self, body: bytes, exchange: str, routing_key: str, *,
+                          headers: dict[str, Any] | None = None) -> None:
+        await self._enqueue(exchange, routing_key, _Message(body, routing_key, dict(headers or {})))
+
+    async def consume(self, queue: QueueSpec, handler: Handler, *, prefetch: int = 32) -> Consumer:
+        await self.declare([queue])
+        return _MemoryConsumer(asyncio.create_task(self._run(self.queues[queue.name], handler)))
+
+    async def _run(self, queue: _Queue, handler: Handler) -> None:
+        while True:
+            message = await queue.messages.get()
+            await self._handle(queue, message, handler)
+
+    async def _handle(self, queue: _Queue, message: _Message, handler: Handler) -> None:
+        continue_trace(message.headers.get(TRACEPARENT))
+        try:
+            envelope = Envelope.from_body(message.body)
+            await handler(Delivery(envelope, message.routing_key, queue.spec.name, message.user_id,
+                                   message.delivery_count, dict(message.headers)))
+        except (Rejected, MalformedEnvelope) as exc:
+            await self._dead_letter(queue, message, exc.reason if isinstance(exc, Rejected) else str(exc))
+        except Exception:
+            log.exception("message_failed", queue=queue.spec.name, routing_key=message.routing_key)
+            message.delivery_count += 1
+            if queue.spec.dead_letters and message.delivery_count > queue.spec.delivery_limit:
+                await self._dead_letter(queue, message, "delivery_limit")
+            else:
+                queue.messages.put_nowait(message)
+
+    async def _dead_letter(self, queue: _Queue, message: _Message, reason: str) -> None:
+        headers = message.headers | {REASON_HEADER: reason, ORIGIN_QUEUE_HEADER: queue.spec.name,
+                                     ORIGIN_KEY_HEADER: message.routing_key}
+        await self.publish_raw(message.body, DEAD_LETTERS, message.routing_key, headers=headers)
+        log.warning("message_dead_lettered", queue=queue.spec.name, reason=reason)
+
+    async def drain(self, queue: str, limit: int = 100) -> list[RawDelivery]:
+        taken: list[RawDelivery] = []
+        source = self.queues.get(queue)
+        while source is not None and len(taken) < limit and not source.messages.empty():
+            message = source.messages.get_nowait()
+            taken.append(RawDelivery(message.body, message.routing_key, message.headers))
+        return taken

@@ -1,0 +1,201 @@
+"""The bus on RabbitMQ through aio-pika: robust connection, confirms, mandatory, ack after the handler."""
+
+import asyncio
+from typing import Any
+
+import aio_pika
+from aio_pika.abc import (
+    AbstractChannel,
+    AbstractExchange,
+    AbstractIncomingMessage,
+    AbstractQueue,
+    AbstractRobustConnection,
+)
+from aio_pika.exceptions import AMQPError, DeliveryError
+from prometheus_client import Counter
+
+from shared.bus.envelope import CONTENT_TYPE, Envelope, MalformedEnvelope
+from shared.bus.ports import (
+    ORIGIN_KEY_HEADER,
+    ORIGIN_QUEUE_HEADER,
+    REASON_HEADER,
+    Bus,
+    Consumer,
+    Delivery,
+    Handler,
+    PublishFailed,
+    RawDelivery,
+    Rejected,
+)
+from shared.bus.topology import DEAD_LETTERS, EXCHANGES, QueueSpec
+from shared.logging import get_logger
+from shared.tracing import TRACEPARENT, continue_trace
+
+log = get_logger(__name__)
+PUBLISH_TIMEOUT = 10.0
+
+PUBLISHED = Counter("portal_bus_published_total", "Messages the broker confirmed", ["exchange"])
+CONSUMED = Counter("portal_bus_consumed_total", "Messages handled and acked", ["queue"])
+DEAD_LETTERED = Counter("portal_bus_dead_lettered_total", "Messages sent to dead letters", ["queue"])
+REQUEUED = Counter("portal_bus_requeued_total", "Messages handed back after a failure", ["queue"])
+
+
+def requeue_delay(delivery_count: int) -> float:
+    return min(0.1 * 2 ** delivery_count, 5.0)
+
+
+class _RabbitConsumer(Consumer):
+    def __init__(self, channel: AbstractChannel, queue: AbstractQueue, tag: str) -> None:
+        self._channel, self._queue, self._tag = channel, queue, tag
+
+    async def cancel(self) -> None:
+        try:
+            await self._queue.cancel(self._tag)
+        finally:
+            await self._channel.close()
+
+
+class RabbitBus(Bus):
+    def __init__(self, url: str, name: str = "portal") -> None:
+        self._url = url
+        self._name = name
+        self._connection: AbstractRobustConnection | None = None
+        self._publisher: AbstractChannel | None = None
+        self._exchanges: dict[str, AbstractExchange] = {}
+        self._topology_lock = asyncio.Lock()
+
+    async def start(self) -> None:
+        self._connection = await aio_pika.connect_robust(self._url, client_properties={"connection_name":
+                                                                                     self._name})
+        self._publisher = await self._connection.channel(publisher_confirms=True, on_return_raises=True)
+
+    async def close(self) -> None:
+        if self._connection is not None:
+            await self._connection.close()
+            self._connection = None
+
+    async def is_ready(self) -> bool:
+        return self._connection is not None and not self._connection.is_closed and self._publisher is not None \
+            and not self._publisher.is_closed
+
+    @property
+    def _channel(self) -> AbstractChannel:
+        if self._publisher is None:
+            raise PublishFailed("the bus is not started")
+        return self._publisher
+
+    async def _exchange(self, name: str) -> AbstractExchange:
+        if name not in self._exchanges:
+            self._exchanges[name] = await self._channel.get_exchange(name, ensure=False)
+        return self._exchanges[name]
+
+    async def declare(self, queues: tuple[QueueSpec, ...] | list[QueueSpec]) -> None:
+        async with self._topology_lock:
+            for name in EXCHANGES:
+                self._exchanges[name] = await self._channel.declare_exchange(
+                    name, aio_pika.ExchangeType.TOPIC, durable=True)
+            for spec in queues:
+                await self._declare_queue(self._channel, spec)
+
+    async def _declare_queue(self, channel: AbstractChannel, spec: QueueSpec) -> AbstractQueue:
+        queue = await channel.declare_queue(spec.name, durable=not spec.exclusive, exclusive=spec.exclusive,
+                                            auto_delete=spec.exclusive, arguments=spec.arguments())
+        for binding in spec.bindings:
+            await queue.bind(binding.exchange, binding.routing_key)
+        return queue
+
+    async def _send(self, message: aio_pika.Message, exchange: str, routing_key: str) -> None:
+        try:
+            target = await self._exchange(exchange)
+            await target.publish(message, routing_key, mandatory=True, timeout=PUBLISH_TIMEOUT)
+        except DeliveryError as exc:
+            raise PublishFailed(f"the broker refused {routing_key!r} on {exchange!r}: {exc}") from exc
+        except (AMQPError, ConnectionError, TimeoutError, RuntimeError) as exc:
+            raise PublishFailed(f"publishing {routing_key!r} on {exchange!r} failed: {exc!r}") from exc
+        PUBLISHED.labels(exchange).inc()
+
+    async def publish(self, envelope: Envelope, exchange: str, routing_key: str, *,
+                      user_id: str | None = None) -> None:
+        headers: dict[str, Any] = {TRACEPARENT: envelope.traceparent} if envelope.traceparent else {}
+        message = aio_pika.Message(
+            envelope.to_body(), content_type=CONTENT_TYPE, delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
+            message_id=envelope.id, type=envelope.type, user_id=user_id, headers=headers,
+        )
+        await self._send(message, exchange, routing_key)
+
+    async def publish_raw(self, body: bytes, exchange: str, routing_key: str, *,
+                          headers: dict[str, Any] | None = None) -> None:
+        message = aio_pika.Message(body, content_type=CONTENT_TYPE, headers=headers or {},
+                                   delivery_mode=aio_pika.DeliveryMode.PERSISTENT)
+        await self._send(message, exchange, routing_key)
+
+    async def consume(self, queue: QueueSpec, handler: Handler, *, prefetch: int = 32) -> Consumer:
+        if self._connection is None:
+            raise RuntimeError("the bus is not started")
+        channel = await self._connection.channel()
+        await channel.set_qos(prefetch_count=prefetch)
+        declared = await self._declare_queue(channel, queue)
+        # One message at a time per queue keeps a ministry's events in the order it sent them;
+        # parallelism comes from one queue per ministry, not from reordering within one.
+        in_order = asyncio.Lock()
+
+        async def on_message(message: AbstractIncomingMessage) -> None:
+            async with in_order:
+                await self._handle(queue.name, message, handler)
+
+        tag = await declared.consume(on_message, no_ack=False)
+        return _RabbitConsumer(channel, declared, tag)
+
+    async def _handle(self, queue: str, message: AbstractIncomingMessage, handler: Handler) -> None:
+        headers = dict(message.headers or {})
+        continue_trace(str(headers.get(TRACEPARENT) or ""))
+        delivery_count = int(headers.get("x-delivery-count") or 0)  # type: ignore[call-overload]
+        try:
+            envelope = Envelope.from_body(message.body)
+            await handler(Delivery(envelope=envelope, routing_key=message.routing_key or "", queue=queue,
+                                   user_id=message.user_id, delivery_count=delivery_count, headers=headers))
+        except (Rejected, MalformedEnvelope) as exc:
+            reason = exc.reason if isinstance(exc, Rejected) else str(exc)
+            await self._dead_letter(queue, message, reason)
+        except Exception:
+            log.exception("message_failed", queue=queue, routing_key=message.routing_key,
+                          delivery_count=delivery_count)
+            REQUEUED.labels(queue).inc()
+            await asyncio.sleep(requeue_delay(delivery_count))
+            await message.nack(requeue=True)
+        else:
+            CONSUMED.labels(queue).inc()
+            await message.ack()
+
+    async def _dead_letter(self, queue: str, message: AbstractIncomingMessage, reason: str) -> None:
+        headers = dict(message.headers or {}) | {REASON_HEADER: reason[:1000], ORIGIN_QUEUE_HEADER: queue,
+                                                 ORIGIN_KEY_HEADER: message.routing_key or ""}
+        try:
+            await self.publish_raw(message.body, DEAD_LETTERS, message.routing_key or "", headers=headers)
+        except PublishFailed:
+            log.exception("dead_letter_failed", queue=queue)
+            await message.nack(requeue=True)
+            return
+        DEAD_LETTERED.labels(queue).inc()
+        log.warning("message_dead_lettered", queue=queue, routing_key=message.routing_key, reason=reason)
+        await message.ack()
+
+    async def drain(self, queue: str, limit: int = 100) -> list[RawDelivery]:
+        channel = await self._channel_for_reading()
+        try:
+            target = await channel.get_queue(queue, ensure=False)
+            taken: list[RawDelivery] = []
+            while len(taken) < limit:
+                message = await target.get(no_ack=False, fail=False, timeout=5)
+                if message is None:
+                    break
+                taken.append(RawDelivery(message.body, message.routing_key or "", dict(message.headers or {})))
+                await message.ack()
+            return taken
+        finally:
+            await channel.close()
+
+    async def _channel_for_reading(self) -> AbstractChannel:
+        if self._connection is None:
+            raise RuntimeError("the bus is not started")
+        return await self._connection.channel()

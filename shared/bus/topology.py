@@ -1,0 +1,82 @@
+"""The exchanges and queues of design.md, declared the same way by every process that needs them."""
+
+from dataclasses import dataclass, field
+from typing import Any
+
+EVENTS = "portal.events"
+TO_MINISTRIES = "portal.to-ministries"
+FROM_MINISTRIES = "portal.from-ministries"
+DEAD_LETTERS = "portal.dead-letters"
+EXCHANGES = (EVENTS, TO_MINISTRIES, FROM_MINISTRIES, DEAD_LETTERS)
+
+DELIVERY_LIMIT = 5
+MAX_LENGTH = 100_000
+
+
+@dataclass(frozen=True)
+class Binding:
+    exchange: str
+    routing_key: str
+
+
+@dataclass(frozen=True)
+class QueueSpec:
+    name: str
+    bindings: tuple[Binding, ...] = ()
+    dead_letters: bool = True
+    exclusive: bool = False
+    max_length: int = MAX_LENGTH
+    delivery_limit: int = DELIVERY_LIMIT
+    extra_arguments: dict[str, Any] = field(default_factory=dict)
+
+    def arguments(self) -> dict[str, Any]:
+        if self.exclusive:
+            return {"x-max-length": self.max_length, "x-overflow": "reject-publish"} | self.extra_arguments
+        arguments: dict[str, Any] = {
+            "x-queue-type": "quorum",
+            "x-max-length": self.max_length,
+            "x-overflow": "reject-publish",
+        }
+        if self.dead_letters:
+            arguments |= {"x-dead-letter-exchange": DEAD_LETTERS, "x-delivery-limit": self.delivery_limit}
+        return arguments | self.extra_arguments
+
+
+def valid_ministry_code(code: str) -> bool:
+    return code.isascii() and code.isalnum() and code.islower() and 2 <= len(code) <= 16
+
+
+def ministry_inbox(code: str) -> QueueSpec:
+    return QueueSpec(f"ministry.{code}.inbox", (Binding(TO_MINISTRIES, f"{code}.#"),))
+
+
+def from_ministry(code: str) -> QueueSpec:
+    return QueueSpec(f"requests.from.{code}", (Binding(FROM_MINISTRIES, f"{code}.#"),))
+
+
+def ministry_broker_user(code: str) -> str:
+    return f"ministry-{code}"
+
+
+DEAD_LETTER_QUEUE = QueueSpec(DEAD_LETTERS, (Binding(DEAD_LETTERS, "#"),), dead_letters=False,
+                              max_length=1_000_000)
+SEARCH_CATALOG = QueueSpec("search.catalog-events", (Binding(EVENTS, "catalog.service.*"),))
+REQUESTS_CATALOG = QueueSpec("requests.catalog-events", (Binding(EVENTS, "catalog.service.*"),))
+NOTIFICATIONS_REQUESTS = QueueSpec(
+    "notifications.request-events",
+    (Binding(EVENTS, "requests.request.status_changed"), Binding(EVENTS, "requests.renewal.due")),
+)
+PORTAL_QUEUES = (DEAD_LETTER_QUEUE, SEARCH_CATALOG, REQUESTS_CATALOG, NOTIFICATIONS_REQUESTS)
+
+
+def topic_matches(pattern: str, routing_key: str) -> bool:
+    """AMQP topic matching: `*` is exactly one word, `#` zero or more."""
+
+    def match(p: list[str], k: list[str]) -> bool:
+        if not p:
+            return not k
+        if p[0] == "#":
+            return any(match(p[1:], k[i:]) for i in range(len(k) + 1))
+        return bool(k) and (p[0] == "*" or p[0] == k[0]) and match(p[1:], k[1:])
+
+    return match(pattern.split("."), routing_key.split("."))

@@ -1,0 +1,23 @@
+"""The settings every service shares; each service subclasses with its own env prefix."""
+
+from pathlib import Path
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+RUN_DIR = Path(".run")
+
+
+def sqlite_url(service: str) -> str:
+    return f"sqlite+aiosqlite:///{RUN_DIR / 'data' / f'{service}.db'}"
+
+
+class ServiceSettings(BaseSettings):
+    model_config = SettingsConfigDict(extra="ignore")
+
+    database_url: str
+    # A broker URL (amqp://user:password@host/vhost), or memory:// for the in-process bus.
+    amqp_url: str
+    identity_public_key: str
+    log_level: str = "info"
+    outbox_poll_seconds: float = 1.0
+    prefetch: int = 32

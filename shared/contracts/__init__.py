@@ -1,0 +1,3 @@
+from shared.contracts.base import Bilingual, IntegrationEvent
+
+__all__ = ["Bilingual", "IntegrationEvent"]

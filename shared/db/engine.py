@@ -1,0 +1,43 @@
+"""The one place engines are created: SQLite (embedded default) or PostgreSQL, both async."""
+
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import event, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import create_async_engine as _create_async_engine
+
+
+def is_sqlite(url: str) -> bool:
+    return make_url(url).get_backend_name() == "sqlite"
+
+
+def create_engine(url: str) -> AsyncEngine:
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database and parsed.database != ":memory:":
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        engine = _create_async_engine(url, connect_args={"timeout": 30})
+
+        @event.listens_for(engine.sync_engine, "connect")
+        def _pragmas(dbapi_connection: Any, _: Any) -> None:
+            dbapi_connection.isolation_level = None
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute("PRAGMA busy_timeout=30000")
+            cursor.close()
+
+        @event.listens_for(engine.sync_engine, "begin")
+        def _immediate(connection: Any) -> None:
+            # Take the write lock at BEGIN so two writers never deadlock upgrading a read lock.
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+        return engine
+    return _create_async_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True)
+
+
+async def database_answers(engine: AsyncEngine) -> bool:
+    async with engine.connect() as connection:
+        await connection.execute(text("SELECT 1"))
+    return True

@@ -1,0 +1,65 @@
+"""Alembic, run programmatically: each service upgrades its own database to head at start-up."""
+
+import asyncio
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.environment import EnvironmentContext
+from sqlalchemy import MetaData
+from sqlalchemy.engine import Connection
+
+from shared.db.engine import create_engine
+
+
+def alembic_config(script_location: Path, database_url: str) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(script_location))
+    config.set_main_option("sqlalchemy.url", database_url.replace("%", "%%"))
+    return config
+
+
+async def upgrade(script_location: Path, database_url: str) -> None:
+    engine = create_engine(database_url)
+    try:
+        async with engine.begin() as connection:
+            await connection.run_sync(_upgrade, alembic_config(script_location, database_url))
+    finally:
+        await engine.dispose()
+
+
+def _upgrade(connection: Connection, config: Config) -> None:
+    config.attributes["connection"] = connection
+    command.upgrade(config, "head")
+
+
+def run_env(context: EnvironmentContext, target_metadata: MetaData) -> None:
+    """The body of every service's migrations/env.py."""
+    connection = context.config.attributes.get("connection")
+    if connection is not None:
+        _run(context, connection, target_metadata)
+        return
+    url = context.config.get_main_option("sqlalchemy.url") or ""
+
+    async def online() -> None:
+        engine = create_engine(url)
+        async with engine.begin() as conn:
+            await conn.run_sync(lambda sync: _run(context, sync, target_metadata))
+        await engine.dispose()
+
+    asyncio.run(online())
+
+
+def _run(context: EnvironmentContext, connection: Connection, target_metadata: MetaData) -> None:
+    context.configure(connection=connection, target_metadata=target_metadata, render_as_batch=True,
+                      render_item=render_item,
+                      compare_type=True)
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+def render_item(type_: str, obj: object, autogen_context: object) -> str | bool:
+    """Migrations spell UtcDateTime as the column type it stores, so they never import our code."""
+    if type_ == "type" and type(obj).__name__ == "UtcDateTime":
+        return "sa.DateTime(timezone=True)"
+    return False

@@ -1,0 +1,118 @@
+"""Transactional outbox and inbox tables, and the relay that publishes the outbox with confirms."""
+
+import asyncio
+import contextlib
+from datetime import UTC, datetime
+
+from prometheus_client import Gauge
+from sqlalchemy import JSON, Column, Integer, MetaData, String, Table, Text, select, update
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from shared.bus import Bus, Envelope, PublishFailed
+from shared.db.engine import is_sqlite
+from shared.db.types import UtcDateTime
+from shared.logging import get_logger
+
+log = get_logger(__name__)
+OUTBOX_PENDING = Gauge("portal_outbox_pending", "Outbox rows not yet confirmed by the broker", ["service"])
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def outbox_table(metadata: MetaData) -> Table:
+    return Table(
+        "outbox", metadata,
+        Column("position", Integer, primary_key=True, autoincrement=True),
+        Column("event_id", String(36), nullable=False, unique=True),
+        Column("exchange", String(100), nullable=False),
+        Column("routing_key", String(255), nullable=False),
+        Column("type", String(200), nullable=False),
+        Column("source", String(200), nullable=False),
+        Column("subject", String(200)),
+        Column("data", JSON, nullable=False),
+        Column("traceparent", String(55)),
+        Column("created_at", UtcDateTime(), nullable=False),
+        Column("sent_at", UtcDateTime(), index=True),
+        Column("attempts", Integer, nullable=False, default=0),
+        Column("last_error", Text),
+    )
+
+
+def inbox_table(metadata: MetaData) -> Table:
+    return Table(
+        "inbox", metadata,
+        Column("event_id", String(36), primary_key=True),
+        Column("consumer", String(100), primary_key=True),
+        Column("processed_at", UtcDateTime(), nullable=False),
+    )
+
+
+class OutboxRelay:
+    """Publishes unsent outbox rows in order; a row is marked sent only after the broker confirms it."""
+
+    def __init__(self, engine: AsyncEngine, table: Table, bus: Bus, service: str,
+                 poll_seconds: float = 1.0, batch: int = 100) -> None:
+        self._engine, self._table, self._bus, self._service = engine, table, bus, service
+        self._poll_seconds, self._batch = poll_seconds, batch
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._sqlite = is_sqlite(str(engine.url))
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name=f"{self._service}-outbox-relay")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    async def _run(self) -> None:
+        failures = 0
+        while True:
+            try:
+                published = await self.publish_pending()
+                failures = 0
+            except Exception:
+                failures += 1
+                log.exception("outbox_relay_failed", attempt=failures)
+                published = 0
+            if published == self._batch:
+                continue
+            delay = self._poll_seconds if failures == 0 else min(self._poll_seconds * 2 ** failures, 30.0)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout=delay)
+            self._wake.clear()
+
+    async def publish_pending(self) -> int:
+        """Publish one batch; return how many rows the broker confirmed."""
+        t = self._table
+        query = select(t).where(t.c.sent_at.is_(None)).order_by(t.c.position).limit(self._batch)
+        if not self._sqlite:
+            # Several replicas may relay at once: each row is taken by one of them.
+            query = query.with_for_update(skip_locked=True)
+        confirmed = 0
+        async with self._engine.begin() as connection:
+            rows = (await connection.execute(query)).mappings().all()
+            for row in rows:
+                envelope = Envelope(type=row["type"], source=row["source"], data=row["data"],
+                                    subject=row["subject"], id=row["event_id"], time=row["created_at"],
+                                    traceparent=row["traceparent"])
+                try:
+                    await self._bus.publish(envelope, row["exchange"], row["routing_key"])
+                except PublishFailed as exc:
+                    # Keep order: later rows wait until this one goes through.
+                    await connection.execute(update(t).where(t.c.position == row["position"]).values(
+                        attempts=t.c.attempts + 1, last_error=str(exc)[:1000]))
+                    log.warning("outbox_publish_failed", event_type=row["type"], error=str(exc))
+                    break
+                await connection.execute(update(t).where(t.c.position == row["position"]).values(
+                    sent_at=utcnow(), attempts=t.c.attempts + 1))
+                confirmed += 1
+        OUTBOX_PENDING.labels(self._service).set(max(len(rows) - confirmed, 0))
+        return confirmed

@@ -1,0 +1,70 @@
+"""Unit of work: one transaction for the state change, its outgoing events and the inbox record."""
+
+import uuid
+from types import TracebackType
+from typing import Self
+
+from pydantic import BaseModel
+from sqlalchemy import Table, insert, select
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from shared.contracts.base import IntegrationEvent
+from shared.db.outbox import OutboxRelay, utcnow
+from shared.tracing import outgoing_traceparent
+
+
+class UnitOfWork:
+    def __init__(self, engine: AsyncEngine, outbox: Table, inbox: Table, source: str,
+                 relay: OutboxRelay | None = None) -> None:
+        self._engine, self._outbox, self._inbox = engine, outbox, inbox
+        self._source, self._relay = source, relay
+        self._connection: AsyncConnection | None = None
+        self._published = False
+
+    @property
+    def connection(self) -> AsyncConnection:
+        if self._connection is None:
+            raise RuntimeError("the unit of work is not open")
+        return self._connection
+
+    async def __aenter__(self) -> Self:
+        self._connection = await self._engine.connect()
+        return self
+
+    async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                        tb: TracebackType | None) -> None:
+        connection, self._connection = self.connection, None
+        try:
+            if connection.in_transaction():
+                await connection.rollback()
+        finally:
+            await connection.close()
+
+    async def commit(self) -> None:
+        await self.connection.commit()
+        if self._published and self._relay is not None:
+            self._relay.wake()
+        self._published = False
+
+    async def publish(self, event: IntegrationEvent | BaseModel, *, exchange: str, routing_key: str,
+                      subject: str | None = None, event_id: str | None = None) -> None:
+        """Record an event to publish once this transaction commits."""
+        event_type = getattr(event, "TYPE", None)
+        if not event_type:
+            raise TypeError(f"{type(event).__name__} is not an integration event")
+        values = {"exchange": exchange, "routing_key": routing_key, "type": event_type, "source": self._source,
+                  "subject": subject, "data": event.model_dump(mode="json"), "traceparent": outgoing_traceparent(),
+                  "created_at": utcnow(), "attempts": 0}
+        values["event_id"] = event_id or str(uuid.uuid4())
+        await self.connection.execute(insert(self._outbox).values(**values))
+        self._published = True
+
+    async def claim(self, event_id: str, consumer: str) -> bool:
+        """Record that this consumer applies the event; False when it already has (a redelivery)."""
+        seen = await self.connection.execute(select(self._inbox.c.event_id).where(
+            self._inbox.c.event_id == event_id, self._inbox.c.consumer == consumer))
+        if seen.first() is not None:
+            return False
+        await self.connection.execute(insert(self._inbox).values(event_id=event_id, consumer=consumer,
+                                                                 processed_at=utcnow()))
+        return True

@@ -1,0 +1,74 @@
+"""structlog JSON logs: trace id on every line, personal data redacted before it is written."""
+
+import logging
+import re
+import sys
+from collections.abc import Mapping, MutableMapping
+from typing import Any
+
+import structlog
+
+from shared.tracing import current_trace_id
+
+REDACTED = "[redacted]"
+_PERSONAL_KEYS = re.compile(
+    r"(national_?id|civil_?id|passport|phone|mobile|msisdn|e_?mail|address|password|secret|token|api_?key"
+    r"|authorization|name_of_citizen|date_of_birth|dob)",
+    re.IGNORECASE,
+)
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+")
+# Omani civil numbers are up to 9 digits and phone numbers 8 (+968 prefix): any run of 7+ digits goes.
+_LONG_NUMBER = re.compile(r"(?<![\w-])\+?\d[\d ]{5,}\d(?![\w-])")
+
+
+def redact_text(text: str) -> str:
+    return _LONG_NUMBER.sub(REDACTED, _EMAIL.sub(REDACTED, text))
+
+
+def _redact(value: Any) -> Any:
+    if isinstance(value, str):
+        return redact_text(value)
+    if isinstance(value, Mapping):
+        return {k: REDACTED if _PERSONAL_KEYS.search(str(k)) else _redact(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_redact(v) for v in value]
+    return value
+
+
+def redact_personal_data(_: Any, __: str, event_dict: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
+    for key, value in list(event_dict.items()):
+        if key == "event":
+            continue
+        event_dict[key] = REDACTED if _PERSONAL_KEYS.search(key) else _redact(value)
+    return event_dict
+
+
+def add_trace_id(_: Any, __: str, event_dict: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
+    trace_id = current_trace_id()
+    if trace_id:
+        event_dict.setdefault("trace_id", trace_id)
+    return event_dict
+
+
+def configure_logging(service: str, level: str = "info") -> None:
+    numeric = logging.getLevelNamesMapping().get(level.upper(), logging.INFO)
+    structlog.configure(
+        processors=[
+            structlog.contextvars.merge_contextvars,
+            structlog.processors.add_log_level,
+            structlog.processors.TimeStamper(fmt="iso", utc=True),
+            add_trace_id,
+            redact_personal_data,
+            structlog.processors.format_exc_info,
+            structlog.processors.JSONRenderer(ensure_ascii=False),
+        ],
+        wrapper_class=structlog.make_filtering_bound_logger(numeric),
+        logger_factory=structlog.PrintLoggerFactory(file=sys.stdout),
+        cache_logger_on_first_use=False,
+    )
+    structlog.contextvars.bind_contextvars(service=service)
+    logging.basicConfig(level=max(numeric, logging.WARNING), stream=sys.stdout, format="%(message)s")
+
+
+def get_logger(name: str | None = None) -> Any:
+    return structlog.get_logger(name)

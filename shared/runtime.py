@@ -1,0 +1,56 @@
+"""What every service runs in its lifespan: migrations, engine, bus, topology, outbox relay, consumers."""
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TypeVar
+
+from sqlalchemy import MetaData, Table
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from shared.bus import Bus, Consumer, Handler, connect_bus
+from shared.bus.topology import PORTAL_QUEUES, QueueSpec
+from shared.config import ServiceSettings
+from shared.db import OutboxRelay, UnitOfWork, create_engine, database_answers
+from shared.db.migrate import upgrade
+from shared.logging import get_logger
+from shared.web import ReadinessCheck
+
+log = get_logger(__name__)
+U = TypeVar("U", bound=UnitOfWork)
+
+
+class Runtime:
+    def __init__(self, service: str, settings: ServiceSettings, metadata: MetaData, migrations: Path) -> None:
+        self.service, self.settings = service, settings
+        self._metadata, self._migrations = metadata, migrations
+        self.engine: AsyncEngine = create_engine(settings.database_url)
+        self.bus: Bus = connect_bus(settings.amqp_url, name=service)
+        self.relay = OutboxRelay(self.engine, self.table("outbox"), self.bus, service,
+                                 poll_seconds=settings.outbox_poll_seconds)
+        self._consumers: list[Consumer] = []
+
+    def table(self, name: str) -> Table:
+        return self._metadata.tables[name]
+
+    def unit_of_work(self, kind: type[U]) -> U:
+        return kind(self.engine, self.table("outbox"), self.table("inbox"), f"/{self.service}", self.relay)
+
+    async def start(self, queues: Sequence[QueueSpec] = ()) -> None:
+        await upgrade(self._migrations, self.settings.database_url)
+        await self.bus.start()
+        await self.bus.declare([*PORTAL_QUEUES, *queues])
+        self.relay.start()
+        log.info("service_started", bus=type(self.bus).__name__)
+
+    async def consume(self, queue: QueueSpec, handler: Handler) -> None:
+        self._consumers.append(await self.bus.consume(queue, handler, prefetch=self.settings.prefetch))
+
+    async def stop(self) -> None:
+        for consumer in self._consumers:
+            await consumer.cancel()
+        await self.relay.stop()
+        await self.bus.close()
+        await self.engine.dispose()
+
+    def readiness(self) -> dict[str, ReadinessCheck]:
+        return {"database": lambda: database_answers(self.engine), "bus": self.bus.is_ready}
