@@ -92,7 +92,10 @@ class InMemoryBus(Bus):
                           headers: dict[str, Any] | None = None) -> None:
         await self._enqueue(exchange, routing_key, _Message(body, routing_key, dict(headers or {})))
 
-    async def consume(self, queue: QueueSpec, handler: Handler, *, prefetch: int = 32) -> Consumer:
+    async def consume(self, queue: QueueSpec, handler: Handler, *, prefetch: int = 32,
+                      passive: bool = False) -> Consumer:
+        if passive and queue.name not in self.queues:
+            raise PublishFailed(f"no queue {queue.name!r}")
         await self.declare([queue])
         return _MemoryConsumer(asyncio.create_task(self._run(self.queues[queue.name], handler)))
 

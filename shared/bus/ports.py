@@ -74,8 +74,12 @@ class Bus(abc.ABC):
                           headers: dict[str, Any] | None = None) -> None: ...
 
     @abc.abstractmethod
-    async def consume(self, queue: QueueSpec, handler: Handler, *, prefetch: int = 32) -> Consumer:
-        """Ack after the handler returns; dead-letter with a reason on Rejected; requeue on anything else."""
+    async def consume(self, queue: QueueSpec, handler: Handler, *, prefetch: int = 32,
+                      passive: bool = False) -> Consumer:
+        """Ack after the handler returns; dead-letter with a reason on Rejected; requeue on anything else.
+
+        passive: the queue must already exist (a ministry's user may read its queue but not declare it).
+        """
 
     @abc.abstractmethod
     async def drain(self, queue: str, limit: int = 100) -> list[RawDelivery]:

@@ -129,12 +129,16 @@ class RabbitBus(Bus):
                                    delivery_mode=aio_pika.DeliveryMode.PERSISTENT)
         await self._send(message, exchange, routing_key)
 
-    async def consume(self, queue: QueueSpec, handler: Handler, *, prefetch: int = 32) -> Consumer:
+    async def consume(self, queue: QueueSpec, handler: Handler, *, prefetch: int = 32,
+                      passive: bool = False) -> Consumer:
         if self._connection is None:
             raise RuntimeError("the bus is not started")
         channel = await self._connection.channel()
         await channel.set_qos(prefetch_count=prefetch)
-        declared = await self._declare_queue(channel, queue)
+        if passive:
+            declared = await channel.declare_queue(queue.name, passive=True)
+        else:
+            declared = await self._declare_queue(channel, queue)
         # One message at a time per queue keeps a ministry's events in the order it sent them;
         # parallelism comes from one queue per ministry, not from reordering within one.
         in_order = asyncio.Lock()

@@ -1,0 +1,74 @@
+"""Onboarding a ministry (catalogue entry, API key, broker user) and seeding the catalogue, over the gateway."""
+
+import json
+import secrets
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from shared.bus.admin import BrokerAdmin
+from shared.bus.topology import ministry_broker_user
+from shared.logging import get_logger
+
+log = get_logger(__name__)
+SEED = Path(__file__).parent / "seed" / "catalogue.json"
+
+
+@dataclass(frozen=True)
+class MinistryCredentials:
+    code: str
+    api_key: str
+    broker_user: str
+    broker_password: str
+
+
+class OnboardingError(Exception):
+    pass
+
+
+async def dev_token(gateway: httpx.AsyncClient, role: str = "admin", ministry: str | None = None) -> str:
+    response = await gateway.post("/api/v1/auth/dev-token", json={
+        "national_id": "90000001", "name": "Portal operator", "lang": "en", "role": role, "ministry": ministry})
+    if response.status_code != 200:
+        raise OnboardingError(f"development sign-in refused: {response.status_code} {response.text[:200]}")
+    return str(response.json()["access_token"])
+
+
+async def onboard_ministry(gateway: httpx.AsyncClient, admin_token: str, code: str, name: dict[str, str],
+                           broker: BrokerAdmin | None, saved: Path | None = None) -> MinistryCredentials:
+    """Create the ministry; with `saved`, reuse credentials kept from an earlier run of the same portal."""
+    if saved is not None and saved.exists():
+        return MinistryCredentials(**json.loads(saved.read_text()))
+    response = await gateway.post("/api/v1/admin/ministries", json={"code": code, "name": name},
+                                  headers={"Authorization": f"Bearer {admin_token}"})
+    if response.status_code != 201:
+        raise OnboardingError(f"onboarding {code} failed: {response.status_code} {response.text[:300]}")
+    password = secrets.token_urlsafe(24)
+    user = await broker.onboard_ministry(code, password) if broker else ministry_broker_user(code)
+    credentials = MinistryCredentials(code, response.json()["api_key"], user, password)
+    if saved is not None:
+        saved.parent.mkdir(parents=True, exist_ok=True)
+        saved.write_text(json.dumps(asdict(credentials)))
+        saved.chmod(0o600)
+    log.info("ministry_onboarded", ministry=code)
+    return credentials
+
+
+async def seed_catalogue(gateway: httpx.AsyncClient, admin_token: str, broker: BrokerAdmin | None,
+                         run_dir: Path) -> list[MinistryCredentials]:
+    seed: dict[str, Any] = json.loads(SEED.read_text())
+    onboarded = []
+    for ministry in seed["ministries"]:
+        credentials = await onboard_ministry(gateway, admin_token, ministry["code"], ministry["name"], broker,
+                                             run_dir / "ministries" / f"{ministry['code']}.json")
+        onboarded.append(credentials)
+        keys = {"Authorization": f"Bearer {credentials.api_key}"}
+        for service in (s for s in seed["services"] if s["ministry"] == ministry["code"]):
+            body = {k: v for k, v in service.items() if k != "ministry"}
+            response = await gateway.post("/api/v1/ministry/services", json=body, headers=keys)
+            if response.status_code not in (201, 409):
+                raise OnboardingError(f"seeding {service['slug']} failed: {response.status_code} "
+                                      f"{response.text[:300]}")
+    return onboarded

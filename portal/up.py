@@ -1,0 +1,229 @@
+"""`portal up`: every service as its own process on RabbitMQ, or all in one process when no broker answers."""
+
+import asyncio
+import contextlib
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
+
+import httpx
+
+from portal.onboarding import MinistryCredentials, dev_token, seed_catalogue
+from portal.simulator import SimulatedMinistry
+from shared.auth import generate_keypair
+from shared.bus import connect_bus
+from shared.bus.admin import BrokerAdmin, vhost_of, with_credentials
+from shared.logging import get_logger
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
+
+log = get_logger(__name__)
+SERVICES = ("catalog", "search", "requests", "notifications", "gateway")
+BACKENDS = SERVICES[:-1]
+
+
+@dataclass(frozen=True)
+class UpConfig:
+    amqp_url: str
+    management_url: str
+    base_port: int
+    run_dir: Path
+    database_url: str | None
+    simulator_delay: float
+    log_level: str
+
+    @classmethod
+    def from_env(cls) -> "UpConfig":
+        return cls(
+            amqp_url=os.environ.get("PORTAL_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/"),
+            management_url=os.environ.get("PORTAL_MANAGEMENT_URL", "http://127.0.0.1:15672"),
+            base_port=int(os.environ.get("PORTAL_BASE_PORT", "8000")),
+            run_dir=Path(os.environ.get("PORTAL_RUN_DIR", ".run")),
+            database_url=os.environ.get("PORTAL_DATABASE_URL"),
+            simulator_delay=float(os.environ.get("PORTAL_SIMULATOR_DELAY", "1.0")),
+            log_level=os.environ.get("PORTAL_LOG_LEVEL", "info"),
+        )
+
+    def port(self, service: str) -> int:
+        return self.base_port if service == "gateway" else self.base_port + 1 + BACKENDS.index(service)
+
+    def url(self, service: str) -> str:
+        return f"http://127.0.0.1:{self.port(service)}"
+
+    def database(self, service: str) -> str:
+        if self.database_url:
+            return self.database_url.replace("{service}", service)
+        return f"sqlite+aiosqlite:///{self.run_dir / 'data' / f'{service}.db'}"
+
+
+def identity_keys(run_dir: Path) -> tuple[str, str]:
+    """The gateway's signing key for this run directory, made once and kept out of the repository."""
+    keys = run_dir / "keys"
+    private, public = keys / "identity.pem", keys / "identity.pub.pem"
+    if not private.exists():
+        keys.mkdir(parents=True, exist_ok=True)
+        made_private, made_public = generate_keypair()
+        private.write_text(made_private)
+        private.chmod(0o600)
+        public.write_text(made_public)
+    return private.read_text(), public.read_text()
+
+
+def service_env(config: UpConfig, amqp_url: str, keys: tuple[str, str]) -> dict[str, str]:
+    env = {"PORTAL_DEV_AUTH": "1"}
+    for service in BACKENDS:
+        prefix = service.upper()
+        env |= {f"{prefix}_DATABASE_URL": config.database(service), f"{prefix}_AMQP_URL": amqp_url,
+                f"{prefix}_IDENTITY_PUBLIC_KEY": keys[1], f"{prefix}_LOG_LEVEL": config.log_level}
+    env |= {f"GATEWAY_{s.upper()}_URL": config.url(s) for s in BACKENDS}
+    env |= {"GATEWAY_IDENTITY_PRIVATE_KEY": keys[0], "GATEWAY_LOG_LEVEL": config.log_level,
+            "REQUESTS_CATALOG_URL": config.url("catalog")}
+    return env
+
+
+def broker_answers(amqp_url: str) -> bool:
+    parts = urlsplit(amqp_url)
+    try:
+        with socket.create_connection((parts.hostname or "127.0.0.1", parts.port or 5672), timeout=2):
+            return True
+    except OSError:
+        return False
+
+
+async def broker_admin(config: UpConfig) -> BrokerAdmin:
+    parts = urlsplit(config.amqp_url)
+    admin = BrokerAdmin(config.management_url, parts.username or "guest", parts.password or "guest",
+                        vhost_of(config.amqp_url))
+    if not await admin.answers():
+        rabbitmq_plugins = "/usr/sbin/rabbitmq-plugins"
+        if Path(rabbitmq_plugins).exists():
+            subprocess.run([rabbitmq_plugins, "enable", "rabbitmq_management"], check=False,  # noqa: S603
+                           capture_output=True)
+        for _ in range(30):
+            if await admin.answers():
+                break
+            await asyncio.sleep(1)
+        else:
+            raise RuntimeError("RabbitMQ's management API does not answer: enable rabbitmq_management")
+    await admin.ensure_vhost()
+    await admin.grant_admin(parts.username or "guest")
+    return admin
+
+
+async def wait_ready(urls: dict[str, str], timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    waiting = dict(urls)
+    async with httpx.AsyncClient(timeout=2.0) as client:
+        while waiting:
+            for name, url in list(waiting.items()):
+                with contextlib.suppress(httpx.TransportError):
+                    if (await client.get(f"{url}/readyz")).status_code == 200:
+                        del waiting[name]
+            if waiting and time.monotonic() > deadline:
+                raise TimeoutError(f"not ready after {timeout:.0f}s: {', '.join(waiting)}")
+            await asyncio.sleep(0.2)
+
+
+async def seed(config: UpConfig, admin: BrokerAdmin | None) -> list[MinistryCredentials]:
+    async with httpx.AsyncClient(base_url=config.url("gateway"), timeout=15.0) as gateway:
+        token = await dev_token(gateway)
+        return await seed_catalogue(gateway, token, admin, config.run_dir)
+
+
+def spawn(args: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
+    return subprocess.Popen([sys.executable, "-m", "portal.cli", *args],  # noqa: S603
+                            env=os.environ | env, start_new_session=True)
+
+
+def stop_all(processes: list[subprocess.Popen[bytes]]) -> None:
+    for process in processes:
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+    deadline = time.monotonic() + 10
+    for process in processes:
+        try:
+            process.wait(timeout=max(deadline - time.monotonic(), 0.1))
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+async def run_processes(config: UpConfig) -> None:
+    keys = identity_keys(config.run_dir)
+    admin = await broker_admin(config)
+    env = service_env(config, config.amqp_url, keys)
+    processes = [spawn(["serve", s, "--port", str(config.port(s))], env) for s in SERVICES]
+    try:
+        await wait_ready({s: config.url(s) for s in SERVICES})
+        credentials = await seed(config, admin)
+        simulator_env = env | {"PORTAL_SIMULATOR_CREDENTIALS": json.dumps(
+            [{"code": c.code, "user": c.broker_user, "password": c.broker_password} for c in credentials]),
+            "PORTAL_AMQP_URL": config.amqp_url, "PORTAL_SIMULATOR_DELAY": str(config.simulator_delay)}
+        processes.append(spawn(["simulate-ministry"], simulator_env))
+        print(f"The portal is ready on {config.url('gateway')} (each service its own process, on RabbitMQ).",
+              flush=True)
+        while all(p.poll() is None for p in processes):
+            await asyncio.sleep(0.5)
+        stopped = [SERVICES[i] if i < len(SERVICES) else "simulator" for i, p in enumerate(processes)
+                   if p.poll() is not None]
+        raise RuntimeError(f"stopped unexpectedly: {', '.join(stopped)}")
+    finally:
+        stop_all(processes)
+        await admin.close()
+
+
+def create_service_app(service: str) -> "FastAPI":
+    """The ASGI app of one service, configured from the environment."""
+    from importlib import import_module
+
+    module = import_module(f"services.{service}.app")
+    app: FastAPI = module.create_app()
+    return app
+
+
+async def run_simulators(amqp_url: str, credentials: list[dict[str, str]], delay: float) -> None:
+    buses = []
+    for entry in credentials:
+        url = amqp_url if amqp_url.startswith("memory://") else \
+            with_credentials(amqp_url, entry["user"], entry["password"])
+        bus = connect_bus(url, name=f"simulated-{entry['code']}")
+        await bus.start()
+        buses.append(bus)
+        await SimulatedMinistry(bus, entry["code"], delay).start()
+    try:
+        await asyncio.Event().wait()
+    finally:
+        for bus in buses:
+            await bus.close()
+
+
+async def run_in_process(config: UpConfig) -> None:
+    """No broker: the five apps share one in-memory bus in this process; same ports, same HTTP contract."""
+    import uvicorn
+
+    keys = identity_keys(config.run_dir)
+    os.environ.update(service_env(config, "memory://portal", keys))
+    servers = [uvicorn.Server(uvicorn.Config(create_service_app(s), host="127.0.0.1", port=config.port(s),
+                                             log_level="warning")) for s in SERVICES]
+    tasks = [asyncio.create_task(server.serve()) for server in servers]
+    try:
+        await wait_ready({s: config.url(s) for s in SERVICES})
+        credentials = await seed(config, None)
+        simulators = asyncio.create_task(run_simulators(
+            "memory://portal", [{"code": c.code, "user": c.broker_user, "password": ""} for c in credentials],
+            config.simulator_delay))
+        print(f"The portal is ready on {config.url('gateway')}. No broker answered, so all services run in "
+              "this one process on the in-memory bus.", flush=True)
+        await asyncio.wait([*tasks, simulators], return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for server in servers:
+            server.should_exit = True
+        await asyncio.gather(*tasks, return_exceptions=True)

@@ -1,0 +1,62 @@
+"""Adapters for the ports handlers.py names: the catalogue over HTTP, the ministries' queues on the bus."""
+
+import asyncio
+from collections.abc import Awaitable, Callable
+
+import httpx
+from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt, wait_exponential_jitter
+
+from shared.bus import Bus, Handler
+from shared.bus.topology import QueueSpec, from_ministry, ministry_inbox
+from shared.contracts.catalog import ServiceRecord
+from shared.logging import get_logger
+from shared.tracing import TRACEPARENT, outgoing_traceparent
+
+log = get_logger(__name__)
+
+
+class HttpCatalog:
+    def __init__(self, client: httpx.AsyncClient) -> None:
+        self._client = client
+
+    async def fetch(self, slug: str) -> ServiceRecord | None:
+        async for attempt in AsyncRetrying(stop=stop_after_attempt(3), reraise=True,
+                                           wait=wait_exponential_jitter(initial=0.1, max=1.0),
+                                           retry=retry_if_exception_type(httpx.TransportError)):
+            with attempt:
+                response = await self._client.get(f"/api/v1/services/{slug}",
+                                                  headers={TRACEPARENT: outgoing_traceparent()})
+        if response.status_code == 404:
+            return None
+        response.raise_for_status()
+        return ServiceRecord.model_validate(response.json())
+
+
+class MinistryQueues:
+    """Declares each ministry's inbox once it is known; consumes its status queue if this worker serves it."""
+
+    handler: Handler | None = None
+
+    def __init__(self, bus: Bus, consume: Callable[[QueueSpec, Handler], Awaitable[None]], served: list[str]
+                 ) -> None:
+        self._bus, self._consume = bus, consume
+        self._served = set(served)
+        self._known: set[str] = set()
+        self._lock = asyncio.Lock()
+
+    @property
+    def consuming(self) -> set[str]:
+        return {m for m in self._known if not self._served or m in self._served}
+
+    async def ensure(self, ministry: str) -> None:
+        if ministry in self._known:
+            return
+        async with self._lock:
+            if ministry in self._known:
+                return
+            await self._bus.declare([ministry_inbox(ministry), from_ministry(ministry)])
+            if not self._served or ministry in self._served:
+                assert self.handler is not None, "wire the ministry handler before consuming"
+                await self._consume(from_ministry(ministry), self.handler)
+                log.info("ministry_queue_consumed", ministry=ministry)
+            self._known.add(ministry)

@@ -1,0 +1,11 @@
+from pydantic_settings import SettingsConfigDict
+
+from shared.config import ServiceSettings
+
+
+class Settings(ServiceSettings):
+    model_config = SettingsConfigDict(env_prefix="REQUESTS_", extra="ignore")
+
+    catalog_url: str = "http://127.0.0.1:8001"
+    # Empty: consume every ministry's queue. Otherwise only these (a worker bound to some ministries).
+    ministries: list[str] = []

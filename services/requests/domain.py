@@ -1,0 +1,196 @@
+"""Request rules: tracking numbers, the lifecycle, form validation and due dates. No I/O."""
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from enum import Enum
+from typing import Any, Literal
+
+from shared.contracts.catalog import FormField, ServiceRecord
+
+Status = Literal["submitted", "received", "in_review", "action_required", "approved", "rejected",
+                 "completed", "cancelled"]
+Actor = Literal["citizen", "ministry"]
+
+
+class RequestError(Exception):
+    status = 400
+
+    def __init__(self, code: str, detail: str, **extra: Any) -> None:
+        super().__init__(detail)
+        self.code, self.detail, self.extra = code, detail, extra
+
+
+class NotFound(RequestError):
+    status = 404
+
+
+class Forbidden(RequestError):
+    status = 403
+
+
+class Conflict(RequestError):
+    status = 409
+
+
+class Invalid(RequestError):
+    status = 422
+
+
+# Tracking numbers: ROP-2026-000042-7. ISO 7064 MOD 37-36 check character: any single mistyped
+# character and any swap of two neighbours is caught before a look-up.
+_ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+_TRACKING = re.compile(r"^([A-Z][A-Z0-9]{1,15})-(\d{4})-(\d{6,})-([0-9A-Z])$")
+
+
+def check_character(payload: str) -> str:
+    modulus = 36
+    product = modulus
+    for char in payload:
+        total = (product + _ALPHABET.index(char)) % modulus or modulus
+        product = (2 * total) % (modulus + 1)
+    return _ALPHABET[(modulus + 1 - product) % modulus]
+
+
+def format_tracking_number(ministry: str, year: int, sequence: int) -> str:
+    body = f"{ministry.upper()}{year:04d}{sequence:06d}"
+    return f"{ministry.upper()}-{year:04d}-{sequence:06d}-{check_character(body)}"
+
+
+def parse_tracking_number(text: str) -> str:
+    """The canonical tracking number, or RequestError saying what is wrong with what was typed."""
+    candidate = re.sub(r"\s+", "", text).upper()
+    match = _TRACKING.match(candidate)
+    if not match:
+        raise Invalid("tracking-number-malformed",
+                      "A tracking number looks like ROP-2026-000042-7: ministry, year, number, check character.")
+    ministry, year, sequence, check = match.groups()
+    if check_character(f"{ministry}{year}{sequence}") != check:
+        raise Invalid("tracking-number-mistyped",
+                      "This tracking number has a typing mistake: please check each character again.")
+    return candidate
+
+
+def ministry_of(tracking_number: str) -> str:
+    return tracking_number.split("-", 1)[0].lower()
+
+
+class Outcome(Enum):
+    APPLY = "apply"
+    STALE = "stale"
+    ILLEGAL = "illegal"
+
+
+_MOVES: dict[tuple[str, str], set[str]] = {
+    ("submitted", "ministry"): {"received"},
+    ("submitted", "citizen"): {"cancelled"},
+    ("received", "ministry"): {"in_review"},
+    ("received", "citizen"): {"cancelled"},
+    ("in_review", "ministry"): {"action_required", "approved", "rejected"},
+    ("action_required", "ministry"): {"in_review", "rejected"},
+    ("action_required", "citizen"): {"in_review"},
+    ("approved", "ministry"): {"completed"},
+    ("rejected", "ministry"): {"completed"},
+}
+_RANK = {"submitted": 0, "received": 1, "in_review": 2, "action_required": 2, "approved": 3, "rejected": 3,
+         "completed": 4, "cancelled": 4}
+OPEN_STATUSES = frozenset({"submitted", "received", "in_review", "action_required", "approved", "rejected"})
+
+
+def decide(current: str, target: str, actor: Actor, history: list[str]) -> Outcome:
+    """Whether a move applies; a move the request has already passed is stale (recorded, ignored)."""
+    if target in _MOVES.get((current, actor), set()):
+        return Outcome.APPLY
+    if target in history or _RANK.get(target, 99) < _RANK.get(current, 0) or current in ("completed",
+                                                                                       "cancelled"):
+        return Outcome.STALE
+    return Outcome.ILLEGAL
+
+
+def legal_moves(current: str, actor: Actor) -> set[str]:
+    return set(_MOVES.get((current, actor), set()))
+
+
+# Oman's weekend is Friday and Saturday.
+_WEEKEND = {4, 5}
+
+
+def add_working_days(start: datetime, days: int) -> datetime:
+    current = start
+    remaining = days
+    while remaining > 0:
+        current += timedelta(days=1)
+        if current.weekday() not in _WEEKEND:
+            remaining -= 1
+    return current
+
+
+_PHONE = re.compile(r"^(\+968)?[79]\d{7}$")
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_NATIONAL_ID = re.compile(r"^\d{6,10}$")
+
+
+@dataclass(frozen=True)
+class FieldError:
+    field: str
+    message: str
+
+    def as_dict(self) -> dict[str, str]:
+        return {"field": self.field, "message": self.message}
+
+
+def _check(spec: FormField, value: Any) -> str | None:  # noqa: PLR0911, PLR0912
+    kind = spec.kind
+    if kind in ("text", "national_id", "phone", "email", "file"):
+        if not isinstance(value, str):
+            return "must be text"
+        if kind == "national_id" and not _NATIONAL_ID.match(value):
+            return "must be a civil number of 6 to 10 digits"
+        if kind == "phone" and not _PHONE.match(value.replace(" ", "")):
+            return "must be an Omani phone number (8 digits, starting with 7 or 9)"
+        if kind == "email" and not _EMAIL.match(value):
+            return "must be an email address"
+        if spec.min_length is not None and len(value) < spec.min_length:
+            return f"must be at least {spec.min_length} characters"
+        if spec.max_length is not None and len(value) > spec.max_length:
+            return f"must be at most {spec.max_length} characters"
+        return None
+    if kind == "number":
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            return "must be a number"
+        if spec.minimum is not None and value < spec.minimum:
+            return f"must be at least {spec.minimum:g}"
+        if spec.maximum is not None and value > spec.maximum:
+            return f"must be at most {spec.maximum:g}"
+        return None
+    if kind == "date":
+        try:
+            date.fromisoformat(value)
+        except (TypeError, ValueError):
+            return "must be a date (YYYY-MM-DD)"
+        return None
+    if kind == "boolean":
+        return None if isinstance(value, bool) else "must be true or false"
+    if kind == "choice":
+        return None if value in spec.choices else f"must be one of {spec.choices}"
+    if kind == "multi_choice":
+        if not isinstance(value, list) or any(v not in spec.choices for v in value):
+            return f"must be a list drawn from {spec.choices}"
+        return None
+    return "has an unknown kind"
+
+
+def validate_fields(service: ServiceRecord, fields: dict[str, Any], *, partial: bool = False) -> list[FieldError]:
+    """Every problem with the submitted fields at once, so the citizen fixes them in one go."""
+    form = {f.name: f for f in service.form}
+    errors = [FieldError(name, "is not a field of this service's form") for name in fields if name not in form]
+    for name, spec in form.items():
+        value = fields.get(name)
+        if value is None or value == "" or value == []:
+            if spec.required and not partial:
+                errors.append(FieldError(name, "is required"))
+            continue
+        problem = _check(spec, value)
+        if problem:
+            errors.append(FieldError(name, problem))
+    return errors

@@ -1,0 +1,96 @@
+"""Fixtures every test layer shares: identities, and real databases and brokers that fail loudly in CI."""
+
+import os
+import socket
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import asyncpg
+import pytest
+
+from shared.auth import IdentitySigner, generate_keypair
+
+PG_ADMIN_DSN = os.environ.get("TEST_POSTGRES_DSN", "postgresql://postgres@127.0.0.1:5432/postgres")
+AMQP_URL = os.environ.get("TEST_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/")
+IN_CI = bool(os.environ.get("CI"))
+
+
+def _reachable(host: str, port: int) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+def require_service(name: str, host: str, port: int) -> None:
+    if _reachable(host, port):
+        return
+    message = f"{name} is not reachable on {host}:{port}"
+    if IN_CI:
+        pytest.fail(f"{message}, and CI needs it (start it: see README)")
+    pytest.skip(message)
+
+
+@pytest.fixture(scope="session")
+def keypair() -> tuple[str, str]:
+    return generate_keypair()
+
+
+@pytest.fixture(scope="session")
+def signer(keypair: tuple[str, str]) -> IdentitySigner:
+    return IdentitySigner(keypair[0])
+
+
+@pytest.fixture(scope="session")
+def public_key(keypair: tuple[str, str]) -> str:
+    return keypair[1]
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    return f"sqlite+aiosqlite:///{tmp_path}/test.db"
+
+
+async def _create_database() -> str:
+    require_service("PostgreSQL", "127.0.0.1", 5432)
+    name = f"portal_test_{uuid.uuid4().hex[:12]}"
+    admin = await asyncpg.connect(PG_ADMIN_DSN)
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await admin.close()
+    return name
+
+
+async def _drop_database(name: str) -> None:
+    admin = await asyncpg.connect(PG_ADMIN_DSN)
+    try:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await admin.close()
+
+
+@pytest.fixture
+async def postgres_url() -> AsyncIterator[str]:
+    name = await _create_database()
+    yield f"postgresql+asyncpg://postgres@127.0.0.1:5432/{name}"
+    await _drop_database(name)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
+    """Every store test runs on both engines."""
+    if request.param == "sqlite":
+        yield f"sqlite+aiosqlite:///{tmp_path}/test.db"
+        return
+    name = await _create_database()
+    yield f"postgresql+asyncpg://postgres@127.0.0.1:5432/{name}"
+    await _drop_database(name)
+
+
+@pytest.fixture
+def amqp_url() -> Iterator[str]:
+    require_service("RabbitMQ", "127.0.0.1", 5672)
+    yield AMQP_URL

@@ -1,0 +1,231 @@
+"""The bus adapter's promises, on a real RabbitMQ broker."""
+
+import asyncio
+import shutil
+import subprocess
+
+import pytest
+
+from shared.bus import Delivery, Envelope, PublishFailed, Rejected, connect_bus
+from shared.bus.ports import REASON_HEADER
+from shared.bus.topology import DEAD_LETTER_QUEUE, DEAD_LETTERS, EVENTS, Binding, QueueSpec
+from shared.contracts.base import IntegrationEvent
+from shared.db import OutboxRelay, UnitOfWork, create_engine
+from tests.conftest import IN_CI
+from tests.integration.bus.helpers import Recorder, effects, eventually, inbox, metadata, outbox
+
+pytestmark = pytest.mark.integration
+QUEUE = QueueSpec("test.events", (Binding(EVENTS, "test.#"),), delivery_limit=2)
+
+
+class ThingHappened(IntegrationEvent):
+    TYPE = "om.portal.test.thing_happened.v1"
+    name: str
+
+
+def create_envelope(name: str = "one", **data: object) -> Envelope:
+    return Envelope(type=ThingHappened.TYPE, source="/tests", data={"name": name, **data})
+
+
+async def started_bus(url: str):  # type: ignore[no-untyped-def]
+    bus = connect_bus(url, name="test")
+    await bus.start()
+    await bus.declare([DEAD_LETTER_QUEUE, QUEUE])
+    return bus
+
+
+async def test_a_published_event_is_confirmed_and_consumed_with_its_trace(broker_url: str) -> None:
+    bus = await started_bus(broker_url)
+    recorder = Recorder()
+    await bus.consume(QUEUE, recorder)
+    envelope = Envelope(type=ThingHappened.TYPE, source="/tests", data={"name": "x"},
+                        traceparent="00-" + "a" * 32 + "-" + "b" * 16 + "-01")
+    await bus.publish(envelope, EVENTS, "test.thing")
+
+    async def arrived() -> bool:
+        return len(recorder.seen) == 1
+
+    await eventually(arrived)
+    assert recorder.seen[0].envelope.id == envelope.id
+    assert recorder.seen[0].envelope.traceparent == envelope.traceparent
+    await bus.close()
+
+
+async def test_an_event_nobody_listens_for_is_refused_not_silently_dropped(broker_url: str) -> None:
+    bus = await started_bus(broker_url)
+    with pytest.raises(PublishFailed):
+        await bus.publish(create_envelope(), EVENTS, "nobody.listens")
+    await bus.close()
+
+
+async def test_a_full_queue_refuses_new_messages_instead_of_dropping_old_ones(broker_url: str) -> None:
+    bus = await started_bus(broker_url)
+    tiny = QueueSpec("test.tiny", (Binding(EVENTS, "tiny.#"),), max_length=2)
+    await bus.declare([tiny])
+    accepted = 0
+    # Quorum queues apply max-length once the log has caught up, so a few may slip past the limit.
+    with pytest.raises(PublishFailed):
+        for n in range(50):
+            await bus.publish(create_envelope(str(n)), EVENTS, "tiny.a")
+            accepted += 1
+    assert 2 <= accepted < 10
+    await bus.close()
+
+
+async def test_a_bad_payload_goes_to_dead_letters_with_its_reason_and_the_consumer_keeps_going(
+        broker_url: str) -> None:
+    bus = await started_bus(broker_url)
+    handled: list[str] = []
+
+    async def handler(delivery: Delivery) -> None:
+        if "name" not in delivery.envelope.data:
+            raise Rejected("bad payload: name is missing")
+        handled.append(delivery.envelope.data["name"])
+
+    await bus.consume(QUEUE, handler)
+    await bus.publish_raw(b"this is not a cloud event", EVENTS, "test.garbage")
+    await bus.publish(Envelope(type=ThingHappened.TYPE, source="/tests", data={"nom": 1}), EVENTS, "test.bad")
+    await bus.publish(create_envelope("good"), EVENTS, "test.good")
+
+    async def good_one_handled() -> bool:
+        return handled == ["good"]
+
+    await eventually(good_one_handled)
+    dead = await bus.drain(DEAD_LETTERS)
+    reasons = sorted(str(d.headers[REASON_HEADER]) for d in dead)
+    assert len(dead) == 2
+    assert reasons[0] == "bad payload: name is missing"
+    assert "not a CloudEvents" in reasons[1]
+    assert {d.headers["x-portal-origin-queue"] for d in dead} == {"test.events"}
+    await bus.close()
+
+
+async def test_a_message_that_keeps_failing_is_dead_lettered_by_the_broker_after_the_delivery_limit(
+        broker_url: str) -> None:
+    bus = await started_bus(broker_url)
+    attempts: list[int] = []
+
+    async def always_fails(delivery: Delivery) -> None:
+        attempts.append(delivery.delivery_count)
+        raise RuntimeError("the database is down")
+
+    await bus.consume(QUEUE, always_fails)
+    await bus.publish(create_envelope(), EVENTS, "test.fails")
+
+    async def dead_lettered() -> bool:
+        return len(await bus.drain(DEAD_LETTERS)) == 1
+
+    await eventually(dead_lettered, within=20)
+    assert len(attempts) == QUEUE.delivery_limit + 1
+    await bus.close()
+
+
+async def test_the_outbox_publishes_what_was_committed_before_a_crash(broker_url: str,
+                                                                      database_url: str) -> None:
+    engine = create_engine(database_url)
+    async with engine.begin() as connection:
+        await connection.run_sync(metadata.create_all)
+    async with UnitOfWork(engine, outbox, inbox, "/tests") as uow:
+        await uow.publish(ThingHappened(name="committed"), exchange=EVENTS,
+                          routing_key="test.committed")
+        await uow.commit()
+    await engine.dispose()  # the process dies here: committed, never published
+
+    restarted = create_engine(database_url)
+    bus = await started_bus(broker_url)
+    recorder = Recorder()
+    await bus.consume(QUEUE, recorder)
+    relay = OutboxRelay(restarted, outbox, bus, "tests", poll_seconds=0.1)
+    relay.start()
+
+    async def published() -> bool:
+        return len(recorder.seen) == 1
+
+    await eventually(published)
+    assert recorder.seen[0].envelope.data == {"name": "committed"}
+    assert await relay.publish_pending() == 0
+    await relay.stop()
+    await bus.close()
+    await restarted.dispose()
+
+
+async def test_a_rolled_back_change_publishes_nothing(broker_url: str, sqlite_url: str) -> None:
+    engine = create_engine(sqlite_url)
+    async with engine.begin() as connection:
+        await connection.run_sync(metadata.create_all)
+    async with UnitOfWork(engine, outbox, inbox, "/tests") as uow:
+        await uow.publish(ThingHappened(name="never"), exchange=EVENTS,
+                          routing_key="test.never")
+    bus = await started_bus(broker_url)
+    assert await OutboxRelay(engine, outbox, bus, "tests").publish_pending() == 0
+    await bus.close()
+    await engine.dispose()
+
+
+async def test_a_redelivered_event_is_applied_once(broker_url: str, database_url: str) -> None:
+    engine = create_engine(database_url)
+    async with engine.begin() as connection:
+        await connection.run_sync(metadata.create_all)
+    crashed_once: list[str] = []
+
+    async def apply(delivery: Delivery) -> None:
+        async with UnitOfWork(engine, outbox, inbox, "/tests") as uow:
+            if not await uow.claim(delivery.envelope.id, "tests.apply"):
+                return
+            await uow.connection.execute(effects.insert().values(event_id=delivery.envelope.id))
+            await uow.commit()
+        if not crashed_once:
+            crashed_once.append(delivery.envelope.id)
+            raise ConnectionError("died after commit, before the ack")
+
+    bus = await started_bus(broker_url)
+    await bus.consume(QUEUE, apply)
+    envelope = create_envelope("once")
+    await bus.publish(envelope, EVENTS, "test.once")
+    await bus.publish(envelope, EVENTS, "test.once")  # a producer's retry after a lost confirm
+
+    async def both_handled() -> bool:
+        async with engine.connect() as connection:
+            rows = (await connection.execute(inbox.select())).all()
+        return len(rows) == 1 and len(crashed_once) == 1
+
+    await eventually(both_handled)
+    await asyncio.sleep(0.5)
+    async with engine.connect() as connection:
+        applied = (await connection.execute(effects.select())).all()
+    assert [row.event_id for row in applied] == [envelope.id]
+    await bus.close()
+    await engine.dispose()
+
+
+async def test_the_consumer_reconnects_after_the_broker_closes_all_connections(broker_url: str) -> None:
+    rabbitmqctl = shutil.which("rabbitmqctl")
+    if rabbitmqctl is None:
+        if IN_CI:
+            pytest.fail("rabbitmqctl is needed to close the broker's connections")
+        pytest.skip("rabbitmqctl is not installed")
+    bus = await started_bus(broker_url)
+    recorder = Recorder()
+    await bus.consume(QUEUE, recorder)
+    await bus.publish(create_envelope("before"), EVENTS, "test.before")
+
+    async def got(n: int) -> bool:
+        return len(recorder.seen) == n
+
+    await eventually(lambda: got(1))
+    await asyncio.to_thread(subprocess.run, [rabbitmqctl, "close_all_connections", "test: reconnect"],
+                            check=True, capture_output=True, timeout=60)
+
+    async def republished() -> bool:
+        try:
+            await bus.publish(create_envelope("after"), EVENTS, "test.after")
+        except PublishFailed:
+            await asyncio.sleep(0.5)
+            return False
+        return True
+
+    await eventually(republished, within=30)
+    await eventually(lambda: got(2), within=30)
+    assert recorder.seen[1].envelope.data["name"] == "after"
+    assert await bus.is_ready()
+    await bus.close()
