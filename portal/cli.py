@@ -1,9 +1,12 @@
 """The `portal` command: run the portal, serve one service, onboard a ministry, simulate a ministry."""
 
 import asyncio
+import contextlib
 import json
 import os
-from typing import Annotated
+import signal
+from collections.abc import Coroutine
+from typing import Annotated, Any
 
 import httpx
 import typer
@@ -12,6 +15,7 @@ import uvicorn
 from portal import up
 from portal.onboarding import dev_token, onboard_ministry
 from shared.bus.admin import vhost_of
+from shared.logging import configure_logging
 
 app = typer.Typer(help="Unified Government Services Portal", no_args_is_help=True)
 ministry = typer.Typer(help="Ministries: onboarding and credentials", no_args_is_help=True)
@@ -22,12 +26,21 @@ app.add_typer(ministry, name="ministry")
 def up_command(no_broker: Annotated[bool, typer.Option(help="Run in one process on the in-memory bus")] = False
                ) -> None:
     """Start every service, seed the catalogue, start a simulated ministry; Ctrl-C stops everything."""
+    configure_logging("portal")
     config = up.UpConfig.from_env()
     with_broker = not no_broker and up.broker_answers(config.amqp_url)
-    try:
-        asyncio.run(up.run_processes(config) if with_broker else up.run_in_process(config))
-    except KeyboardInterrupt:
-        print("Stopped.")
+    asyncio.run(until_signalled(up.run_processes(config) if with_broker else up.run_in_process(config)))
+    print("Stopped.")
+
+
+async def until_signalled(main: Coroutine[Any, Any, None]) -> None:
+    """Ctrl-C or SIGTERM cancels the run, so its clean-up (stopping every child) always happens."""
+    task = asyncio.create_task(main)
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, task.cancel)
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
 
 
 @app.command()
@@ -43,9 +56,10 @@ def serve(service: Annotated[str, typer.Argument(help=", ".join(up.SERVICES))],
 @app.command("simulate-ministry")
 def simulate_ministry() -> None:
     """Answer requests as the ministries in PORTAL_SIMULATOR_CREDENTIALS would, over their own broker users."""
+    configure_logging("simulated-ministry", os.environ.get("PORTAL_LOG_LEVEL", "info"))
     credentials = json.loads(os.environ["PORTAL_SIMULATOR_CREDENTIALS"])
-    asyncio.run(up.run_simulators(os.environ["PORTAL_AMQP_URL"], credentials,
-                                  float(os.environ.get("PORTAL_SIMULATOR_DELAY", "1.0"))))
+    asyncio.run(until_signalled(up.run_simulators(os.environ["PORTAL_AMQP_URL"], credentials,
+                                  float(os.environ.get("PORTAL_SIMULATOR_DELAY", "1.0")))))
 
 
 @ministry.command("onboard")

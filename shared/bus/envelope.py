@@ -51,6 +51,10 @@ class Envelope:
                 raise MalformedEnvelope("the event data is not JSON") from exc
         if not isinstance(data, dict):
             raise MalformedEnvelope("the event data must be a JSON object")
+        try:
+            uuid.UUID(event.get_id())
+        except ValueError as exc:
+            raise MalformedEnvelope("the event id must be a UUID (it is the idempotency key)") from exc
         time = event.get_time() or datetime.now(UTC)
         traceparent = event.get_attributes().get(TRACEPARENT)
         return cls(type=event.get_type(), source=event.get_source(), data=data, subject=event.get_subject(),

@@ -1,7 +1,7 @@
 """catalogue tables, outbox and inbox
 
 Revision ID: cdf20b131da9
-Revises: 
+Revises:
 """
 from collections.abc import Sequence
 

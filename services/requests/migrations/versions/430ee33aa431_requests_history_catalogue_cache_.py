@@ -1,7 +1,7 @@
 """requests, history, catalogue cache, sequences, outbox and inbox
 
 Revision ID: 430ee33aa431
-Revises: 
+Revises:
 """
 from collections.abc import Sequence
 

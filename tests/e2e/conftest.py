@@ -1,0 +1,59 @@
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.conftest import require_service
+
+BASE_PORT = 18000
+
+
+@dataclass(frozen=True)
+class RunningPortal:
+    url: str
+    run_dir: Path
+    amqp_url: str
+
+    def ministry_key(self, code: str) -> str:
+        return str(json.loads((self.run_dir / "ministries" / f"{code}.json").read_text())["api_key"])
+
+
+@pytest.fixture(scope="session")
+def portal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningPortal]:
+    """`portal up` as a citizen's machine would run it: five services and a simulated ministry, on RabbitMQ."""
+    require_service("RabbitMQ", "127.0.0.1", 5672)
+    require_service("RabbitMQ management API", "127.0.0.1", 15672)
+    run_dir = tmp_path_factory.mktemp("portal-run")
+    vhost = f"e2e-{uuid.uuid4().hex[:8]}"
+    amqp_url = f"amqp://guest:guest@127.0.0.1:5672/{vhost}"
+    env = os.environ | {"PORTAL_AMQP_URL": amqp_url, "PORTAL_BASE_PORT": str(BASE_PORT),
+                        "PORTAL_RUN_DIR": str(run_dir), "PORTAL_SIMULATOR_DELAY": "0.2",
+                        "PORTAL_LOG_LEVEL": "warning"}
+    log = (run_dir / "portal.log").open("wb")
+    process = subprocess.Popen([sys.executable, "-m", "portal.cli", "up"], env=env, stdout=log,  # noqa: S603
+                               stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{BASE_PORT}"
+    deadline = time.monotonic() + 90
+    try:
+        while b"The portal is ready" not in (run_dir / "portal.log").read_bytes():
+            if process.poll() is not None or time.monotonic() > deadline:
+                pytest.fail("portal up did not become ready:\n" + (run_dir / "portal.log").read_text()[-3000:])
+            time.sleep(0.2)
+        yield RunningPortal(url, run_dir, amqp_url)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        httpx.delete(f"http://127.0.0.1:15672/api/vhosts/{vhost}", auth=("guest", "guest"))
+        log.close()
