@@ -4,8 +4,9 @@ import asyncio
 from collections.abc import Awaitable, Callable
 
 import httpx
-from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt, wait_exponential_jitter
+from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt, wait_exponential, wait_random
 
+from services.requests.domain import Unavailable
 from shared.bus import Bus, Handler
 from shared.bus.topology import QueueSpec, from_ministry, ministry_inbox
 from shared.contracts.catalog import ServiceRecord
@@ -20,15 +21,21 @@ class HttpCatalog:
         self._client = client
 
     async def fetch(self, slug: str) -> ServiceRecord | None:
-        async for attempt in AsyncRetrying(stop=stop_after_attempt(3), reraise=True,
-                                           wait=wait_exponential_jitter(initial=0.1, max=1.0),
-                                           retry=retry_if_exception_type(httpx.TransportError)):
-            with attempt:
-                response = await self._client.get(f"/api/v1/services/{slug}",
-                                                  headers={TRACEPARENT: outgoing_traceparent()})
+        try:
+            async for attempt in AsyncRetrying(stop=stop_after_attempt(3), reraise=True,
+                                               wait=wait_exponential(multiplier=0.1, max=1.0) + wait_random(0, 0.1),
+                                               retry=retry_if_exception_type(httpx.TransportError)):
+                with attempt:
+                    response = await self._client.get(f"/api/v1/services/{slug}",
+                                                      headers={TRACEPARENT: outgoing_traceparent()})
+        except httpx.TransportError as exc:
+            log.warning("catalog_unreachable", error=type(exc).__name__)
+            raise Unavailable("catalog-unavailable",
+                              "The service catalogue cannot be reached right now; please try again shortly.") from exc
         if response.status_code == 404:
             return None
-        response.raise_for_status()
+        if response.status_code != 200:
+            raise Unavailable("catalog-unavailable", "The service catalogue answered with an error; try again.")
         return ServiceRecord.model_validate(response.json())
 
 

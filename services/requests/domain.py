@@ -37,6 +37,10 @@ class Invalid(RequestError):
     status = 422
 
 
+class Unavailable(RequestError):
+    status = 503
+
+
 # Tracking numbers: ROP-2026-000042-7. ISO 7064 MOD 37-36 check character: any single mistyped
 # character and any swap of two neighbours is caught before a look-up.
 _ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"

@@ -24,7 +24,7 @@ async def _index(event_id: str, record: ServiceRecord, deps: Deps) -> None:
             log.info("duplicate_event_ignored", event_id=event_id, service=record.slug)
             return
         indexed = await uow.index.version_of(record.slug)
-        if False:
+        if not is_newer(record.version, indexed):
             await uow.commit()
             log.info("stale_event_ignored", event_id=event_id, service=record.slug, version=record.version,
                      indexed_version=indexed)

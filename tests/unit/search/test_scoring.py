@@ -128,6 +128,7 @@ def test_a_word_written_with_diacritics_is_marked_whole() -> None:
 def test_markup_in_a_title_is_shown_as_text_not_run() -> None:
     marked = highlight("<script>alert(1)</script> Passport & visa", analyse("passport"))
     assert marked == "&lt;script&gt;alert(1)&lt;/script&gt; <mark>Passport</mark> &amp; visa"
+    assert highlight("Citizen's card", analyse("citizen")) == "<mark>Citizen&#x27;s</mark> card"
 
 
 def test_suggestions_complete_the_last_word_typed() -> None:

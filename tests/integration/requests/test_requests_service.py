@@ -1,0 +1,257 @@
+"""The requests service on SQLite and PostgreSQL, with the in-memory bus standing in for RabbitMQ."""
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+import pytest
+from asgi_lifespan import LifespanManager
+from fastapi import FastAPI
+from sqlalchemy import func, select
+
+from services.requests.app import create_app
+from services.requests.config import Settings
+from services.requests.store import outbox, requests
+from shared.auth import Identity, IdentitySigner
+from shared.bus import Envelope
+from shared.bus.memory import InMemoryBus
+from shared.bus.ports import REASON_HEADER
+from shared.bus.topology import DEAD_LETTERS, EVENTS, FROM_MINISTRIES, ministry_broker_user
+from shared.contracts.base import Bilingual
+from shared.contracts.catalog import FormField, ServicePublished, ServiceRecord
+from shared.contracts.ministries import RequestStatusUpdated
+from shared.contracts.requests import RequestSubmitted
+from tests.factories import create_citizen, create_ministry_identity
+from tests.integration.bus.helpers import eventually
+
+pytestmark = pytest.mark.integration
+
+
+def create_service_record(slug: str = "renew-licence", ministry: str = "rop", version: int = 1) -> ServiceRecord:
+    text = Bilingual(ar="تجديد الرخصة", en="Renew a licence")
+    return ServiceRecord(slug=slug, ministry=ministry, ministry_name=Bilingual(ar="شرطة", en="Police"),
+                         version=version, title=text, description=text, maturity="electronic", target_days=2,
+                         form=[FormField(name="licence", kind="text", label=text, min_length=3),
+                               FormField(name="phone", kind="phone", label=text, required=False)])
+
+
+class Harness:
+    def __init__(self, app: FastAPI, client: httpx.AsyncClient, signer: IdentitySigner) -> None:
+        self.app, self.client, self.signer = app, client, signer
+
+    @property
+    def bus(self) -> InMemoryBus:
+        bus = self.app.state.runtime.bus
+        assert isinstance(bus, InMemoryBus)
+        return bus
+
+    def as_(self, identity: Identity) -> dict[str, str]:
+        return {"x-portal-identity": self.signer.sign(identity)}
+
+    async def publish_service(self, record: ServiceRecord) -> None:
+        envelope = Envelope(type=ServicePublished.TYPE, source="/catalog",
+                            data=ServicePublished(service=record).model_dump(mode="json"))
+        await self.bus.publish(envelope, EVENTS, "catalog.service.published")
+
+        async def known() -> bool:
+            return f"requests.from.{record.ministry}" in self.bus.queues and \
+                record.ministry in self.app.state.ministries.consuming
+
+        await eventually(known)
+
+    async def submit(self, citizen: Identity | None = None, **fields: Any) -> httpx.Response:
+        return await self.client.post("/api/v1/requests", headers=self.as_(citizen or create_citizen()),
+                                      json={"service": "renew-licence", "fields": fields or {"licence": "L-1234"}})
+
+    async def ministry_says(self, tracking_number: str, status: str, *, ministry: str = "rop",
+                            user_id: str | None = "default", event_id: str | None = None) -> str:
+        event = RequestStatusUpdated(tracking_number=tracking_number, status=status,  # type: ignore[arg-type]
+                                     occurred_at=datetime.now(UTC))
+        envelope = Envelope(type=RequestStatusUpdated.TYPE, source=f"/ministries/{ministry}",
+                            data=event.model_dump(mode="json"), id=event_id or str(uuid.uuid4()))
+        await self.bus.publish(envelope, FROM_MINISTRIES, f"{ministry}.request.status_updated",
+                               user_id=ministry_broker_user(ministry) if user_id == "default" else user_id)
+        return envelope.id
+
+    async def status_of(self, tracking_number: str, citizen: Identity | None = None) -> dict[str, Any]:
+        response = await self.client.get(f"/api/v1/requests/{tracking_number}",
+                                         headers=self.as_(citizen or create_citizen()))
+        body: dict[str, Any] = response.json()
+        return body
+
+    async def wait_for_status(self, tracking_number: str, status: str) -> dict[str, Any]:
+        async def reached() -> bool:
+            return (await self.status_of(tracking_number))["status"] == status
+
+        await eventually(reached)
+        return await self.status_of(tracking_number)
+
+    async def dead_letter_reasons(self) -> list[str]:
+        return [str(d.headers[REASON_HEADER]) for d in await self.bus.drain(DEAD_LETTERS)]
+
+
+@pytest.fixture
+async def harness(database_url: str, public_key: str, signer: IdentitySigner) -> AsyncIterator[Harness]:
+    settings = Settings(database_url=database_url, amqp_url=f"memory://requests-{uuid.uuid4()}",
+                        identity_public_key=public_key, catalog_url="http://127.0.0.1:9", outbox_poll_seconds=0.05)
+    app = create_app(settings)
+    async with LifespanManager(app), httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
+                                                       base_url="http://test") as client:
+        h = Harness(app, client, signer)
+        await h.publish_service(create_service_record())
+        yield h
+
+
+async def test_a_submitted_request_reaches_the_ministrys_own_queue(harness: Harness) -> None:
+    response = await harness.submit(licence="L-1234")
+    assert response.status_code == 201
+    tracking_number = response.json()["tracking_number"]
+
+    async def queued() -> bool:
+        return harness.bus.queues["ministry.rop.inbox"].messages.qsize() == 1
+
+    await eventually(queued)
+    [message] = await harness.bus.drain("ministry.rop.inbox")
+    submitted = RequestSubmitted.model_validate(Envelope.from_body(message.body).data)
+    assert submitted.tracking_number == tracking_number
+    assert submitted.fields == {"licence": "L-1234"}
+    assert submitted.applicant.national_id == create_citizen().subject
+
+
+async def test_wrong_answers_are_refused_and_nothing_is_written(harness: Harness) -> None:
+    response = await harness.submit(licence="x", phone="123")
+    assert response.status_code == 422
+    assert {e["field"] for e in response.json()["errors"]} == {"licence", "phone"}
+    async with harness.app.state.runtime.engine.connect() as connection:
+        assert (await connection.execute(select(func.count()).select_from(requests))).scalar() == 0
+        assert (await connection.execute(select(func.count()).select_from(outbox))).scalar() == 0
+
+
+async def test_an_unknown_service_while_the_catalogue_is_down_is_a_clear_503_not_a_crash(harness: Harness
+                                                                                         ) -> None:
+    response = await harness.client.post("/api/v1/requests", headers=harness.as_(create_citizen()),
+                                         json={"service": "no-such-service", "fields": {}})
+    assert response.status_code == 503
+    assert response.json()["code"] == "catalog-unavailable"
+
+
+async def test_the_ministry_moves_its_request_and_every_step_is_kept(harness: Harness) -> None:
+    tracking_number = (await harness.submit()).json()["tracking_number"]
+    for status in ("received", "in_review", "approved"):
+        await harness.ministry_says(tracking_number, status)
+    body = await harness.wait_for_status(tracking_number, "approved")
+    assert [(h["status"], h["actor"]) for h in body["history"]] == [
+        ("submitted", "citizen"), ("received", "ministry:rop"), ("in_review", "ministry:rop"),
+        ("approved", "ministry:rop")]
+
+
+async def test_a_redelivered_status_event_is_applied_once(harness: Harness) -> None:
+    tracking_number = (await harness.submit()).json()["tracking_number"]
+    event_id = await harness.ministry_says(tracking_number, "received")
+    await harness.ministry_says(tracking_number, "received", event_id=event_id)
+    await harness.ministry_says(tracking_number, "in_review")
+    body = await harness.wait_for_status(tracking_number, "in_review")
+    assert [h["status"] for h in body["history"]] == ["submitted", "received", "in_review"]
+    assert await harness.dead_letter_reasons() == []
+
+
+async def test_a_late_duplicate_is_recorded_but_never_moves_the_request_backwards(harness: Harness) -> None:
+    tracking_number = (await harness.submit()).json()["tracking_number"]
+    await harness.ministry_says(tracking_number, "received")
+    await harness.ministry_says(tracking_number, "in_review")
+    await harness.wait_for_status(tracking_number, "in_review")
+    await harness.ministry_says(tracking_number, "received")
+
+    async def recorded() -> bool:
+        return len((await harness.status_of(tracking_number))["history"]) == 4
+
+    await eventually(recorded)
+    body = await harness.status_of(tracking_number)
+    assert body["status"] == "in_review"
+    assert body["history"][-1] | {"at": None} == {"status": "received", "previous_status": "in_review",
+                                                  "actor": "ministry:rop", "note": None, "at": None,
+                                                  "applied": False}
+
+
+async def test_a_status_event_not_signed_by_the_ministrys_broker_user_is_dead_lettered(harness: Harness) -> None:
+    tracking_number = (await harness.submit()).json()["tracking_number"]
+    await harness.ministry_says(tracking_number, "received", user_id="ministry-moh")
+    await harness.ministry_says(tracking_number, "received", user_id=None)
+    await harness.ministry_says(tracking_number, "in_review")  # illegal: never received
+
+    async def three_dead() -> bool:
+        return harness.bus.queues[DEAD_LETTERS].messages.qsize() == 3
+
+    await eventually(three_dead)
+    reasons = await harness.dead_letter_reasons()
+    assert "not by the broker user of ministry 'rop'" in reasons[0]
+    assert "not by the broker user" in reasons[1]
+    assert reasons[2].startswith("illegal-transition")
+    assert (await harness.status_of(tracking_number))["status"] == "submitted"
+
+
+async def test_a_status_for_an_unknown_request_is_dead_lettered_and_the_next_is_applied(harness: Harness) -> None:
+    tracking_number = (await harness.submit()).json()["tracking_number"]
+    await harness.ministry_says("ROP-2026-999999-" + "0", "received")
+    await harness.ministry_says(tracking_number, "received")
+    await harness.wait_for_status(tracking_number, "received")
+    [reason] = await harness.dead_letter_reasons()
+    assert reason.startswith("tracking-number")
+
+
+async def test_a_citizen_cancels_before_review_but_not_after(harness: Harness) -> None:
+    first = (await harness.submit()).json()["tracking_number"]
+    cancelled = await harness.client.post(f"/api/v1/requests/{first}/cancel", headers=harness.as_(create_citizen()))
+    assert cancelled.json()["status"] == "cancelled"
+
+    second = (await harness.submit()).json()["tracking_number"]
+    await harness.ministry_says(second, "received")
+    await harness.ministry_says(second, "in_review")
+    await harness.wait_for_status(second, "in_review")
+    refused = await harness.client.post(f"/api/v1/requests/{second}/cancel", headers=harness.as_(create_citizen()))
+    assert refused.status_code == 409
+
+
+async def test_a_citizen_answers_when_the_ministry_asks_for_more(harness: Harness) -> None:
+    tracking_number = (await harness.submit()).json()["tracking_number"]
+    for status in ("received", "in_review", "action_required"):
+        await harness.ministry_says(tracking_number, status)
+    await harness.wait_for_status(tracking_number, "action_required")
+    answered = await harness.client.post(f"/api/v1/requests/{tracking_number}/respond",
+                                         headers=harness.as_(create_citizen()),
+                                         json={"note": "الرقم الصحيح مرفق", "fields": {"licence": "L-9999"}})
+    assert answered.status_code == 200, answered.text
+    body = await harness.status_of(tracking_number)
+    assert body["status"] == "in_review"
+    assert body["fields"]["licence"] == "L-9999"
+
+
+async def test_nobody_sees_another_citizens_request(harness: Harness) -> None:
+    tracking_number = (await harness.submit()).json()["tracking_number"]
+    stranger = create_citizen(national_id="99998888")
+    response = await harness.client.get(f"/api/v1/requests/{tracking_number}", headers=harness.as_(stranger))
+    assert response.status_code == 404
+    mine = await harness.client.get("/api/v1/requests", headers=harness.as_(stranger))
+    assert mine.json()["items"] == []
+
+
+async def test_the_ministry_rest_api_moves_only_its_own_requests(harness: Harness) -> None:
+    tracking_number = (await harness.submit()).json()["tracking_number"]
+    other = await harness.client.post(f"/api/v1/ministry/requests/{tracking_number}/status",
+                                      headers=harness.as_(create_ministry_identity("moh")),
+                                      json={"status": "received"})
+    assert other.status_code == 403
+    own = await harness.client.post(f"/api/v1/ministry/requests/{tracking_number}/status",
+                                    headers=harness.as_(create_ministry_identity("rop")),
+                                    json={"status": "received", "note": "استلمنا طلبك"})
+    assert own.json() == {"outcome": "apply"}
+    assert (await harness.status_of(tracking_number))["status"] == "received"
+
+
+async def test_tracking_numbers_count_up_per_ministry_and_year(harness: Harness) -> None:
+    numbers = [(await harness.submit()).json()["tracking_number"] for _ in range(3)]
+    assert [n.split("-")[2] for n in numbers] == ["000001", "000002", "000003"]
+    await asyncio.sleep(0)

@@ -1,0 +1,131 @@
+from datetime import UTC, datetime
+
+import pytest
+
+from services.requests.domain import (
+    Invalid,
+    Outcome,
+    add_working_days,
+    check_character,
+    decide,
+    format_tracking_number,
+    parse_tracking_number,
+    validate_fields,
+)
+from shared.contracts.base import Bilingual
+from shared.contracts.catalog import FormField, ServiceRecord
+
+ALPHANUMERIC = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+
+def create_service(*fields: FormField) -> ServiceRecord:
+    text = Bilingual(ar="خدمة", en="Service")
+    return ServiceRecord(slug="s", ministry="rop", ministry_name=text, version=1, title=text, description=text,
+                         maturity="electronic", target_days=3, form=list(fields))
+
+
+def field(name: str, kind: str, required: bool = True, **extra: object) -> FormField:
+    return FormField(name=name, kind=kind, label=Bilingual(ar=name, en=name), required=required,  # type: ignore[arg-type]
+                     **extra)  # type: ignore[arg-type]
+
+
+def test_a_tracking_number_names_the_ministry_the_year_and_a_sequence() -> None:
+    assert format_tracking_number("rop", 2026, 42).startswith("ROP-2026-000042-")
+
+
+def test_a_tracking_number_typed_in_lower_case_with_spaces_is_understood() -> None:
+    number = format_tracking_number("moh", 2026, 7)
+    assert parse_tracking_number(f"  {number.lower()} ") == number
+
+
+def test_every_single_mistyped_character_is_caught_before_any_look_up() -> None:
+    number = format_tracking_number("mohup", 2026, 123456)
+    for position, original in enumerate(number):
+        if original == "-":
+            continue
+        for replacement in ALPHANUMERIC.replace(original, ""):
+            typo = number[:position] + replacement + number[position + 1:]
+            with pytest.raises(Invalid):
+                parse_tracking_number(typo)
+
+
+def test_two_swapped_neighbouring_digits_are_caught() -> None:
+    number = format_tracking_number("rop", 2026, 123456)
+    digits = number.split("-")[2]
+    for i in range(len(digits) - 1):
+        if digits[i] == digits[i + 1]:
+            continue
+        swapped = digits[:i] + digits[i + 1] + digits[i] + digits[i + 2:]
+        with pytest.raises(Invalid) as caught:
+            parse_tracking_number(number.replace(digits, swapped))
+        assert caught.value.code == "tracking-number-mistyped"
+
+
+def test_a_number_of_the_wrong_shape_is_explained_not_looked_up() -> None:
+    with pytest.raises(Invalid) as caught:
+        parse_tracking_number("12345")
+    assert caught.value.code == "tracking-number-malformed"
+
+
+def test_the_check_character_is_one_letter_or_digit() -> None:
+    assert check_character("ROP2026000001") in ALPHANUMERIC
+
+
+@pytest.mark.parametrize(("current", "target", "actor"), [
+    ("submitted", "received", "ministry"),
+    ("received", "in_review", "ministry"),
+    ("in_review", "action_required", "ministry"),
+    ("action_required", "in_review", "citizen"),
+    ("in_review", "approved", "ministry"),
+    ("in_review", "rejected", "ministry"),
+    ("approved", "completed", "ministry"),
+    ("submitted", "cancelled", "citizen"),
+    ("received", "cancelled", "citizen"),
+])
+def test_the_lifecycle_allows_each_step_of_design_md(current: str, target: str, actor: str) -> None:
+    assert decide(current, target, actor, [current]) is Outcome.APPLY  # type: ignore[arg-type]
+
+
+def test_a_citizen_cannot_cancel_once_the_ministry_is_reviewing() -> None:
+    assert decide("in_review", "cancelled", "citizen", ["submitted", "received", "in_review"]) is Outcome.ILLEGAL
+
+
+def test_a_citizen_cannot_approve_their_own_request() -> None:
+    assert decide("in_review", "approved", "citizen", ["submitted", "in_review"]) is Outcome.ILLEGAL
+
+
+def test_a_late_duplicate_received_after_review_started_is_stale_not_applied_backwards() -> None:
+    assert decide("in_review", "received", "ministry", ["submitted", "received", "in_review"]) is Outcome.STALE
+
+
+def test_nothing_moves_a_completed_request() -> None:
+    assert decide("completed", "approved", "ministry", ["approved", "completed"]) is Outcome.STALE
+
+
+def test_skipping_review_straight_to_approval_is_illegal() -> None:
+    assert decide("received", "approved", "ministry", ["submitted", "received"]) is Outcome.ILLEGAL
+
+
+def test_working_days_skip_the_omani_weekend_of_friday_and_saturday() -> None:
+    thursday = datetime(2026, 11, 26, 10, tzinfo=UTC)
+    assert add_working_days(thursday, 1).weekday() == 6  # Sunday
+
+
+def test_all_problems_with_the_answers_are_reported_at_once() -> None:
+    service = create_service(field("plate", "text", max_length=5), field("floors", "number", maximum=4),
+                             field("phone", "phone"), field("when", "date"))
+    errors = validate_fields(service, {"plate": "TOO-LONG", "floors": 9, "when": "31/12/2026", "extra": 1})
+    assert {e.field for e in errors} == {"plate", "floors", "phone", "when", "extra"}
+
+
+def test_correct_answers_pass() -> None:
+    service = create_service(field("phone", "phone"), field("mail", "email"), field("id", "national_id"),
+                             field("kind", "choice", choices=["a", "b"]), field("ok", "boolean"),
+                             field("tags", "multi_choice", choices=["x", "y"]), field("note", "text", required=False))
+    assert validate_fields(service, {"phone": "+96891234567", "mail": "a@b.om", "id": "12345678", "kind": "a",
+                                     "ok": True, "tags": ["x"]}) == []
+
+
+def test_a_number_field_does_not_accept_true() -> None:
+    service = create_service(field("floors", "number"))
+    assert [e.field for e in validate_fields(service, {"floors": True})] == ["floors"]
