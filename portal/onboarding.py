@@ -39,8 +39,8 @@ async def dev_token(gateway: httpx.AsyncClient, role: str = "admin", ministry: s
 async def onboard_ministry(gateway: httpx.AsyncClient, admin_token: str, code: str, name: dict[str, str],
                            broker: BrokerAdmin | None, saved: Path | None = None) -> MinistryCredentials:
     """Create the ministry; with `saved`, reuse credentials kept from an earlier run of the same portal."""
-    if saved is not None and saved.exists():
-        return MinistryCredentials(**json.loads(saved.read_text()))
+    if saved is not None and (kept := _load(saved)) is not None:
+        return kept
     response = await gateway.post("/api/v1/admin/ministries", json={"code": code, "name": name},
                                   headers={"Authorization": f"Bearer {admin_token}"})
     if response.status_code != 201:
@@ -49,11 +49,19 @@ async def onboard_ministry(gateway: httpx.AsyncClient, admin_token: str, code: s
     user = await broker.onboard_ministry(code, password) if broker else ministry_broker_user(code)
     credentials = MinistryCredentials(code, response.json()["api_key"], user, password)
     if saved is not None:
-        saved.parent.mkdir(parents=True, exist_ok=True)
-        saved.write_text(json.dumps(asdict(credentials)))
-        saved.chmod(0o600)
+        _keep(saved, credentials)
     log.info("ministry_onboarded", ministry=code)
     return credentials
+
+
+def _load(saved: Path) -> MinistryCredentials | None:
+    return MinistryCredentials(**json.loads(saved.read_text())) if saved.exists() else None
+
+
+def _keep(saved: Path, credentials: MinistryCredentials) -> None:
+    saved.parent.mkdir(parents=True, exist_ok=True)
+    saved.write_text(json.dumps(asdict(credentials)))
+    saved.chmod(0o600)
 
 
 async def seed_catalogue(gateway: httpx.AsyncClient, admin_token: str, broker: BrokerAdmin | None,

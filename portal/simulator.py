@@ -25,7 +25,7 @@ class SimulatedMinistry:
         log.info("simulated_ministry_listening", ministry=self._code)
 
     async def report(self, tracking_number: str, status: str) -> None:
-        event = RequestStatusUpdated(tracking_number=tracking_number, status=status,  # type: ignore[arg-type]
+        event = RequestStatusUpdated(tracking_number=tracking_number, status=status,
                                      note=NOTES.get(status), occurred_at=datetime.now(UTC))
         envelope = Envelope(type=RequestStatusUpdated.TYPE, source=f"/ministries/{self._code}",
                             subject=tracking_number, data=event.model_dump(mode="json"))

@@ -4,9 +4,9 @@ import asyncio
 import contextlib
 import json
 import os
+import shutil
 import signal
 import socket
-import subprocess
 import sys
 import time
 from dataclasses import dataclass
@@ -104,10 +104,12 @@ async def broker_admin(config: UpConfig) -> BrokerAdmin:
     admin = BrokerAdmin(config.management_url, parts.username or "guest", parts.password or "guest",
                         vhost_of(config.amqp_url))
     if not await admin.answers():
-        rabbitmq_plugins = "/usr/sbin/rabbitmq-plugins"
-        if Path(rabbitmq_plugins).exists():
-            subprocess.run([rabbitmq_plugins, "enable", "rabbitmq_management"], check=False,  # noqa: S603
-                           capture_output=True)
+        rabbitmq_plugins = shutil.which("rabbitmq-plugins")
+        if rabbitmq_plugins:
+            enabling = await asyncio.create_subprocess_exec(rabbitmq_plugins, "enable", "rabbitmq_management",
+                                                            stdout=asyncio.subprocess.DEVNULL,
+                                                            stderr=asyncio.subprocess.DEVNULL)
+            await enabling.wait()
         for _ in range(30):
             if await admin.answers():
                 break
@@ -119,8 +121,8 @@ async def broker_admin(config: UpConfig) -> BrokerAdmin:
     return admin
 
 
-async def wait_ready(urls: dict[str, str], timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
+async def wait_ready(urls: dict[str, str], within: float = 60.0) -> None:
+    deadline = time.monotonic() + within
     waiting = dict(urls)
     async with httpx.AsyncClient(timeout=2.0) as client:
         while waiting:
@@ -129,7 +131,7 @@ async def wait_ready(urls: dict[str, str], timeout: float = 60.0) -> None:
                     if (await client.get(f"{url}/readyz")).status_code == 200:
                         del waiting[name]
             if waiting and time.monotonic() > deadline:
-                raise TimeoutError(f"not ready after {timeout:.0f}s: {', '.join(waiting)}")
+                raise TimeoutError(f"not ready after {within:.0f}s: {', '.join(waiting)}")
             await asyncio.sleep(0.2)
 
 
@@ -139,44 +141,45 @@ async def seed(config: UpConfig, admin: BrokerAdmin | None) -> list[MinistryCred
         return await seed_catalogue(gateway, token, admin, config.run_dir)
 
 
-def spawn(args: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
-    return subprocess.Popen([sys.executable, "-m", "portal.cli", *args],  # noqa: S603
-                            env=os.environ | env, start_new_session=True)
+async def spawn(args: list[str], env: dict[str, str]) -> asyncio.subprocess.Process:
+    # Own session: Ctrl-C reaches only `portal up`, which then stops its children in order.
+    return await asyncio.create_subprocess_exec(sys.executable, "-m", "portal.cli", *args, env=os.environ | env,
+                                                start_new_session=True)
 
 
-def stop_all(processes: list[subprocess.Popen[bytes]]) -> None:
+async def stop_all(processes: list[asyncio.subprocess.Process]) -> None:
     for process in processes:
-        if process.poll() is None:
+        if process.returncode is None:
             process.send_signal(signal.SIGTERM)
-    deadline = time.monotonic() + 10
-    for process in processes:
-        try:
-            process.wait(timeout=max(deadline - time.monotonic(), 0.1))
-        except subprocess.TimeoutExpired:
-            process.kill()
+    try:
+        await asyncio.wait_for(asyncio.gather(*(p.wait() for p in processes)), timeout=10)
+    except TimeoutError:
+        for process in processes:
+            if process.returncode is None:
+                process.kill()
 
 
 async def run_processes(config: UpConfig) -> None:
     keys = identity_keys(config.run_dir)
     admin = await broker_admin(config)
     env = service_env(config, config.amqp_url, keys)
-    processes = [spawn(["serve", s, "--port", str(config.port(s))], env) for s in SERVICES]
+    processes = [await spawn(["serve", s, "--port", str(config.port(s))], env) for s in SERVICES]
     try:
         await wait_ready({s: config.url(s) for s in SERVICES})
         credentials = await seed(config, admin)
         simulator_env = env | {"PORTAL_SIMULATOR_CREDENTIALS": json.dumps(
             [{"code": c.code, "user": c.broker_user, "password": c.broker_password} for c in credentials]),
             "PORTAL_AMQP_URL": config.amqp_url, "PORTAL_SIMULATOR_DELAY": str(config.simulator_delay)}
-        processes.append(spawn(["simulate-ministry"], simulator_env))
+        processes.append(await spawn(["simulate-ministry"], simulator_env))
         print(f"The portal is ready on {config.url('gateway')} (each service its own process, on RabbitMQ).",
               flush=True)
-        while all(p.poll() is None for p in processes):
-            await asyncio.sleep(0.5)
+        await asyncio.wait([asyncio.create_task(p.wait()) for p in processes],
+                           return_when=asyncio.FIRST_COMPLETED)
         stopped = [SERVICES[i] if i < len(SERVICES) else "simulator" for i, p in enumerate(processes)
-                   if p.poll() is not None]
+                   if p.returncode is not None]
         raise RuntimeError(f"stopped unexpectedly: {', '.join(stopped)}")
     finally:
-        stop_all(processes)
+        await stop_all(processes)
         await admin.close()
 
 

@@ -16,7 +16,7 @@ SERVICE = "catalog"
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
-    settings = settings or Settings()  # type: ignore[call-arg]
+    settings = settings or Settings()
     configure_logging(SERVICE, settings.log_level)
     runtime = Runtime(SERVICE, settings, metadata, MIGRATIONS)
 

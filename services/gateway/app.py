@@ -20,7 +20,7 @@ log = get_logger(__name__)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
-    settings = settings or Settings()  # type: ignore[call-arg]
+    settings = settings or Settings()
     configure_logging(SERVICE, settings.log_level)
     bases: dict[Upstream, str] = {"catalog": settings.catalog_url, "search": settings.search_url,
                                   "requests": settings.requests_url, "notifications": settings.notifications_url}

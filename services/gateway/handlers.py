@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from services.gateway.domain import DEV_AUDIENCE, DEV_ISSUER, STAFF_ROLES, Route, Upstream
 from services.gateway.store import ApiKeyCache
-from shared.auth import IDENTITY_HEADER, Identity, IdentitySigner, generate_keypair
+from shared.auth import IDENTITY_HEADER, Identity, IdentitySigner, Role, generate_keypair
 from shared.logging import get_logger
 from shared.tracing import TRACEPARENT, outgoing_traceparent
 from shared.web import Problem
@@ -73,7 +73,7 @@ class Deps:
 
 
 def _identity_from_claims(claims: dict[str, Any]) -> Identity:
-    role = claims.get("role") or "citizen"
+    role: Role = claims.get("role") or "citizen"
     if role not in ("citizen", *STAFF_ROLES):
         raise Problem(401, "unauthenticated", "The token carries a role the portal does not know.")
     if role in ("officer", "service_manager") and not claims.get("ministry"):

@@ -20,7 +20,7 @@ SERVICE = "requests"
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
-    settings = settings or Settings()  # type: ignore[call-arg]
+    settings = settings or Settings()
     configure_logging(SERVICE, settings.log_level)
     runtime = Runtime(SERVICE, settings, metadata, MIGRATIONS)
     catalog_http = httpx.AsyncClient(base_url=settings.catalog_url, timeout=httpx.Timeout(5.0, connect=2.0))

@@ -1,3 +1,4 @@
+from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from shared.config import ServiceSettings
@@ -8,4 +9,4 @@ class Settings(ServiceSettings):
 
     catalog_url: str = "http://127.0.0.1:8001"
     # Empty: consume every ministry's queue. Otherwise only these (a worker bound to some ministries).
-    ministries: list[str] = []
+    ministries: list[str] = Field(default_factory=list)

@@ -143,7 +143,7 @@ class FieldError:
         return {"field": self.field, "message": self.message}
 
 
-def _check(spec: FormField, value: Any) -> str | None:  # noqa: PLR0911, PLR0912
+def _check(spec: FormField, value: Any) -> str | None:
     kind = spec.kind
     if kind in ("text", "national_id", "phone", "email", "file"):
         if not isinstance(value, str):

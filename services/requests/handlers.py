@@ -125,7 +125,7 @@ def _status_changed(row: RequestRow, status: str, previous: str | None, actor: s
                     at: datetime) -> RequestStatusChanged:
     return RequestStatusChanged(tracking_number=row.tracking_number, service=row.service, ministry=row.ministry,
                                 citizen=row.citizen, lang="en" if row.lang == "en" else "ar",
-                                status=status, previous_status=previous,  # type: ignore[arg-type]
+                                status=status, previous_status=previous,
                                 note=note, actor=actor, changed_at=at)
 
 

@@ -75,7 +75,7 @@ def stem_english(word: str) -> str:
         return word
     if word.endswith(("ies", "ied")) and len(word) > 4:
         return word[:-3] + "y"
-    if word.endswith("sses") or word.endswith(("xes", "ches", "shes")):
+    if word.endswith(("sses", "xes", "ches", "shes")):
         return word[:-2]
     if word.endswith("s"):
         return word if word.endswith(("ss", "us", "is")) else word[:-1]

@@ -41,7 +41,7 @@ REQUEUED = Counter("portal_bus_requeued_total", "Messages handed back after a fa
 
 
 def requeue_delay(delivery_count: int) -> float:
-    return min(0.1 * 2 ** delivery_count, 5.0)
+    return min(0.1 * 2.0 ** delivery_count, 5.0)
 
 
 class _RabbitConsumer(Consumer):
@@ -135,10 +135,8 @@ class RabbitBus(Bus):
             raise RuntimeError("the bus is not started")
         channel = await self._connection.channel()
         await channel.set_qos(prefetch_count=prefetch)
-        if passive:
-            declared = await channel.declare_queue(queue.name, passive=True)
-        else:
-            declared = await self._declare_queue(channel, queue)
+        declared = await channel.declare_queue(queue.name, passive=True) if passive \
+            else await self._declare_queue(channel, queue)
         # One message at a time per queue keeps a ministry's events in the order it sent them;
         # parallelism comes from one queue per ministry, not from reordering within one.
         in_order = asyncio.Lock()
@@ -153,7 +151,8 @@ class RabbitBus(Bus):
     async def _handle(self, queue: str, message: AbstractIncomingMessage, handler: Handler) -> None:
         headers = dict(message.headers or {})
         continue_trace(str(headers.get(TRACEPARENT) or ""))
-        delivery_count = int(headers.get("x-delivery-count") or 0)  # type: ignore[call-overload]
+        count = headers.get("x-delivery-count")
+        delivery_count = count if isinstance(count, int) else 0
         try:
             envelope = Envelope.from_body(message.body)
             await handler(Delivery(envelope=envelope, routing_key=message.routing_key or "", queue=queue,

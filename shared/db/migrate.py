@@ -2,8 +2,10 @@
 
 import asyncio
 from pathlib import Path
+from typing import Any, Literal
 
 from alembic import command
+from alembic.autogenerate.api import AutogenContext
 from alembic.config import Config
 from alembic.runtime.environment import EnvironmentContext
 from sqlalchemy import MetaData
@@ -58,7 +60,7 @@ def _run(context: EnvironmentContext, connection: Connection, target_metadata: M
         context.run_migrations()
 
 
-def render_item(type_: str, obj: object, autogen_context: object) -> str | bool:
+def render_item(type_: str, obj: Any, autogen_context: AutogenContext) -> str | Literal[False]:
     """Migrations spell UtcDateTime as the column type it stores, so they never import our code."""
     if type_ == "type" and type(obj).__name__ == "UtcDateTime":
         return "sa.DateTime(timezone=True)"

@@ -68,7 +68,7 @@ def install_problem_handlers(app: FastAPI) -> None:
                                 headers=dict(exc.headers or {}))
 
     async def on_unexpected(request: Request, exc: Exception) -> JSONResponse:
-        log.exception("unhandled_error", path=request.url.path)
+        log.error("unhandled_error", path=request.url.path, exc_info=exc)
         problem = Problem(500, "internal-error", "Something went wrong on our side. Please try again.")
         return problem_response(problem, request.url.path)
 

@@ -39,7 +39,7 @@ def portal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningPortal]:
                         "PORTAL_RUN_DIR": str(run_dir), "PORTAL_SIMULATOR_DELAY": "0.2",
                         "PORTAL_LOG_LEVEL": "warning"}
     log = (run_dir / "portal.log").open("wb")
-    process = subprocess.Popen([sys.executable, "-m", "portal.cli", "up"], env=env, stdout=log,  # noqa: S603
+    process = subprocess.Popen([sys.executable, "-m", "portal.cli", "up"], env=env, stdout=log,
                                stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{BASE_PORT}"
     deadline = time.monotonic() + 90

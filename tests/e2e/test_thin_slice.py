@@ -13,7 +13,8 @@ pytestmark = pytest.mark.e2e
 NEW_SERVICE: dict[str, Any] = {
     "slug": "replace-lost-civil-id",
     "title": {"ar": "بدل فاقد للبطاقة الشخصية", "en": "Replace a lost civil ID card"},
-    "description": {"ar": "إصدار بطاقة شخصية بدل فاقد أو تالف.", "en": "Issue a new civil ID card when yours is lost or damaged."},
+    "description": {"ar": "إصدار بطاقة شخصية بدل فاقد أو تالف.",
+                    "en": "Issue a new civil ID card when yours is lost or damaged."},
     "keywords": ["بطاقة", "هوية", "lost card"],
     "maturity": "electronic",
     "life_events": ["residency"],

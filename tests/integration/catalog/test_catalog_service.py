@@ -1,0 +1,137 @@
+"""The catalogue service on SQLite and PostgreSQL, with the in-memory bus standing in for RabbitMQ."""
+
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+import pytest
+from asgi_lifespan import LifespanManager
+from fastapi import FastAPI
+
+from services.catalog.app import create_app
+from services.catalog.config import Settings
+from shared.auth import Identity, IdentitySigner
+from shared.bus import Envelope
+from shared.bus.memory import InMemoryBus
+from tests.factories import create_admin, create_citizen, create_ministry_identity
+from tests.integration.bus.helpers import eventually
+
+pytestmark = pytest.mark.integration
+
+
+def create_service_draft(slug: str = "renew-licence", **changes: Any) -> dict[str, Any]:
+    return {"slug": slug, "title": {"ar": "تجديد رخصة القيادة", "en": "Renew a driving licence"},
+            "description": {"ar": "تجديد الرخصة", "en": "Renew the licence"}, "maturity": "electronic",
+            "life_events": ["driving"], "target_days": 2,
+            "form": [{"name": "licence", "kind": "text", "label": {"ar": "الرقم", "en": "Number"}}]} | changes
+
+
+class Harness:
+    def __init__(self, app: FastAPI, client: httpx.AsyncClient, signer: IdentitySigner) -> None:
+        self.app, self.client, self.signer = app, client, signer
+
+    def as_(self, identity: Identity) -> dict[str, str]:
+        return {"x-portal-identity": self.signer.sign(identity)}
+
+    async def events(self, count: int) -> list[Envelope]:
+        bus = self.app.state.runtime.bus
+        assert isinstance(bus, InMemoryBus)
+
+        async def arrived() -> bool:
+            return bus.queues["search.catalog-events"].messages.qsize() >= count
+
+        await eventually(arrived)
+        return [Envelope.from_body(d.body) for d in await bus.drain("search.catalog-events")]
+
+
+@pytest.fixture
+async def harness(database_url: str, public_key: str, signer: IdentitySigner) -> AsyncIterator[Harness]:
+    app = create_app(Settings(database_url=database_url, amqp_url=f"memory://catalog-{uuid.uuid4()}",
+                              identity_public_key=public_key, outbox_poll_seconds=0.05))
+    async with LifespanManager(app), httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
+                                                       base_url="http://test") as client:
+        h = Harness(app, client, signer)
+        for code, en in (("rop", "Royal Oman Police"), ("moh", "Ministry of Health")):
+            response = await client.post("/api/v1/admin/ministries", headers=h.as_(create_admin()),
+                                         json={"code": code, "name": {"ar": "جهة", "en": en}})
+            assert response.status_code == 201
+        yield h
+
+
+async def test_a_published_service_is_announced_with_its_full_record(harness: Harness) -> None:
+    response = await harness.client.post("/api/v1/ministry/services", json=create_service_draft(),
+                                         headers=harness.as_(create_ministry_identity("rop")))
+    assert response.status_code == 201
+    [event] = await harness.events(1)
+    assert event.type == "om.portal.catalog.service.published.v1"
+    assert event.data["service"]["slug"] == "renew-licence"
+    assert event.data["service"]["ministry_name"]["en"] == "Royal Oman Police"
+    assert event.data["service"]["form"][0]["name"] == "licence"
+
+
+async def test_anyone_reads_the_catalogue_without_signing_in(harness: Harness) -> None:
+    await harness.client.post("/api/v1/ministry/services", json=create_service_draft(),
+                              headers=harness.as_(create_ministry_identity("rop")))
+    listed = await harness.client.get("/api/v1/services", params={"life_event": "driving"})
+    assert [s["slug"] for s in listed.json()["items"]] == ["renew-licence"]
+    assert (await harness.client.get("/api/v1/services", params={"maturity": "manual"})).json()["total"] == 0
+    one = await harness.client.get("/api/v1/services/renew-licence")
+    assert one.json()["title"]["ar"] == "تجديد رخصة القيادة"
+
+
+async def test_a_ministry_cannot_change_another_ministrys_service(harness: Harness) -> None:
+    await harness.client.post("/api/v1/ministry/services", json=create_service_draft(),
+                              headers=harness.as_(create_ministry_identity("rop")))
+    response = await harness.client.put("/api/v1/ministry/services/renew-licence", json=create_service_draft(),
+                                        headers=harness.as_(create_ministry_identity("moh")))
+    assert response.status_code == 403
+    assert response.headers["content-type"] == "application/problem+json"
+
+
+async def test_an_update_and_a_retirement_are_versioned_events(harness: Harness) -> None:
+    rop = harness.as_(create_ministry_identity("rop"))
+    await harness.client.post("/api/v1/ministry/services", json=create_service_draft(), headers=rop)
+    updated = await harness.client.put("/api/v1/ministry/services/renew-licence", headers=rop,
+                                       json=create_service_draft(target_days=1))
+    assert updated.json()["version"] == 2
+    retired = await harness.client.post("/api/v1/ministry/services/renew-licence/retire", headers=rop)
+    assert retired.status_code == 200
+    events = await harness.events(3)
+    assert [e.type.split(".")[-2] for e in events] == ["published", "updated", "retired"]
+    assert events[2].data == {"slug": "renew-licence", "ministry": "rop", "version": 3}
+    assert (await harness.client.get("/api/v1/services/renew-licence")).status_code == 404
+
+
+async def test_an_incomplete_description_is_refused_field_by_field(harness: Harness) -> None:
+    draft = create_service_draft(slug="Bad Slug", title={"ar": "", "en": "Only English"}, target_days=0)
+    response = await harness.client.post("/api/v1/ministry/services", json=draft,
+                                         headers=harness.as_(create_ministry_identity("rop")))
+    assert response.status_code == 422
+    assert {e["field"] for e in response.json()["errors"]} == {"slug", "title", "target_days"}
+
+
+async def test_citizens_cannot_publish_and_nobody_can_onboard_without_the_admin_role(harness: Harness) -> None:
+    citizen = await harness.client.post("/api/v1/ministry/services", json=create_service_draft(),
+                                        headers=harness.as_(create_citizen()))
+    assert citizen.status_code == 403
+    ministry = await harness.client.post("/api/v1/admin/ministries",
+                                         headers=harness.as_(create_ministry_identity("rop")),
+                                         json={"code": "new", "name": {"ar": "جديد", "en": "New"}})
+    assert ministry.status_code == 403
+
+
+async def test_an_onboarded_ministrys_api_key_identifies_it_and_only_it(harness: Harness) -> None:
+    created = await harness.client.post("/api/v1/admin/ministries", headers=harness.as_(create_admin()),
+                                        json={"code": "mohup", "name": {"ar": "الإسكان", "en": "Housing"}})
+    key = created.json()["api_key"]
+    system = harness.as_(Identity("gateway", "system"))
+    known = await harness.client.post("/internal/v1/api-keys/verify", json={"api_key": key}, headers=system)
+    assert known.json() == {"ministry": "mohup"}
+    unknown = await harness.client.post("/internal/v1/api-keys/verify", json={"api_key": key + "x"},
+                                        headers=system)
+    assert unknown.status_code == 404
+    again = await harness.client.post("/api/v1/admin/ministries",
+                                      headers=harness.as_(create_admin()),
+                                      json={"code": "mohup", "name": {"ar": "الإسكان", "en": "Housing"}})
+    assert again.status_code == 409

@@ -1,0 +1,136 @@
+"""The gateway's promises, with upstream services replaced by in-process fakes."""
+
+import json
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+
+import httpx
+import pytest
+from asgi_lifespan import LifespanManager
+
+from services.gateway.app import create_app
+from services.gateway.config import Settings
+from services.gateway.domain import route_for
+from shared.auth import IDENTITY_HEADER, IdentityVerifier
+
+
+@dataclass
+class FakeUpstreams:
+    seen: list[httpx.Request] = field(default_factory=list)
+    down: set[str] = field(default_factory=set)
+    key_checks: int = 0
+
+    def client(self, name: str) -> httpx.AsyncClient:
+        async def handle(request: httpx.Request) -> httpx.Response:
+            if name in self.down:
+                raise httpx.ConnectError("connection refused", request=request)
+            if request.url.path == "/internal/v1/api-keys/verify":
+                self.key_checks += 1
+                key = json.loads(request.content)["api_key"]
+                return httpx.Response(200, json={"ministry": "rop"}) if key == "pk_good" else \
+                    httpx.Response(404, json={"code": "unknown-api-key"})
+            self.seen.append(request)
+            return httpx.Response(200, json={"served_by": name})
+
+        return httpx.AsyncClient(transport=httpx.MockTransport(handle), base_url=f"http://{name}")
+
+
+@dataclass
+class Gateway:
+    client: httpx.AsyncClient
+    upstreams: FakeUpstreams
+    verifier: IdentityVerifier
+
+    async def citizen_token(self, national_id: str = "12345678") -> str:
+        response = await self.client.post("/api/v1/auth/dev-token",
+                                          json={"national_id": national_id, "name": "Aisha", "lang": "ar"})
+        return str(response.json()["access_token"])
+
+    def identity_seen(self) -> str | None:
+        return self.upstreams.seen[-1].headers.get(IDENTITY_HEADER)
+
+
+@pytest.fixture
+async def gateway(keypair: tuple[str, str]) -> AsyncIterator[Gateway]:
+    app = create_app(Settings(identity_private_key=keypair[0], dev_auth=True))
+    fakes = FakeUpstreams()
+    app.state.deps.upstreams = {name: fakes.client(name) for name in ("catalog", "search", "requests",
+                                                                       "notifications")}
+    async with LifespanManager(app), httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
+                                                       base_url="http://test") as client:
+        yield Gateway(client, fakes, IdentityVerifier(keypair[1]))
+
+
+def test_internal_paths_are_never_reachable_through_the_gateway() -> None:
+    assert route_for("/internal/v1/api-keys/verify") is None
+    assert route_for("/api/v1/servicesX") is None
+    assert route_for("/api/v1/ministry/services/x").upstream == "catalog"  # type: ignore[union-attr]
+
+
+async def test_a_signed_in_citizen_reaches_the_service_as_a_verified_identity(gateway: Gateway) -> None:
+    token = await gateway.citizen_token("12345678")
+    response = await gateway.client.get("/api/v1/requests", headers={"Authorization": f"Bearer {token}"})
+    assert response.json() == {"served_by": "requests"}
+    identity = gateway.verifier.verify(gateway.identity_seen() or "")
+    assert (identity.subject, identity.role) == ("12345678", "citizen")
+    assert "authorization" not in gateway.upstreams.seen[-1].headers
+
+
+async def test_an_identity_header_forged_by_a_client_never_reaches_a_service(gateway: Gateway) -> None:
+    forged = "eyJhbGciOiJub25lIn0.eyJzdWIiOiJ2aWN0aW0iLCJyb2xlIjoiYWRtaW4ifQ."
+    await gateway.client.get("/api/v1/services", headers={IDENTITY_HEADER: forged})
+    assert gateway.identity_seen() is None
+
+
+async def test_signed_in_paths_refuse_anonymous_callers_before_any_upstream_is_called(gateway: Gateway) -> None:
+    response = await gateway.client.get("/api/v1/requests")
+    assert response.status_code == 401
+    assert response.headers["content-type"] == "application/problem+json"
+    assert gateway.upstreams.seen == []
+
+
+async def test_a_tampered_token_is_refused(gateway: Gateway) -> None:
+    token = await gateway.citizen_token()
+    response = await gateway.client.get("/api/v1/requests", headers={"Authorization": f"Bearer {token[:-4]}AAAA"})
+    assert response.status_code == 401
+
+
+async def test_a_ministry_api_key_is_checked_once_then_cached(gateway: Gateway) -> None:
+    for _ in range(3):
+        response = await gateway.client.post("/api/v1/ministry/services", json={},
+                                             headers={"Authorization": "Bearer pk_good"})
+        assert response.status_code == 200
+    assert gateway.upstreams.key_checks == 1
+    identity = gateway.verifier.verify(gateway.identity_seen() or "")
+    assert (identity.role, identity.ministry) == ("ministry", "rop")
+    refused = await gateway.client.post("/api/v1/ministry/services", json={},
+                                        headers={"Authorization": "Bearer pk_bad"})
+    assert refused.status_code == 401
+
+
+async def test_when_one_service_is_down_the_rest_of_the_portal_still_answers(gateway: Gateway) -> None:
+    gateway.upstreams.down.add("search")
+    down = await gateway.client.get("/api/v1/search", params={"q": "رخصة"})
+    assert down.status_code == 503
+    assert down.json()["upstream"] == "search"
+    assert (await gateway.client.get("/api/v1/services")).status_code == 200
+
+
+async def test_staff_sign_in_must_name_a_ministry(gateway: Gateway) -> None:
+    response = await gateway.client.post("/api/v1/auth/dev-token",
+                                         json={"national_id": "12345678", "name": "Officer", "role": "officer"})
+    assert response.status_code == 422
+
+
+async def test_development_sign_in_does_not_exist_unless_switched_on(keypair: tuple[str, str]) -> None:
+    app = create_app(Settings(identity_private_key=keypair[0], dev_auth=False))
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as client:
+        response = await client.post("/api/v1/auth/dev-token", json={"national_id": "12345678", "name": "x"})
+    assert response.status_code == 404
+
+
+async def test_the_home_page_is_arabic_and_right_to_left_by_default(gateway: Gateway) -> None:
+    page = await gateway.client.get("/")
+    assert '<html lang="ar" dir="rtl">' in page.text
+    english = await gateway.client.get("/", params={"lang": "en"})
+    assert '<html lang="en" dir="ltr">' in english.text

@@ -1,0 +1,70 @@
+import uuid
+
+import pytest
+
+from shared.bus import Delivery, Envelope, MalformedEnvelope, PublishFailed, Rejected
+from shared.bus.memory import InMemoryBus
+from shared.bus.ports import REASON_HEADER
+from shared.bus.topology import DEAD_LETTERS, EVENTS, Binding, QueueSpec, ministry_inbox, topic_matches
+from tests.integration.bus.helpers import eventually
+
+
+def test_topic_patterns_match_as_rabbitmq_does() -> None:
+    assert topic_matches("catalog.service.*", "catalog.service.published")
+    assert not topic_matches("catalog.service.*", "catalog.service.published.v2")
+    assert topic_matches("rop.#", "rop.request.status_updated")
+    assert topic_matches("rop.#", "rop")
+    assert not topic_matches("rop.#", "moh.request.status_updated")
+
+
+def test_every_durable_queue_is_a_quorum_queue_with_a_delivery_limit_dead_letters_and_a_bound() -> None:
+    arguments = ministry_inbox("rop").arguments()
+    assert arguments == {"x-queue-type": "quorum", "x-max-length": 100_000, "x-overflow": "reject-publish",
+                         "x-dead-letter-exchange": DEAD_LETTERS, "x-delivery-limit": 5}
+
+
+def test_an_envelope_survives_the_round_trip_as_a_structured_cloudevent() -> None:
+    envelope = Envelope(type="om.portal.x.v1", source="/x", data={"name": "عائشة"}, subject="s")
+    body = envelope.to_body()
+    assert b'"specversion": "1.0"' in body
+    assert Envelope.from_body(body) == envelope
+
+
+def test_an_event_id_that_is_not_a_uuid_is_malformed() -> None:
+    body = Envelope(type="t.v1", source="/x", data={}, id="not-a-uuid").to_body()
+    with pytest.raises(MalformedEnvelope):
+        Envelope.from_body(body)
+
+
+async def test_the_in_memory_bus_refuses_what_rabbitmq_would_refuse() -> None:
+    bus = InMemoryBus()
+    await bus.declare([QueueSpec("q", (Binding(EVENTS, "a.#"),), max_length=1)])
+    with pytest.raises(PublishFailed):
+        await bus.publish(Envelope(type="t.v1", source="/x", data={}), EVENTS, "nobody.listens")
+    await bus.publish(Envelope(type="t.v1", source="/x", data={}), EVENTS, "a.b")
+    with pytest.raises(PublishFailed):
+        await bus.publish(Envelope(type="t.v1", source="/x", data={}), EVENTS, "a.b")
+
+
+async def test_the_in_memory_bus_dead_letters_rejections_and_repeated_failures() -> None:
+    bus = InMemoryBus()
+    queue = QueueSpec(f"q-{uuid.uuid4()}", (Binding(EVENTS, "a.#"),), delivery_limit=2)
+    attempts: list[int] = []
+
+    async def handler(delivery: Delivery) -> None:
+        if delivery.envelope.data.get("poison"):
+            raise Rejected("poison")
+        attempts.append(delivery.delivery_count)
+        raise RuntimeError("keeps failing")
+
+    await bus.consume(queue, handler)
+    await bus.publish(Envelope(type="t.v1", source="/x", data={"poison": True}), EVENTS, "a.1")
+    await bus.publish(Envelope(type="t.v1", source="/x", data={}), EVENTS, "a.2")
+
+    async def both_dead() -> bool:
+        return bus.queues[DEAD_LETTERS].messages.qsize() == 2
+
+    await eventually(both_dead)
+    reasons = [d.headers[REASON_HEADER] for d in await bus.drain(DEAD_LETTERS)]
+    assert reasons == ["poison", "delivery_limit"]
+    assert attempts == [0, 1, 2]

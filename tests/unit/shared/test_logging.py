@@ -1,0 +1,36 @@
+import json
+
+import pytest
+
+from shared.logging import configure_logging, get_logger
+from shared.tracing import continue_trace, parse_trace_id
+
+
+def logged(capsys: pytest.CaptureFixture[str]) -> dict[str, object]:
+    line = capsys.readouterr().out.strip().splitlines()[-1]
+    parsed: dict[str, object] = json.loads(line)
+    return parsed
+
+
+def test_national_ids_phones_and_emails_never_reach_the_logs(capsys: pytest.CaptureFixture[str]) -> None:
+    configure_logging("test")
+    get_logger().info("request_submitted", national_id="12345678", detail="call +968 9123 4567 or a@b.om",
+                      fields={"phone": "91234567", "plate": "1234AB"})
+    line = logged(capsys)
+    text = json.dumps(line, ensure_ascii=False)
+    for secret in ("12345678", "9123 4567", "91234567", "a@b.om"):
+        assert secret not in text
+    assert line["event"] == "request_submitted"
+    assert line["fields"] == {"phone": "[redacted]", "plate": "1234AB"}
+
+
+def test_every_log_line_carries_the_trace_id_of_the_request(capsys: pytest.CaptureFixture[str]) -> None:
+    configure_logging("test")
+    traceparent = continue_trace("00-" + "c" * 32 + "-" + "d" * 16 + "-01")
+    get_logger().info("something_happened")
+    assert logged(capsys)["trace_id"] == "c" * 32 == parse_trace_id(traceparent)
+
+
+def test_a_malformed_incoming_trace_starts_a_new_one() -> None:
+    traceparent = continue_trace("garbage")
+    assert parse_trace_id(traceparent) is not None
