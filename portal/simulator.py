@@ -4,7 +4,9 @@ import asyncio
 import random
 from datetime import UTC, datetime
 
-from shared.bus import Bus, Delivery, Envelope, PublishFailed, Rejected
+from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_delay, wait_exponential
+
+from shared.bus import Bus, Delivery, Envelope, PublishFailed, QueueMissing, Rejected
 from shared.bus.topology import FROM_MINISTRIES, ministry_broker_user, ministry_inbox
 from shared.contracts.ministries import RequestStatusUpdated
 from shared.contracts.requests import RequestSubmitted
@@ -21,7 +23,12 @@ class SimulatedMinistry:
         self._journeys: set[asyncio.Task[None]] = set()
 
     async def start(self) -> None:
-        await self._bus.consume(ministry_inbox(self._code), self._on_request, prefetch=16, passive=True)
+        # The portal declares a ministry's inbox once it knows the ministry; until then, keep asking.
+        async for attempt in AsyncRetrying(retry=retry_if_exception_type(QueueMissing), reraise=True,
+                                           wait=wait_exponential(multiplier=0.1, max=2.0),
+                                           stop=stop_after_delay(60)):
+            with attempt:
+                await self._bus.consume(ministry_inbox(self._code), self._on_request, prefetch=16, passive=True)
         log.info("simulated_ministry_listening", ministry=self._code)
 
     async def report(self, tracking_number: str, status: str) -> None:

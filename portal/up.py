@@ -225,7 +225,10 @@ async def run_in_process(config: UpConfig) -> None:
             config.simulator_delay))
         print(f"The portal is ready on {config.url('gateway')}. No broker answered, so all services run in "
               "this one process on the in-memory bus.", flush=True)
-        await asyncio.wait([*tasks, simulators], return_when=asyncio.FIRST_COMPLETED)
+        done, _ = await asyncio.wait([*tasks, simulators], return_when=asyncio.FIRST_COMPLETED)
+        for task in done:
+            task.result()
+        raise RuntimeError("a service stopped unexpectedly")
     finally:
         for server in servers:
             server.should_exit = True

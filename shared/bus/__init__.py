@@ -1,8 +1,8 @@
 from shared.bus.envelope import Envelope, MalformedEnvelope
-from shared.bus.ports import Bus, Consumer, Delivery, Handler, PublishFailed, RawDelivery, Rejected
+from shared.bus.ports import Bus, Consumer, Delivery, Handler, PublishFailed, QueueMissing, RawDelivery, Rejected
 
 __all__ = ["Bus", "Consumer", "Delivery", "Envelope", "Handler", "MalformedEnvelope", "PublishFailed",
-           "RawDelivery", "Rejected", "connect_bus"]
+           "QueueMissing", "RawDelivery", "Rejected", "connect_bus"]
 
 _MEMORY_BUSES: dict[str, Bus] = {}
 

@@ -15,6 +15,7 @@ from shared.bus.ports import (
     Delivery,
     Handler,
     PublishFailed,
+    QueueMissing,
     RawDelivery,
     Rejected,
 )
@@ -95,7 +96,7 @@ class InMemoryBus(Bus):
     async def consume(self, queue: QueueSpec, handler: Handler, *, prefetch: int = 32,
                       passive: bool = False) -> Consumer:
         if passive and queue.name not in self.queues:
-            raise PublishFailed(f"no queue {queue.name!r}")
+            raise QueueMissing(queue.name)
         await self.declare([queue])
         return _MemoryConsumer(asyncio.create_task(self._run(self.queues[queue.name], handler)))
 

@@ -21,6 +21,10 @@ class Rejected(Exception):
         self.reason = reason
 
 
+class QueueMissing(Exception):
+    """A queue consumed passively does not exist (yet)."""
+
+
 class PublishFailed(Exception):
     """The broker did not take the message (unroutable, queue full, nacked or unreachable)."""
 

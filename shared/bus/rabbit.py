@@ -11,7 +11,7 @@ from aio_pika.abc import (
     AbstractQueue,
     AbstractRobustConnection,
 )
-from aio_pika.exceptions import AMQPError, DeliveryError
+from aio_pika.exceptions import AMQPError, ChannelNotFoundEntity, DeliveryError
 from prometheus_client import Counter
 
 from shared.bus.envelope import CONTENT_TYPE, Envelope, MalformedEnvelope
@@ -24,6 +24,7 @@ from shared.bus.ports import (
     Delivery,
     Handler,
     PublishFailed,
+    QueueMissing,
     RawDelivery,
     Rejected,
 )
@@ -135,8 +136,11 @@ class RabbitBus(Bus):
             raise RuntimeError("the bus is not started")
         channel = await self._connection.channel()
         await channel.set_qos(prefetch_count=prefetch)
-        declared = await channel.declare_queue(queue.name, passive=True) if passive \
-            else await self._declare_queue(channel, queue)
+        try:
+            declared = await channel.declare_queue(queue.name, passive=True) if passive \
+                else await self._declare_queue(channel, queue)
+        except ChannelNotFoundEntity as exc:
+            raise QueueMissing(queue.name) from exc
         # One message at a time per queue keeps a ministry's events in the order it sent them;
         # parallelism comes from one queue per ministry, not from reordering within one.
         in_order = asyncio.Lock()

@@ -21,10 +21,14 @@ def alembic_config(script_location: Path, database_url: str) -> Config:
     return config
 
 
+# Alembic's `context` is process-wide: services sharing a process (no-broker mode) migrate one at a time.
+_one_at_a_time = asyncio.Lock()
+
+
 async def upgrade(script_location: Path, database_url: str) -> None:
     engine = create_engine(database_url)
     try:
-        async with engine.begin() as connection:
+        async with _one_at_a_time, engine.begin() as connection:
             await connection.run_sync(_upgrade, alembic_config(script_location, database_url))
     finally:
         await engine.dispose()

@@ -1,3 +1,4 @@
+import contextlib
 import json
 import os
 import signal
@@ -22,38 +23,45 @@ class RunningPortal:
     url: str
     run_dir: Path
     amqp_url: str
+    output: Path
 
     def ministry_key(self, code: str) -> str:
         return str(json.loads((self.run_dir / "ministries" / f"{code}.json").read_text())["api_key"])
 
 
-@pytest.fixture(scope="session")
-def portal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningPortal]:
-    """`portal up` as a citizen's machine would run it: five services and a simulated ministry, on RabbitMQ."""
-    require_service("RabbitMQ", "127.0.0.1", 5672)
-    require_service("RabbitMQ management API", "127.0.0.1", 15672)
-    run_dir = tmp_path_factory.mktemp("portal-run")
+@contextlib.contextmanager
+def start_portal(run_dir: Path, base_port: int, *args: str) -> Iterator[RunningPortal]:
+    """`portal up` as a citizen's machine would run it: five services and a simulated ministry."""
     vhost = f"e2e-{uuid.uuid4().hex[:8]}"
     amqp_url = f"amqp://guest:guest@127.0.0.1:5672/{vhost}"
-    env = os.environ | {"PORTAL_AMQP_URL": amqp_url, "PORTAL_BASE_PORT": str(BASE_PORT),
+    env = os.environ | {"PORTAL_AMQP_URL": amqp_url, "PORTAL_BASE_PORT": str(base_port),
                         "PORTAL_RUN_DIR": str(run_dir), "PORTAL_SIMULATOR_DELAY": "0.2",
                         "PORTAL_LOG_LEVEL": "warning"}
-    log = (run_dir / "portal.log").open("wb")
-    process = subprocess.Popen([sys.executable, "-m", "portal.cli", "up"], env=env, stdout=log,
-                               stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{BASE_PORT}"
+    output = run_dir / "portal.log"
+    log = output.open("wb")
+    process = subprocess.Popen([sys.executable, "-m", "portal.cli", "up", *args], env=env,  # noqa: S603
+                               stdout=log, stderr=subprocess.STDOUT)
     deadline = time.monotonic() + 90
     try:
-        while b"The portal is ready" not in (run_dir / "portal.log").read_bytes():
+        while b"The portal is ready" not in output.read_bytes():
             if process.poll() is not None or time.monotonic() > deadline:
-                pytest.fail("portal up did not become ready:\n" + (run_dir / "portal.log").read_text()[-3000:])
+                pytest.fail("portal up did not become ready:\n" + output.read_text()[-3000:])
             time.sleep(0.2)
-        yield RunningPortal(url, run_dir, amqp_url)
+        yield RunningPortal(f"http://127.0.0.1:{base_port}", run_dir, amqp_url, output)
     finally:
         process.send_signal(signal.SIGTERM)
         try:
             process.wait(timeout=30)
         except subprocess.TimeoutExpired:
             process.kill()
-        httpx.delete(f"http://127.0.0.1:15672/api/vhosts/{vhost}", auth=("guest", "guest"))
+        if not args:
+            httpx.delete(f"http://127.0.0.1:15672/api/vhosts/{vhost}", auth=("guest", "guest"))
         log.close()
+
+
+@pytest.fixture(scope="session")
+def portal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningPortal]:
+    require_service("RabbitMQ", "127.0.0.1", 5672)
+    require_service("RabbitMQ management API", "127.0.0.1", 15672)
+    with start_portal(tmp_path_factory.mktemp("portal-run"), BASE_PORT) as running:
+        yield running
