@@ -39,7 +39,7 @@ def start_portal(run_dir: Path, base_port: int, *args: str) -> Iterator[RunningP
                         "PORTAL_LOG_LEVEL": "warning"}
     output = run_dir / "portal.log"
     log = output.open("wb")
-    process = subprocess.Popen([sys.executable, "-m", "portal.cli", "up", *args], env=env,  # noqa: S603
+    process = subprocess.Popen([sys.executable, "-m", "portal.cli", "up", *args], env=env,
                                stdout=log, stderr=subprocess.STDOUT)
     deadline = time.monotonic() + 90
     try:

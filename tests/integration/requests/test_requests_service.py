@@ -255,3 +255,18 @@ async def test_tracking_numbers_count_up_per_ministry_and_year(harness: Harness)
     numbers = [(await harness.submit()).json()["tracking_number"] for _ in range(3)]
     assert [n.split("-")[2] for n in numbers] == ["000001", "000002", "000003"]
     await asyncio.sleep(0)
+
+
+async def test_the_trace_of_a_submission_follows_it_onto_the_ministrys_queue(harness: Harness) -> None:
+    trace_id = "ab" * 16
+    response = await harness.client.post(
+        "/api/v1/requests", json={"service": "renew-licence", "fields": {"licence": "L-1234"}},
+        headers=harness.as_(create_citizen()) | {"traceparent": f"00-{trace_id}-{'cd' * 8}-01"})
+    assert response.headers["traceparent"].split("-")[1] == trace_id
+
+    async def queued() -> bool:
+        return harness.bus.queues["ministry.rop.inbox"].messages.qsize() == 1
+
+    await eventually(queued)
+    [message] = await harness.bus.drain("ministry.rop.inbox")
+    assert (Envelope.from_body(message.body).traceparent or "").split("-")[1] == trace_id
