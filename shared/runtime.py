@@ -1,19 +1,22 @@
 """What every service runs in its lifespan: migrations, engine, bus, topology, outbox relay, consumers."""
 
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import TypeVar
 
+from fastapi import APIRouter, FastAPI
 from sqlalchemy import MetaData, Table
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from shared.auth import IdentityVerifier
 from shared.bus import Bus, Consumer, Handler, connect_bus
 from shared.bus.topology import PORTAL_QUEUES, QueueSpec
 from shared.config import ServiceSettings
 from shared.db import OutboxRelay, UnitOfWork, create_engine, database_answers
 from shared.db.migrate import upgrade
 from shared.logging import get_logger
-from shared.web import ReadinessCheck
+from shared.web import ReadinessCheck, install_plumbing
 
 log = get_logger(__name__)
 U = TypeVar("U", bound=UnitOfWork)
@@ -54,3 +57,26 @@ class Runtime:
 
     def readiness(self) -> dict[str, ReadinessCheck]:
         return {"database": lambda: database_answers(self.engine), "bus": self.bus.is_ready}
+
+    def create_app(self, title: str, router: APIRouter, deps: object, *,
+                   started: Callable[[], Awaitable[None]] | None = None,
+                   stopping: Callable[[], Awaitable[None]] | None = None) -> FastAPI:
+        """The service's FastAPI app: nothing connects until its lifespan starts."""
+
+        @asynccontextmanager
+        async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+            await self.start()
+            if started is not None:
+                await started()
+            yield
+            if stopping is not None:
+                await stopping()
+            await self.stop()
+
+        app = FastAPI(title=title, lifespan=lifespan)
+        app.state.deps = deps
+        app.state.identity_verifier = IdentityVerifier(self.settings.identity_public_key)
+        app.state.runtime = self
+        install_plumbing(app, self.service, self.readiness())
+        app.include_router(router)
+        return app

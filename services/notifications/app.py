@@ -1,6 +1,3 @@
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-
 from fastapi import FastAPI
 
 from services.notifications import handlers
@@ -8,12 +5,10 @@ from services.notifications.api import router
 from services.notifications.config import Settings
 from services.notifications.handlers import Deps
 from services.notifications.store import MIGRATIONS, NotificationsUnitOfWork, metadata
-from shared.auth import IdentityVerifier
 from shared.bus.dispatch import EventRouter
 from shared.bus.topology import NOTIFICATIONS_REQUESTS
 from shared.logging import configure_logging
 from shared.runtime import Runtime
-from shared.web import install_plumbing
 
 SERVICE = "notifications"
 
@@ -23,20 +18,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     configure_logging(SERVICE, settings.log_level)
     runtime = Runtime(SERVICE, settings, metadata, MIGRATIONS)
     deps = Deps(uow=lambda: runtime.unit_of_work(NotificationsUnitOfWork))
+    request_events = EventRouter(deps)
+    handlers.register(request_events)
 
-    @asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        await runtime.start()
-        events = EventRouter(deps)
-        handlers.register(events)
-        await runtime.consume(NOTIFICATIONS_REQUESTS, events)
-        yield
-        await runtime.stop()
+    async def started() -> None:
+        await runtime.consume(NOTIFICATIONS_REQUESTS, request_events)
 
-    app = FastAPI(title="Notifications service", lifespan=lifespan)
-    app.state.deps = deps
-    app.state.identity_verifier = IdentityVerifier(settings.identity_public_key)
-    app.state.runtime = runtime
-    install_plumbing(app, SERVICE, runtime.readiness())
-    app.include_router(router)
-    return app
+    return runtime.create_app("Notifications service", router, deps, started=started)
