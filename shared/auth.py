@@ -17,6 +17,7 @@ ISSUER = "portal-gateway"
 AUDIENCE = "portal-services"
 ALGORITHM = "EdDSA"
 TOKEN_SECONDS = 60
+CLOCK_SKEW_SECONDS = 5
 
 Role = Literal["citizen", "officer", "service_manager", "admin", "ministry", "system"]
 STAFF_ROLES: frozenset[str] = frozenset({"officer", "service_manager", "admin"})
@@ -69,7 +70,8 @@ class IdentityVerifier:
     def verify(self, token: str) -> Identity:
         try:
             claims = jwt.decode(token, self._key, algorithms=[ALGORITHM], audience=AUDIENCE,  # type: ignore[arg-type]
-                                issuer=ISSUER, options={"require": ["exp", "iat", "sub", "iss", "aud"]})
+                                issuer=ISSUER, leeway=CLOCK_SKEW_SECONDS,
+                                options={"require": ["exp", "iat", "sub", "iss", "aud"]})
         except jwt.PyJWTError as exc:
             raise Problem(401, "unauthenticated", "The identity could not be verified.") from exc
         if claims.get("role") not in {"citizen", "officer", "service_manager", "admin", "ministry", "system"}:

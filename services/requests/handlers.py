@@ -82,6 +82,8 @@ class ReportStatus:
 
 async def cache_service(message: Inbound[ServicePublished] | Inbound[ServiceUpdated], deps: Deps) -> None:
     record = message.event.service
+    # Before the claim: if declaring the ministry's queues fails, the redelivery must try again.
+    await deps.ministry_links.ensure(record.ministry)
     async with deps.uow() as uow:
         if not await uow.claim(message.id, "requests.catalog"):
             return
@@ -91,7 +93,6 @@ async def cache_service(message: Inbound[ServicePublished] | Inbound[ServiceUpda
         else:
             log.info("stale_service_ignored", service=record.slug, version=record.version, known=known)
         await uow.commit()
-    await deps.ministry_links.ensure(record.ministry)
 
 
 async def forget_service(message: Inbound[ServiceRetired], deps: Deps) -> None:
