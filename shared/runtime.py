@@ -13,7 +13,7 @@ from shared.auth import IdentityVerifier
 from shared.bus import Bus, Consumer, Handler, connect_bus
 from shared.bus.topology import PORTAL_QUEUES, QueueSpec
 from shared.config import ServiceSettings
-from shared.db import OutboxRelay, UnitOfWork, create_engine, database_answers
+from shared.db import OutboxRelay, UnitOfWork, UnitOfWorkFactory, create_engine, database_answers
 from shared.db.migrate import upgrade
 from shared.logging import get_logger
 from shared.web import ReadinessCheck, install_plumbing
@@ -35,8 +35,12 @@ class Runtime:
     def table(self, name: str) -> Table:
         return self._metadata.tables[name]
 
-    def unit_of_work(self, kind: type[U]) -> U:
-        return kind(self.engine, self.table("outbox"), self.table("inbox"), f"/{self.service}", self.relay)
+    def unit_of_work(self, kind: type[U]) -> UnitOfWorkFactory[U]:
+        def open_unit(*, read_only: bool = False) -> U:
+            return kind(self.engine, self.table("outbox"), self.table("inbox"), f"/{self.service}", self.relay,
+                        read_only=read_only)
+
+        return open_unit
 
     async def start(self, queues: Sequence[QueueSpec] = ()) -> None:
         await upgrade(self._migrations, self.settings.database_url)

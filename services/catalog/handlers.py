@@ -1,4 +1,3 @@
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from services.catalog.domain import (
@@ -16,6 +15,7 @@ from services.catalog.store import CatalogUnitOfWork
 from shared.auth import Identity
 from shared.bus.topology import EVENTS
 from shared.contracts.catalog import ServicePublished, ServiceRecord, ServiceRetired, ServiceUpdated
+from shared.db import UnitOfWorkFactory
 from shared.logging import get_logger
 
 log = get_logger(__name__)
@@ -23,7 +23,7 @@ log = get_logger(__name__)
 
 @dataclass(frozen=True)
 class Deps:
-    uow: Callable[[], CatalogUnitOfWork]
+    uow: UnitOfWorkFactory[CatalogUnitOfWork]
 
 
 @dataclass(frozen=True)
@@ -116,12 +116,12 @@ async def retire_service(command: RetireService, deps: Deps) -> ServiceRecord:
 
 
 async def identify_ministry(api_key: str, deps: Deps) -> str | None:
-    async with deps.uow() as uow:
+    async with deps.uow(read_only=True) as uow:
         return await uow.ministries.by_key_hash(hash_api_key(api_key))
 
 
 async def find_service(slug: str, deps: Deps) -> ServiceRecord:
-    async with deps.uow() as uow:
+    async with deps.uow(read_only=True) as uow:
         found = await uow.services.get(slug)
     if found is None or found[0] != "published":
         raise NotFound("service-not-found", f"No published service {slug!r}.")
@@ -131,5 +131,5 @@ async def find_service(slug: str, deps: Deps) -> ServiceRecord:
 async def list_services(deps: Deps, *, ministry: str | None = None, life_event: str | None = None,
                         maturity: str | None = None, limit: int = 50, offset: int = 0
                         ) -> tuple[int, list[ServiceRecord]]:
-    async with deps.uow() as uow:
+    async with deps.uow(read_only=True) as uow:
         return await uow.services.published(ministry, life_event, maturity, limit, offset)

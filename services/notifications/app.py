@@ -17,7 +17,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
     configure_logging(SERVICE, settings.log_level)
     runtime = Runtime(SERVICE, settings, metadata, MIGRATIONS)
-    deps = Deps(uow=lambda: runtime.unit_of_work(NotificationsUnitOfWork))
+    deps = Deps(uow=runtime.unit_of_work(NotificationsUnitOfWork))
     request_events = EventRouter(deps)
     handlers.register(request_events)
 

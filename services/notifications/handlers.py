@@ -1,4 +1,3 @@
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from services.notifications.domain import (
@@ -12,7 +11,7 @@ from services.notifications.domain import (
 from services.notifications.store import NotificationsUnitOfWork
 from shared.bus.dispatch import EventRouter, Inbound
 from shared.contracts.requests import RequestStatusChanged
-from shared.db import utcnow
+from shared.db import UnitOfWorkFactory, utcnow
 from shared.logging import get_logger
 
 log = get_logger(__name__)
@@ -22,7 +21,7 @@ STATUS_CONSUMER = "notifications.status"
 
 @dataclass(frozen=True)
 class Deps:
-    uow: Callable[[], NotificationsUnitOfWork]
+    uow: UnitOfWorkFactory[NotificationsUnitOfWork]
 
 
 @dataclass(frozen=True)
@@ -95,14 +94,14 @@ async def set_preferences(command: SetPreferences, deps: Deps) -> Preferences:
 
 
 async def find_preferences(citizen: str, fallback_lang: str, deps: Deps) -> Preferences:
-    async with deps.uow() as uow:
+    async with deps.uow(read_only=True) as uow:
         stored = await uow.preferences.get(citizen)
     return stored or default_preferences(fallback_lang)
 
 
 async def list_notifications(citizen: str, deps: Deps, *, unread_only: bool = False, limit: int = 20,
                              offset: int = 0) -> NotificationPage:
-    async with deps.uow() as uow:
+    async with deps.uow(read_only=True) as uow:
         total, unread, items = await uow.notifications.page(citizen, unread_only, limit, offset)
     return NotificationPage(total=total, unread=unread, items=items)
 

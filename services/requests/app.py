@@ -20,7 +20,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     runtime = Runtime(SERVICE, settings, metadata, MIGRATIONS)
     catalog_http = httpx.AsyncClient(base_url=settings.catalog_url, timeout=httpx.Timeout(5.0, connect=2.0))
     ministries = MinistryQueues(runtime.bus, runtime.consume, settings.ministries)
-    deps = Deps(uow=lambda: runtime.unit_of_work(RequestsUnitOfWork), catalog=HttpCatalog(catalog_http),
+    deps = Deps(uow=runtime.unit_of_work(RequestsUnitOfWork), catalog=HttpCatalog(catalog_http),
                 ministry_links=ministries)
     ministry_events = EventRouter(deps)
     register_ministry(ministry_events)

@@ -27,6 +27,7 @@ from shared.bus.topology import EVENTS, TO_MINISTRIES, ministry_broker_user
 from shared.contracts.catalog import ServicePublished, ServiceRecord, ServiceRetired, ServiceUpdated
 from shared.contracts.ministries import RequestStatusUpdated
 from shared.contracts.requests import Applicant, RequestStatusChanged, RequestSubmitted
+from shared.db import UnitOfWorkFactory
 from shared.logging import get_logger
 
 log = get_logger(__name__)
@@ -42,7 +43,7 @@ class MinistryLinksPort(Protocol):
 
 @dataclass(frozen=True)
 class Deps:
-    uow: Callable[[], RequestsUnitOfWork]
+    uow: UnitOfWorkFactory[RequestsUnitOfWork]
     catalog: CatalogPort
     ministry_links: MinistryLinksPort
     clock: Callable[[], datetime] = field(default=now)
@@ -106,7 +107,7 @@ async def forget_service(message: Inbound[ServiceRetired], deps: Deps) -> None:
 
 
 async def _published_service(slug: str, deps: Deps) -> ServiceRecord:
-    async with deps.uow() as uow:
+    async with deps.uow(read_only=True) as uow:
         cached = await uow.catalogue.get(slug)
     if cached is None:
         record = await deps.catalog.fetch(slug)
@@ -249,7 +250,7 @@ async def respond_to_request(command: RespondToRequest, deps: Deps) -> RequestRo
 
 
 async def my_requests(citizen: Identity, deps: Deps, limit: int = 50, offset: int = 0) -> list[RequestRow]:
-    async with deps.uow() as uow:
+    async with deps.uow(read_only=True) as uow:
         rows = await uow.requests.of_citizen(citizen.subject, limit, offset)
     return sorted(rows, key=lambda r: (r.status not in OPEN_STATUSES, -r.submitted_at.timestamp()))
 
@@ -257,7 +258,7 @@ async def my_requests(citizen: Identity, deps: Deps, limit: int = 50, offset: in
 async def request_detail(tracking_number: str, viewer: Identity, deps: Deps
                          ) -> tuple[RequestRow, list[HistoryRow]]:
     canonical = parse_tracking_number(tracking_number)
-    async with deps.uow() as uow:
+    async with deps.uow(read_only=True) as uow:
         row = await uow.requests.get(canonical)
         visible = row is not None and (row.citizen == viewer.subject if viewer.is_citizen
                                        else viewer.acts_for(row.ministry))

@@ -1,10 +1,10 @@
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from services.search.domain import Document, SearchQuery, SearchResults, build_document, is_newer
 from services.search.store import SearchUnitOfWork
 from shared.bus.dispatch import EventRouter, Inbound
 from shared.contracts.catalog import ServicePublished, ServiceRecord, ServiceRetired, ServiceUpdated
+from shared.db import UnitOfWorkFactory
 from shared.logging import get_logger
 
 log = get_logger(__name__)
@@ -14,7 +14,7 @@ CONSUMER = "search.catalog"
 
 @dataclass(frozen=True)
 class Deps:
-    uow: Callable[[], SearchUnitOfWork]
+    uow: UnitOfWorkFactory[SearchUnitOfWork]
 
 
 async def _index(event_id: str, record: ServiceRecord, deps: Deps) -> None:
@@ -60,12 +60,12 @@ async def remove_service(message: Inbound[ServiceRetired], deps: Deps) -> None:
 
 
 async def search_services(query: SearchQuery, deps: Deps) -> SearchResults:
-    async with deps.uow() as uow:
+    async with deps.uow(read_only=True) as uow:
         return await uow.index.search(query)
 
 
 async def suggest_services(text: str, deps: Deps) -> list[Document]:
-    async with deps.uow() as uow:
+    async with deps.uow(read_only=True) as uow:
         return await uow.index.suggest(text)
 
 

@@ -147,12 +147,16 @@ class RabbitBus(Bus):
 
         async def on_message(message: AbstractIncomingMessage) -> None:
             async with in_order:
-                await self._handle(queue.name, message, handler)
+                handled = await self._handle(queue.name, message, handler)
+            if handled:
+                # The effect is committed, so the next message may start before this ack is written.
+                await message.ack()
 
         tag = await declared.consume(on_message, no_ack=False)
         return _RabbitConsumer(channel, declared, tag)
 
-    async def _handle(self, queue: str, message: AbstractIncomingMessage, handler: Handler) -> None:
+    async def _handle(self, queue: str, message: AbstractIncomingMessage, handler: Handler) -> bool:
+        """True when the handler applied the message and it is to be acked."""
         headers = dict(message.headers or {})
         continue_trace(str(headers.get(TRACEPARENT) or ""))
         count = headers.get("x-delivery-count")
@@ -164,15 +168,16 @@ class RabbitBus(Bus):
         except (Rejected, MalformedEnvelope) as exc:
             reason = exc.reason if isinstance(exc, Rejected) else str(exc)
             await self._dead_letter(queue, message, reason)
+            return False
         except Exception:
             log.exception("message_failed", queue=queue, routing_key=message.routing_key,
                           delivery_count=delivery_count)
             REQUEUED.labels(queue).inc()
             await asyncio.sleep(requeue_delay(delivery_count))
             await message.nack(requeue=True)
-        else:
-            CONSUMED.labels(queue).inc()
-            await message.ack()
+            return False
+        CONSUMED.labels(queue).inc()
+        return True
 
     async def _dead_letter(self, queue: str, message: AbstractIncomingMessage, reason: str) -> None:
         headers = dict(message.headers or {}) | {REASON_HEADER: reason[:1000], ORIGIN_QUEUE_HEADER: queue,

@@ -8,6 +8,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.ext.asyncio import create_async_engine as _create_async_engine
 
+READ_ONLY = "portal_read_only"
+
 
 def is_sqlite(url: str) -> bool:
     return make_url(url).get_backend_name() == "sqlite"
@@ -30,9 +32,11 @@ def create_engine(url: str) -> AsyncEngine:
             cursor.close()
 
         @event.listens_for(engine.sync_engine, "begin")
-        def _immediate(connection: Any) -> None:
-            # Take the write lock at BEGIN so two writers never deadlock upgrading a read lock.
-            connection.exec_driver_sql("BEGIN IMMEDIATE")
+        def _begin(connection: Any) -> None:
+            # A writer takes the write lock at BEGIN, so two writers never deadlock upgrading a read lock;
+            # a reader does not, so reads never queue behind writes (WAL gives it a snapshot).
+            read_only = connection.get_execution_options().get(READ_ONLY, False)
+            connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
         return engine
     return _create_async_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True)
 

@@ -2,11 +2,13 @@
 
 import asyncio
 import contextlib
+from collections.abc import Sequence
 from datetime import UTC, datetime
+from typing import Any
 
 from prometheus_client import Gauge
-from sqlalchemy import JSON, Column, Integer, MetaData, String, Table, Text, select, update
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy import JSON, Column, Integer, MetaData, RowMapping, Select, String, Table, Text, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from shared.bus import Bus, Envelope, PublishFailed
 from shared.db.engine import is_sqlite
@@ -90,29 +92,56 @@ class OutboxRelay:
             self._wake.clear()
 
     async def publish_pending(self) -> int:
-        """Publish one batch; return how many rows the broker confirmed."""
+        """Publish one batch in order; return how many rows the broker confirmed."""
+        if self._sqlite:
+            return await self._publish_then_mark()
+        return await self._publish_under_row_locks()
+
+    def _pending(self) -> Select[Any]:
         t = self._table
-        query = select(t).where(t.c.sent_at.is_(None)).order_by(t.c.position).limit(self._batch)
-        if not self._sqlite:
-            # Several replicas may relay at once: each row is taken by one of them.
-            query = query.with_for_update(skip_locked=True)
-        confirmed = 0
+        return select(t).where(t.c.sent_at.is_(None)).order_by(t.c.position).limit(self._batch)
+
+    async def _publish_under_row_locks(self) -> int:
+        # Several replicas may relay at once: each row is taken by one of them while it is published.
         async with self._engine.begin() as connection:
-            rows = (await connection.execute(query)).mappings().all()
-            for row in rows:
-                envelope = Envelope(type=row["type"], source=row["source"], data=row["data"],
-                                    subject=row["subject"], id=row["event_id"], time=row["created_at"],
-                                    traceparent=row["traceparent"])
-                try:
-                    await self._bus.publish(envelope, row["exchange"], row["routing_key"])
-                except PublishFailed as exc:
-                    # Keep order: later rows wait until this one goes through.
-                    await connection.execute(update(t).where(t.c.position == row["position"]).values(
-                        attempts=t.c.attempts + 1, last_error=str(exc)[:1000]))
-                    log.warning("outbox_publish_failed", event_type=row["type"], error=str(exc))
-                    break
-                await connection.execute(update(t).where(t.c.position == row["position"]).values(
-                    sent_at=utcnow(), attempts=t.c.attempts + 1))
-                confirmed += 1
-        OUTBOX_PENDING.labels(self._service).set(max(len(rows) - confirmed, 0))
-        return confirmed
+            rows = (await connection.execute(self._pending().with_for_update(skip_locked=True))).mappings().all()
+            sent, failure = await self._publish(rows)
+            await self._mark(connection, sent, failure)
+        return len(sent)
+
+    async def _publish_then_mark(self) -> int:
+        # SQLite has one relay per database, and holding its write lock while the broker confirms
+        # would make every other writer wait; a crash before marking republishes (consumers dedupe).
+        async with self._engine.connect() as connection:
+            rows = (await connection.execute(self._pending())).mappings().all()
+        if not rows:
+            return 0
+        sent, failure = await self._publish(rows)
+        async with self._engine.begin() as connection:
+            await self._mark(connection, sent, failure)
+        return len(sent)
+
+    async def _publish(self, rows: Sequence[RowMapping]) -> tuple[list[int], tuple[int, str] | None]:
+        sent: list[int] = []
+        for row in rows:
+            envelope = Envelope(type=row["type"], source=row["source"], data=row["data"], subject=row["subject"],
+                                id=row["event_id"], time=row["created_at"], traceparent=row["traceparent"])
+            try:
+                await self._bus.publish(envelope, row["exchange"], row["routing_key"])
+            except PublishFailed as exc:
+                # Keep order: later rows wait until this one goes through.
+                log.warning("outbox_publish_failed", event_type=row["type"], error=str(exc))
+                OUTBOX_PENDING.labels(self._service).set(len(rows) - len(sent))
+                return sent, (row["position"], str(exc)[:1000])
+            sent.append(row["position"])
+        OUTBOX_PENDING.labels(self._service).set(0 if len(rows) < self._batch else len(rows) - len(sent))
+        return sent, None
+
+    async def _mark(self, connection: AsyncConnection, sent: list[int], failure: tuple[int, str] | None) -> None:
+        t = self._table
+        if sent:
+            await connection.execute(update(t).where(t.c.position.in_(sent)).values(
+                sent_at=utcnow(), attempts=t.c.attempts + 1))
+        if failure is not None:
+            await connection.execute(update(t).where(t.c.position == failure[0]).values(
+                attempts=t.c.attempts + 1, last_error=failure[1]))

@@ -2,22 +2,31 @@
 
 import uuid
 from types import TracebackType
-from typing import Self
+from typing import Protocol, Self, TypeVar
 
 from pydantic import BaseModel
 from sqlalchemy import Table, insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from shared.contracts.base import IntegrationEvent
+from shared.db.engine import READ_ONLY
 from shared.db.outbox import OutboxRelay, utcnow
 from shared.tracing import outgoing_traceparent
+
+U_co = TypeVar("U_co", bound="UnitOfWork", covariant=True)
+
+
+class UnitOfWorkFactory(Protocol[U_co]):
+    """Opens a unit of work; read_only ones never wait behind writers (SQLite) and must not write."""
+
+    def __call__(self, *, read_only: bool = False) -> U_co: ...
 
 
 class UnitOfWork:
     def __init__(self, engine: AsyncEngine, outbox: Table, inbox: Table, source: str,
-                 relay: OutboxRelay | None = None) -> None:
+                 relay: OutboxRelay | None = None, *, read_only: bool = False) -> None:
         self._engine, self._outbox, self._inbox = engine, outbox, inbox
-        self._source, self._relay = source, relay
+        self._source, self._relay, self._read_only = source, relay, read_only
         self._connection: AsyncConnection | None = None
         self._published = False
 
@@ -29,6 +38,8 @@ class UnitOfWork:
 
     async def __aenter__(self) -> Self:
         self._connection = await self._engine.connect()
+        if self._read_only:
+            await self._connection.execution_options(**{READ_ONLY: True})
         return self
 
     async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,

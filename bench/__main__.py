@@ -1,0 +1,38 @@
+"""Run every measurement once and print them; exits non-zero if any of them could not be made."""
+
+import asyncio
+import sys
+import time
+
+from bench.codec import measure_codec
+from bench.e2e import measure_latency
+from bench.report import latency_report, summary, throughput_report
+from bench.settings import BenchSettings
+from bench.throughput import measure_throughput
+from shared.logging import configure_logging
+
+
+async def run(settings: BenchSettings) -> None:
+    started = time.monotonic()
+    print(f"Measuring bus throughput ({settings.messages} messages × {settings.repeats})…", flush=True)
+    throughput = await measure_throughput(settings)
+    codec = measure_codec(settings.messages, settings.repeats)
+    print(throughput_report(throughput, codec, settings) + "\n", flush=True)
+    print(f"Measuring end-to-end latency ({settings.requests} requests; starting `portal up`)…", flush=True)
+    latency = await measure_latency(settings)
+    print(latency_report(latency) + "\n", flush=True)
+    print(summary(throughput, codec, latency))
+    print(f"(took {time.monotonic() - started:.0f} s)")
+
+
+def main() -> int:
+    configure_logging("bench", "warning")
+    try:
+        asyncio.run(run(BenchSettings.from_env()))
+    except KeyboardInterrupt:
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,39 @@
+"""What a bench run measures and where, from the environment."""
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class BenchSettings:
+    messages: int
+    warmup: int
+    repeats: int
+    in_flight: int
+    prefetch: int
+    requests: int
+    base_port: int
+    broker_host: str
+    broker_port: int
+    management_url: str
+
+    @classmethod
+    def from_env(cls) -> "BenchSettings":
+        return cls(
+            messages=int(os.environ.get("BENCH_MESSAGES", "2000")),
+            warmup=int(os.environ.get("BENCH_WARMUP", "200")),
+            repeats=int(os.environ.get("BENCH_REPEATS", "3")),
+            in_flight=32,
+            prefetch=32,
+            requests=int(os.environ.get("BENCH_REQUESTS", "100")),
+            base_port=int(os.environ.get("BENCH_BASE_PORT", "19000")),
+            broker_host=os.environ.get("BENCH_BROKER_HOST", "127.0.0.1"),
+            broker_port=int(os.environ.get("BENCH_BROKER_PORT", "5672")),
+            management_url=os.environ.get("BENCH_MANAGEMENT_URL", "http://127.0.0.1:15672"),
+        )
+
+    def amqp_url(self, vhost: str) -> str:
+        return f"amqp://guest:guest@{self.broker_host}:{self.broker_port}/{vhost}"
