@@ -13,7 +13,7 @@ from shared.auth import IdentityVerifier
 from shared.bus import Bus, Consumer, Handler, connect_bus
 from shared.bus.topology import PORTAL_QUEUES, QueueSpec
 from shared.config import ServiceSettings
-from shared.db import OutboxRelay, UnitOfWork, UnitOfWorkFactory, create_engine, database_answers
+from shared.db import OutboxRelay, UnitOfWork, UnitOfWorkFactory, database_answers, engine_for
 from shared.db.migrate import upgrade
 from shared.logging import get_logger
 from shared.web import ReadinessCheck, install_plumbing
@@ -26,7 +26,7 @@ class Runtime:
     def __init__(self, service: str, settings: ServiceSettings, metadata: MetaData, migrations: Path) -> None:
         self.service, self.settings = service, settings
         self._metadata, self._migrations = metadata, migrations
-        self.engine: AsyncEngine = create_engine(settings.database_url)
+        self.engine: AsyncEngine = engine_for(settings.database_url)
         self.bus: Bus = connect_bus(settings.amqp_url, name=service)
         self.relay = OutboxRelay(self.engine, self.table("outbox"), self.bus, service,
                                  poll_seconds=settings.outbox_poll_seconds)

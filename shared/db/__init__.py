@@ -1,7 +1,17 @@
-from shared.db.engine import create_engine, database_answers, is_sqlite
+from shared.db.engine import database_answers, engine_for, is_sqlite
 from shared.db.outbox import OutboxRelay, inbox_table, outbox_table, utcnow
 from shared.db.types import UtcDateTime
 from shared.db.uow import UnitOfWork, UnitOfWorkFactory
 
-__all__ = ["OutboxRelay", "UnitOfWork", "UnitOfWorkFactory", "UtcDateTime", "create_engine", "database_answers",
-           "inbox_table", "is_sqlite", "outbox_table", "utcnow"]
+__all__ = [
+           "OutboxRelay",
+           "UnitOfWork",
+           "UnitOfWorkFactory",
+           "UtcDateTime",
+           "database_answers",
+           "engine_for",
+           "inbox_table",
+           "is_sqlite",
+           "outbox_table",
+           "utcnow",
+]

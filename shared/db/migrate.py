@@ -11,7 +11,7 @@ from alembic.runtime.environment import EnvironmentContext
 from sqlalchemy import MetaData
 from sqlalchemy.engine import Connection
 
-from shared.db.engine import create_engine
+from shared.db.engine import engine_for
 
 
 def alembic_config(script_location: Path, database_url: str) -> Config:
@@ -26,7 +26,7 @@ _one_at_a_time = asyncio.Lock()
 
 
 async def upgrade(script_location: Path, database_url: str) -> None:
-    engine = create_engine(database_url)
+    engine = engine_for(database_url)
     try:
         async with _one_at_a_time, engine.begin() as connection:
             await connection.run_sync(_upgrade, alembic_config(script_location, database_url))
@@ -48,7 +48,7 @@ def run_env(context: EnvironmentContext, target_metadata: MetaData) -> None:
     url = context.config.get_main_option("sqlalchemy.url") or ""
 
     async def online() -> None:
-        engine = create_engine(url)
+        engine = engine_for(url)
         async with engine.begin() as conn:
             await conn.run_sync(lambda sync: _run(context, sync, target_metadata))
         await engine.dispose()

@@ -10,7 +10,7 @@ from shared.bus import Delivery, Envelope, PublishFailed, Rejected, connect_bus
 from shared.bus.ports import REASON_HEADER
 from shared.bus.topology import DEAD_LETTER_QUEUE, DEAD_LETTERS, EVENTS, Binding, QueueSpec
 from shared.contracts.base import IntegrationEvent
-from shared.db import OutboxRelay, UnitOfWork, create_engine
+from shared.db import OutboxRelay, UnitOfWork, engine_for
 from tests.conftest import IN_CI
 from tests.integration.bus.helpers import Recorder, effects, eventually, inbox, metadata, outbox
 
@@ -122,7 +122,7 @@ async def test_a_message_that_keeps_failing_is_dead_lettered_by_the_broker_after
 
 async def test_the_outbox_publishes_what_was_committed_before_a_crash(broker_url: str,
                                                                       database_url: str) -> None:
-    engine = create_engine(database_url)
+    engine = engine_for(database_url)
     async with engine.begin() as connection:
         await connection.run_sync(metadata.create_all)
     async with UnitOfWork(engine, outbox, inbox, "/tests") as uow:
@@ -131,7 +131,7 @@ async def test_the_outbox_publishes_what_was_committed_before_a_crash(broker_url
         await uow.commit()
     await engine.dispose()  # the process dies here: committed, never published
 
-    restarted = create_engine(database_url)
+    restarted = engine_for(database_url)
     bus = await started_bus(broker_url)
     recorder = Recorder()
     await bus.consume(QUEUE, recorder)
@@ -150,7 +150,7 @@ async def test_the_outbox_publishes_what_was_committed_before_a_crash(broker_url
 
 
 async def test_a_rolled_back_change_publishes_nothing(broker_url: str, sqlite_url: str) -> None:
-    engine = create_engine(sqlite_url)
+    engine = engine_for(sqlite_url)
     async with engine.begin() as connection:
         await connection.run_sync(metadata.create_all)
     async with UnitOfWork(engine, outbox, inbox, "/tests") as uow:
@@ -163,7 +163,7 @@ async def test_a_rolled_back_change_publishes_nothing(broker_url: str, sqlite_ur
 
 
 async def test_a_redelivered_event_is_applied_once(broker_url: str, database_url: str) -> None:
-    engine = create_engine(database_url)
+    engine = engine_for(database_url)
     async with engine.begin() as connection:
         await connection.run_sync(metadata.create_all)
     crashed_once: list[str] = []
