@@ -1,7 +1,17 @@
 from shared.bus.envelope import Envelope, MalformedEnvelope
-from shared.bus.ports import Bus, Consumer, Delivery, Handler, PublishFailed, QueueMissing, RawDelivery, Rejected
+from shared.bus.ports import (
+    AccessRefused,
+    Bus,
+    Consumer,
+    Delivery,
+    Handler,
+    PublishFailed,
+    QueueMissing,
+    RawDelivery,
+    Rejected,
+)
 
-__all__ = ["Bus", "Consumer", "Delivery", "Envelope", "Handler", "MalformedEnvelope", "PublishFailed",
+__all__ = ["AccessRefused", "Bus", "Consumer", "Delivery", "Envelope", "Handler", "MalformedEnvelope", "PublishFailed",
            "QueueMissing", "RawDelivery", "Rejected", "connect_bus"]
 
 _MEMORY_BUSES: dict[str, Bus] = {}

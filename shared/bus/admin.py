@@ -51,6 +51,9 @@ class BrokerAdmin:
         await self._put(f"/permissions/{self._vhost}/{quote(user, safe='')}",
                         {"configure": ".*", "write": ".*", "read": ".*"})
 
+    async def delete_user(self, user: str) -> None:
+        await self._client.delete(f"/users/{quote(user, safe='')}")
+
     async def delete_vhost(self) -> None:
         await self._client.delete(f"/vhosts/{self._vhost}")
 

@@ -21,6 +21,10 @@ class Rejected(Exception):
         self.reason = reason
 
 
+class AccessRefused(Exception):
+    """The broker user may not read this queue."""
+
+
 class QueueMissing(Exception):
     """A queue consumed passively does not exist (yet)."""
 

@@ -12,6 +12,7 @@ from aio_pika.abc import (
     AbstractRobustConnection,
 )
 from aio_pika.exceptions import AMQPError, ChannelNotFoundEntity, DeliveryError
+from aiormq.exceptions import ChannelAccessRefused
 from prometheus_client import Counter
 
 from shared.bus.envelope import CONTENT_TYPE, Envelope, MalformedEnvelope
@@ -19,6 +20,7 @@ from shared.bus.ports import (
     ORIGIN_KEY_HEADER,
     ORIGIN_QUEUE_HEADER,
     REASON_HEADER,
+    AccessRefused,
     Bus,
     Consumer,
     Delivery,
@@ -136,11 +138,6 @@ class RabbitBus(Bus):
             raise RuntimeError("the bus is not started")
         channel = await self._connection.channel()
         await channel.set_qos(prefetch_count=prefetch)
-        try:
-            declared = await channel.declare_queue(queue.name, passive=True) if passive \
-                else await self._declare_queue(channel, queue)
-        except ChannelNotFoundEntity as exc:
-            raise QueueMissing(queue.name) from exc
         # One message at a time per queue keeps a ministry's events in the order it sent them;
         # parallelism comes from one queue per ministry, not from reordering within one.
         in_order = asyncio.Lock()
@@ -152,7 +149,14 @@ class RabbitBus(Bus):
                 # The effect is committed, so the next message may start before this ack is written.
                 await message.ack()
 
-        tag = await declared.consume(on_message, no_ack=False)
+        try:
+            declared = await channel.declare_queue(queue.name, passive=True) if passive \
+                else await self._declare_queue(channel, queue)
+            tag = await declared.consume(on_message, no_ack=False)
+        except ChannelNotFoundEntity as exc:
+            raise QueueMissing(queue.name) from exc
+        except ChannelAccessRefused as exc:
+            raise AccessRefused(queue.name) from exc
         return _RabbitConsumer(channel, declared, tag)
 
     async def _handle(self, queue: str, message: AbstractIncomingMessage, handler: Handler) -> bool:
