@@ -13,7 +13,18 @@ from shared.bus.topology import ministry_broker_user
 from shared.logging import get_logger
 
 log = get_logger(__name__)
-SEED = Path(__file__).parent / "seed" / "catalogue.json"
+SEED = Path(__file__).parent / "seed"
+
+
+def seed_ministries() -> list[dict[str, Any]]:
+    ministries: list[dict[str, Any]] = json.loads((SEED / "ministries.json").read_text())
+    return ministries
+
+
+def seed_services(code: str) -> list[dict[str, Any]]:
+    path = SEED / "services" / f"{code}.json"
+    services: list[dict[str, Any]] = json.loads(path.read_text()) if path.exists() else []
+    return services
 
 
 @dataclass(frozen=True)
@@ -66,16 +77,14 @@ def _keep(saved: Path, credentials: MinistryCredentials) -> None:
 
 async def seed_catalogue(gateway: httpx.AsyncClient, admin_token: str, broker: BrokerAdmin | None,
                          run_dir: Path) -> list[MinistryCredentials]:
-    seed: dict[str, Any] = json.loads(SEED.read_text())
     onboarded = []
-    for ministry in seed["ministries"]:
+    for ministry in seed_ministries():
         credentials = await onboard_ministry(gateway, admin_token, ministry["code"], ministry["name"], broker,
                                              run_dir / "ministries" / f"{ministry['code']}.json")
         onboarded.append(credentials)
         keys = {"Authorization": f"Bearer {credentials.api_key}"}
-        for service in (s for s in seed["services"] if s["ministry"] == ministry["code"]):
-            body = {k: v for k, v in service.items() if k != "ministry"}
-            response = await gateway.post("/api/v1/ministry/services", json=body, headers=keys)
+        for service in seed_services(ministry["code"]):
+            response = await gateway.post("/api/v1/ministry/services", json=service, headers=keys)
             if response.status_code not in (201, 409):
                 raise OnboardingError(f"seeding {service['slug']} failed: {response.status_code} "
                                       f"{response.text[:300]}")

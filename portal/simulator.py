@@ -4,7 +4,7 @@ import asyncio
 import random
 from datetime import UTC, datetime
 
-from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_delay, wait_exponential
+from tenacity import AsyncRetrying, retry_if_exception_type, wait_exponential
 
 from shared.bus import Bus, Delivery, Envelope, PublishFailed, QueueMissing, Rejected
 from shared.bus.topology import FROM_MINISTRIES, ministry_broker_user, ministry_inbox
@@ -23,10 +23,10 @@ class SimulatedMinistry:
         self._journeys: set[asyncio.Task[None]] = set()
 
     async def start(self) -> None:
+        """Returns once listening; until then it keeps trying, as a ministry's own system would."""
         # The portal declares a ministry's inbox once it knows the ministry; until then, keep asking.
         async for attempt in AsyncRetrying(retry=retry_if_exception_type(QueueMissing), reraise=True,
-                                           wait=wait_exponential(multiplier=0.1, max=2.0),
-                                           stop=stop_after_delay(60)):
+                                           wait=wait_exponential(multiplier=0.1, max=5.0)):
             with attempt:
                 await self._bus.consume(ministry_inbox(self._code), self._on_request, prefetch=16, passive=True)
         log.info("simulated_ministry_listening", ministry=self._code)

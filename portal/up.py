@@ -194,14 +194,16 @@ def create_service_app(service: str) -> "FastAPI":
 
 async def run_simulators(amqp_url: str, credentials: list[dict[str, str]], delay: float) -> None:
     buses = []
+    listening: list[asyncio.Task[None]] = []
     for entry in credentials:
         url = amqp_url if amqp_url.startswith("memory://") else \
             with_credentials(amqp_url, entry["user"], entry["password"])
         bus = connect_bus(url, name=f"simulated-{entry['code']}")
         await bus.start()
         buses.append(bus)
-        await SimulatedMinistry(bus, entry["code"], delay).start()
+        listening.append(asyncio.create_task(SimulatedMinistry(bus, entry["code"], delay).start()))
     try:
+        await asyncio.gather(*listening)
         await asyncio.Event().wait()
     finally:
         for bus in buses:

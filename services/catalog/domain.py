@@ -8,7 +8,19 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from shared.contracts.base import Bilingual
-from shared.contracts.catalog import FormField, Maturity, ServiceRecord, Step
+from shared.contracts.catalog import (
+    Audience,
+    Channel,
+    Evidence,
+    Fee,
+    FormField,
+    LegalResource,
+    Maturity,
+    ServiceRecord,
+    Step,
+    Synonyms,
+    citizens_only,
+)
 
 SLUG = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 MINISTRY_CODE = re.compile(r"^[a-z][a-z0-9]{1,15}$")
@@ -57,6 +69,14 @@ class ServiceDraft(BaseModel):
     target_days: int = Field(ge=1, le=365)
     steps: list[Step] = Field(default_factory=list, max_length=30)
     form: list[FormField] = Field(default_factory=list, max_length=60)
+    synonyms: Synonyms = Field(default_factory=Synonyms)
+    audience: list[Audience] = Field(default_factory=citizens_only, min_length=1)
+    channels: list[Channel] = Field(default_factory=list, max_length=10)
+    evidence: list[Evidence] = Field(default_factory=list, max_length=30)
+    eligibility: Bilingual | None = None
+    fees: list[Fee] = Field(default_factory=list, max_length=20)
+    output: Bilingual | None = None
+    legal_basis: list[LegalResource] = Field(default_factory=list, max_length=10)
 
     @field_validator("slug")
     @classmethod
@@ -79,13 +99,21 @@ class ServiceDraft(BaseModel):
         return value
 
     @model_validator(mode="after")
-    def _form(self) -> "ServiceDraft":
+    def _consistent(self) -> "ServiceDraft":
         names = [f.name for f in self.form]
         if len(names) != len(set(names)):
             raise ValueError("form field names must be unique")
         for item in self.form:
             if item.kind in ("choice", "multi_choice") and not item.choices:
                 raise ValueError(f"form field {item.name!r} is a choice but lists no choices")
+        offered = {c.kind for c in self.channels}
+        unpriced = sorted({f.channel for f in self.fees} - offered) if self.channels else []
+        if unpriced:
+            raise ValueError(f"fees are given for channels the service does not offer: {unpriced}")
+        if self.channels and self.maturity in ("electronic", "semi_electronic") and "online" not in offered:
+            raise ValueError(f"a {self.maturity} service offers the online channel")
+        if len(set(self.audience)) != len(self.audience):
+            raise ValueError("each audience is listed once")
         return self
 
 
@@ -118,8 +146,8 @@ def hash_api_key(key: str) -> str:
 
 
 def build_record(draft: ServiceDraft, ministry: str, ministry_name: Bilingual, version: int) -> ServiceRecord:
-    return ServiceRecord(ministry=ministry, ministry_name=ministry_name, version=version,
-                         **draft.model_dump(exclude={"steps", "form"}), steps=draft.steps, form=draft.form)
+    return ServiceRecord.model_validate(draft.model_dump() | {"ministry": ministry, "version": version,
+                                                               "ministry_name": ministry_name.model_dump()})
 
 
 def ensure_can_manage(actor_ministry: str | None, is_admin: bool, owner: str) -> None:

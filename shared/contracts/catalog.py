@@ -1,5 +1,6 @@
 """Events the catalog publishes on portal.events (routing keys catalog.service.*)."""
 
+from decimal import Decimal
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -30,6 +31,70 @@ class Step(BaseModel):
 
     title: Bilingual
     detail: Bilingual | None = None
+    link: str | None = None
+    document: Bilingual | None = None
+
+
+Audience = Literal["citizen", "resident", "business"]
+ChannelKind = Literal["online", "service_centre", "ministry_office"]
+Weekday = Literal["sun", "mon", "tue", "wed", "thu", "fri", "sat"]
+
+
+class OpeningHours(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    days: list[Weekday]
+    opens: str = Field(pattern=r"^([01]\d|2[0-3]):[0-5]\d$")
+    closes: str = Field(pattern=r"^([01]\d|2[0-3]):[0-5]\d$")
+
+
+class Channel(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    kind: ChannelKind
+    name: Bilingual | None = None
+    url: str | None = None
+    hours: list[OpeningHours] = Field(default_factory=list)
+
+
+class Evidence(BaseModel):
+    """A document the citizen must show or attach (CPSV-AP Evidence)."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    name: Bilingual
+    description: Bilingual | None = None
+    original_required: bool = False
+
+
+class Fee(BaseModel):
+    """A cost in Omani rials (three decimals: baisa), per channel (CPSV-AP Cost)."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    channel: ChannelKind
+    amount_omr: Decimal = Field(ge=0, max_digits=9, decimal_places=3)
+    description: Bilingual | None = None
+    illustrative: bool = False
+
+
+class LegalResource(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    title: Bilingual
+    reference: str | None = None
+    url: str | None = None
+
+
+def citizens_only() -> list[Audience]:
+    return ["citizen"]
+
+
+class Synonyms(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    ar: list[str] = Field(default_factory=list)
+    en: list[str] = Field(default_factory=list)
 
 
 class ServiceRecord(BaseModel):
@@ -47,6 +112,14 @@ class ServiceRecord(BaseModel):
     target_days: int
     steps: list[Step] = Field(default_factory=list)
     form: list[FormField] = Field(default_factory=list)
+    synonyms: Synonyms = Field(default_factory=Synonyms)
+    audience: list[Audience] = Field(default_factory=citizens_only)
+    channels: list[Channel] = Field(default_factory=list)
+    evidence: list[Evidence] = Field(default_factory=list)
+    eligibility: Bilingual | None = None
+    fees: list[Fee] = Field(default_factory=list)
+    output: Bilingual | None = None
+    legal_basis: list[LegalResource] = Field(default_factory=list)
 
 
 class ServicePublished(IntegrationEvent):
