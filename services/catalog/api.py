@@ -1,21 +1,33 @@
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel
 
 from services.catalog import handlers
-from services.catalog.domain import CatalogError, Conflict, Forbidden, MinistryDraft, NotFound, ServiceDraft
+from services.catalog.domain import (
+    CatalogError,
+    Conflict,
+    Forbidden,
+    MinistryDraft,
+    NotFound,
+    ReadinessAnswers,
+    ServiceDraft,
+    localise,
+)
 from services.catalog.handlers import Deps
+from services.catalog.store import StoredService
 from shared.auth import Identity, require_identity
-from shared.contracts.catalog import ServiceRecord
+from shared.contracts.catalog import Audience, Maturity, ServiceRecord
 from shared.web import Problem
 
 router = APIRouter()
 PAGE_SIZE = 50
 
 Manager = Annotated[Identity, Depends(require_identity("ministry", "service_manager", "admin"))]
+Staff = Annotated[Identity, Depends(require_identity("ministry", "officer", "service_manager", "admin"))]
 Admin = Annotated[Identity, Depends(require_identity("admin"))]
 System = Annotated[Identity, Depends(require_identity("system"))]
+Lang = Literal["ar", "en"]
 
 
 def get_deps(request: Request) -> Deps:
@@ -32,10 +44,25 @@ def problem(error: CatalogError) -> Problem:
     return Problem(status, error.code, error.detail)
 
 
-class ServicePage(BaseModel):
-    total: int
-    page: int
-    items: list[ServiceRecord]
+def shown(record: ServiceRecord, lang: Lang | None) -> dict[str, Any]:
+    body = record.model_dump(mode="json")
+    return localise(body, lang) | {"lang": lang} if lang else body
+
+
+class ManagedService(BaseModel):
+    slug: str
+    status: str
+    version: int
+    latest_version: int
+    record: ServiceRecord
+    draft: ServiceRecord | None
+    versions: list[dict[str, Any]] | None = None
+
+
+def managed(stored: StoredService, versions: list[dict[str, Any]] | None = None) -> ManagedService:
+    return ManagedService(slug=stored.record.slug, status=stored.status, version=stored.record.version,
+                          latest_version=stored.latest_version, record=stored.record, draft=stored.draft,
+                          versions=versions)
 
 
 class ApiKeyCheck(BaseModel):
@@ -44,48 +71,99 @@ class ApiKeyCheck(BaseModel):
 
 @router.get("/api/v1/services")
 async def list_services(deps: D, ministry: str | None = None, life_event: str | None = None,
-                        maturity: str | None = None, lang: str | None = None,
-                        page: Annotated[int, Query(ge=1, le=10_000)] = 1) -> ServicePage:
+                        maturity: Maturity | None = None, audience: Audience | None = None, lang: Lang | None = None,
+                        page: Annotated[int, Query(ge=1, le=10_000)] = 1) -> dict[str, Any]:
     total, items = await handlers.list_services(deps, ministry=ministry, life_event=life_event,
-                                                maturity=maturity, limit=PAGE_SIZE,
+                                                maturity=maturity, audience=audience, limit=PAGE_SIZE,
                                                 offset=(page - 1) * PAGE_SIZE)
-    return ServicePage(total=total, page=page, items=items)
+    return {"total": total, "page": page, "items": [shown(r, lang) for r in items]}
 
 
 @router.get("/api/v1/services/{slug}")
-async def get_service(slug: str, deps: D) -> ServiceRecord:
+async def get_service(slug: str, deps: D, lang: Lang | None = None) -> dict[str, Any]:
     try:
-        return await handlers.find_service(slug, deps)
+        return shown(await handlers.find_service(slug, deps), lang)
     except CatalogError as error:
         raise problem(error) from error
 
 
+@router.get("/api/v1/ministry/services")
+async def my_services(actor: Staff, deps: D) -> list[ManagedService]:
+    return [managed(s) for s in await handlers.services_of(actor, deps)]
+
+
 @router.post("/api/v1/ministry/services", status_code=201)
-async def publish_service(draft: ServiceDraft, actor: Manager, deps: D,
-                          ministry: str | None = None) -> ServiceRecord:
+async def create_service(draft: ServiceDraft, actor: Manager, deps: D, ministry: str | None = None,
+                         publish: bool = True) -> ManagedService:
     owner = actor.ministry if actor.role != "admin" else ministry
     if not owner:
         raise Problem(422, "ministry-required", "Portal staff name the ministry with ?ministry=CODE.")
     try:
-        return await handlers.publish_service(handlers.PublishService(owner, draft, actor), deps)
+        return managed(await handlers.create_service(handlers.CreateService(owner, draft, actor, publish), deps))
     except CatalogError as error:
         raise problem(error) from error
 
 
-@router.put("/api/v1/ministry/services/{slug}")
-async def update_service(slug: str, draft: ServiceDraft, actor: Manager, deps: D) -> ServiceRecord:
+@router.get("/api/v1/ministry/services/{slug}")
+async def managed_service(slug: str, actor: Staff, deps: D) -> ManagedService:
     try:
-        return await handlers.update_service(handlers.UpdateService(slug, draft, actor), deps)
+        stored, versions = await handlers.managed_service(slug, actor, deps)
+    except CatalogError as error:
+        raise problem(error) from error
+    return managed(stored, versions)
+
+
+@router.put("/api/v1/ministry/services/{slug}")
+async def update_service(slug: str, draft: ServiceDraft, actor: Manager, deps: D,
+                         publish: bool = True) -> ManagedService:
+    try:
+        return managed(await handlers.update_service(handlers.UpdateService(slug, draft, actor, publish), deps))
+    except CatalogError as error:
+        raise problem(error) from error
+
+
+@router.post("/api/v1/ministry/services/{slug}/publish")
+async def publish_draft(slug: str, actor: Manager, deps: D) -> ManagedService:
+    try:
+        return managed(await handlers.publish_draft(handlers.PublishDraft(slug, actor), deps))
     except CatalogError as error:
         raise problem(error) from error
 
 
 @router.post("/api/v1/ministry/services/{slug}/retire")
-async def retire_service(slug: str, actor: Manager, deps: D) -> ServiceRecord:
+async def retire_service(slug: str, actor: Manager, deps: D) -> ManagedService:
     try:
-        return await handlers.retire_service(handlers.RetireService(slug, actor), deps)
+        return managed(await handlers.retire_service(handlers.RetireService(slug, actor), deps))
     except CatalogError as error:
         raise problem(error) from error
+
+
+@router.put("/api/v1/ministry/services/{slug}/readiness")
+async def assess_readiness(slug: str, answers: ReadinessAnswers, actor: Manager, deps: D) -> dict[str, Any]:
+    try:
+        kept, score = await handlers.assess_readiness(handlers.AssessReadiness(slug, answers, actor), deps)
+    except CatalogError as error:
+        raise problem(error) from error
+    return {"slug": slug, "answers": kept.model_dump(mode="json"), "score": score.model_dump(mode="json")}
+
+
+@router.get("/api/v1/ministry/services/{slug}/readiness")
+async def readiness(slug: str, actor: Staff, deps: D) -> dict[str, Any]:
+    try:
+        found = await handlers.readiness_of(slug, actor, deps)
+    except CatalogError as error:
+        raise problem(error) from error
+    return {"slug": slug, "answers": found["answers"], "score": found["score"],
+            "assessed_at": found["assessed_at"], "assessed_by": found["assessed_by"]}
+
+
+@router.get("/api/v1/admin/readiness")
+async def prioritised_services(_: Admin, deps: D, ministry: str | None = None) -> dict[str, Any]:
+    ranked = await handlers.rank_services(deps, ministry)
+    return {"items": [{"rank": n, "slug": record.slug, "title": record.title.model_dump(),
+                       "ministry": record.ministry, "maturity": record.maturity, "status": status,
+                       "priority": row["priority"], "score": row["score"]}
+                      for n, (row, record, status) in enumerate(ranked, start=1)]}
 
 
 @router.post("/api/v1/admin/ministries", status_code=201)

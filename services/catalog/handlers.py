@@ -1,17 +1,21 @@
 from dataclasses import dataclass
+from typing import Any
 
 from services.catalog.domain import (
     Conflict,
     MinistryDraft,
     NotFound,
+    ReadinessAnswers,
+    ReadinessScore,
     ServiceDraft,
     build_record,
     ensure_can_manage,
     ensure_editable,
     hash_api_key,
     new_api_key,
+    score_readiness,
 )
-from services.catalog.store import CatalogUnitOfWork
+from services.catalog.store import CatalogUnitOfWork, StoredService
 from shared.auth import Identity
 from shared.bus.topology import EVENTS
 from shared.contracts.catalog import ServicePublished, ServiceRecord, ServiceRetired, ServiceUpdated
@@ -32,10 +36,11 @@ class OnboardMinistry:
 
 
 @dataclass(frozen=True)
-class PublishService:
+class CreateService:
     ministry: str
     draft: ServiceDraft
     actor: Identity
+    publish: bool = True
 
 
 @dataclass(frozen=True)
@@ -43,12 +48,30 @@ class UpdateService:
     slug: str
     draft: ServiceDraft
     actor: Identity
+    publish: bool = True
+
+
+@dataclass(frozen=True)
+class PublishDraft:
+    slug: str
+    actor: Identity
 
 
 @dataclass(frozen=True)
 class RetireService:
     slug: str
     actor: Identity
+
+
+@dataclass(frozen=True)
+class AssessReadiness:
+    slug: str
+    answers: ReadinessAnswers
+    actor: Identity
+
+
+def _label(actor: Identity) -> str:
+    return f"{actor.role}:{actor.ministry or actor.subject}"
 
 
 async def onboard_ministry(command: OnboardMinistry, deps: Deps) -> str:
@@ -62,7 +85,23 @@ async def onboard_ministry(command: OnboardMinistry, deps: Deps) -> str:
     return api_key
 
 
-async def publish_service(command: PublishService, deps: Deps) -> ServiceRecord:
+async def _go_live(uow: CatalogUnitOfWork, first_time: bool, record: ServiceRecord, actor: Identity) -> None:
+    await uow.services.keep_version(record, "published", _label(actor))
+    event = ServicePublished(service=record) if first_time else ServiceUpdated(service=record)
+    await uow.publish(event, exchange=EVENTS, subject=record.slug,
+                      routing_key="catalog.service.published" if first_time else "catalog.service.updated")
+    log.info("service_published", service=record.slug, version=record.version)
+
+
+async def _managed(uow: CatalogUnitOfWork, slug: str, actor: Identity) -> StoredService:
+    stored = await uow.services.get(slug)
+    if stored is None:
+        raise NotFound("service-not-found", f"No service {slug!r}.")
+    ensure_can_manage(actor.ministry, actor.role == "admin", stored.record.ministry)
+    return stored
+
+
+async def create_service(command: CreateService, deps: Deps) -> StoredService:
     ensure_can_manage(command.actor.ministry, command.actor.role == "admin", command.ministry)
     async with deps.uow() as uow:
         ministry_name = await uow.ministries.name_of(command.ministry)
@@ -71,48 +110,107 @@ async def publish_service(command: PublishService, deps: Deps) -> ServiceRecord:
         if await uow.services.get(command.draft.slug):
             raise Conflict("service-exists", f"A service with the slug {command.draft.slug!r} already exists.")
         record = build_record(command.draft, command.ministry, ministry_name, version=1)
-        await uow.services.add(record)
-        await uow.publish(ServicePublished(service=record), exchange=EVENTS,
-                          routing_key="catalog.service.published", subject=record.slug)
+        await uow.services.add(record, "published" if command.publish else "draft")
+        if command.publish:
+            await _go_live(uow, True, record, command.actor)
+        else:
+            await uow.services.keep_version(record, "draft", _label(command.actor))
         await uow.commit()
-    log.info("service_published", service=record.slug, ministry=record.ministry)
-    return record
+        stored = await uow.services.get(record.slug)
+    assert stored is not None
+    return stored
 
 
-async def update_service(command: UpdateService, deps: Deps) -> ServiceRecord:
+async def update_service(command: UpdateService, deps: Deps) -> StoredService:
     if command.draft.slug != command.slug:
         raise Conflict("slug-mismatch", "The slug in the body must match the slug in the path.")
     async with deps.uow() as uow:
-        current = await uow.services.get(command.slug)
-        if current is None:
-            raise NotFound("service-not-found", f"No service {command.slug!r}.")
-        status, record = current
-        ensure_can_manage(command.actor.ministry, command.actor.role == "admin", record.ministry)
-        ensure_editable(status, command.slug)
-        updated = build_record(command.draft, record.ministry, record.ministry_name, record.version + 1)
-        await uow.services.replace(updated)
-        await uow.publish(ServiceUpdated(service=updated), exchange=EVENTS,
-                          routing_key="catalog.service.updated", subject=updated.slug)
+        stored = await _managed(uow, command.slug, command.actor)
+        ensure_editable(stored.status, command.slug)
+        record = build_record(command.draft, stored.record.ministry, stored.record.ministry_name,
+                              stored.latest_version + 1)
+        if command.publish:
+            await uow.services.put(command.slug, "published", record, None)
+            await _go_live(uow, stored.status == "draft", record, command.actor)
+        elif stored.status == "draft":
+            await uow.services.put(command.slug, "draft", record, None)
+            await uow.services.keep_version(record, "draft", _label(command.actor))
+        else:
+            # The live version stays online until the new draft is published.
+            await uow.services.put(command.slug, stored.status, stored.record, record)
+            await uow.services.keep_version(record, "draft", _label(command.actor))
         await uow.commit()
-    log.info("service_updated", service=updated.slug, version=updated.version)
+        updated = await uow.services.get(command.slug)
+    assert updated is not None
     return updated
 
 
-async def retire_service(command: RetireService, deps: Deps) -> ServiceRecord:
+async def publish_draft(command: PublishDraft, deps: Deps) -> StoredService:
     async with deps.uow() as uow:
-        current = await uow.services.get(command.slug)
-        if current is None:
-            raise NotFound("service-not-found", f"No service {command.slug!r}.")
-        status, record = current
-        ensure_can_manage(command.actor.ministry, command.actor.role == "admin", record.ministry)
-        ensure_editable(status, command.slug)
-        retired = record.model_copy(update={"version": record.version + 1})
-        await uow.services.replace(retired, status="retired")
+        stored = await _managed(uow, command.slug, command.actor)
+        ensure_editable(stored.status, command.slug)
+        pending = stored.draft or (stored.record if stored.status == "draft" else None)
+        if pending is None:
+            raise Conflict("nothing-to-publish", f"The service {command.slug!r} has no unpublished draft.")
+        await uow.services.put(command.slug, "published", pending, None)
+        await _go_live(uow, stored.status == "draft", pending, command.actor)
+        await uow.commit()
+        published = await uow.services.get(command.slug)
+    assert published is not None
+    return published
+
+
+async def retire_service(command: RetireService, deps: Deps) -> StoredService:
+    async with deps.uow() as uow:
+        stored = await _managed(uow, command.slug, command.actor)
+        ensure_editable(stored.status, command.slug)
+        retired = stored.record.model_copy(update={"version": stored.latest_version + 1})
+        await uow.services.put(command.slug, "retired", retired, None)
+        await uow.services.keep_version(retired, "retired", _label(command.actor))
         await uow.publish(ServiceRetired(slug=retired.slug, ministry=retired.ministry, version=retired.version),
                           exchange=EVENTS, routing_key="catalog.service.retired", subject=retired.slug)
         await uow.commit()
-    log.info("service_retired", service=retired.slug)
-    return retired
+        result = await uow.services.get(command.slug)
+    log.info("service_retired", service=command.slug)
+    assert result is not None
+    return result
+
+
+async def assess_readiness(command: AssessReadiness, deps: Deps) -> tuple[ReadinessAnswers, ReadinessScore]:
+    async with deps.uow() as uow:
+        stored = await _managed(uow, command.slug, command.actor)
+        latest = stored.draft or stored.record
+        score = score_readiness(command.answers, latest.maturity, latest.life_events, latest.audience)
+        await uow.assessments.put(command.slug, command.answers.model_dump(mode="json"),
+                                  score.model_dump(mode="json"), score.priority, _label(command.actor))
+        await uow.commit()
+    log.info("readiness_assessed", service=command.slug, priority=score.priority)
+    return command.answers, score
+
+
+async def readiness_of(slug: str, actor: Identity, deps: Deps) -> dict[str, Any]:
+    async with deps.uow(read_only=True) as uow:
+        await _managed(uow, slug, actor)
+        found = await uow.assessments.get(slug)
+    if found is None:
+        raise NotFound("not-assessed", f"The service {slug!r} has no readiness assessment yet.")
+    return found
+
+
+async def rank_services(deps: Deps, ministry: str | None = None) -> list[tuple[dict[str, Any], ServiceRecord, str]]:
+    async with deps.uow(read_only=True) as uow:
+        return await uow.assessments.ranked(ministry)
+
+
+async def services_of(actor: Identity, deps: Deps) -> list[StoredService]:
+    async with deps.uow(read_only=True) as uow:
+        return await uow.services.of_ministry(None if actor.role == "admin" else actor.ministry)
+
+
+async def managed_service(slug: str, actor: Identity, deps: Deps) -> tuple[StoredService, list[dict[str, Any]]]:
+    async with deps.uow(read_only=True) as uow:
+        stored = await _managed(uow, slug, actor)
+        return stored, await uow.services.versions(slug)
 
 
 async def identify_ministry(api_key: str, deps: Deps) -> str | None:
@@ -123,13 +221,13 @@ async def identify_ministry(api_key: str, deps: Deps) -> str | None:
 async def find_service(slug: str, deps: Deps) -> ServiceRecord:
     async with deps.uow(read_only=True) as uow:
         found = await uow.services.get(slug)
-    if found is None or found[0] != "published":
+    if found is None or found.status != "published":
         raise NotFound("service-not-found", f"No published service {slug!r}.")
-    return found[1]
+    return found.record
 
 
 async def list_services(deps: Deps, *, ministry: str | None = None, life_event: str | None = None,
-                        maturity: str | None = None, limit: int = 50, offset: int = 0
+                        maturity: str | None = None, audience: str | None = None, limit: int = 50, offset: int = 0
                         ) -> tuple[int, list[ServiceRecord]]:
     async with deps.uow(read_only=True) as uow:
-        return await uow.services.published(ministry, life_event, maturity, limit, offset)
+        return await uow.services.published(ministry, life_event, maturity, audience, limit, offset)

@@ -28,6 +28,7 @@ async def dev_token(sign_in: DevSignIn, deps: D) -> dict[str, Any]:
 
 
 @router.api_route("/api/v1/{rest:path}", methods=FORWARDED_METHODS, include_in_schema=False)
+@router.get("/open-data/{rest:path}", include_in_schema=False)
 async def forward(request: Request, deps: D) -> Response:
     route = route_for(request.url.path)
     if route is None:
