@@ -1,9 +1,10 @@
+import json
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel
 
-from services.catalog import handlers
+from services.catalog import handlers, opendata
 from services.catalog.domain import (
     CatalogError,
     Conflict,
@@ -173,6 +174,20 @@ async def onboard_ministry(draft: MinistryDraft, _: Admin, deps: D) -> dict[str,
     except CatalogError as error:
         raise problem(error) from error
     return {"code": draft.code, "name": draft.name.model_dump(), "api_key": api_key}
+
+
+@router.get("/open-data/catalogue.jsonld", include_in_schema=True)
+async def catalogue_jsonld(deps: D) -> Response:
+    document = opendata.catalogue_jsonld(await handlers.published_catalogue(deps), deps.public_url)
+    return Response(json.dumps(document, ensure_ascii=False), media_type="application/ld+json")
+
+
+@router.get("/open-data/catalogue.csv")
+async def catalogue_csv(deps: D) -> Response:
+    # The byte-order mark lets spreadsheet programs read the Arabic as UTF-8.
+    text = "\ufeff" + opendata.catalogue_csv(await handlers.published_catalogue(deps))
+    return Response(text.encode(), media_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": 'attachment; filename="catalogue.csv"'})
 
 
 @router.post("/internal/v1/api-keys/verify")

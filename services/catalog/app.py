@@ -14,5 +14,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
     configure_logging(SERVICE, settings.log_level)
     runtime = Runtime(SERVICE, settings, metadata, MIGRATIONS)
-    deps = Deps(uow=runtime.unit_of_work(CatalogUnitOfWork))
+    deps = Deps(uow=runtime.unit_of_work(CatalogUnitOfWork), public_url=settings.public_url)
     return runtime.create_app("Catalogue service", router, deps)

@@ -28,6 +28,7 @@ log = get_logger(__name__)
 @dataclass(frozen=True)
 class Deps:
     uow: UnitOfWorkFactory[CatalogUnitOfWork]
+    public_url: str = "http://localhost:8000"
 
 
 @dataclass(frozen=True)
@@ -231,3 +232,9 @@ async def list_services(deps: Deps, *, ministry: str | None = None, life_event: 
                         ) -> tuple[int, list[ServiceRecord]]:
     async with deps.uow(read_only=True) as uow:
         return await uow.services.published(ministry, life_event, maturity, audience, limit, offset)
+
+
+async def published_catalogue(deps: Deps) -> list[ServiceRecord]:
+    async with deps.uow(read_only=True) as uow:
+        _, records = await uow.services.published(None, None, None, None, limit=1_000_000, offset=0)
+    return records

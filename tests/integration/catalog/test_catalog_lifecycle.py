@@ -1,8 +1,12 @@
 """Drafts, versions, readiness and bad input in the catalogue, on SQLite and PostgreSQL."""
 
+import csv
+import io
+import json
 from typing import Any
 
 import pytest
+import rdflib
 from sqlalchemy import func, select
 
 from services.catalog.store import outbox, services
@@ -143,3 +147,21 @@ async def test_staff_see_services_ranked_by_priority_with_the_reasons(harness: H
     assert items[0]["score"]["digital_gap"] == 1.0
     refused = await harness.client.get("/api/v1/admin/readiness", headers=rop)
     assert refused.status_code == 403
+
+
+async def test_the_published_catalogue_is_open_data_in_cpsv_ap_json_ld_and_csv(harness: Harness) -> None:
+    rop = harness.as_(create_ministry_identity("rop"))
+    await harness.client.post("/api/v1/ministry/services", headers=rop, json=create_service_draft())
+    await harness.client.post("/api/v1/ministry/services", headers=rop, params={"publish": "false"},
+                              json=create_service_draft(slug="still-a-draft"))
+    jsonld = await harness.client.get("/open-data/catalogue.jsonld")
+    assert jsonld.headers["content-type"] == "application/ld+json"
+    graph = rdflib.Graph().parse(data=json.dumps(jsonld.json()), format="json-ld")
+    cpsv = rdflib.Namespace("http://purl.org/vocab/cpsv#")
+    services_found = list(graph.subjects(rdflib.RDF.type, cpsv.PublicService))
+    assert [str(s).rsplit("/", 1)[-1] for s in services_found] == ["renew-licence"]
+
+    exported = await harness.client.get("/open-data/catalogue.csv")
+    assert exported.content.startswith("\ufeff".encode())
+    [row] = list(csv.DictReader(io.StringIO(exported.content.decode("utf-8-sig"))))
+    assert (row["slug"], row["title_ar"]) == ("renew-licence", "تجديد رخصة القيادة")
