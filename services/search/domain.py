@@ -134,12 +134,14 @@ class Document:
 
 
 def build_document(record: ServiceRecord) -> Document:
+    # Synonyms are the words citizens type; they count as keywords, whatever their language.
+    keywords = tuple(dict.fromkeys([*record.keywords, *record.synonyms.ar, *record.synonyms.en]))
     return Document(
         slug=record.slug, ministry=record.ministry, ministry_name=record.ministry_name, title=record.title,
-        description=record.description, keywords=tuple(record.keywords), maturity=record.maturity,
+        description=record.description, keywords=keywords, maturity=record.maturity,
         life_events=tuple(record.life_events), version=record.version,
         title_terms=_terms(record.title.ar, record.title.en),
-        keyword_terms=_terms(*record.keywords),
+        keyword_terms=_terms(*keywords),
         description_terms=_terms(record.description.ar, record.description.en),
     )
 

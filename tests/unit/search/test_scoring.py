@@ -156,3 +156,13 @@ def test_only_a_newer_catalogue_version_replaces_what_is_indexed() -> None:
     assert is_newer(3, 2)
     assert not is_newer(2, 2)
     assert not is_newer(1, 2)
+
+
+def test_the_words_citizens_type_found_in_a_services_synonyms_find_it() -> None:
+    licence = build_document(ServiceRecord(
+        slug="renew-driving-licence", ministry="rop", ministry_name=Bilingual(ar="شرطة", en="Police"), version=1,
+        title=Bilingual(ar="تجديد رخصة القيادة", en="Renew a driving licence"),
+        description=Bilingual(ar="خدمة", en="A service"), maturity="electronic", target_days=2,
+        synonyms={"ar": ["ليسن"], "en": ["license"]}))  # type: ignore[arg-type]
+    assert slugs(SearchQuery(text="ليسن"), [licence, create_document(slug="other", title_ar="أخرى",
+                                                                        title_en="Other")]) == ["renew-driving-licence"]
