@@ -57,8 +57,9 @@ class Harness:
         await self.bus.publish(envelope, EVENTS, "catalog.service.published")
 
         async def known() -> bool:
-            return f"requests.from.{record.ministry}" in self.bus.queues and \
-                record.ministry in self.app.state.ministries.consuming
+            async with self.app.state.deps.uow(read_only=True) as uow:
+                cached = await uow.catalogue.get(record.slug)
+            return cached is not None and record.ministry in self.app.state.ministries.consuming
 
         await eventually(known)
 
