@@ -1,6 +1,7 @@
 """The citizen journey through the gateway, over real processes on RabbitMQ."""
 
 import time
+import uuid
 from typing import Any
 
 import httpx
@@ -11,17 +12,17 @@ from tests.e2e.conftest import RunningPortal
 pytestmark = pytest.mark.e2e
 
 NEW_SERVICE: dict[str, Any] = {
-    "slug": "replace-lost-civil-id",
-    "title": {"ar": "بدل فاقد للبطاقة الشخصية", "en": "Replace a lost civil ID card"},
-    "description": {"ar": "إصدار بطاقة شخصية بدل فاقد أو تالف.",
-                    "en": "Issue a new civil ID card when yours is lost or damaged."},
-    "keywords": ["بطاقة", "هوية", "lost card"],
+    "slug": f"hunting-weapon-licence-{uuid.uuid4().hex[:6]}",
+    "title": {"ar": "ترخيص سلاح صيد", "en": "Licence a hunting weapon"},
+    "description": {"ar": "ترخيص حيازة سلاح صيد للمواطنين وفق الشروط.",
+                    "en": "A licence to own a hunting weapon, for citizens who meet the conditions."},
+    "keywords": ["سلاح", "صيد", "weapon"],
     "maturity": "electronic",
     "life_events": ["residency"],
     "target_days": 3,
-    "steps": [{"title": {"ar": "أبلغ عن الفقدان", "en": "Report the loss"}}],
-    "form": [{"name": "reason", "kind": "choice", "label": {"ar": "السبب", "en": "Reason"},
-              "choices": ["lost", "damaged"]}],
+    "steps": [{"title": {"ar": "قدّم الطلب", "en": "Apply"}}],
+    "form": [{"name": "weapon_type", "kind": "choice", "label": {"ar": "نوع السلاح", "en": "Weapon type"},
+              "choices": ["shotgun", "rifle"]}],
 }
 
 
@@ -52,12 +53,12 @@ def test_a_citizen_finds_requests_and_tracks_a_service_a_ministry_just_published
         published = client.post("/api/v1/ministry/services", json=NEW_SERVICE, headers=ministry)
         assert published.status_code == 201, published.text
 
-        found = poll(lambda: client.get("/api/v1/search", params={"q": "بطاقه فاقد"}).json(),
+        found = poll(lambda: client.get("/api/v1/search", params={"q": "ترخيص سلاح"}).json(),
                      lambda body: any(h["slug"] == NEW_SERVICE["slug"] for h in body["hits"]))
         assert found["hits"][0]["slug"] == NEW_SERVICE["slug"]
 
         submitted = client.post("/api/v1/requests", headers=citizen,
-                                json={"service": NEW_SERVICE["slug"], "fields": {"reason": "lost"}})
+                                json={"service": NEW_SERVICE["slug"], "fields": {"weapon_type": "shotgun"}})
         assert submitted.status_code == 201, submitted.text
         tracking_number = submitted.json()["tracking_number"]
         assert tracking_number.startswith("ROP-")
