@@ -165,3 +165,13 @@ async def test_the_published_catalogue_is_open_data_in_cpsv_ap_json_ld_and_csv(h
     assert exported.content.startswith("\ufeff".encode())
     [row] = list(csv.DictReader(io.StringIO(exported.content.decode("utf-8-sig"))))
     assert (row["slug"], row["title_ar"]) == ("renew-licence", "تجديد رخصة القيادة")
+
+
+async def test_portal_staff_can_correct_any_ministrys_service(harness: Harness) -> None:
+    await harness.client.post("/api/v1/ministry/services", json=create_service_draft(),
+                              headers=harness.as_(create_ministry_identity("rop")))
+    corrected = await harness.client.put("/api/v1/ministry/services/renew-licence", headers=harness.as_(create_admin()),
+                                         json=create_service_draft(target_days=4))
+    assert corrected.status_code == 200
+    assert corrected.json()["record"]["ministry"] == "rop"
+    assert (await harness.client.get("/api/v1/services/renew-licence")).json()["target_days"] == 4
