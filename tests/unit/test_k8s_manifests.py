@@ -43,7 +43,7 @@ CONFIG_REFS: dict[str, dict[str, str]] = {
         "GATEWAY_OIDC_JWKS_URL": "oidc_jwks_url",
         "GATEWAY_LOG_LEVEL": "log_level",
     },
-    "catalog": {"CATALOG_LOG_LEVEL": "log_level"},
+    "catalog": {"CATALOG_LOG_LEVEL": "log_level", "CATALOG_PUBLIC_URL": "public_url"},
     "search": {"SEARCH_LOG_LEVEL": "log_level"},
     "requests": {"REQUESTS_LOG_LEVEL": "log_level", "REQUESTS_CATALOG_URL": "catalog_url"},
     "notifications": {"NOTIFICATIONS_LOG_LEVEL": "log_level"},
