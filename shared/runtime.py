@@ -5,7 +5,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import TypeVar
 
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, FastAPI, Request, Response
 from sqlalchemy import MetaData, Table
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -16,7 +16,7 @@ from shared.config import ServiceSettings
 from shared.db import OutboxRelay, UnitOfWork, UnitOfWorkFactory, database_answers, engine_for
 from shared.db.migrate import upgrade
 from shared.logging import get_logger
-from shared.web import ReadinessCheck, install_plumbing
+from shared.web import Problem, ReadinessCheck, install_plumbing, problem_response
 
 log = get_logger(__name__)
 U = TypeVar("U", bound=UnitOfWork)
@@ -64,7 +64,8 @@ class Runtime:
 
     def create_app(self, title: str, router: APIRouter, deps: object, *,
                    started: Callable[[], Awaitable[None]] | None = None,
-                   stopping: Callable[[], Awaitable[None]] | None = None) -> FastAPI:
+                   stopping: Callable[[], Awaitable[None]] | None = None,
+                   domain_errors: tuple[type[Exception], Callable[[Exception], Problem]] | None = None) -> FastAPI:
         """The service's FastAPI app: nothing connects until its lifespan starts."""
 
         @asynccontextmanager
@@ -82,5 +83,12 @@ class Runtime:
         app.state.identity_verifier = IdentityVerifier(self.settings.identity_public_key)
         app.state.runtime = self
         install_plumbing(app, self.service, self.readiness())
+        if domain_errors is not None:
+            error_type, to_problem = domain_errors
+
+            async def on_domain_error(request: Request, exc: Exception) -> Response:
+                return problem_response(to_problem(exc), request.url.path)
+
+            app.add_exception_handler(error_type, on_domain_error)
         app.include_router(router)
         return app

@@ -39,7 +39,8 @@ def get_deps(request: Request) -> Deps:
 D = Annotated[Deps, Depends(get_deps)]
 
 
-def problem(error: CatalogError) -> Problem:
+def problem(error: Exception) -> Problem:
+    assert isinstance(error, CatalogError)
     status = 404 if isinstance(error, NotFound) else 409 if isinstance(error, Conflict) \
         else 403 if isinstance(error, Forbidden) else 400
     return Problem(status, error.code, error.detail)
@@ -82,10 +83,7 @@ async def list_services(deps: D, ministry: str | None = None, life_event: str | 
 
 @router.get("/api/v1/services/{slug}")
 async def get_service(slug: str, deps: D, lang: Lang | None = None) -> dict[str, Any]:
-    try:
-        return shown(await handlers.find_service(slug, deps), lang)
-    except CatalogError as error:
-        raise problem(error) from error
+    return shown(await handlers.find_service(slug, deps), lang)
 
 
 @router.get("/api/v1/ministry/services")
@@ -99,61 +97,40 @@ async def create_service(draft: ServiceDraft, actor: Manager, deps: D, ministry:
     owner = actor.ministry if actor.role != "admin" else ministry
     if not owner:
         raise Problem(422, "ministry-required", "Portal staff name the ministry with ?ministry=CODE.")
-    try:
-        return managed(await handlers.create_service(handlers.CreateService(owner, draft, actor, publish), deps))
-    except CatalogError as error:
-        raise problem(error) from error
+    return managed(await handlers.create_service(handlers.CreateService(owner, draft, actor, publish), deps))
 
 
 @router.get("/api/v1/ministry/services/{slug}")
 async def managed_service(slug: str, actor: Staff, deps: D) -> ManagedService:
-    try:
-        stored, versions = await handlers.managed_service(slug, actor, deps)
-    except CatalogError as error:
-        raise problem(error) from error
+    stored, versions = await handlers.managed_service(slug, actor, deps)
     return managed(stored, versions)
 
 
 @router.put("/api/v1/ministry/services/{slug}")
 async def update_service(slug: str, draft: ServiceDraft, actor: Manager, deps: D,
                          publish: bool = True) -> ManagedService:
-    try:
-        return managed(await handlers.update_service(handlers.UpdateService(slug, draft, actor, publish), deps))
-    except CatalogError as error:
-        raise problem(error) from error
+    return managed(await handlers.update_service(handlers.UpdateService(slug, draft, actor, publish), deps))
 
 
 @router.post("/api/v1/ministry/services/{slug}/publish")
 async def publish_draft(slug: str, actor: Manager, deps: D) -> ManagedService:
-    try:
-        return managed(await handlers.publish_draft(handlers.PublishDraft(slug, actor), deps))
-    except CatalogError as error:
-        raise problem(error) from error
+    return managed(await handlers.publish_draft(handlers.PublishDraft(slug, actor), deps))
 
 
 @router.post("/api/v1/ministry/services/{slug}/retire")
 async def retire_service(slug: str, actor: Manager, deps: D) -> ManagedService:
-    try:
-        return managed(await handlers.retire_service(handlers.RetireService(slug, actor), deps))
-    except CatalogError as error:
-        raise problem(error) from error
+    return managed(await handlers.retire_service(handlers.RetireService(slug, actor), deps))
 
 
 @router.put("/api/v1/ministry/services/{slug}/readiness")
 async def assess_readiness(slug: str, answers: ReadinessAnswers, actor: Manager, deps: D) -> dict[str, Any]:
-    try:
-        kept, score = await handlers.assess_readiness(handlers.AssessReadiness(slug, answers, actor), deps)
-    except CatalogError as error:
-        raise problem(error) from error
+    kept, score = await handlers.assess_readiness(handlers.AssessReadiness(slug, answers, actor), deps)
     return {"slug": slug, "answers": kept.model_dump(mode="json"), "score": score.model_dump(mode="json")}
 
 
 @router.get("/api/v1/ministry/services/{slug}/readiness")
 async def readiness(slug: str, actor: Staff, deps: D) -> dict[str, Any]:
-    try:
-        found = await handlers.readiness_of(slug, actor, deps)
-    except CatalogError as error:
-        raise problem(error) from error
+    found = await handlers.readiness_of(slug, actor, deps)
     return {"slug": slug, "answers": found["answers"], "score": found["score"],
             "assessed_at": found["assessed_at"], "assessed_by": found["assessed_by"]}
 
@@ -169,10 +146,7 @@ async def prioritised_services(_: Admin, deps: D, ministry: str | None = None) -
 
 @router.post("/api/v1/admin/ministries", status_code=201)
 async def onboard_ministry(draft: MinistryDraft, _: Admin, deps: D) -> dict[str, Any]:
-    try:
-        api_key = await handlers.onboard_ministry(handlers.OnboardMinistry(draft), deps)
-    except CatalogError as error:
-        raise problem(error) from error
+    api_key = await handlers.onboard_ministry(handlers.OnboardMinistry(draft), deps)
     return {"code": draft.code, "name": draft.name.model_dump(), "api_key": api_key}
 
 

@@ -28,7 +28,8 @@ def get_deps(request: Request) -> Deps:
 D = Annotated[Deps, Depends(get_deps)]
 
 
-def problem(error: RequestError) -> Problem:
+def problem(error: Exception) -> Problem:
+    assert isinstance(error, RequestError)
     return Problem(error.status, error.code, error.detail, **error.extra)
 
 
@@ -88,10 +89,7 @@ def view(row: RequestRow, history: list[HistoryRow] | None = None, *, with_field
 
 @router.post("/api/v1/requests", status_code=201)
 async def submit_request(body: SubmitBody, citizen: Citizen, deps: D) -> dict[str, str]:
-    try:
-        row = await handlers.submit_request(handlers.SubmitRequest(body.service, body.fields, citizen), deps)
-    except RequestError as error:
-        raise problem(error) from error
+    row = await handlers.submit_request(handlers.SubmitRequest(body.service, body.fields, citizen), deps)
     return {"tracking_number": row.tracking_number, "status": row.status}
 
 
@@ -105,38 +103,26 @@ async def my_requests(citizen: Citizen, deps: D, page: Annotated[int, Query(ge=1
 
 @router.get("/api/v1/requests/{tracking_number}")
 async def request_detail(tracking_number: str, viewer: Viewer, deps: D) -> RequestView:
-    try:
-        row, history = await handlers.request_detail(tracking_number, viewer, deps)
-    except RequestError as error:
-        raise problem(error) from error
+    row, history = await handlers.request_detail(tracking_number, viewer, deps)
     return view(row, history, with_fields=True, now=deps.clock())
 
 
 @router.post("/api/v1/requests/{tracking_number}/cancel")
 async def cancel_request(tracking_number: str, citizen: Citizen, deps: D) -> RequestView:
-    try:
-        row = await handlers.cancel_request(handlers.CancelRequest(tracking_number, citizen), deps)
-    except RequestError as error:
-        raise problem(error) from error
+    row = await handlers.cancel_request(handlers.CancelRequest(tracking_number, citizen), deps)
     return view(row, now=deps.clock())
 
 
 @router.post("/api/v1/requests/{tracking_number}/respond")
 async def respond_to_request(tracking_number: str, body: RespondBody, citizen: Citizen, deps: D) -> RequestView:
-    try:
-        row = await handlers.respond_to_request(
-            handlers.RespondToRequest(tracking_number, citizen, body.note, body.fields), deps)
-    except RequestError as error:
-        raise problem(error) from error
+    row = await handlers.respond_to_request(
+        handlers.RespondToRequest(tracking_number, citizen, body.note, body.fields), deps)
     return view(row, now=deps.clock())
 
 
 @router.post("/api/v1/ministry/requests/{tracking_number}/status")
 async def report_status(tracking_number: str, body: StatusBody, actor: MinistryActor, deps: D) -> dict[str, str]:
     assert actor.ministry is not None
-    try:
-        outcome = await handlers.report_status(
-            handlers.ReportStatus(tracking_number, body.status, body.note, actor.ministry), deps)
-    except RequestError as error:
-        raise problem(error) from error
+    outcome = await handlers.report_status(
+        handlers.ReportStatus(tracking_number, body.status, body.note, actor.ministry), deps)
     return {"outcome": outcome.value}

@@ -1,9 +1,10 @@
 import httpx
 from fastapi import FastAPI
 
-from services.requests.api import router
+from services.requests.api import problem, router
 from services.requests.clients import HttpCatalog, MinistryQueues
 from services.requests.config import Settings
+from services.requests.domain import RequestError
 from services.requests.handlers import Deps, register_catalogue, register_ministry
 from services.requests.store import MIGRATIONS, RequestsUnitOfWork, metadata
 from shared.bus.dispatch import EventRouter
@@ -35,6 +36,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await ministries.ensure(ministry)
         await runtime.consume(REQUESTS_CATALOG, catalogue_events)
 
-    app = runtime.create_app("Requests service", router, deps, started=started, stopping=catalog_http.aclose)
+    app = runtime.create_app("Requests service", router, deps, started=started, stopping=catalog_http.aclose,
+                             domain_errors=(RequestError, problem))
     app.state.ministries = ministries
     return app
