@@ -4,6 +4,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import JSON, Column, ForeignKey, Integer, MetaData, String, Table, Text, select, update
+from sqlalchemy.exc import IntegrityError
 
 from shared.contracts.catalog import ServiceRecord
 from shared.db import UnitOfWork, UtcDateTime, inbox_table, outbox_table, utcnow
@@ -126,10 +127,15 @@ class Requests:
             update(sequences).where(sequences.c.ministry == ministry, sequences.c.year == year)
             .values(last=sequences.c.last + 1).returning(sequences.c.last))
         value = bumped.scalar()
-        if value is None:
-            await connection.execute(sequences.insert().values(ministry=ministry, year=year, last=1))
+        if value is not None:
+            return int(value)
+        try:
+            async with connection.begin_nested():
+                await connection.execute(sequences.insert().values(ministry=ministry, year=year, last=1))
             return 1
-        return int(value)
+        except IntegrityError:
+            # Another submission started this ministry's year at the same moment: take the next number.
+            return await self.next_sequence(ministry, year)
 
     async def add(self, row: RequestRow, actor: str) -> None:
         await self._uow.connection.execute(requests.insert().values(**row.__dict__))

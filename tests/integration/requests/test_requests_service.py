@@ -271,3 +271,10 @@ async def test_the_trace_of_a_submission_follows_it_onto_the_ministrys_queue(har
     await eventually(queued)
     [message] = await harness.bus.drain("ministry.rop.inbox")
     assert (Envelope.from_body(message.body).traceparent or "").split("-")[1] == trace_id
+
+
+async def test_simultaneous_first_requests_of_the_year_get_distinct_tracking_numbers(harness: Harness) -> None:
+    responses = await asyncio.gather(*(harness.submit(create_citizen(national_id=f"1000000{n}")) for n in range(6)))
+    assert [r.status_code for r in responses] == [201] * 6
+    numbers = {r.json()["tracking_number"] for r in responses}
+    assert len(numbers) == 6
