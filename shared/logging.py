@@ -17,8 +17,8 @@ _PERSONAL_KEYS = re.compile(
     re.IGNORECASE,
 )
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+")
-# Omani civil numbers are up to 9 digits and phone numbers 8 (+968 prefix): any run of 7+ digits goes.
-_LONG_NUMBER = re.compile(r"(?<![\w-])\+?\d[\d ]{5,}\d(?![\w-])")
+# Civil numbers are 6 to 10 digits and phone numbers 8 (+968 prefix): any run of 6+ digits goes.
+_LONG_NUMBER = re.compile(r"(?<![\w-])\+?\d[\d ]{4,}\d(?![\w-])")
 
 
 def redact_text(text: str) -> str:
@@ -58,8 +58,9 @@ def configure_logging(service: str, level: str = "info") -> None:
             structlog.processors.add_log_level,
             structlog.processors.TimeStamper(fmt="iso", utc=True),
             add_trace_id,
-            redact_personal_data,
+            # Tracebacks are rendered first so that what they quote is redacted too.
             structlog.processors.format_exc_info,
+            redact_personal_data,
             structlog.processors.JSONRenderer(ensure_ascii=False),
         ],
         wrapper_class=structlog.make_filtering_bound_logger(numeric),

@@ -30,7 +30,7 @@ async def dev_token(sign_in: DevSignIn, deps: D) -> dict[str, Any]:
 @router.api_route("/api/v1/{rest:path}", methods=FORWARDED_METHODS, include_in_schema=False)
 @router.get("/open-data/{rest:path}", include_in_schema=False)
 async def forward(request: Request, deps: D) -> Response:
-    route = route_for(request.url.path)
+    route = route_for(request.url.path, request.scope.get("raw_path", b"").decode("latin-1"))
     if route is None:
         raise Problem(404, "not-found", "There is no such API path.")
     identity = await handlers.authenticate(request.headers.get("authorization"), deps)

@@ -29,7 +29,12 @@ ROUTES = (
 )
 
 
-def route_for(path: str) -> Route | None:
+def route_for(path: str, raw_path: str | None = None) -> Route | None:
+    """The route serving a path; None for paths that could climb out of it once an upstream normalises them."""
+    raw = (raw_path or path).lower()
+    if "%2f" in raw or "%5c" in raw or "\\" in path or "\x00" in path or \
+            any(segment in (".", "..") for segment in path.split("/")):
+        return None
     for route in ROUTES:
         if path == route.prefix or path.startswith(route.prefix + "/"):
             return route

@@ -44,7 +44,9 @@ class Unavailable(RequestError):
 # Tracking numbers: ROP-2026-000042-7. ISO 7064 MOD 37-36 check character: any single mistyped
 # character and any swap of two neighbours is caught before a look-up.
 _ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-_TRACKING = re.compile(r"^([A-Z][A-Z0-9]{1,15})-(\d{4})-(\d{6,})-([0-9A-Z])$")
+_TRACKING = re.compile(r"^([A-Z][A-Z0-9]{1,15})-([0-9]{4})-([0-9]{6,})-([0-9A-Z])$", re.ASCII)
+# Citizens type the digits their keyboard gives: Arabic-Indic (٠-٩) and Persian (۰-۹) read as 0-9.
+_DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹", "01234567890123456789")
 
 
 def check_character(payload: str) -> str:
@@ -63,7 +65,7 @@ def format_tracking_number(ministry: str, year: int, sequence: int) -> str:
 
 def parse_tracking_number(text: str) -> str:
     """The canonical tracking number, or RequestError saying what is wrong with what was typed."""
-    candidate = re.sub(r"\s+", "", text).upper()
+    candidate = re.sub(r"\s+", "", text.translate(_DIGITS)).upper()
     match = _TRACKING.match(candidate)
     if not match:
         raise Invalid("tracking-number-malformed",

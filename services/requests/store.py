@@ -103,10 +103,16 @@ class Catalogue:
     async def put(self, record: ServiceRecord, status: str) -> None:
         values = {"ministry": record.ministry, "version": record.version, "status": status,
                   "record": record.model_dump(mode="json")}
-        done = await self._uow.connection.execute(
-            update(catalogue).where(catalogue.c.slug == record.slug).values(**values))
-        if done.rowcount == 0:
-            await self._uow.connection.execute(catalogue.insert().values(slug=record.slug, **values))
+        newer = update(catalogue).where(catalogue.c.slug == record.slug, catalogue.c.version < record.version)
+        done = await self._uow.connection.execute(newer.values(**values))
+        if done.rowcount:
+            return
+        try:
+            async with self._uow.connection.begin_nested():
+                await self._uow.connection.execute(catalogue.insert().values(slug=record.slug, **values))
+        except IntegrityError:
+            # Cached meanwhile by a concurrent submission or event; the version guard above kept the newest.
+            await self._uow.connection.execute(newer.values(**values))
 
     async def retire(self, slug: str, version: int) -> None:
         await self._uow.connection.execute(

@@ -17,7 +17,7 @@ from shared.bus.ports import (
     PublishFailed,
     QueueMissing,
     RawDelivery,
-    Rejected,
+    apply_in_place,
 )
 from shared.bus.topology import DEAD_LETTER_QUEUE, DEAD_LETTERS, QueueSpec, topic_matches
 from shared.logging import get_logger
@@ -109,17 +109,14 @@ class InMemoryBus(Bus):
         continue_trace(message.headers.get(TRACEPARENT))
         try:
             envelope = Envelope.from_body(message.body)
-            await handler(Delivery(envelope, message.routing_key, queue.spec.name, message.user_id,
-                                   message.delivery_count, dict(message.headers)))
-        except (Rejected, MalformedEnvelope) as exc:
-            await self._dead_letter(queue, message, exc.reason if isinstance(exc, Rejected) else str(exc))
-        except Exception:
-            log.exception("message_failed", queue=queue.spec.name, routing_key=message.routing_key)
-            message.delivery_count += 1
-            if queue.spec.dead_letters and message.delivery_count > queue.spec.delivery_limit:
-                await self._dead_letter(queue, message, "delivery_limit")
-            else:
-                queue.messages.put_nowait(message)
+        except MalformedEnvelope as exc:
+            await self._dead_letter(queue, message, str(exc))
+            return
+        delivery = Delivery(envelope, message.routing_key, queue.spec.name, message.user_id,
+                            message.delivery_count, dict(message.headers))
+        reason = await apply_in_place(handler, delivery, queue.spec.delivery_limit)
+        if reason is not None:
+            await self._dead_letter(queue, message, reason)
 
     async def _dead_letter(self, queue: _Queue, message: _Message, reason: str) -> None:
         headers = message.headers | {REASON_HEADER: reason, ORIGIN_QUEUE_HEADER: queue.spec.name,

@@ -1,12 +1,16 @@
 """The bus every service talks to; RabbitBus for real, InMemoryBus for unit tests and no-broker mode."""
 
 import abc
+import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from shared.bus.envelope import Envelope
 from shared.bus.topology import QueueSpec
+from shared.logging import get_logger
+
+log = get_logger(__name__)
 
 REASON_HEADER = "x-portal-reason"
 ORIGIN_QUEUE_HEADER = "x-portal-origin-queue"
@@ -84,7 +88,7 @@ class Bus(abc.ABC):
     @abc.abstractmethod
     async def consume(self, queue: QueueSpec, handler: Handler, *, prefetch: int = 32,
                       passive: bool = False) -> Consumer:
-        """Ack after the handler returns; dead-letter with a reason on Rejected; requeue on anything else.
+        """Ack after the handler returns; dead-letter with a reason on Rejected or after repeated failures.
 
         passive: the queue must already exist (a ministry's user may read its queue but not declare it).
         """
@@ -92,3 +96,28 @@ class Bus(abc.ABC):
     @abc.abstractmethod
     async def drain(self, queue: str, limit: int = 100) -> list[RawDelivery]:
         """Take up to `limit` messages off a queue, acked (for operators reading dead letters)."""
+
+
+def retry_delay(attempt: int) -> float:
+    return min(0.2 * 3.0 ** attempt, 10.0)
+
+
+async def apply_in_place(handler: Handler, delivery: Delivery, attempts: int) -> str | None:
+    """Apply a delivery, retrying it in place so nothing queued behind it can overtake it.
+
+    Returns None once applied, or the reason to dead-letter it: the handler rejected it, or it kept failing.
+    """
+    for attempt in range(1, attempts + 1):
+        try:
+            await handler(delivery)
+            return None
+        except Rejected as exc:
+            return exc.reason
+        except Exception as exc:
+            if attempt == attempts:
+                log.exception("message_failed", queue=delivery.queue, routing_key=delivery.routing_key,
+                              attempts=attempts)
+                return f"failed {attempts} times: {type(exc).__name__}"
+            log.warning("message_retried", queue=delivery.queue, attempt=attempt, error=type(exc).__name__)
+            await asyncio.sleep(retry_delay(attempt - 1))
+    return None

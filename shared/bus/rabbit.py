@@ -28,7 +28,7 @@ from shared.bus.ports import (
     PublishFailed,
     QueueMissing,
     RawDelivery,
-    Rejected,
+    apply_in_place,
 )
 from shared.bus.topology import DEAD_LETTERS, EXCHANGES, QueueSpec
 from shared.logging import get_logger
@@ -40,11 +40,6 @@ PUBLISH_TIMEOUT = 10.0
 PUBLISHED = Counter("portal_bus_published_total", "Messages the broker confirmed", ["exchange"])
 CONSUMED = Counter("portal_bus_consumed_total", "Messages handled and acked", ["queue"])
 DEAD_LETTERED = Counter("portal_bus_dead_lettered_total", "Messages sent to dead letters", ["queue"])
-REQUEUED = Counter("portal_bus_requeued_total", "Messages handed back after a failure", ["queue"])
-
-
-def requeue_delay(delivery_count: int) -> float:
-    return min(0.1 * 2.0 ** delivery_count, 5.0)
 
 
 class _RabbitConsumer(Consumer):
@@ -144,7 +139,7 @@ class RabbitBus(Bus):
 
         async def on_message(message: AbstractIncomingMessage) -> None:
             async with in_order:
-                handled = await self._handle(queue.name, message, handler)
+                handled = await self._handle(queue.name, message, handler, queue.delivery_limit)
             if handled:
                 # The effect is committed, so the next message may start before this ack is written.
                 await message.ack()
@@ -159,7 +154,7 @@ class RabbitBus(Bus):
             raise AccessRefused(queue.name) from exc
         return _RabbitConsumer(channel, declared, tag)
 
-    async def _handle(self, queue: str, message: AbstractIncomingMessage, handler: Handler) -> bool:
+    async def _handle(self, queue: str, message: AbstractIncomingMessage, handler: Handler, attempts: int) -> bool:
         """True when the handler applied the message and it is to be acked."""
         headers = dict(message.headers or {})
         continue_trace(str(headers.get(TRACEPARENT) or ""))
@@ -167,18 +162,14 @@ class RabbitBus(Bus):
         delivery_count = count if isinstance(count, int) else 0
         try:
             envelope = Envelope.from_body(message.body)
-            await handler(Delivery(envelope=envelope, routing_key=message.routing_key or "", queue=queue,
-                                   user_id=message.user_id, delivery_count=delivery_count, headers=headers))
-        except (Rejected, MalformedEnvelope) as exc:
-            reason = exc.reason if isinstance(exc, Rejected) else str(exc)
-            await self._dead_letter(queue, message, reason)
+        except MalformedEnvelope as exc:
+            await self._dead_letter(queue, message, str(exc))
             return False
-        except Exception:
-            log.exception("message_failed", queue=queue, routing_key=message.routing_key,
-                          delivery_count=delivery_count)
-            REQUEUED.labels(queue).inc()
-            await asyncio.sleep(requeue_delay(delivery_count))
-            await message.nack(requeue=True)
+        delivery = Delivery(envelope=envelope, routing_key=message.routing_key or "", queue=queue,
+                            user_id=message.user_id, delivery_count=delivery_count, headers=headers)
+        reason = await apply_in_place(handler, delivery, attempts)
+        if reason is not None:
+            await self._dead_letter(queue, message, reason)
             return False
         CONSUMED.labels(queue).inc()
         return True

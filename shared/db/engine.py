@@ -16,11 +16,12 @@ def is_sqlite(url: str) -> bool:
 
 
 def engine_for(url: str) -> AsyncEngine:
+    """An async engine; SQL parameters (citizens' data) never appear in its error messages."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = _create_async_engine(url, connect_args={"timeout": 30})
+        engine = _create_async_engine(url, connect_args={"timeout": 30}, hide_parameters=True)
 
         @event.listens_for(engine.sync_engine, "connect")
         def _pragmas(dbapi_connection: Any, _: Any) -> None:
@@ -38,7 +39,7 @@ def engine_for(url: str) -> AsyncEngine:
             read_only = connection.get_execution_options().get(READ_ONLY, False)
             connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
         return engine
-    return _create_async_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True)
+    return _create_async_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True, hide_parameters=True)
 
 
 async def database_answers(engine: AsyncEngine) -> bool:

@@ -100,7 +100,7 @@ async def test_a_bad_payload_goes_to_dead_letters_with_its_reason_and_the_consum
     await bus.close()
 
 
-async def test_a_message_that_keeps_failing_is_dead_lettered_by_the_broker_after_the_delivery_limit(
+async def test_a_message_that_keeps_failing_is_dead_lettered_with_its_reason_after_bounded_retries(
         broker_url: str) -> None:
     bus = await started_bus(broker_url)
     attempts: list[int] = []
@@ -111,12 +111,39 @@ async def test_a_message_that_keeps_failing_is_dead_lettered_by_the_broker_after
 
     await bus.consume(QUEUE, always_fails)
     await bus.publish(create_envelope(), EVENTS, "test.fails")
+    dead: list[str] = []
 
     async def dead_lettered() -> bool:
-        return len(await bus.drain(DEAD_LETTERS)) == 1
+        dead.extend(str(d.headers[REASON_HEADER]) for d in await bus.drain(DEAD_LETTERS))
+        return len(dead) == 1
 
     await eventually(dead_lettered, within=20)
-    assert len(attempts) == QUEUE.delivery_limit + 1
+    assert len(attempts) == QUEUE.delivery_limit
+    assert dead == [f"failed {QUEUE.delivery_limit} times: RuntimeError"]
+    await bus.close()
+
+
+async def test_a_message_that_fails_once_is_not_overtaken_by_the_ones_behind_it(broker_url: str) -> None:
+    bus = await started_bus(broker_url)
+    applied: list[str] = []
+    failed_once: set[str] = set()
+
+    async def flaky(delivery: Delivery) -> None:
+        name = delivery.envelope.data["name"]
+        if name == "1" and name not in failed_once:
+            failed_once.add(name)
+            raise ConnectionError("the database blinked")
+        applied.append(name)
+
+    for n in ("1", "2", "3"):
+        await bus.publish(create_envelope(n), EVENTS, "test.ordered")
+    await bus.consume(QUEUE, flaky)
+
+    async def all_applied() -> bool:
+        return len(applied) == 3
+
+    await eventually(all_applied)
+    assert applied == ["1", "2", "3"]
     await bus.close()
 
 

@@ -1,6 +1,7 @@
 """The requests service on SQLite and PostgreSQL, with the in-memory bus standing in for RabbitMQ."""
 
 import asyncio
+import dataclasses
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
@@ -278,3 +279,18 @@ async def test_simultaneous_first_requests_of_the_year_get_distinct_tracking_num
     assert [r.status_code for r in responses] == [201] * 6
     numbers = {r.json()["tracking_number"] for r in responses}
     assert len(numbers) == 6
+
+
+async def test_simultaneous_first_requests_for_a_service_not_yet_cached_all_succeed(harness: Harness) -> None:
+    record = create_service_record(slug="fresh-service")
+
+    class OneCatalog:
+        async def fetch(self, slug: str) -> ServiceRecord | None:
+            await asyncio.sleep(0.01)
+            return record if slug == record.slug else None
+
+    harness.app.state.deps = dataclasses.replace(harness.app.state.deps, catalog=OneCatalog())
+    responses = await asyncio.gather(*(harness.client.post(
+        "/api/v1/requests", headers=harness.as_(create_citizen()),
+        json={"service": "fresh-service", "fields": {"licence": "L-1234"}}) for _ in range(5)))
+    assert [r.status_code for r in responses] == [201] * 5

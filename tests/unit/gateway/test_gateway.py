@@ -134,3 +134,19 @@ async def test_the_home_page_is_arabic_and_right_to_left_by_default(gateway: Gat
     assert '<html lang="ar" dir="rtl">' in page.text
     english = await gateway.client.get("/", params={"lang": "en"})
     assert '<html lang="en" dir="ltr">' in english.text
+
+
+@pytest.mark.parametrize("path", [
+    "/api/v1/services/..%2F..%2F..%2Fmetrics",
+    "/api/v1/services/%2E%2E/%2E%2E/%2E%2E/internal/v1/api-keys/verify",
+    "/api/v1/services/a%5C..%5Cmetrics",
+])
+async def test_no_path_climbs_out_of_its_route_to_reach_an_upstreams_internals(gateway: Gateway, path: str) -> None:
+    # A literal "../" is normalised away by clients; these encoded forms are what an attacker sends.
+    response = await gateway.client.get(path)
+    assert response.status_code == 404
+    assert gateway.upstreams.seen == []
+
+
+def test_a_dot_segment_that_reaches_the_gateway_matches_no_route() -> None:
+    assert route_for("/api/v1/services/../../internal/v1/api-keys/verify") is None

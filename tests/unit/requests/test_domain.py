@@ -129,3 +129,14 @@ def test_correct_answers_pass() -> None:
 def test_a_number_field_does_not_accept_true() -> None:
     service = create_service(field("floors", "number"))
     assert [e.field for e in validate_fields(service, {"floors": True})] == ["floors"]
+
+
+def test_a_tracking_number_typed_with_arabic_indic_digits_is_understood() -> None:
+    number = format_tracking_number("rop", 2026, 1)
+    arabic = number.translate(str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩"))
+    assert parse_tracking_number(arabic) == number
+
+
+def test_digits_from_other_scripts_are_a_clear_error_not_a_crash() -> None:
+    with pytest.raises(Invalid):
+        parse_tracking_number("ROP-२०२६-000001-7")

@@ -34,3 +34,15 @@ def test_every_log_line_carries_the_trace_id_of_the_request(capsys: pytest.Captu
 def test_a_malformed_incoming_trace_starts_a_new_one() -> None:
     traceparent = continue_trace("garbage")
     assert parse_trace_id(traceparent) is not None
+
+
+def test_a_traceback_never_carries_personal_data_into_the_logs(capsys: pytest.CaptureFixture[str]) -> None:
+    configure_logging("test")
+    try:
+        raise ValueError("could not store 92345678 for ali@example.om, civil number 123456")
+    except ValueError:
+        get_logger().exception("store_failed")
+    text = json.dumps(logged(capsys), ensure_ascii=False)
+    assert "ValueError" in text
+    for secret in ("92345678", "ali@example.om", "123456"):
+        assert secret not in text
