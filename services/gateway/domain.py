@@ -1,5 +1,6 @@
 """Which upstream serves a path, and who may call it. No I/O."""
 
+import re
 from dataclasses import dataclass
 from typing import Literal
 
@@ -39,6 +40,18 @@ def route_for(path: str, raw_path: str | None = None) -> Route | None:
         if path == route.prefix or path.startswith(route.prefix + "/"):
             return route
     return None
+
+
+_ESCAPED_NUL = re.compile(rb"\\u0000", re.IGNORECASE)
+_ESCAPED_SURROGATE = re.compile(rb"\\u(d[89ab][0-9a-f]{2})(\\u(d[c-f][0-9a-f]{2}))?|\\u(d[c-f][0-9a-f]{2})",
+                                re.IGNORECASE)
+
+
+def unsafe_body(body: bytes) -> bool:
+    """NUL bytes or unpaired surrogates, raw or JSON-escaped: nothing behind the gateway can store them."""
+    if b"\x00" in body or _ESCAPED_NUL.search(body):
+        return True
+    return any(m.group(4) or not m.group(2) for m in _ESCAPED_SURROGATE.finditer(body))
 
 
 DEV_ISSUER = "portal-dev-idp"

@@ -1,4 +1,5 @@
 import asyncio
+import re
 import time
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -7,7 +8,7 @@ import httpx
 import jwt
 from pydantic import BaseModel, ConfigDict, Field
 
-from services.gateway.domain import DEV_AUDIENCE, DEV_ISSUER, STAFF_ROLES, Route, Upstream
+from services.gateway.domain import DEV_AUDIENCE, DEV_ISSUER, STAFF_ROLES, Route, Upstream, unsafe_body
 from services.gateway.store import ApiKeyCache
 from shared.auth import IDENTITY_HEADER, Identity, IdentitySigner, Role, generate_keypair
 from shared.logging import get_logger
@@ -16,6 +17,7 @@ from shared.web import Problem
 
 log = get_logger(__name__)
 API_KEY_PREFIX = "pk_"
+CIVIL_NUMBER = re.compile(r"^[0-9]{6,10}$")
 TOKEN_ALGORITHMS = ["RS256", "ES256", "EdDSA"]
 HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "te", "trailer", "upgrade", "host",
               "content-length", "authorization", IDENTITY_HEADER, "cookie"}
@@ -79,6 +81,10 @@ def _identity_from_claims(claims: dict[str, Any]) -> Identity:
     if role in ("officer", "service_manager") and not claims.get("ministry"):
         raise Problem(401, "unauthenticated", "A ministry staff token must name its ministry.")
     subject = str(claims.get("national_id") or claims["sub"])
+    if role == "citizen" and not CIVIL_NUMBER.match(subject):
+        raise Problem(401, "unauthenticated", "The identity provider gave no civil number for this citizen.")
+    if len(subject) > 64 or len(str(claims.get("name") or "")) > 200:
+        raise Problem(401, "unauthenticated", "The token's identity claims are too long.")
     return Identity(subject=subject, role=role, ministry=claims.get("ministry"), name=claims.get("name"),
                     lang="en" if claims.get("lang") == "en" else "ar")
 
@@ -143,6 +149,8 @@ async def forward(route: Route, method: str, path: str, query: str, headers: dic
         raise Problem(401, "unauthenticated", "Sign in to continue.")
     if len(body) > deps.max_body_bytes:
         raise Problem(413, "body-too-large", f"Requests are limited to {deps.max_body_bytes} bytes.")
+    if unsafe_body(body) or "\x00" in query or "%00" in query:
+        raise Problem(422, "invalid-text", "Text may not contain NUL characters or unpaired surrogates.")
     outgoing = {k: v for k, v in headers.items() if k.lower() not in HOP_BY_HOP}
     outgoing[TRACEPARENT] = outgoing_traceparent()
     if identity is not None:

@@ -9,6 +9,7 @@ from services.requests.domain import RequestError
 from services.requests.handlers import Deps
 from services.requests.store import HistoryRow, RequestRow
 from shared.auth import Identity, require_identity
+from shared.contracts.base import SafeText
 from shared.contracts.ministries import MinistryStatus
 from shared.web import Problem
 
@@ -36,22 +37,22 @@ def problem(error: Exception) -> Problem:
 class SubmitBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    service: str = Field(min_length=1, max_length=80)
-    fields: dict[str, Any] = Field(default_factory=dict)
+    service: str = Field(min_length=1, max_length=80, pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$")
+    fields: dict[str, Any] = Field(default_factory=dict, max_length=100)
 
 
 class RespondBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    note: str = Field(min_length=1, max_length=2000)
-    fields: dict[str, Any] = Field(default_factory=dict)
+    note: SafeText = Field(min_length=1, max_length=2000)
+    fields: dict[str, Any] = Field(default_factory=dict, max_length=100)
 
 
 class StatusBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     status: MinistryStatus
-    note: str | None = Field(default=None, max_length=2000)
+    note: SafeText | None = Field(default=None, max_length=2000)
 
 
 class HistoryItem(BaseModel):

@@ -2,6 +2,7 @@
 
 import asyncio
 from collections.abc import Awaitable, Callable
+from urllib.parse import quote
 
 import httpx
 from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt, wait_exponential, wait_random
@@ -26,7 +27,7 @@ class HttpCatalog:
                                                wait=wait_exponential(multiplier=0.1, max=1.0) + wait_random(0, 0.1),
                                                retry=retry_if_exception_type(httpx.TransportError)):
                 with attempt:
-                    response = await self._client.get(f"/api/v1/services/{slug}",
+                    response = await self._client.get(f"/api/v1/services/{quote(slug, safe='')}",
                                                       headers={TRACEPARENT: outgoing_traceparent()})
         except httpx.TransportError as exc:
             log.warning("catalog_unreachable", error=type(exc).__name__)

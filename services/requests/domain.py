@@ -1,11 +1,13 @@
 """Request rules: tracking numbers, the lifecycle, form validation and due dates. No I/O."""
 
+import math
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from enum import Enum
 from typing import Any, Literal
 
+from shared.contracts.base import has_unsafe_characters
 from shared.contracts.catalog import FormField, ServiceRecord
 
 Status = Literal["submitted", "received", "in_review", "action_required", "approved", "rejected",
@@ -150,6 +152,8 @@ def _check(spec: FormField, value: Any) -> str | None:
     if kind in ("text", "national_id", "phone", "email", "file"):
         if not isinstance(value, str):
             return "must be text"
+        if has_unsafe_characters(value):
+            return "contains characters that cannot be stored"
         if kind == "national_id" and not _NATIONAL_ID.match(value):
             return "must be a civil number of 6 to 10 digits"
         if kind == "phone" and not _PHONE.match(value.replace(" ", "")):
@@ -162,7 +166,7 @@ def _check(spec: FormField, value: Any) -> str | None:
             return f"must be at most {spec.max_length} characters"
         return None
     if kind == "number":
-        if isinstance(value, bool) or not isinstance(value, int | float):
+        if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
             return "must be a number"
         if spec.minimum is not None and value < spec.minimum:
             return f"must be at least {spec.minimum:g}"
@@ -178,9 +182,9 @@ def _check(spec: FormField, value: Any) -> str | None:
     if kind == "boolean":
         return None if isinstance(value, bool) else "must be true or false"
     if kind == "choice":
-        return None if value in spec.choices else f"must be one of {spec.choices}"
+        return None if isinstance(value, str) and value in spec.choices else f"must be one of {spec.choices}"
     if kind == "multi_choice":
-        if not isinstance(value, list) or any(v not in spec.choices for v in value):
+        if not isinstance(value, list) or any(not isinstance(v, str) or v not in spec.choices for v in value):
             return f"must be a list drawn from {spec.choices}"
         return None
     return "has an unknown kind"

@@ -3,7 +3,7 @@
 from datetime import datetime
 from typing import Literal
 
-from shared.contracts.base import IntegrationEvent
+from shared.contracts.base import IntegrationEvent, SafeText
 
 MinistryStatus = Literal["received", "in_review", "action_required", "approved", "rejected", "completed"]
 
@@ -14,5 +14,5 @@ class RequestStatusUpdated(IntegrationEvent):
     TYPE = "om.portal.ministry.request.status_updated.v1"
     tracking_number: str
     status: MinistryStatus
-    note: str | None = None
+    note: SafeText | None = None
     occurred_at: datetime

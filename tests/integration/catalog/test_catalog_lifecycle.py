@@ -175,3 +175,14 @@ async def test_portal_staff_can_correct_any_ministrys_service(harness: Harness) 
     assert corrected.status_code == 200
     assert corrected.json()["record"]["ministry"] == "rop"
     assert (await harness.client.get("/api/v1/services/renew-licence")).json()["target_days"] == 4
+
+
+async def test_a_title_with_an_unpaired_surrogate_is_refused_and_the_catalogue_stays_readable(
+        harness: Harness) -> None:
+    response = await harness.client.post(
+        "/api/v1/ministry/services", headers=harness.as_(create_ministry_identity("rop")),
+        content=json.dumps(create_service_draft(title={"ar": "\ud800", "en": "x"})).encode(),
+        )
+    assert response.status_code == 422
+    assert (await harness.client.get("/api/v1/services")).status_code == 200
+    assert await rows(harness, services) == 0

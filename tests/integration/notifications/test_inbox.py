@@ -62,7 +62,7 @@ async def app(database_url: str, public_key: str) -> AsyncIterator[FastAPI]:
     settings = Settings(database_url=database_url, amqp_url=f"memory://notifications-test-{uuid.uuid4()}",
                         identity_public_key=public_key)
     app = create_app(settings)
-    async with LifespanManager(app):
+    async with LifespanManager(app, startup_timeout=30, shutdown_timeout=30):
         yield app
 
 

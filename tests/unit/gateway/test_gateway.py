@@ -5,8 +5,10 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
 import httpx
+import jwt
 import pytest
 from asgi_lifespan import LifespanManager
+from fastapi import FastAPI
 
 from services.gateway.app import create_app
 from services.gateway.config import Settings
@@ -37,6 +39,7 @@ class FakeUpstreams:
 
 @dataclass
 class Gateway:
+    app: FastAPI
     client: httpx.AsyncClient
     upstreams: FakeUpstreams
     verifier: IdentityVerifier
@@ -56,9 +59,9 @@ async def gateway(keypair: tuple[str, str]) -> AsyncIterator[Gateway]:
     fakes = FakeUpstreams()
     app.state.deps.upstreams = {name: fakes.client(name) for name in ("catalog", "search", "requests",
                                                                        "notifications")}
-    async with LifespanManager(app), httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
+    async with LifespanManager(app, startup_timeout=30, shutdown_timeout=30), httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
                                                        base_url="http://test") as client:
-        yield Gateway(client, fakes, IdentityVerifier(keypair[1]))
+        yield Gateway(app, client, fakes, IdentityVerifier(keypair[1]))
 
 
 def test_internal_paths_are_never_reachable_through_the_gateway() -> None:
@@ -150,3 +153,27 @@ async def test_no_path_climbs_out_of_its_route_to_reach_an_upstreams_internals(g
 
 def test_a_dot_segment_that_reaches_the_gateway_matches_no_route() -> None:
     assert route_for("/api/v1/services/../../internal/v1/api-keys/verify") is None
+
+
+@pytest.mark.parametrize("body", [b'{"service": "x\\u0000"}', b'{"title": {"ar": "\\ud800", "en": "x"}}',
+                                  b'{"a": "\x00"}'])
+async def test_text_nothing_behind_the_gateway_could_store_is_refused_at_the_door(gateway: Gateway,
+                                                                                   body: bytes) -> None:
+    response = await gateway.client.post("/api/v1/ministry/services", content=body,
+                                         headers={"Authorization": "Bearer pk_good",
+                                                  "content-type": "application/json"})
+    assert (response.status_code, response.json()["code"]) == (422, "invalid-text")
+    assert gateway.upstreams.seen == []
+
+
+async def test_a_nul_in_the_query_is_refused(gateway: Gateway) -> None:
+    response = await gateway.client.get("/api/v1/services", params={"ministry": "\x00"})
+    assert response.status_code == 422
+
+
+async def test_a_citizen_token_without_a_civil_number_is_refused(gateway: Gateway) -> None:
+    claims = {"iss": "portal-dev-idp", "aud": "portal", "sub": "f3c1e2a4-9b7d-4c1e-8f00-123456789abc",
+              "exp": 4_102_444_800, "role": "citizen"}
+    token = jwt.encode(claims, gateway.app.state.deps.dev_idp._private, algorithm="EdDSA")
+    response = await gateway.client.get("/api/v1/requests", headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == 401

@@ -140,3 +140,13 @@ def test_a_tracking_number_typed_with_arabic_indic_digits_is_understood() -> Non
 def test_digits_from_other_scripts_are_a_clear_error_not_a_crash() -> None:
     with pytest.raises(Invalid):
         parse_tracking_number("ROP-२०२६-000001-7")
+
+
+def test_an_infinite_number_is_not_a_number() -> None:
+    service = create_service(field("floors", "number"))
+    assert [e.field for e in validate_fields(service, {"floors": float("inf")})] == ["floors"]
+
+
+def test_text_with_a_nul_character_is_refused() -> None:
+    service = create_service(field("plate", "text"))
+    assert [e.field for e in validate_fields(service, {"plate": "12\x00AB"})] == ["plate"]
