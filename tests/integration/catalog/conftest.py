@@ -45,8 +45,10 @@ class Harness:
 async def harness(database_url: str, public_key: str, signer: IdentitySigner) -> AsyncIterator[Harness]:
     app = create_app(Settings(database_url=database_url, amqp_url=f"memory://catalog-{uuid.uuid4()}",
                               identity_public_key=public_key, outbox_poll_seconds=0.05))
-    async with LifespanManager(app, startup_timeout=30, shutdown_timeout=30), httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
-                                                       base_url="http://test") as client:
+    async with (
+        LifespanManager(app, startup_timeout=30, shutdown_timeout=30),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as client,
+    ):
         h = Harness(app, client, signer)
         for code, en in (("rop", "Royal Oman Police"), ("moh", "Ministry of Health")):
             response = await client.post("/api/v1/admin/ministries", headers=h.as_(create_admin()),

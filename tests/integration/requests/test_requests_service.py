@@ -100,8 +100,10 @@ async def harness(database_url: str, public_key: str, signer: IdentitySigner) ->
     settings = Settings(database_url=database_url, amqp_url=f"memory://requests-{uuid.uuid4()}",
                         identity_public_key=public_key, catalog_url="http://127.0.0.1:9", outbox_poll_seconds=0.05)
     app = create_app(settings)
-    async with LifespanManager(app, startup_timeout=30, shutdown_timeout=30), httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
-                                                       base_url="http://test") as client:
+    async with (
+        LifespanManager(app, startup_timeout=30, shutdown_timeout=30),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as client,
+    ):
         h = Harness(app, client, signer)
         await h.publish_service(create_service_record())
         yield h

@@ -59,8 +59,10 @@ async def gateway(keypair: tuple[str, str]) -> AsyncIterator[Gateway]:
     fakes = FakeUpstreams()
     app.state.deps.upstreams = {name: fakes.client(name) for name in ("catalog", "search", "requests",
                                                                        "notifications")}
-    async with LifespanManager(app, startup_timeout=30, shutdown_timeout=30), httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
-                                                       base_url="http://test") as client:
+    async with (
+        LifespanManager(app, startup_timeout=30, shutdown_timeout=30),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as client,
+    ):
         yield Gateway(app, client, fakes, IdentityVerifier(keypair[1]))
 
 
