@@ -42,10 +42,14 @@ class _Queue:
 
 
 class _MemoryConsumer(Consumer):
-    def __init__(self, task: asyncio.Task[None]) -> None:
-        self._task = task
+    def __init__(self, task: asyncio.Task[None], busy: asyncio.Lock) -> None:
+        self._task, self._busy = task, busy
 
     async def cancel(self) -> None:
+        """The message being handled finishes (bounded) before the consumer stops."""
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(10):
+                await self._busy.acquire()
         self._task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await self._task
@@ -98,12 +102,14 @@ class InMemoryBus(Bus):
         if passive and queue.name not in self.queues:
             raise QueueMissing(queue.name)
         await self.declare([queue])
-        return _MemoryConsumer(asyncio.create_task(self._run(self.queues[queue.name], handler)))
+        busy = asyncio.Lock()
+        return _MemoryConsumer(asyncio.create_task(self._run(self.queues[queue.name], handler, busy)), busy)
 
-    async def _run(self, queue: _Queue, handler: Handler) -> None:
+    async def _run(self, queue: _Queue, handler: Handler, busy: asyncio.Lock) -> None:
         while True:
             message = await queue.messages.get()
-            await self._handle(queue, message, handler)
+            async with busy:
+                await self._handle(queue, message, handler)
 
     async def _handle(self, queue: _Queue, message: _Message, handler: Handler) -> None:
         continue_trace(message.headers.get(TRACEPARENT))

@@ -1,6 +1,7 @@
 """The bus on RabbitMQ through aio-pika: robust connection, confirms, mandatory, ack after the handler."""
 
 import asyncio
+import contextlib
 from typing import Any
 
 import aio_pika
@@ -43,12 +44,16 @@ DEAD_LETTERED = Counter("portal_bus_dead_lettered_total", "Messages sent to dead
 
 
 class _RabbitConsumer(Consumer):
-    def __init__(self, channel: AbstractChannel, queue: AbstractQueue, tag: str) -> None:
-        self._channel, self._queue, self._tag = channel, queue, tag
+    def __init__(self, channel: AbstractChannel, queue: AbstractQueue, tag: str, in_order: asyncio.Lock) -> None:
+        self._channel, self._queue, self._tag, self._in_order = channel, queue, tag, in_order
 
     async def cancel(self) -> None:
+        """No new deliveries; the message being handled finishes (bounded) before the channel closes."""
         try:
             await self._queue.cancel(self._tag)
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(10):
+                    await self._in_order.acquire()
         finally:
             await self._channel.close()
 
@@ -152,7 +157,7 @@ class RabbitBus(Bus):
             raise QueueMissing(queue.name) from exc
         except ChannelAccessRefused as exc:
             raise AccessRefused(queue.name) from exc
-        return _RabbitConsumer(channel, declared, tag)
+        return _RabbitConsumer(channel, declared, tag, in_order)
 
     async def _handle(self, queue: str, message: AbstractIncomingMessage, handler: Handler, attempts: int) -> bool:
         """True when the handler applied the message and it is to be acked."""

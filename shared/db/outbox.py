@@ -59,6 +59,7 @@ class OutboxRelay:
         self._engine, self._table, self._bus, self._service = engine, table, bus, service
         self._poll_seconds, self._batch = poll_seconds, batch
         self._wake = asyncio.Event()
+        self._stopping = False
         self._task: asyncio.Task[None] | None = None
         self._sqlite = is_sqlite(str(engine.url))
 
@@ -69,14 +70,21 @@ class OutboxRelay:
         self._task = asyncio.create_task(self._run(), name=f"{self._service}-outbox-relay")
 
     async def stop(self) -> None:
-        if self._task is not None:
+        """Let the batch in flight finish: cancelling mid-transaction can strand a database connection."""
+        if self._task is None:
+            return
+        self._stopping = True
+        self._wake.set()
+        try:
+            await asyncio.wait_for(asyncio.shield(self._task), timeout=10)
+        except TimeoutError:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
 
     async def _run(self) -> None:
         failures = 0
-        while True:
+        while not self._stopping:
             try:
                 published = await self.publish_pending()
                 failures = 0
@@ -84,7 +92,7 @@ class OutboxRelay:
                 failures += 1
                 log.exception("outbox_relay_failed", attempt=failures)
                 published = 0
-            if published == self._batch:
+            if published == self._batch or self._stopping:
                 continue
             delay = self._poll_seconds if failures == 0 else min(self._poll_seconds * 2 ** failures, 30.0)
             with contextlib.suppress(TimeoutError):
