@@ -100,3 +100,21 @@ def test_bad_input_gets_a_problem_document_never_a_server_error(portal: RunningP
         unknown_key = client.post("/api/v1/ministry/services", json=NEW_SERVICE,
                                   headers={"Authorization": "Bearer pk_not-a-real-key"})
         assert unknown_key.status_code == 401
+
+
+def test_through_the_gateway_anyone_filters_the_seeded_catalogue_and_reads_it_in_either_language(
+        portal: RunningPortal) -> None:
+    with httpx.Client(base_url=portal.url, timeout=10) as client:
+        business = client.get("/api/v1/services", params={"audience": "business", "lang": "en"}).json()
+        assert business["total"] >= 5
+        assert all("business" in s["audience"] and isinstance(s["title"], str) for s in business["items"])
+        driving = client.get("/api/v1/services", params={"life_event": "driving", "maturity": "electronic",
+                                                          "ministry": "rop"}).json()
+        assert {s["ministry"] for s in driving["items"]} == {"rop"}
+        assert all(s["maturity"] == "electronic" and "driving" in s["life_events"] for s in driving["items"])
+        arabic = client.get("/api/v1/services/renew-driving-licence", params={"lang": "ar"}).json()
+        assert arabic["title"] == "تجديد رخصة القيادة"
+        assert arabic["evidence"] and arabic["channels"] and arabic["steps"]
+        jsonld = client.get("/open-data/catalogue.jsonld")
+        assert jsonld.headers["content-type"] == "application/ld+json"
+        assert sum(1 for n in jsonld.json()["@graph"] if n.get("@type") == "cpsv:PublicService") >= 60
