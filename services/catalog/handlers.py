@@ -117,9 +117,7 @@ async def create_service(command: CreateService, deps: Deps) -> StoredService:
         else:
             await uow.services.keep_version(record, "draft", _label(command.actor))
         await uow.commit()
-        stored = await uow.services.get(record.slug)
-    assert stored is not None
-    return stored
+    return StoredService("published" if command.publish else "draft", record, None)
 
 
 async def update_service(command: UpdateService, deps: Deps) -> StoredService:
@@ -131,18 +129,15 @@ async def update_service(command: UpdateService, deps: Deps) -> StoredService:
         record = build_record(command.draft, stored.record.ministry, stored.record.ministry_name,
                               stored.latest_version + 1)
         if command.publish:
-            await uow.services.put(command.slug, "published", record, None)
+            updated = StoredService("published", record, None)
             await _go_live(uow, stored.status == "draft", record, command.actor)
-        elif stored.status == "draft":
-            await uow.services.put(command.slug, "draft", record, None)
-            await uow.services.keep_version(record, "draft", _label(command.actor))
         else:
-            # The live version stays online until the new draft is published.
-            await uow.services.put(command.slug, stored.status, stored.record, record)
+            # A published service's live version stays online until the new draft is published.
+            updated = StoredService("draft", record, None) if stored.status == "draft" \
+                else StoredService(stored.status, stored.record, record)
             await uow.services.keep_version(record, "draft", _label(command.actor))
+        await uow.services.put(command.slug, updated.status, updated.record, updated.draft)
         await uow.commit()
-        updated = await uow.services.get(command.slug)
-    assert updated is not None
     return updated
 
 
@@ -156,9 +151,7 @@ async def publish_draft(command: PublishDraft, deps: Deps) -> StoredService:
         await uow.services.put(command.slug, "published", pending, None)
         await _go_live(uow, stored.status == "draft", pending, command.actor)
         await uow.commit()
-        published = await uow.services.get(command.slug)
-    assert published is not None
-    return published
+    return StoredService("published", pending, None)
 
 
 async def retire_service(command: RetireService, deps: Deps) -> StoredService:
@@ -171,10 +164,8 @@ async def retire_service(command: RetireService, deps: Deps) -> StoredService:
         await uow.publish(ServiceRetired(slug=retired.slug, ministry=retired.ministry, version=retired.version),
                           exchange=EVENTS, routing_key="catalog.service.retired", subject=retired.slug)
         await uow.commit()
-        result = await uow.services.get(command.slug)
     log.info("service_retired", service=command.slug)
-    assert result is not None
-    return result
+    return StoredService("retired", retired, None)
 
 
 async def assess_readiness(command: AssessReadiness, deps: Deps) -> tuple[ReadinessAnswers, ReadinessScore]:

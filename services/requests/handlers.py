@@ -1,5 +1,5 @@
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -172,13 +172,13 @@ async def _move(uow: RequestsUnitOfWork, tracking_number: str, target: str, acto
                        allowed=sorted(legal_moves(row.status, actor)))
     applied = outcome is Outcome.APPLY
     await uow.requests.record(tracking_number, target, row.status, actor_label, note, at, applied, event_id)
-    if applied:
-        await uow.requests.set_status(tracking_number, target, at, fields)
-        await uow.publish(_status_changed(row, target, row.status, actor_label, note, at), exchange=EVENTS,
-                          routing_key="requests.request.status_changed", subject=tracking_number)
-    else:
+    if not applied:
         log.info("stale_status_ignored", tracking_number=tracking_number, status=target, current=row.status)
-    return outcome, row
+        return outcome, row
+    await uow.requests.set_status(tracking_number, target, at, fields)
+    await uow.publish(_status_changed(row, target, row.status, actor_label, note, at), exchange=EVENTS,
+                      routing_key="requests.request.status_changed", subject=tracking_number)
+    return outcome, replace(row, status=target, updated_at=at, fields=row.fields if fields is None else fields)
 
 
 async def report_status(command: ReportStatus, deps: Deps) -> Outcome:
@@ -220,12 +220,11 @@ async def cancel_request(command: CancelRequest, deps: Deps) -> RequestRow:
     tracking_number = parse_tracking_number(command.tracking_number)
     async with deps.uow() as uow:
         _owned(await uow.requests.get(tracking_number), command.citizen, tracking_number)
-        outcome, _ = await _move(uow, tracking_number, "cancelled", "citizen", "citizen", None, deps.clock(), None)
+        outcome, updated = await _move(uow, tracking_number, "cancelled", "citizen", "citizen", None,
+                                       deps.clock(), None)
         if outcome is not Outcome.APPLY:
             raise Conflict("not-cancellable", "This request can no longer be cancelled.")
         await uow.commit()
-        updated = await uow.requests.get(tracking_number)
-    assert updated is not None
     return updated
 
 
@@ -241,11 +240,9 @@ async def respond_to_request(command: RespondToRequest, deps: Deps) -> RequestRo
             if errors:
                 raise Invalid("invalid-fields", "Some answers need correcting.",
                               errors=[e.as_dict() for e in errors])
-        await _move(uow, tracking_number, "in_review", "citizen", "citizen", command.note, deps.clock(), None,
-                    fields=row.fields | command.fields)
+        _, updated = await _move(uow, tracking_number, "in_review", "citizen", "citizen", command.note,
+                                 deps.clock(), None, fields=row.fields | command.fields)
         await uow.commit()
-        updated = await uow.requests.get(tracking_number)
-    assert updated is not None
     return updated
 
 
