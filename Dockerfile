@@ -17,6 +17,7 @@ RUN uv sync --frozen --no-dev --no-install-project
 COPY shared/ shared/
 COPY services/ services/
 COPY portal/ portal/
+COPY ministry_sdk/ ministry_sdk/
 RUN uv sync --frozen --no-dev
 
 

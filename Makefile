@@ -30,7 +30,7 @@ test-e2e: setup
 
 lint: setup
 	$(VENV)/bin/ruff check .
-	$(VENV)/bin/mypy shared services portal
+	$(VENV)/bin/mypy shared services portal ministry_sdk
 	$(VENV)/bin/lint-imports
 
 bench: setup

@@ -1,51 +1,32 @@
-"""A ministry with a system of its own, simulated: it reads its inbox and answers with status events."""
+"""A ministry with a system of its own, simulated with the ministry SDK: it answers every request it receives."""
 
 import asyncio
 import random
-from datetime import UTC, datetime
 
-from tenacity import AsyncRetrying, retry_if_exception_type, wait_exponential
-
-from shared.bus import Bus, Delivery, Envelope, PublishFailed, QueueMissing, Rejected
-from shared.bus.topology import FROM_MINISTRIES, ministry_broker_user, ministry_inbox
-from shared.contracts.ministries import RequestStatusUpdated
-from shared.contracts.requests import RequestSubmitted
+from ministry_sdk import IncomingRequest, MinistryClient
+from shared.bus import PublishFailed
+from shared.contracts.ministries import MinistryStatus
 from shared.logging import get_logger
 
 log = get_logger(__name__)
-JOURNEY = ("in_review", "approved", "completed")
+JOURNEY: tuple[MinistryStatus, ...] = ("in_review", "approved", "completed")
 NOTES = {"approved": "تمت الموافقة / Approved", "completed": "صدرت الوثيقة / Document issued"}
 
 
 class SimulatedMinistry:
-    def __init__(self, bus: Bus, code: str, delay_seconds: float = 1.0) -> None:
-        self._bus, self._code, self._delay = bus, code, delay_seconds
+    def __init__(self, client: MinistryClient, delay_seconds: float = 1.0) -> None:
+        self._client, self._delay = client, delay_seconds
         self._journeys: set[asyncio.Task[None]] = set()
 
     async def start(self) -> None:
-        """Returns once listening; until then it keeps trying, as a ministry's own system would."""
-        # The portal declares a ministry's inbox once it knows the ministry; until then, keep asking.
-        async for attempt in AsyncRetrying(retry=retry_if_exception_type(QueueMissing), reraise=True,
-                                           wait=wait_exponential(multiplier=0.1, max=5.0)):
-            with attempt:
-                await self._bus.consume(ministry_inbox(self._code), self._on_request, prefetch=16, passive=True)
-        log.info("simulated_ministry_listening", ministry=self._code)
+        """Returns once listening; until the portal has declared the inbox, it keeps trying."""
+        await self._client.serve(self._on_request)
 
-    async def report(self, tracking_number: str, status: str) -> None:
-        event = RequestStatusUpdated(tracking_number=tracking_number, status=status,
-                                     note=NOTES.get(status), occurred_at=datetime.now(UTC))
-        envelope = Envelope(type=RequestStatusUpdated.TYPE, source=f"/ministries/{self._code}",
-                            subject=tracking_number, data=event.model_dump(mode="json"))
-        await self._bus.publish(envelope, FROM_MINISTRIES, f"{self._code}.request.status_updated",
-                                user_id=ministry_broker_user(self._code))
-
-    async def _on_request(self, delivery: Delivery) -> None:
-        if delivery.envelope.type != RequestSubmitted.TYPE:
-            raise Rejected(f"the ministry does not handle {delivery.envelope.type!r}")
-        request = RequestSubmitted.model_validate(delivery.envelope.data)
+    async def _on_request(self, incoming: IncomingRequest) -> None:
+        tracking_number = incoming.request.tracking_number
         # Acknowledge receipt before the message is acked, so a crash never leaves a request unanswered.
-        await self.report(request.tracking_number, "received")
-        task = asyncio.create_task(self._journey(request.tracking_number))
+        await self._client.update_status(tracking_number, "received")
+        task = asyncio.create_task(self._journey(tracking_number))
         self._journeys.add(task)
         task.add_done_callback(self._journeys.discard)
 
@@ -53,7 +34,7 @@ class SimulatedMinistry:
         for status in JOURNEY:
             await asyncio.sleep(self._delay * random.uniform(0.5, 1.5))  # noqa: S311
             try:
-                await self.report(tracking_number, status)
+                await self._client.update_status(tracking_number, status, NOTES.get(status))
             except PublishFailed:
                 log.exception("simulated_status_failed", status=status)
                 return

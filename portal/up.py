@@ -16,10 +16,10 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from ministry_sdk import MinistryClient
 from portal.onboarding import MinistryCredentials, dev_token, seed_catalogue
 from portal.simulator import SimulatedMinistry
 from shared.auth import generate_keypair
-from shared.bus import connect_bus
 from shared.bus.admin import BrokerAdmin, vhost_of, with_credentials
 from shared.logging import get_logger
 
@@ -193,21 +193,21 @@ def create_service_app(service: str) -> "FastAPI":
 
 
 async def run_simulators(amqp_url: str, credentials: list[dict[str, str]], delay: float) -> None:
-    buses = []
+    clients = []
     listening: list[asyncio.Task[None]] = []
     for entry in credentials:
         url = amqp_url if amqp_url.startswith("memory://") else \
             with_credentials(amqp_url, entry["user"], entry["password"])
-        bus = connect_bus(url, name=f"simulated-{entry['code']}")
-        await bus.start()
-        buses.append(bus)
-        listening.append(asyncio.create_task(SimulatedMinistry(bus, entry["code"], delay).start()))
+        client = MinistryClient(url, entry["code"])
+        await client.start()
+        clients.append(client)
+        listening.append(asyncio.create_task(SimulatedMinistry(client, delay).start()))
     try:
         await asyncio.gather(*listening)
         await asyncio.Event().wait()
     finally:
-        for bus in buses:
-            await bus.close()
+        for client in clients:
+            await client.close()
 
 
 async def run_in_process(config: UpConfig) -> None:

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from shared.auth import IdentityVerifier
 from shared.bus import Bus, Consumer, Handler, connect_bus
+from shared.bus.ports import RawHandler
 from shared.bus.topology import PORTAL_QUEUES, QueueSpec
 from shared.config import ServiceSettings
 from shared.db import OutboxRelay, UnitOfWork, UnitOfWorkFactory, database_answers, engine_for
@@ -51,6 +52,9 @@ class Runtime:
 
     async def consume(self, queue: QueueSpec, handler: Handler) -> None:
         self._consumers.append(await self.bus.consume(queue, handler, prefetch=self.settings.prefetch))
+
+    async def consume_raw(self, queue: QueueSpec, handler: RawHandler) -> None:
+        self._consumers.append(await self.bus.consume_raw(queue, handler, prefetch=self.settings.prefetch))
 
     async def stop(self) -> None:
         for consumer in self._consumers:

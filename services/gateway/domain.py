@@ -20,6 +20,8 @@ ROUTES = (
     Route("/api/v1/ministry/requests", "requests", "signed_in"),
     Route("/api/v1/admin/ministries", "catalog", "signed_in"),
     Route("/api/v1/admin/readiness", "catalog", "signed_in"),
+    Route("/api/v1/admin/dead-letters", "requests", "signed_in"),
+    Route("/api/v1/admin/requests", "requests", "signed_in"),
     Route("/open-data/catalogue.jsonld", "catalog", "public"),
     Route("/open-data/catalogue.csv", "catalog", "public"),
     Route("/api/v1/services", "catalog", "public"),

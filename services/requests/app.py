@@ -5,10 +5,10 @@ from services.requests.api import problem, router
 from services.requests.clients import HttpCatalog, MinistryQueues
 from services.requests.config import Settings
 from services.requests.domain import RequestError
-from services.requests.handlers import Deps, register_catalogue, register_ministry
+from services.requests.handlers import Deps, record_dead_letter, register_catalogue, register_ministry
 from services.requests.store import MIGRATIONS, RequestsUnitOfWork, metadata
 from shared.bus.dispatch import EventRouter
-from shared.bus.topology import REQUESTS_CATALOG
+from shared.bus.topology import DEAD_LETTER_QUEUE, REQUESTS_CATALOG
 from shared.logging import configure_logging
 from shared.runtime import Runtime
 
@@ -22,7 +22,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     catalog_http = httpx.AsyncClient(base_url=settings.catalog_url, timeout=httpx.Timeout(5.0, connect=2.0))
     ministries = MinistryQueues(runtime.bus, runtime.consume, settings.ministries)
     deps = Deps(uow=runtime.unit_of_work(RequestsUnitOfWork), catalog=HttpCatalog(catalog_http),
-                ministry_links=ministries)
+                ministry_links=ministries, bus=runtime.bus)
     ministry_events = EventRouter(deps)
     register_ministry(ministry_events)
     ministries.handler = ministry_events
@@ -35,6 +35,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         for ministry in known:
             await ministries.ensure(ministry)
         await runtime.consume(REQUESTS_CATALOG, catalogue_events)
+        if settings.dead_letter_desk:
+            await runtime.consume_raw(DEAD_LETTER_QUEUE, lambda message: record_dead_letter(message, deps))
 
     app = runtime.create_app("Requests service", router, deps, started=started, stopping=catalog_http.aclose,
                              domain_errors=(RequestError, problem))

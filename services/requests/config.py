@@ -10,3 +10,5 @@ class Settings(ServiceSettings):
     catalog_url: str = "http://127.0.0.1:8001"
     # Empty: consume every ministry's queue. Otherwise only these (a worker bound to some ministries).
     ministries: list[str] = Field(default_factory=list)
+    # One deployment keeps the dead-letter desk; per-ministry workers turn it off.
+    dead_letter_desk: bool = True

@@ -3,9 +3,24 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import JSON, Column, ForeignKey, Integer, MetaData, String, Table, Text, select, update
+from sqlalchemy import (
+    JSON,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+    func,
+    select,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 
+from services.requests.domain import OPEN_STATUSES
 from shared.contracts.catalog import ServiceRecord
 from shared.db import UnitOfWork, UtcDateTime, inbox_table, outbox_table, utcnow
 
@@ -18,7 +33,8 @@ catalogue = Table(
     Column("ministry", String(16), nullable=False, index=True),
     Column("version", Integer, nullable=False),
     Column("status", String(16), nullable=False),
-    Column("record", JSON, nullable=False),
+    # None for a retirement seen before the service itself: the tombstone keeps a late publish out.
+    Column("record", JSON),
 )
 
 requests = Table(
@@ -35,6 +51,7 @@ requests = Table(
     Column("submitted_at", UtcDateTime(), nullable=False),
     Column("updated_at", UtcDateTime(), nullable=False),
     Column("due_on", UtcDateTime(), nullable=False),
+    Index("ix_requests_ministry_status_due", "ministry", "status", "due_on"),
 )
 
 history = Table(
@@ -55,6 +72,25 @@ sequences = Table(
     Column("ministry", String(16), primary_key=True),
     Column("year", Integer, primary_key=True),
     Column("last", Integer, nullable=False),
+)
+
+dead_letters = Table(
+    "dead_letters", metadata,
+    Column("id", String(36), primary_key=True),
+    Column("queue", String(255), nullable=False, index=True),
+    Column("routing_key", String(255), nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("sender", String(100)),
+    Column("message_id", String(100)),
+    Column("event_type", String(200)),
+    Column("subject", String(200)),
+    Column("body", LargeBinary, nullable=False),
+    Column("headers", JSON, nullable=False),
+    Column("received_at", UtcDateTime(), nullable=False),
+    Column("status", String(12), nullable=False, index=True),
+    Column("resolved_at", UtcDateTime()),
+    Column("resolved_by", String(100)),
+    Column("resolution_note", Text),
 )
 
 outbox = outbox_table(metadata)
@@ -91,10 +127,16 @@ class Catalogue:
     def __init__(self, uow: UnitOfWork) -> None:
         self._uow = uow
 
-    async def get(self, slug: str) -> tuple[str, ServiceRecord] | None:
+    async def get(self, slug: str) -> ServiceRecord | None:
+        """The service if it is published and takes requests."""
         row = (await self._uow.connection.execute(
             select(catalogue.c.status, catalogue.c.record).where(catalogue.c.slug == slug))).first()
-        return (row.status, ServiceRecord.model_validate(row.record)) if row else None
+        if row is None or row.status != "published" or row.record is None:
+            return None
+        return ServiceRecord.model_validate(row.record)
+
+    async def knows(self, slug: str) -> bool:
+        return await self.version_of(slug) is not None
 
     async def version_of(self, slug: str) -> int | None:
         return (await self._uow.connection.execute(
@@ -114,9 +156,12 @@ class Catalogue:
             # Cached meanwhile by a concurrent submission or event; the version guard above kept the newest.
             await self._uow.connection.execute(newer.values(**values))
 
-    async def retire(self, slug: str, version: int) -> None:
-        await self._uow.connection.execute(
+    async def retire(self, slug: str, ministry: str, version: int) -> None:
+        done = await self._uow.connection.execute(
             update(catalogue).where(catalogue.c.slug == slug).values(status="retired", version=version))
+        if not done.rowcount:
+            await self._uow.connection.execute(catalogue.insert().values(
+                slug=slug, ministry=ministry, version=version, status="retired", record=None))
 
     async def ministries(self) -> list[str]:
         rows = await self._uow.connection.execute(select(catalogue.c.ministry).distinct())
@@ -180,11 +225,110 @@ class Requests:
         return [RequestRow(**r) for r in rows.mappings()]
 
 
+    async def overdue_counts(self, at: datetime, ministry: str | None = None) -> list[tuple[str, str, int]]:
+        """(ministry, service, open requests past their due date), largest first."""
+        query = (select(requests.c.ministry, requests.c.service, func.count().label("n"))
+                 .where(requests.c.status.in_(sorted(OPEN_STATUSES)), requests.c.due_on < at)
+                 .group_by(requests.c.ministry, requests.c.service))
+        if ministry is not None:
+            query = query.where(requests.c.ministry == ministry)
+        rows = await self._uow.connection.execute(query)
+        return sorted(((r.ministry, r.service, int(r.n)) for r in rows), key=lambda t: (-t[2], t[0], t[1]))
+
+    async def of_ministry(self, ministry: str, *, status: str | None, service: str | None, overdue_at: datetime | None,
+                          limit: int, offset: int) -> tuple[int, list[RequestRow]]:
+        """The ministry's requests, those due first; with overdue_at, only open ones past their due date."""
+        conditions = [requests.c.ministry == ministry]
+        if status is not None:
+            conditions.append(requests.c.status == status)
+        if service is not None:
+            conditions.append(requests.c.service == service)
+        if overdue_at is not None:
+            conditions += [requests.c.status.in_(sorted(OPEN_STATUSES)), requests.c.due_on < overdue_at]
+        connection = self._uow.connection
+        total = (await connection.execute(select(func.count()).select_from(requests).where(*conditions))).scalar()
+        rows = await connection.execute(select(requests).where(*conditions)
+                                        .order_by(requests.c.due_on, requests.c.tracking_number)
+                                        .limit(limit).offset(offset))
+        return int(total or 0), [RequestRow(**r) for r in rows.mappings()]
+
+
+@dataclass(frozen=True)
+class DeadLetterRow:
+    id: str
+    queue: str
+    routing_key: str
+    reason: str
+    sender: str | None
+    message_id: str | None
+    event_type: str | None
+    subject: str | None
+    body: bytes
+    headers: dict[str, Any]
+    received_at: datetime
+    status: str
+    resolved_at: datetime | None
+    resolved_by: str | None
+    resolution_note: str | None
+
+
+class DeadLetters:
+    def __init__(self, uow: UnitOfWork) -> None:
+        self._uow = uow
+
+    async def add(self, row: DeadLetterRow) -> bool:
+        """False when this dead letter is already kept (a redelivery)."""
+        connection = self._uow.connection
+        if (await connection.execute(select(dead_letters.c.id).where(dead_letters.c.id == row.id))).first():
+            return False
+        await connection.execute(dead_letters.insert().values(**row.__dict__))
+        return True
+
+    async def get(self, id_: str, *, for_update: bool = False) -> DeadLetterRow | None:
+        query = select(dead_letters).where(dead_letters.c.id == id_)
+        if for_update:
+            query = query.with_for_update()
+        row = (await self._uow.connection.execute(query)).mappings().first()
+        return DeadLetterRow(**row) if row else None
+
+    async def listing(self, *, queue: str | None, status: str | None, limit: int, offset: int
+                      ) -> tuple[int, list[DeadLetterRow]]:
+        conditions = []
+        if queue is not None:
+            conditions.append(dead_letters.c.queue == queue)
+        if status is not None:
+            conditions.append(dead_letters.c.status == status)
+        connection = self._uow.connection
+        total = (await connection.execute(select(func.count()).select_from(dead_letters).where(*conditions))
+                 ).scalar()
+        rows = await connection.execute(select(dead_letters).where(*conditions)
+                                        .order_by(dead_letters.c.received_at.desc(), dead_letters.c.id)
+                                        .limit(limit).offset(offset))
+        return int(total or 0), [DeadLetterRow(**r) for r in rows.mappings()]
+
+    async def pending_per_queue(self) -> dict[str, int]:
+        rows = await self._uow.connection.execute(
+            select(dead_letters.c.queue, func.count().label("n")).where(dead_letters.c.status == "pending")
+            .group_by(dead_letters.c.queue))
+        return {r.queue: int(r.n) for r in rows}
+
+    async def pending_ids(self, queue: str, limit: int) -> list[str]:
+        rows = await self._uow.connection.execute(
+            select(dead_letters.c.id).where(dead_letters.c.queue == queue, dead_letters.c.status == "pending")
+            .order_by(dead_letters.c.received_at, dead_letters.c.id).limit(limit))
+        return [r.id for r in rows]
+
+    async def resolve(self, id_: str, status: str, actor: str, note: str | None, at: datetime) -> None:
+        await self._uow.connection.execute(update(dead_letters).where(dead_letters.c.id == id_).values(
+            status=status, resolved_at=at, resolved_by=actor, resolution_note=note))
+
+
 class RequestsUnitOfWork(UnitOfWork):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.catalogue = Catalogue(self)
         self.requests = Requests(self)
+        self.dead_letters = DeadLetters(self)
 
 
 def now() -> datetime:

@@ -17,12 +17,15 @@ __all__ = ["AccessRefused", "Bus", "Consumer", "Delivery", "Envelope", "Handler"
 _MEMORY_BUSES: dict[str, Bus] = {}
 
 
-def connect_bus(url: str, name: str = "portal") -> Bus:
-    """The bus for a URL: amqp(s):// is RabbitMQ; memory:// is one in-process bus shared by its URL."""
+def connect_bus(url: str, name: str = "portal", *, dead_letters_by_broker: bool = False) -> Bus:
+    """The bus for a URL: amqp(s):// is RabbitMQ; memory:// is one in-process bus shared by its URL.
+
+    dead_letters_by_broker: see RabbitBus; for a ministry's own connection.
+    """
     if url.startswith("memory://"):
         from shared.bus.memory import InMemoryBus
 
         return _MEMORY_BUSES.setdefault(url, InMemoryBus())
     from shared.bus.rabbit import RabbitBus
 
-    return RabbitBus(url, name)
+    return RabbitBus(url, name, dead_letters_by_broker=dead_letters_by_broker)

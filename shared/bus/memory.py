@@ -7,9 +7,6 @@ from typing import Any
 
 from shared.bus.envelope import Envelope, MalformedEnvelope
 from shared.bus.ports import (
-    ORIGIN_KEY_HEADER,
-    ORIGIN_QUEUE_HEADER,
-    REASON_HEADER,
     Bus,
     Consumer,
     Delivery,
@@ -17,7 +14,11 @@ from shared.bus.ports import (
     PublishFailed,
     QueueMissing,
     RawDelivery,
+    RawHandler,
     apply_in_place,
+    dead_letter_headers,
+    replay_headers,
+    sender_of,
 )
 from shared.bus.topology import DEAD_LETTER_QUEUE, DEAD_LETTERS, QueueSpec, topic_matches
 from shared.logging import get_logger
@@ -33,6 +34,11 @@ class _Message:
     headers: dict[str, Any]
     user_id: str | None = None
     delivery_count: int = 0
+    exchange: str = ""
+    message_id: str | None = None
+
+    def raw(self) -> RawDelivery:
+        return RawDelivery(self.body, self.routing_key, self.headers, self.user_id, self.message_id)
 
 
 @dataclass
@@ -74,6 +80,8 @@ class InMemoryBus(Bus):
             self.queues.setdefault(spec.name, _Queue(spec))
 
     def _route(self, exchange: str, routing_key: str) -> list[_Queue]:
+        if exchange == "":
+            return [self.queues[routing_key]] if routing_key in self.queues else []
         return [q for q in self.queues.values()
                 if any(b.exchange == exchange and topic_matches(b.routing_key, routing_key)
                        for b in q.spec.bindings)]
@@ -86,16 +94,23 @@ class InMemoryBus(Bus):
         if full:
             raise PublishFailed(f"queue full: {', '.join(full)}")
         for queue in targets:
-            queue.messages.put_nowait(_Message(message.body, routing_key, dict(message.headers), message.user_id))
+            queue.messages.put_nowait(_Message(message.body, routing_key, dict(message.headers), message.user_id,
+                                               exchange=exchange, message_id=message.message_id))
 
     async def publish(self, envelope: Envelope, exchange: str, routing_key: str, *,
                       user_id: str | None = None) -> None:
         headers = {TRACEPARENT: envelope.traceparent} if envelope.traceparent else {}
-        await self._enqueue(exchange, routing_key, _Message(envelope.to_body(), routing_key, headers, user_id))
+        await self._enqueue(exchange, routing_key, _Message(envelope.to_body(), routing_key, headers, user_id,
+                                                            message_id=envelope.id))
 
     async def publish_raw(self, body: bytes, exchange: str, routing_key: str, *,
-                          headers: dict[str, Any] | None = None) -> None:
-        await self._enqueue(exchange, routing_key, _Message(body, routing_key, dict(headers or {})))
+                          headers: dict[str, Any] | None = None, message_id: str | None = None) -> None:
+        await self._enqueue(exchange, routing_key, _Message(body, routing_key, dict(headers or {}),
+                                                            message_id=message_id))
+
+    async def replay(self, message: RawDelivery, queue: str, *, replay_of: str) -> None:
+        await self.publish_raw(message.body, "", queue, headers=replay_headers(message, replay_of),
+                               message_id=message.message_id)
 
     async def consume(self, queue: QueueSpec, handler: Handler, *, prefetch: int = 32,
                       passive: bool = False) -> Consumer:
@@ -104,6 +119,23 @@ class InMemoryBus(Bus):
         await self.declare([queue])
         busy = asyncio.Lock()
         return _MemoryConsumer(asyncio.create_task(self._run(self.queues[queue.name], handler, busy)), busy)
+
+    async def consume_raw(self, queue: QueueSpec, handler: RawHandler, *, prefetch: int = 32) -> Consumer:
+        await self.declare([queue])
+        busy = asyncio.Lock()
+        return _MemoryConsumer(asyncio.create_task(self._run_raw(self.queues[queue.name], handler, busy)), busy)
+
+    async def _run_raw(self, queue: _Queue, handler: RawHandler, busy: asyncio.Lock) -> None:
+        while True:
+            message = await queue.messages.get()
+            async with busy:
+                while True:
+                    try:
+                        await handler(message.raw())
+                        break
+                    except Exception:
+                        log.exception("raw_message_failed", queue=queue.spec.name)
+                        await asyncio.sleep(1.0)
 
     async def _run(self, queue: _Queue, handler: Handler, busy: asyncio.Lock) -> None:
         while True:
@@ -118,16 +150,18 @@ class InMemoryBus(Bus):
         except MalformedEnvelope as exc:
             await self._dead_letter(queue, message, str(exc))
             return
-        delivery = Delivery(envelope, message.routing_key, queue.spec.name, message.user_id,
+        delivery = Delivery(envelope, message.routing_key, queue.spec.name,
+                            sender_of(message.user_id, message.exchange, message.headers),
                             message.delivery_count, dict(message.headers))
         reason = await apply_in_place(handler, delivery, queue.spec.delivery_limit)
         if reason is not None:
             await self._dead_letter(queue, message, reason)
 
     async def _dead_letter(self, queue: _Queue, message: _Message, reason: str) -> None:
-        headers = message.headers | {REASON_HEADER: reason, ORIGIN_QUEUE_HEADER: queue.spec.name,
-                                     ORIGIN_KEY_HEADER: message.routing_key}
-        await self.publish_raw(message.body, DEAD_LETTERS, message.routing_key, headers=headers)
+        headers = dead_letter_headers(message.headers, queue.spec.name, message.routing_key, reason,
+                                      sender_of(message.user_id, message.exchange, message.headers))
+        await self.publish_raw(message.body, DEAD_LETTERS, message.routing_key, headers=headers,
+                               message_id=message.message_id)
         log.warning("message_dead_lettered", queue=queue.spec.name, reason=reason)
 
     async def drain(self, queue: str, limit: int = 100) -> list[RawDelivery]:
@@ -135,5 +169,5 @@ class InMemoryBus(Bus):
         source = self.queues.get(queue)
         while source is not None and len(taken) < limit and not source.messages.empty():
             message = source.messages.get_nowait()
-            taken.append(RawDelivery(message.body, message.routing_key, message.headers))
+            taken.append(message.raw())
         return taken

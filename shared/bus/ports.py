@@ -2,6 +2,8 @@
 
 import abc
 import asyncio
+import hashlib
+import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -9,12 +11,16 @@ from typing import Any
 from shared.bus.envelope import Envelope
 from shared.bus.topology import QueueSpec
 from shared.logging import get_logger
+from shared.tracing import TRACEPARENT
 
 log = get_logger(__name__)
 
 REASON_HEADER = "x-portal-reason"
 ORIGIN_QUEUE_HEADER = "x-portal-origin-queue"
 ORIGIN_KEY_HEADER = "x-portal-origin-routing-key"
+ORIGIN_USER_HEADER = "x-portal-origin-user-id"
+DEAD_LETTER_ID_HEADER = "x-portal-dead-letter-id"
+REPLAY_HEADER = "x-portal-replay-of"
 
 
 class Rejected(Exception):
@@ -55,6 +61,23 @@ class RawDelivery:
     body: bytes
     routing_key: str
     headers: dict[str, Any]
+    user_id: str | None = None
+    message_id: str | None = None
+
+
+RawHandler = Callable[[RawDelivery], Awaitable[None]]
+
+
+def sender_of(user_id: str | None, exchange: str, headers: dict[str, Any]) -> str | None:
+    """Who published a delivery, as the broker validated it.
+
+    A replay arrives from the portal on the default exchange, which no ministry may write to, carrying the
+    user id the broker validated on the original delivery; anything else is what the broker says now.
+    """
+    if exchange == "" and REPLAY_HEADER in headers:
+        origin = headers.get(ORIGIN_USER_HEADER)
+        return str(origin) if origin else None
+    return user_id
 
 
 class Consumer(abc.ABC):
@@ -83,7 +106,8 @@ class Bus(abc.ABC):
 
     @abc.abstractmethod
     async def publish_raw(self, body: bytes, exchange: str, routing_key: str, *,
-                          headers: dict[str, Any] | None = None) -> None: ...
+                          headers: dict[str, Any] | None = None, message_id: str | None = None) -> None:
+        """Publish bytes as they are; the empty exchange delivers straight to the queue named by routing_key."""
 
     @abc.abstractmethod
     async def consume(self, queue: QueueSpec, handler: Handler, *, prefetch: int = 32,
@@ -94,8 +118,35 @@ class Bus(abc.ABC):
         """
 
     @abc.abstractmethod
+    async def consume_raw(self, queue: QueueSpec, handler: RawHandler, *, prefetch: int = 32) -> Consumer:
+        """Messages as the broker holds them, acked after the handler returns, redelivered if it raises."""
+
+    @abc.abstractmethod
+    async def replay(self, message: RawDelivery, queue: str, *, replay_of: str) -> None:
+        """Put a dead letter back on the queue it came from (and only that queue), keeping who sent it."""
+
+    @abc.abstractmethod
     async def drain(self, queue: str, limit: int = 100) -> list[RawDelivery]:
         """Take up to `limit` messages off a queue, acked (for operators reading dead letters)."""
+
+
+def replay_headers(message: RawDelivery, replay_of: str) -> dict[str, Any]:
+    headers: dict[str, Any] = {REPLAY_HEADER: replay_of}
+    if message.user_id:
+        headers[ORIGIN_USER_HEADER] = message.user_id
+    if TRACEPARENT in message.headers:
+        headers[TRACEPARENT] = message.headers[TRACEPARENT]
+    return headers
+
+
+def dead_letter_headers(headers: dict[str, Any], queue: str, routing_key: str, reason: str,
+                        sender: str | None) -> dict[str, Any]:
+    marked = {k: v for k, v in headers.items() if k not in (REPLAY_HEADER, ORIGIN_USER_HEADER)}
+    marked |= {REASON_HEADER: reason[:1000], ORIGIN_QUEUE_HEADER: queue, ORIGIN_KEY_HEADER: routing_key,
+               DEAD_LETTER_ID_HEADER: str(uuid.uuid4())}
+    if sender:
+        marked[ORIGIN_USER_HEADER] = sender
+    return marked
 
 
 def retry_delay(attempt: int) -> float:
@@ -121,3 +172,39 @@ async def apply_in_place(handler: Handler, delivery: Delivery, attempts: int) ->
             log.warning("message_retried", queue=delivery.queue, attempt=attempt, error=type(exc).__name__)
             await asyncio.sleep(retry_delay(attempt - 1))
     return None
+
+
+@dataclass(frozen=True)
+class DeadLetterFacts:
+    id: str
+    queue: str
+    routing_key: str
+    reason: str
+    sender: str | None
+
+
+_BROKER_REASONS = {
+    "delivery_limit": "delivered {count} times without being acknowledged (a consumer kept crashing)",
+    "rejected": "rejected by a consumer",
+    "expired": "expired before anyone consumed it",
+    "maxlen": "dropped from a full queue",
+}
+
+
+def dead_letter_facts(message: RawDelivery) -> DeadLetterFacts:
+    """Where a dead letter came from and why, whether the portal or the broker dead-lettered it."""
+    headers = message.headers
+    if DEAD_LETTER_ID_HEADER in headers:
+        sender = headers.get(ORIGIN_USER_HEADER)
+        return DeadLetterFacts(str(headers[DEAD_LETTER_ID_HEADER]), str(headers.get(ORIGIN_QUEUE_HEADER, "")),
+                               str(headers.get(ORIGIN_KEY_HEADER, message.routing_key)),
+                               str(headers.get(REASON_HEADER, "unknown")), str(sender) if sender else None)
+    deaths = headers.get("x-death")
+    death: dict[str, Any] = deaths[0] if isinstance(deaths, list) and deaths and isinstance(deaths[0], dict) else {}
+    queue = str(death.get("queue") or headers.get("x-first-death-queue") or "")
+    cause = str(death.get("reason") or headers.get("x-first-death-reason") or "unknown")
+    reason = _BROKER_REASONS.get(cause, cause).format(count=death.get("count", "many"))
+    fingerprint = message.message_id or hashlib.sha256(message.body).hexdigest()
+    identity = f"{queue}|{fingerprint}|{death.get('time', '')}|{death.get('count', '')}"
+    return DeadLetterFacts(str(uuid.uuid5(uuid.NAMESPACE_URL, identity)), queue, message.routing_key,
+                           f"broker: {reason}", message.user_id)

@@ -2,6 +2,7 @@
 
 import asyncio
 import contextlib
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import aio_pika
@@ -18,9 +19,6 @@ from prometheus_client import Counter
 
 from shared.bus.envelope import CONTENT_TYPE, Envelope, MalformedEnvelope
 from shared.bus.ports import (
-    ORIGIN_KEY_HEADER,
-    ORIGIN_QUEUE_HEADER,
-    REASON_HEADER,
     AccessRefused,
     Bus,
     Consumer,
@@ -29,7 +27,11 @@ from shared.bus.ports import (
     PublishFailed,
     QueueMissing,
     RawDelivery,
+    RawHandler,
     apply_in_place,
+    dead_letter_headers,
+    replay_headers,
+    sender_of,
 )
 from shared.bus.topology import DEAD_LETTERS, EXCHANGES, QueueSpec
 from shared.logging import get_logger
@@ -59,9 +61,12 @@ class _RabbitConsumer(Consumer):
 
 
 class RabbitBus(Bus):
-    def __init__(self, url: str, name: str = "portal") -> None:
+    def __init__(self, url: str, name: str = "portal", *, dead_letters_by_broker: bool = False) -> None:
+        """dead_letters_by_broker: for users that may not write to portal.dead-letters (ministries): a message
+        that cannot be applied is rejected and the queue's dead-letter exchange takes it, without our reason."""
         self._url = url
         self._name = name
+        self._broker_dead_letters = dead_letters_by_broker
         self._connection: AbstractRobustConnection | None = None
         self._publisher: AbstractChannel | None = None
         self._exchanges: dict[str, AbstractExchange] = {}
@@ -88,6 +93,8 @@ class RabbitBus(Bus):
         return self._publisher
 
     async def _exchange(self, name: str) -> AbstractExchange:
+        if name == "":
+            return self._channel.default_exchange
         if name not in self._exchanges:
             self._exchanges[name] = await self._channel.get_exchange(name, ensure=False)
         return self._exchanges[name]
@@ -127,10 +134,14 @@ class RabbitBus(Bus):
         await self._send(message, exchange, routing_key)
 
     async def publish_raw(self, body: bytes, exchange: str, routing_key: str, *,
-                          headers: dict[str, Any] | None = None) -> None:
-        message = aio_pika.Message(body, content_type=CONTENT_TYPE, headers=headers or {},
+                          headers: dict[str, Any] | None = None, message_id: str | None = None) -> None:
+        message = aio_pika.Message(body, content_type=CONTENT_TYPE, headers=headers or {}, message_id=message_id,
                                    delivery_mode=aio_pika.DeliveryMode.PERSISTENT)
         await self._send(message, exchange, routing_key)
+
+    async def replay(self, message: RawDelivery, queue: str, *, replay_of: str) -> None:
+        await self.publish_raw(message.body, "", queue, headers=replay_headers(message, replay_of),
+                               message_id=message.message_id)
 
     async def consume(self, queue: QueueSpec, handler: Handler, *, prefetch: int = 32,
                       passive: bool = False) -> Consumer:
@@ -149,6 +160,11 @@ class RabbitBus(Bus):
                 # The effect is committed, so the next message may start before this ack is written.
                 await message.ack()
 
+        return await self._subscribe(channel, queue, on_message, in_order, passive=passive)
+
+    async def _subscribe(self, channel: AbstractChannel, queue: QueueSpec,
+                         on_message: Callable[[AbstractIncomingMessage], Awaitable[None]], in_order: asyncio.Lock,
+                         *, passive: bool) -> Consumer:
         try:
             declared = await channel.declare_queue(queue.name, passive=True) if passive \
                 else await self._declare_queue(channel, queue)
@@ -158,6 +174,26 @@ class RabbitBus(Bus):
         except ChannelAccessRefused as exc:
             raise AccessRefused(queue.name) from exc
         return _RabbitConsumer(channel, declared, tag, in_order)
+
+    async def consume_raw(self, queue: QueueSpec, handler: RawHandler, *, prefetch: int = 32) -> Consumer:
+        if self._connection is None:
+            raise RuntimeError("the bus is not started")
+        channel = await self._connection.channel()
+        await channel.set_qos(prefetch_count=prefetch)
+        in_order = asyncio.Lock()
+
+        async def on_message(message: AbstractIncomingMessage) -> None:
+            async with in_order:
+                try:
+                    await handler(_raw(message))
+                except Exception:
+                    log.exception("raw_message_failed", queue=queue.name)
+                    await asyncio.sleep(1.0)
+                    await message.nack(requeue=True)
+                    return
+            await message.ack()
+
+        return await self._subscribe(channel, queue, on_message, in_order, passive=False)
 
     async def _handle(self, queue: str, message: AbstractIncomingMessage, handler: Handler, attempts: int) -> bool:
         """True when the handler applied the message and it is to be acked."""
@@ -171,19 +207,28 @@ class RabbitBus(Bus):
             await self._dead_letter(queue, message, str(exc))
             return False
         delivery = Delivery(envelope=envelope, routing_key=message.routing_key or "", queue=queue,
-                            user_id=message.user_id, delivery_count=delivery_count, headers=headers)
+                            user_id=sender_of(message.user_id, message.exchange or "", headers),
+                            delivery_count=delivery_count, headers=headers)
         reason = await apply_in_place(handler, delivery, attempts)
         if reason is not None:
-            await self._dead_letter(queue, message, reason)
+            await self._dead_letter(queue, message, reason, delivery.user_id)
             return False
         CONSUMED.labels(queue).inc()
         return True
 
-    async def _dead_letter(self, queue: str, message: AbstractIncomingMessage, reason: str) -> None:
-        headers = dict(message.headers or {}) | {REASON_HEADER: reason[:1000], ORIGIN_QUEUE_HEADER: queue,
-                                                 ORIGIN_KEY_HEADER: message.routing_key or ""}
+    async def _dead_letter(self, queue: str, message: AbstractIncomingMessage, reason: str,
+                           sender: str | None = None) -> None:
+        if self._broker_dead_letters:
+            log.warning("message_rejected", queue=queue, routing_key=message.routing_key, reason=reason)
+            DEAD_LETTERED.labels(queue).inc()
+            await message.reject(requeue=False)
+            return
+        headers = dead_letter_headers(dict(message.headers or {}), queue, message.routing_key or "", reason,
+                                      sender or sender_of(message.user_id, message.exchange or "",
+                                                          dict(message.headers or {})))
         try:
-            await self.publish_raw(message.body, DEAD_LETTERS, message.routing_key or "", headers=headers)
+            await self.publish_raw(message.body, DEAD_LETTERS, message.routing_key or "", headers=headers,
+                                   message_id=message.message_id)
         except PublishFailed:
             log.exception("dead_letter_failed", queue=queue)
             await message.nack(requeue=True)
@@ -201,7 +246,7 @@ class RabbitBus(Bus):
                 message = await target.get(no_ack=False, fail=False, timeout=5)
                 if message is None:
                     break
-                taken.append(RawDelivery(message.body, message.routing_key or "", dict(message.headers or {})))
+                taken.append(_raw(message))
                 await message.ack()
             return taken
         finally:
@@ -211,3 +256,8 @@ class RabbitBus(Bus):
         if self._connection is None:
             raise RuntimeError("the bus is not started")
         return await self._connection.channel()
+
+
+def _raw(message: AbstractIncomingMessage) -> RawDelivery:
+    return RawDelivery(message.body, message.routing_key or "", dict(message.headers or {}), message.user_id,
+                       message.message_id)

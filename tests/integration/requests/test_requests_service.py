@@ -19,13 +19,12 @@ from services.requests.store import outbox, requests
 from shared.auth import Identity, IdentitySigner
 from shared.bus import Envelope
 from shared.bus.memory import InMemoryBus
-from shared.bus.ports import REASON_HEADER
-from shared.bus.topology import DEAD_LETTERS, EVENTS, FROM_MINISTRIES, ministry_broker_user
+from shared.bus.topology import EVENTS, FROM_MINISTRIES, ministry_broker_user
 from shared.contracts.base import Bilingual
 from shared.contracts.catalog import FormField, ServicePublished, ServiceRecord
 from shared.contracts.ministries import RequestStatusUpdated
 from shared.contracts.requests import RequestSubmitted
-from tests.factories import create_citizen, create_ministry_identity
+from tests.factories import create_admin, create_citizen, create_ministry_identity
 from tests.integration.bus.helpers import eventually
 
 pytestmark = pytest.mark.integration
@@ -91,8 +90,23 @@ class Harness:
         await eventually(reached)
         return await self.status_of(tracking_number)
 
-    async def dead_letter_reasons(self) -> list[str]:
-        return [str(d.headers[REASON_HEADER]) for d in await self.bus.drain(DEAD_LETTERS)]
+    async def dead_letters(self, expected: int, **params: str) -> list[dict[str, Any]]:
+        """The pending dead letters staff see, oldest first, once `expected` of them are kept."""
+        page: dict[str, Any] = {}
+
+        async def kept() -> bool:
+            nonlocal page
+            response = await self.client.get("/api/v1/admin/dead-letters", params=params,
+                                             headers=self.as_(create_admin()))
+            page = response.json()
+            return bool(page["total"] >= expected)
+
+        await eventually(kept)
+        assert page["total"] == expected
+        return sorted(page["items"], key=lambda item: item["received_at"])
+
+    async def dead_letter_reasons(self, expected: int) -> list[str]:
+        return [str(item["reason"]) for item in await self.dead_letters(expected)]
 
 
 @pytest.fixture
@@ -159,7 +173,7 @@ async def test_a_redelivered_status_event_is_applied_once(harness: Harness) -> N
     await harness.ministry_says(tracking_number, "in_review")
     body = await harness.wait_for_status(tracking_number, "in_review")
     assert [h["status"] for h in body["history"]] == ["submitted", "received", "in_review"]
-    assert await harness.dead_letter_reasons() == []
+    assert await harness.dead_letter_reasons(0) == []
 
 
 async def test_a_late_duplicate_is_recorded_but_never_moves_the_request_backwards(harness: Harness) -> None:
@@ -186,11 +200,7 @@ async def test_a_status_event_not_signed_by_the_ministrys_broker_user_is_dead_le
     await harness.ministry_says(tracking_number, "received", user_id=None)
     await harness.ministry_says(tracking_number, "in_review")  # illegal: never received
 
-    async def three_dead() -> bool:
-        return harness.bus.queues[DEAD_LETTERS].messages.qsize() == 3
-
-    await eventually(three_dead)
-    reasons = await harness.dead_letter_reasons()
+    reasons = await harness.dead_letter_reasons(3)
     assert "not by the broker user of ministry 'rop'" in reasons[0]
     assert "not by the broker user" in reasons[1]
     assert reasons[2].startswith("illegal-transition")
@@ -202,7 +212,7 @@ async def test_a_status_for_an_unknown_request_is_dead_lettered_and_the_next_is_
     await harness.ministry_says("ROP-2026-999999-" + "0", "received")
     await harness.ministry_says(tracking_number, "received")
     await harness.wait_for_status(tracking_number, "received")
-    [reason] = await harness.dead_letter_reasons()
+    [reason] = await harness.dead_letter_reasons(1)
     assert reason.startswith("tracking-number")
 
 

@@ -6,6 +6,7 @@ from services.requests.handlers import Deps, cache_service
 from services.requests.store import RequestsUnitOfWork
 from shared.bus import Delivery, Envelope
 from shared.bus.dispatch import Inbound
+from shared.bus.memory import InMemoryBus
 from shared.contracts.base import Bilingual
 from shared.contracts.catalog import ServicePublished, ServiceRecord
 
@@ -43,7 +44,7 @@ def no_database() -> RequestsUnitOfWork:
 
 async def test_a_new_ministrys_queues_are_ensured_before_the_event_is_recorded_so_a_retry_tries_again() -> None:
     links = FlakyMinistryLinks()
-    deps = Deps(uow=no_database, catalog=NoCatalog(), ministry_links=links)
+    deps = Deps(uow=no_database, catalog=NoCatalog(), ministry_links=links, bus=InMemoryBus())
     with pytest.raises(BrokerHiccup):
         await cache_service(create_published(), deps)
     assert links.calls == 1

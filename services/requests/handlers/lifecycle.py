@@ -1,7 +1,6 @@
-from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any
 
 from services.requests.domain import (
     OPEN_STATUSES,
@@ -19,34 +18,18 @@ from services.requests.domain import (
     parse_tracking_number,
     validate_fields,
 )
-from services.requests.store import HistoryRow, RequestRow, RequestsUnitOfWork, now
+from services.requests.handlers.catalogue import published_service
+from services.requests.handlers.deps import Deps
+from services.requests.store import HistoryRow, RequestRow, RequestsUnitOfWork
 from shared.auth import Identity
 from shared.bus import Rejected
-from shared.bus.dispatch import EventRouter, Inbound
+from shared.bus.dispatch import Inbound
 from shared.bus.topology import EVENTS, TO_MINISTRIES, ministry_broker_user
-from shared.contracts.catalog import ServicePublished, ServiceRecord, ServiceRetired, ServiceUpdated
 from shared.contracts.ministries import RequestStatusUpdated
 from shared.contracts.requests import Applicant, RequestStatusChanged, RequestSubmitted
-from shared.db import UnitOfWorkFactory
 from shared.logging import get_logger
 
 log = get_logger(__name__)
-
-
-class CatalogPort(Protocol):
-    async def fetch(self, slug: str) -> ServiceRecord | None: ...
-
-
-class MinistryLinksPort(Protocol):
-    async def ensure(self, ministry: str) -> None: ...
-
-
-@dataclass(frozen=True)
-class Deps:
-    uow: UnitOfWorkFactory[RequestsUnitOfWork]
-    catalog: CatalogPort
-    ministry_links: MinistryLinksPort
-    clock: Callable[[], datetime] = field(default=now)
 
 
 @dataclass(frozen=True)
@@ -81,48 +64,6 @@ class ReportStatus:
     event_id: str | None = None
 
 
-async def cache_service(message: Inbound[ServicePublished] | Inbound[ServiceUpdated], deps: Deps) -> None:
-    record = message.event.service
-    # Before the claim: if declaring the ministry's queues fails, the redelivery must try again.
-    await deps.ministry_links.ensure(record.ministry)
-    async with deps.uow() as uow:
-        if not await uow.claim(message.id, "requests.catalog"):
-            return
-        known = await uow.catalogue.version_of(record.slug)
-        if known is None or record.version > known:
-            await uow.catalogue.put(record, "published")
-        else:
-            log.info("stale_service_ignored", service=record.slug, version=record.version, known=known)
-        await uow.commit()
-
-
-async def forget_service(message: Inbound[ServiceRetired], deps: Deps) -> None:
-    async with deps.uow() as uow:
-        if not await uow.claim(message.id, "requests.catalog"):
-            return
-        known = await uow.catalogue.version_of(message.event.slug)
-        if known is None or message.event.version > known:
-            await uow.catalogue.retire(message.event.slug, message.event.version)
-        await uow.commit()
-
-
-async def _published_service(slug: str, deps: Deps) -> ServiceRecord:
-    async with deps.uow(read_only=True) as uow:
-        cached = await uow.catalogue.get(slug)
-    if cached is None:
-        record = await deps.catalog.fetch(slug)
-        if record is not None:
-            await deps.ministry_links.ensure(record.ministry)
-            async with deps.uow() as uow:
-                if await uow.catalogue.version_of(slug) is None:
-                    await uow.catalogue.put(record, "published")
-                    await uow.commit()
-            cached = ("published", record)
-    if cached is None or cached[0] != "published":
-        raise NotFound("service-not-found", f"No published service {slug!r} takes requests.")
-    return cached[1]
-
-
 def _status_changed(row: RequestRow, status: str, previous: str | None, actor: str, note: str | None,
                     at: datetime) -> RequestStatusChanged:
     return RequestStatusChanged(tracking_number=row.tracking_number, service=row.service, ministry=row.ministry,
@@ -132,7 +73,7 @@ def _status_changed(row: RequestRow, status: str, previous: str | None, actor: s
 
 
 async def submit_request(command: SubmitRequest, deps: Deps) -> RequestRow:
-    service = await _published_service(command.service, deps)
+    service = await published_service(command.service, deps)
     errors = validate_fields(service, command.fields)
     if errors:
         raise Invalid("invalid-fields", "Some answers need correcting.", errors=[e.as_dict() for e in errors])
@@ -236,7 +177,7 @@ async def respond_to_request(command: RespondToRequest, deps: Deps) -> RequestRo
             raise Conflict("no-action-required", "The ministry has not asked you for anything on this request.")
         found = await uow.catalogue.get(row.service)
         if found and command.fields:
-            errors = validate_fields(found[1], command.fields, partial=True)
+            errors = validate_fields(found, command.fields, partial=True)
             if errors:
                 raise Invalid("invalid-fields", "Some answers need correcting.",
                               errors=[e.as_dict() for e in errors])
@@ -264,11 +205,23 @@ async def request_detail(tracking_number: str, viewer: Identity, deps: Deps
         return row, await uow.requests.history(canonical)
 
 
-def register_catalogue(router: EventRouter) -> None:
-    router.register(ServicePublished, cache_service)
-    router.register(ServiceUpdated, cache_service)
-    router.register(ServiceRetired, forget_service)
+@dataclass(frozen=True)
+class MinistryQueueQuery:
+    ministry: str
+    status: str | None = None
+    service: str | None = None
+    overdue: bool = False
+    limit: int = 50
+    offset: int = 0
 
 
-def register_ministry(router: EventRouter) -> None:
-    router.register(RequestStatusUpdated, apply_ministry_status)
+async def ministry_requests(query: MinistryQueueQuery, deps: Deps) -> tuple[int, list[RequestRow]]:
+    async with deps.uow(read_only=True) as uow:
+        return await uow.requests.of_ministry(query.ministry, status=query.status, service=query.service,
+                                              overdue_at=deps.clock() if query.overdue else None,
+                                              limit=query.limit, offset=query.offset)
+
+
+async def overdue_requests(ministry: str | None, deps: Deps) -> list[tuple[str, str, int]]:
+    async with deps.uow(read_only=True) as uow:
+        return await uow.requests.overdue_counts(deps.clock(), ministry)

@@ -1,0 +1,26 @@
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Protocol
+
+from services.requests.store import RequestsUnitOfWork, now
+from shared.bus import Bus
+from shared.contracts.catalog import ServiceRecord
+from shared.db import UnitOfWorkFactory
+
+
+class CatalogPort(Protocol):
+    async def fetch(self, slug: str) -> ServiceRecord | None: ...
+
+
+class MinistryLinksPort(Protocol):
+    async def ensure(self, ministry: str) -> None: ...
+
+
+@dataclass(frozen=True)
+class Deps:
+    uow: UnitOfWorkFactory[RequestsUnitOfWork]
+    catalog: CatalogPort
+    ministry_links: MinistryLinksPort
+    bus: Bus
+    clock: Callable[[], datetime] = field(default=now)
