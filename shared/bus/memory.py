@@ -17,8 +17,8 @@ from shared.bus.ports import (
     RawHandler,
     apply_in_place,
     dead_letter_headers,
+    origin_of,
     replay_headers,
-    sender_of,
 )
 from shared.bus.topology import DEAD_LETTER_QUEUE, DEAD_LETTERS, QueueSpec, topic_matches
 from shared.logging import get_logger
@@ -150,17 +150,17 @@ class InMemoryBus(Bus):
         except MalformedEnvelope as exc:
             await self._dead_letter(queue, message, str(exc))
             return
-        delivery = Delivery(envelope, message.routing_key, queue.spec.name,
-                            sender_of(message.user_id, message.exchange, message.headers),
-                            message.delivery_count, dict(message.headers))
+        origin = origin_of(message.user_id, message.exchange, message.routing_key, message.headers)
+        delivery = Delivery(envelope, origin.routing_key, queue.spec.name, origin.sender, message.delivery_count,
+                            dict(message.headers))
         reason = await apply_in_place(handler, delivery, queue.spec.delivery_limit)
         if reason is not None:
             await self._dead_letter(queue, message, reason)
 
     async def _dead_letter(self, queue: _Queue, message: _Message, reason: str) -> None:
-        headers = dead_letter_headers(message.headers, queue.spec.name, message.routing_key, reason,
-                                      sender_of(message.user_id, message.exchange, message.headers))
-        await self.publish_raw(message.body, DEAD_LETTERS, message.routing_key, headers=headers,
+        origin = origin_of(message.user_id, message.exchange, message.routing_key, message.headers)
+        headers = dead_letter_headers(message.headers, queue.spec.name, origin.routing_key, reason, origin.sender)
+        await self.publish_raw(message.body, DEAD_LETTERS, origin.routing_key, headers=headers,
                                message_id=message.message_id)
         log.warning("message_dead_lettered", queue=queue.spec.name, reason=reason)
 

@@ -68,16 +68,22 @@ class RawDelivery:
 RawHandler = Callable[[RawDelivery], Awaitable[None]]
 
 
-def sender_of(user_id: str | None, exchange: str, headers: dict[str, Any]) -> str | None:
-    """Who published a delivery, as the broker validated it.
+@dataclass(frozen=True)
+class Origin:
+    sender: str | None
+    routing_key: str
+
+
+def origin_of(user_id: str | None, exchange: str, routing_key: str, headers: dict[str, Any]) -> Origin:
+    """Who published a delivery, as the broker validated it, and under which routing key.
 
     A replay arrives from the portal on the default exchange, which no ministry may write to, carrying the
-    user id the broker validated on the original delivery; anything else is what the broker says now.
+    user id the broker validated on the original delivery and its routing key; anything else is as delivered.
     """
     if exchange == "" and REPLAY_HEADER in headers:
-        origin = headers.get(ORIGIN_USER_HEADER)
-        return str(origin) if origin else None
-    return user_id
+        sender = headers.get(ORIGIN_USER_HEADER)
+        return Origin(str(sender) if sender else None, str(headers.get(ORIGIN_KEY_HEADER, routing_key)))
+    return Origin(user_id, routing_key)
 
 
 class Consumer(abc.ABC):
@@ -131,7 +137,7 @@ class Bus(abc.ABC):
 
 
 def replay_headers(message: RawDelivery, replay_of: str) -> dict[str, Any]:
-    headers: dict[str, Any] = {REPLAY_HEADER: replay_of}
+    headers: dict[str, Any] = {REPLAY_HEADER: replay_of, ORIGIN_KEY_HEADER: message.routing_key}
     if message.user_id:
         headers[ORIGIN_USER_HEADER] = message.user_id
     if TRACEPARENT in message.headers:

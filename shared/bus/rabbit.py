@@ -30,8 +30,8 @@ from shared.bus.ports import (
     RawHandler,
     apply_in_place,
     dead_letter_headers,
+    origin_of,
     replay_headers,
-    sender_of,
 )
 from shared.bus.topology import DEAD_LETTERS, EXCHANGES, QueueSpec
 from shared.logging import get_logger
@@ -206,28 +206,27 @@ class RabbitBus(Bus):
         except MalformedEnvelope as exc:
             await self._dead_letter(queue, message, str(exc))
             return False
-        delivery = Delivery(envelope=envelope, routing_key=message.routing_key or "", queue=queue,
-                            user_id=sender_of(message.user_id, message.exchange or "", headers),
+        origin = origin_of(message.user_id, message.exchange or "", message.routing_key or "", headers)
+        delivery = Delivery(envelope=envelope, routing_key=origin.routing_key, queue=queue, user_id=origin.sender,
                             delivery_count=delivery_count, headers=headers)
         reason = await apply_in_place(handler, delivery, attempts)
         if reason is not None:
-            await self._dead_letter(queue, message, reason, delivery.user_id)
+            await self._dead_letter(queue, message, reason)
             return False
         CONSUMED.labels(queue).inc()
         return True
 
-    async def _dead_letter(self, queue: str, message: AbstractIncomingMessage, reason: str,
-                           sender: str | None = None) -> None:
+    async def _dead_letter(self, queue: str, message: AbstractIncomingMessage, reason: str) -> None:
         if self._broker_dead_letters:
             log.warning("message_rejected", queue=queue, routing_key=message.routing_key, reason=reason)
             DEAD_LETTERED.labels(queue).inc()
             await message.reject(requeue=False)
             return
-        headers = dead_letter_headers(dict(message.headers or {}), queue, message.routing_key or "", reason,
-                                      sender or sender_of(message.user_id, message.exchange or "",
-                                                          dict(message.headers or {})))
+        received = dict(message.headers or {})
+        origin = origin_of(message.user_id, message.exchange or "", message.routing_key or "", received)
+        headers = dead_letter_headers(received, queue, origin.routing_key, reason, origin.sender)
         try:
-            await self.publish_raw(message.body, DEAD_LETTERS, message.routing_key or "", headers=headers,
+            await self.publish_raw(message.body, DEAD_LETTERS, origin.routing_key, headers=headers,
                                    message_id=message.message_id)
         except PublishFailed:
             log.exception("dead_letter_failed", queue=queue)

@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from shared.bus import AccessRefused, Bus, Envelope, PublishFailed, connect_bus
+from shared.bus import AccessRefused, Bus, Envelope, PublishFailed, RawDelivery, connect_bus
 from shared.bus.admin import BrokerAdmin, vhost_of, with_credentials
 from shared.bus.topology import FROM_MINISTRIES, from_ministry, ministry_inbox
 from tests.integration.bus.helpers import Recorder, eventually
@@ -77,3 +77,11 @@ async def test_a_ministry_reads_its_own_inbox_and_no_other(rop: tuple[Bus, Bus])
     await ministry.consume(ministry_inbox(code), Recorder(), passive=True)
     with pytest.raises(AccessRefused):
         await ministry.consume(ministry_inbox("moh"), Recorder(), passive=True)
+
+
+async def test_a_ministry_cannot_forge_a_replay_on_the_default_exchange(rop: tuple[Bus, Bus]) -> None:
+    portal, ministry = rop
+    forged = RawDelivery(create_status("moh").to_body(), "moh.request.status_updated", {}, user_id="ministry-moh")
+    with pytest.raises(PublishFailed):
+        await ministry.replay(forged, "requests.from.moh", replay_of="forged")
+    assert await portal.drain("requests.from.moh") == []

@@ -4,10 +4,11 @@ import asyncio
 import shutil
 import subprocess
 
+import aio_pika
 import pytest
 
-from shared.bus import Delivery, Envelope, PublishFailed, Rejected, connect_bus
-from shared.bus.ports import REASON_HEADER
+from shared.bus import Delivery, Envelope, PublishFailed, RawDelivery, Rejected, connect_bus
+from shared.bus.ports import REASON_HEADER, dead_letter_facts
 from shared.bus.topology import DEAD_LETTER_QUEUE, DEAD_LETTERS, EVENTS, Binding, QueueSpec
 from shared.contracts.base import IntegrationEvent
 from shared.db import OutboxRelay, UnitOfWork, engine_for
@@ -255,4 +256,52 @@ async def test_the_consumer_reconnects_after_the_broker_closes_all_connections(b
     await eventually(lambda: got(2), within=30)
     assert recorder.seen[1].envelope.data["name"] == "after"
     assert await bus.is_ready()
+    await bus.close()
+
+
+async def test_a_message_whose_consumer_keeps_dying_is_dead_lettered_by_the_broker_with_the_reason(
+        broker_url: str) -> None:
+    bus = await started_bus(broker_url)
+    await bus.publish(create_envelope("crashes-the-consumer"), EVENTS, "test.crash")
+    connection = await aio_pika.connect(broker_url)
+    for _ in range(QUEUE.delivery_limit + 1):
+        # A consumer process that dies while holding the message: the broker takes it back unacknowledged.
+        channel = await connection.channel()
+        queue = await channel.get_queue(QUEUE.name, ensure=False)
+        taken = await queue.get(no_ack=False, fail=False, timeout=5)
+        await channel.close()
+        if taken is None:
+            break
+    await connection.close()
+    dead: list[RawDelivery] = []
+
+    async def dead_lettered() -> bool:
+        dead.extend(await bus.drain(DEAD_LETTERS))
+        return len(dead) == 1
+
+    await eventually(dead_lettered)
+    facts = dead_letter_facts(dead[0])
+    assert facts.queue == QUEUE.name
+    assert facts.routing_key == "test.crash"
+    assert facts.reason.startswith("broker: delivered")
+    await bus.close()
+
+
+async def test_a_replayed_dead_letter_reaches_only_its_own_queue_with_its_routing_key(broker_url: str) -> None:
+    bus = await started_bus(broker_url)
+    other = QueueSpec("test.other", (Binding(EVENTS, "test.#"),))
+    await bus.declare([other])
+    recorder = Recorder()
+    await bus.consume(QUEUE, recorder)
+    dead = RawDelivery(create_envelope("again").to_body(), "test.replayed", {}, user_id="ministry-rop")
+    await bus.replay(dead, QUEUE.name, replay_of="letter-1")
+
+    async def delivered() -> bool:
+        return len(recorder.seen) == 1
+
+    await eventually(delivered)
+    [delivery] = recorder.seen
+    assert delivery.routing_key == "test.replayed"
+    assert delivery.user_id == "ministry-rop"
+    assert await bus.drain(other.name) == []
     await bus.close()

@@ -2,125 +2,19 @@
 
 import asyncio
 import dataclasses
-import uuid
-from collections.abc import AsyncIterator
-from datetime import UTC, datetime
-from typing import Any
 
-import httpx
 import pytest
-from asgi_lifespan import LifespanManager
-from fastapi import FastAPI
 from sqlalchemy import func, select
 
-from services.requests.app import create_app
-from services.requests.config import Settings
 from services.requests.store import outbox, requests
-from shared.auth import Identity, IdentitySigner
 from shared.bus import Envelope
-from shared.bus.memory import InMemoryBus
-from shared.bus.topology import EVENTS, FROM_MINISTRIES, ministry_broker_user
-from shared.contracts.base import Bilingual
-from shared.contracts.catalog import FormField, ServicePublished, ServiceRecord
-from shared.contracts.ministries import RequestStatusUpdated
+from shared.contracts.catalog import ServiceRecord
 from shared.contracts.requests import RequestSubmitted
-from tests.factories import create_admin, create_citizen, create_ministry_identity
+from tests.factories import create_citizen, create_ministry_identity
 from tests.integration.bus.helpers import eventually
+from tests.integration.requests.helpers import Harness, create_service_record
 
 pytestmark = pytest.mark.integration
-
-
-def create_service_record(slug: str = "renew-licence", ministry: str = "rop", version: int = 1) -> ServiceRecord:
-    text = Bilingual(ar="تجديد الرخصة", en="Renew a licence")
-    return ServiceRecord(slug=slug, ministry=ministry, ministry_name=Bilingual(ar="شرطة", en="Police"),
-                         version=version, title=text, description=text, maturity="electronic", target_days=2,
-                         form=[FormField(name="licence", kind="text", label=text, min_length=3),
-                               FormField(name="phone", kind="phone", label=text, required=False)])
-
-
-class Harness:
-    def __init__(self, app: FastAPI, client: httpx.AsyncClient, signer: IdentitySigner) -> None:
-        self.app, self.client, self.signer = app, client, signer
-
-    @property
-    def bus(self) -> InMemoryBus:
-        bus = self.app.state.runtime.bus
-        assert isinstance(bus, InMemoryBus)
-        return bus
-
-    def as_(self, identity: Identity) -> dict[str, str]:
-        return {"x-portal-identity": self.signer.sign(identity)}
-
-    async def publish_service(self, record: ServiceRecord) -> None:
-        envelope = Envelope(type=ServicePublished.TYPE, source="/catalog",
-                            data=ServicePublished(service=record).model_dump(mode="json"))
-        await self.bus.publish(envelope, EVENTS, "catalog.service.published")
-
-        async def known() -> bool:
-            async with self.app.state.deps.uow(read_only=True) as uow:
-                cached = await uow.catalogue.get(record.slug)
-            return cached is not None and record.ministry in self.app.state.ministries.consuming
-
-        await eventually(known)
-
-    async def submit(self, citizen: Identity | None = None, **fields: Any) -> httpx.Response:
-        return await self.client.post("/api/v1/requests", headers=self.as_(citizen or create_citizen()),
-                                      json={"service": "renew-licence", "fields": fields or {"licence": "L-1234"}})
-
-    async def ministry_says(self, tracking_number: str, status: str, *, ministry: str = "rop",
-                            user_id: str | None = "default", event_id: str | None = None) -> str:
-        event = RequestStatusUpdated(tracking_number=tracking_number, status=status,  # type: ignore[arg-type]
-                                     occurred_at=datetime.now(UTC))
-        envelope = Envelope(type=RequestStatusUpdated.TYPE, source=f"/ministries/{ministry}",
-                            data=event.model_dump(mode="json"), id=event_id or str(uuid.uuid4()))
-        await self.bus.publish(envelope, FROM_MINISTRIES, f"{ministry}.request.status_updated",
-                               user_id=ministry_broker_user(ministry) if user_id == "default" else user_id)
-        return envelope.id
-
-    async def status_of(self, tracking_number: str, citizen: Identity | None = None) -> dict[str, Any]:
-        response = await self.client.get(f"/api/v1/requests/{tracking_number}",
-                                         headers=self.as_(citizen or create_citizen()))
-        body: dict[str, Any] = response.json()
-        return body
-
-    async def wait_for_status(self, tracking_number: str, status: str) -> dict[str, Any]:
-        async def reached() -> bool:
-            return (await self.status_of(tracking_number))["status"] == status
-
-        await eventually(reached)
-        return await self.status_of(tracking_number)
-
-    async def dead_letters(self, expected: int, **params: str) -> list[dict[str, Any]]:
-        """The pending dead letters staff see, oldest first, once `expected` of them are kept."""
-        page: dict[str, Any] = {}
-
-        async def kept() -> bool:
-            nonlocal page
-            response = await self.client.get("/api/v1/admin/dead-letters", params=params,
-                                             headers=self.as_(create_admin()))
-            page = response.json()
-            return bool(page["total"] >= expected)
-
-        await eventually(kept)
-        assert page["total"] == expected
-        return sorted(page["items"], key=lambda item: item["received_at"])
-
-    async def dead_letter_reasons(self, expected: int) -> list[str]:
-        return [str(item["reason"]) for item in await self.dead_letters(expected)]
-
-
-@pytest.fixture
-async def harness(database_url: str, public_key: str, signer: IdentitySigner) -> AsyncIterator[Harness]:
-    settings = Settings(database_url=database_url, amqp_url=f"memory://requests-{uuid.uuid4()}",
-                        identity_public_key=public_key, catalog_url="http://127.0.0.1:9", outbox_poll_seconds=0.05)
-    app = create_app(settings)
-    async with (
-        LifespanManager(app, startup_timeout=30, shutdown_timeout=30),
-        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as client,
-    ):
-        h = Harness(app, client, signer)
-        await h.publish_service(create_service_record())
-        yield h
 
 
 async def test_a_submitted_request_reaches_the_ministrys_own_queue(harness: Harness) -> None:

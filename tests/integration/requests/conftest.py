@@ -1,0 +1,27 @@
+"""The requests service in process, on SQLite or PostgreSQL, with the in-memory bus standing in for RabbitMQ."""
+
+import uuid
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+from asgi_lifespan import LifespanManager
+
+from services.requests.app import create_app
+from services.requests.config import Settings
+from shared.auth import IdentitySigner
+from tests.integration.requests.helpers import Harness, create_service_record
+
+
+@pytest.fixture
+async def harness(database_url: str, public_key: str, signer: IdentitySigner) -> AsyncIterator[Harness]:
+    settings = Settings(database_url=database_url, amqp_url=f"memory://requests-{uuid.uuid4()}",
+                        identity_public_key=public_key, catalog_url="http://127.0.0.1:9", outbox_poll_seconds=0.05)
+    app = create_app(settings)
+    async with (
+        LifespanManager(app, startup_timeout=30, shutdown_timeout=30),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as client,
+    ):
+        h = Harness(app, client, signer)
+        await h.publish_service(create_service_record())
+        yield h
