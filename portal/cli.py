@@ -5,7 +5,7 @@ import contextlib
 import json
 import os
 import signal
-from collections.abc import Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Annotated, Any
 
 import httpx
@@ -13,13 +13,19 @@ import typer
 import uvicorn
 
 from portal import up
-from portal.onboarding import dev_token, onboard_ministry
+from portal.onboarding import OnboardingError, dev_token, onboard_ministry
+from portal.staff import StaffClient, StaffError, staff_client
 from shared.bus.admin import vhost_of
 from shared.logging import configure_logging
 
 app = typer.Typer(help="Unified Government Services Portal", no_args_is_help=True)
 ministry = typer.Typer(help="Ministries: onboarding and credentials", no_args_is_help=True)
 app.add_typer(ministry, name="ministry")
+dead_letters = typer.Typer(help="Dead letters: what the bus gave up on, with the reason; replay or discard",
+                           no_args_is_help=True)
+app.add_typer(dead_letters, name="dead-letters")
+GatewayUrl = Annotated[str, typer.Option(envvar="PORTAL_GATEWAY_URL")]
+AdminToken = Annotated[str | None, typer.Option(envvar="PORTAL_ADMIN_TOKEN", help="Defaults to the dev sign-in")]
 
 
 @app.command("up")
@@ -87,6 +93,80 @@ def onboard(code: str, name_en: Annotated[str, typer.Option("--name-en")],
 
     asyncio.run(run())
 
+
+def _staff(gateway_url: str, admin_token: str | None, work: Callable[[StaffClient], Awaitable[None]]) -> None:
+    async def run() -> None:
+        async with staff_client(gateway_url, admin_token) as client:
+            await work(client)
+
+    try:
+        asyncio.run(run())
+    except (StaffError, OnboardingError, httpx.TransportError) as exc:
+        print(f"Failed: {exc}")
+        raise typer.Exit(1) from exc
+
+
+@dead_letters.command("list")
+def dead_letters_list(queue: Annotated[str | None, typer.Option(help="Only this queue")] = None,
+                      status: Annotated[str, typer.Option(help="pending, replayed, discarded or all")] = "pending",
+                      page: int = 1, gateway_url: GatewayUrl = "http://127.0.0.1:8000",
+                      admin_token: AdminToken = None) -> None:
+    """Pending dead letters per queue, then the letters themselves, newest first."""
+
+    async def work(client: StaffClient) -> None:
+        params = {"status": status, "page": page} | ({"queue": queue} if queue else {})
+        listing = await client.call("GET", "/api/v1/admin/dead-letters", params=params)
+        for name, count in sorted(listing["pending_per_queue"].items()):
+            print(f"{count:6d} pending  {name}")
+        print(f"{listing['total']} {status} (page {page}):")
+        for item in listing["items"]:
+            print(f"  {item['id']}  {item['received_at'][:19]}  {item['queue']}  {item['routing_key']}  "
+                  f"[{item['status']}]\n      {item['reason']}")
+
+    _staff(gateway_url, admin_token, work)
+
+
+@dead_letters.command("show")
+def dead_letters_show(letter: str, gateway_url: GatewayUrl = "http://127.0.0.1:8000",
+                      admin_token: AdminToken = None) -> None:
+    """One dead letter with the message it holds."""
+
+    async def work(client: StaffClient) -> None:
+        print(json.dumps(await client.call("GET", f"/api/v1/admin/dead-letters/{letter}"), indent=2,
+                         ensure_ascii=False))
+
+    _staff(gateway_url, admin_token, work)
+
+
+@dead_letters.command("replay")
+def dead_letters_replay(letter: Annotated[str | None, typer.Argument(help="One letter's id")] = None,
+                        queue: Annotated[str | None, typer.Option(help="Every pending letter of this queue")] = None,
+                        gateway_url: GatewayUrl = "http://127.0.0.1:8000", admin_token: AdminToken = None) -> None:
+    """Put a dead letter (or every pending one of a queue) back on the queue it came from."""
+    if (letter is None) == (queue is None):
+        raise typer.BadParameter("give either a letter id or --queue")
+
+    async def work(client: StaffClient) -> None:
+        if letter is not None:
+            replayed = await client.call("POST", f"/api/v1/admin/dead-letters/{letter}/replay")
+            print(f"Replayed {replayed['id']} onto {replayed['queue']}.")
+        else:
+            result = await client.call("POST", "/api/v1/admin/dead-letters/replay", json={"queue": queue})
+            print(f"Replayed {result['replayed']} dead letters onto {queue}.")
+
+    _staff(gateway_url, admin_token, work)
+
+
+@dead_letters.command("discard")
+def dead_letters_discard(letter: str, note: Annotated[str, typer.Option(help="Why, for the record")],
+                         gateway_url: GatewayUrl = "http://127.0.0.1:8000", admin_token: AdminToken = None) -> None:
+    """Set a dead letter aside for good, saying why."""
+
+    async def work(client: StaffClient) -> None:
+        await client.call("POST", f"/api/v1/admin/dead-letters/{letter}/discard", json={"note": note})
+        print(f"Discarded {letter}.")
+
+    _staff(gateway_url, admin_token, work)
 
 
 if __name__ == "__main__":

@@ -27,6 +27,12 @@ async def dev_token(sign_in: DevSignIn, deps: D) -> dict[str, Any]:
     return {"access_token": token, "token_type": "Bearer", "expires_in": 8 * 3600}
 
 
+@router.get("/asyncapi.json")
+async def asyncapi(deps: D) -> dict[str, Any]:
+    """The bus contract a ministry integrates against (AsyncAPI 3.0), generated from the event models."""
+    return deps.bus_contract
+
+
 @router.api_route("/api/v1/{rest:path}", methods=FORWARDED_METHODS, include_in_schema=False)
 @router.get("/open-data/{rest:path}", include_in_schema=False)
 async def forward(request: Request, deps: D) -> Response:

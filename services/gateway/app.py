@@ -12,6 +12,7 @@ from services.gateway.domain import Upstream
 from services.gateway.handlers import Deps, DevIdentityProvider, OidcVerifier, upstream_ready
 from services.gateway.store import ApiKeyCache
 from shared.auth import IdentitySigner
+from shared.contracts.asyncapi import asyncapi_document
 from shared.logging import configure_logging, get_logger
 from shared.web import ReadinessCheck, install_plumbing
 
@@ -33,7 +34,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         oidc = OidcVerifier(settings.oidc_issuer, settings.oidc_audience, settings.oidc_jwks_url)
     deps = Deps(signer=IdentitySigner(settings.identity_private_key), upstreams=upstreams,
                 api_keys=ApiKeyCache(), dev_idp=DevIdentityProvider() if settings.dev_auth else None, oidc=oidc,
-                max_body_bytes=settings.max_body_bytes)
+                max_body_bytes=settings.max_body_bytes, bus_contract=asyncapi_document(settings.broker_public_host))
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

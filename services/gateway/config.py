@@ -17,3 +17,5 @@ class Settings(BaseSettings):
     dev_auth: bool = Field(default=False, validation_alias=AliasChoices("PORTAL_DEV_AUTH", "GATEWAY_DEV_AUTH"))
     upstream_timeout_seconds: float = 10.0
     max_body_bytes: int = 1_000_000
+    # Where ministries reach the broker, as published in /asyncapi.json.
+    broker_public_host: str = "127.0.0.1:5672"

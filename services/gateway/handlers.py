@@ -1,7 +1,7 @@
 import asyncio
 import re
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import httpx
@@ -72,6 +72,7 @@ class Deps:
     dev_idp: DevIdentityProvider | None
     oidc: OidcVerifier | None
     max_body_bytes: int
+    bus_contract: dict[str, Any] = field(default_factory=dict)
 
 
 def _identity_from_claims(claims: dict[str, Any]) -> Identity:

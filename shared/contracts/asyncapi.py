@@ -1,0 +1,108 @@
+"""The AsyncAPI 3.0 document of the bus, generated from the event models: what a ministry integrates against."""
+
+from typing import Any
+
+from pydantic import BaseModel
+from pydantic.json_schema import models_json_schema
+
+from shared.contracts.base import IntegrationEvent
+from shared.contracts.catalog import ServicePublished, ServiceRetired, ServiceUpdated
+from shared.contracts.ministries import RequestStatusUpdated
+from shared.contracts.requests import RequestStatusChanged, RequestSubmitted
+
+CONTENT_TYPE = "application/cloudevents+json"
+SCHEMAS = "#/components/schemas/{model}"
+
+
+def _exchange(name: str) -> dict[str, Any]:
+    return {"amqp": {"is": "routingKey", "exchange": {"name": name, "type": "topic", "durable": True,
+                                                       "autoDelete": False, "vhost": "/"}, "bindingVersion": "0.3.0"}}
+
+
+_MINISTRY = {"ministry": {"description": "The ministry's code, e.g. rop (lower-case letters and digits)."}}
+
+# (event, channel id, address, address parameters, AMQP bindings, summary)
+_CHANNELS: list[tuple[type[IntegrationEvent], str, str, dict[str, Any], dict[str, Any], str]] = [
+    (RequestSubmitted, "ministryInbox", "ministry.{ministry}.inbox", _MINISTRY,
+     {"amqp": {"is": "queue", "queue": {"name": "ministry.{ministry}.inbox", "durable": True, "exclusive": False,
+                                        "autoDelete": False, "vhost": "/"}, "bindingVersion": "0.3.0"}},
+     "A citizen's request for one of the ministry's services; the ministry's broker user may read only this queue."),
+    (RequestStatusUpdated, "ministryStatus", "{ministry}.request.status_updated", _MINISTRY,
+     _exchange("portal.from-ministries"),
+     "The ministry moves its request along the lifecycle. Publish with your broker user as user_id; "
+     "routing keys must start with your ministry code."),
+    (RequestStatusChanged, "requestStatusChanged", "requests.request.status_changed", {}, _exchange("portal.events"),
+     "A request's status changed (for notifications and live tracking)."),
+    (ServicePublished, "servicePublished", "catalog.service.published", {}, _exchange("portal.events"),
+     "A ministry published a service in the catalogue."),
+    (ServiceUpdated, "serviceUpdated", "catalog.service.updated", {}, _exchange("portal.events"),
+     "A published service changed (a new version)."),
+    (ServiceRetired, "serviceRetired", "catalog.service.retired", {}, _exchange("portal.events"),
+     "A service no longer takes requests."),
+]
+_MINISTRY_SENDS = {"ministryStatus"}
+_SEND = {"deliveryMode": 2, "mandatory": True, "userId": "ministry-{ministry}", "bindingVersion": "0.3.0"}
+_RECEIVE = {"ack": True, "bindingVersion": "0.3.0"}
+_MINISTRY_RECEIVES = {"ministryInbox"}
+
+_CLOUD_EVENT: dict[str, Any] = {
+    "type": "object",
+    "description": "CloudEvents 1.0, structured JSON mode.",
+    "required": ["specversion", "id", "source", "type", "data"],
+    "properties": {
+        "specversion": {"const": "1.0"},
+        "id": {"type": "string", "format": "uuid", "description": "Unique per event: the idempotency key."},
+        "source": {"type": "string", "description": "e.g. /ministries/rop"},
+        "type": {"type": "string"},
+        "subject": {"type": "string", "description": "The tracking number or service slug concerned."},
+        "time": {"type": "string", "format": "date-time"},
+        "datacontenttype": {"const": "application/json"},
+        "traceparent": {"type": "string", "description": "W3C trace context, carried across the bus."},
+    },
+}
+
+
+def asyncapi_document(server_host: str = "rabbitmq.portal.gov.om:5671") -> dict[str, Any]:
+    models: list[type[BaseModel]] = [model for model, *_ in _CHANNELS]
+    _, top = models_json_schema([(m, "validation") for m in models], ref_template=SCHEMAS)
+    schemas: dict[str, Any] = dict(top.get("$defs", {})) | {"CloudEvent": _CLOUD_EVENT}
+    channels: dict[str, Any] = {}
+    operations: dict[str, Any] = {}
+    messages: dict[str, Any] = {}
+    for model, channel, address, parameters, bindings, summary in _CHANNELS:
+        name = model.__name__
+        messages[name] = {
+            "name": name, "title": name, "summary": summary, "contentType": CONTENT_TYPE,
+            "payload": {"allOf": [{"$ref": "#/components/schemas/CloudEvent"}, {
+                "type": "object", "properties": {"type": {"const": model.TYPE},
+                                                 "data": {"$ref": SCHEMAS.format(model=name)}}}]},
+        }
+        channels[channel] = {"address": address, "messages": {name: {"$ref": f"#/components/messages/{name}"}},
+                             "bindings": bindings, **({"parameters": parameters} if parameters else {})}
+        if channel in _MINISTRY_SENDS:
+            action, verb = "send", "publish"
+        elif channel in _MINISTRY_RECEIVES:
+            action, verb = "receive", "receive"
+        else:
+            action, verb = "receive", "observe"
+        operations[f"{verb}{name}"] = {
+            "action": action, "channel": {"$ref": f"#/channels/{channel}"}, "summary": summary,
+            "messages": [{"$ref": f"#/channels/{channel}/messages/{name}"}],
+            "bindings": {"amqp": _SEND if action == "send" else _RECEIVE},
+        }
+    return {
+        "asyncapi": "3.0.0",
+        "info": {
+            "title": "Unified Government Services Portal: the bus",
+            "version": "1.0.0",
+            "description": "Events between the portal and ministries over RabbitMQ. Every message is a CloudEvents "
+                           "1.0 JSON envelope whose `type` is versioned; a breaking change is a new version "
+                           "published beside the old. Operations are written from a ministry's point of view.",
+        },
+        "defaultContentType": CONTENT_TYPE,
+        "servers": {"production": {"host": server_host, "protocol": "amqps", "protocolVersion": "0-9-1",
+                                   "description": "Each ministry has its own broker user and credentials."}},
+        "channels": channels,
+        "operations": operations,
+        "components": {"messages": messages, "schemas": schemas},
+    }
