@@ -11,7 +11,7 @@ from sqlalchemy import JSON, Column, Integer, MetaData, RowMapping, Select, Stri
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from shared.bus import Bus, Envelope, PublishFailed
-from shared.db.engine import is_sqlite
+from shared.db.engine import READ_ONLY, is_sqlite, writing
 from shared.db.types import UtcDateTime
 from shared.logging import get_logger
 
@@ -121,11 +121,12 @@ class OutboxRelay:
         # SQLite has one relay per database, and holding its write lock while the broker confirms
         # would make every other writer wait; a crash before marking republishes (consumers dedupe).
         async with self._engine.connect() as connection:
+            await connection.execution_options(**{READ_ONLY: True})
             rows = (await connection.execute(self._pending())).mappings().all()
         if not rows:
             return 0
         sent, failure = await self._publish(rows)
-        async with self._engine.begin() as connection:
+        async with writing(self._engine), self._engine.begin() as connection:
             await self._mark(connection, sent, failure)
         return len(sent)
 

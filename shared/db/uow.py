@@ -1,15 +1,18 @@
 """Unit of work: one transaction for the state change, its outgoing events and the inbox record."""
 
+import contextlib
 import uuid
 from types import TracebackType
 from typing import Protocol, Self, TypeVar
 
 from pydantic import BaseModel
 from sqlalchemy import Table, insert, select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from shared.contracts.base import IntegrationEvent
-from shared.db.engine import READ_ONLY
+from shared.db.engine import READ_ONLY, writing
 from shared.db.outbox import OutboxRelay, utcnow
 from shared.tracing import outgoing_traceparent
 
@@ -29,6 +32,7 @@ class UnitOfWork:
         self._source, self._relay, self._read_only = source, relay, read_only
         self._connection: AsyncConnection | None = None
         self._published = False
+        self._turn = contextlib.AsyncExitStack()
 
     @property
     def connection(self) -> AsyncConnection:
@@ -37,7 +41,13 @@ class UnitOfWork:
         return self._connection
 
     async def __aenter__(self) -> Self:
-        self._connection = await self._engine.connect()
+        if not self._read_only:
+            await self._turn.enter_async_context(writing(self._engine))
+        try:
+            self._connection = await self._engine.connect()
+        except BaseException:
+            await self._turn.aclose()
+            raise
         if self._read_only:
             await self._connection.execution_options(**{READ_ONLY: True})
         return self
@@ -49,7 +59,10 @@ class UnitOfWork:
             if connection.in_transaction():
                 await connection.rollback()
         finally:
-            await connection.close()
+            try:
+                await connection.close()
+            finally:
+                await self._turn.aclose()
 
     async def commit(self) -> None:
         await self.connection.commit()
@@ -72,10 +85,15 @@ class UnitOfWork:
 
     async def claim(self, event_id: str, consumer: str) -> bool:
         """Record that this consumer applies the event; False when it already has (a redelivery)."""
+        dialect = self.connection.dialect.name
+        values = {"event_id": event_id, "consumer": consumer, "processed_at": utcnow()}
+        if dialect in ("postgresql", "sqlite"):
+            upsert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+            done = await self.connection.execute(upsert(self._inbox).values(**values).on_conflict_do_nothing())
+            return bool(done.rowcount)
         seen = await self.connection.execute(select(self._inbox.c.event_id).where(
             self._inbox.c.event_id == event_id, self._inbox.c.consumer == consumer))
         if seen.first() is not None:
             return False
-        await self.connection.execute(insert(self._inbox).values(event_id=event_id, consumer=consumer,
-                                                                 processed_at=utcnow()))
+        await self.connection.execute(insert(self._inbox).values(**values))
         return True

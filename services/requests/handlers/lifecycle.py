@@ -100,12 +100,11 @@ async def submit_request(command: SubmitRequest, deps: Deps) -> RequestRow:
     return row
 
 
-async def _move(uow: RequestsUnitOfWork, tracking_number: str, target: str, actor: Actor, actor_label: str,
+async def _move(uow: RequestsUnitOfWork, row: RequestRow, target: str, actor: Actor, actor_label: str,
                 note: str | None, at: datetime, event_id: str | None, fields: dict[str, Any] | None = None
                 ) -> tuple[Outcome, RequestRow]:
-    row = await uow.requests.get(tracking_number, for_update=True)
-    if row is None:
-        raise NotFound("request-not-found", f"No request {tracking_number}.")
+    """Move a request its unit of work has locked (read with for_update)."""
+    tracking_number = row.tracking_number
     past = [h.status for h in await uow.requests.history(tracking_number) if h.applied]
     outcome = decide(row.status, target, actor, past)
     if outcome is Outcome.ILLEGAL:
@@ -127,12 +126,12 @@ async def report_status(command: ReportStatus, deps: Deps) -> Outcome:
     async with deps.uow() as uow:
         if command.event_id and not await uow.claim(command.event_id, "requests.ministry"):
             return Outcome.STALE
-        row = await uow.requests.get(tracking_number)
+        row = await uow.requests.get(tracking_number, for_update=True)
         if row is None:
             raise NotFound("request-not-found", f"No request {tracking_number}.")
         if row.ministry != command.ministry:
             raise Forbidden("wrong-ministry", "A ministry moves only its own requests.")
-        outcome, _ = await _move(uow, tracking_number, command.status, "ministry", f"ministry:{command.ministry}",
+        outcome, _ = await _move(uow, row, command.status, "ministry", f"ministry:{command.ministry}",
                                  command.note, deps.clock(), command.event_id)
         await uow.commit()
     log.info("request_status_reported", tracking_number=tracking_number, status=command.status,
@@ -160,8 +159,8 @@ def _owned(row: RequestRow | None, citizen: Identity, tracking_number: str) -> R
 async def cancel_request(command: CancelRequest, deps: Deps) -> RequestRow:
     tracking_number = parse_tracking_number(command.tracking_number)
     async with deps.uow() as uow:
-        _owned(await uow.requests.get(tracking_number), command.citizen, tracking_number)
-        outcome, updated = await _move(uow, tracking_number, "cancelled", "citizen", "citizen", None,
+        row = _owned(await uow.requests.get(tracking_number, for_update=True), command.citizen, tracking_number)
+        outcome, updated = await _move(uow, row, "cancelled", "citizen", "citizen", None,
                                        deps.clock(), None)
         if outcome is not Outcome.APPLY:
             raise Conflict("not-cancellable", "This request can no longer be cancelled.")
@@ -172,7 +171,7 @@ async def cancel_request(command: CancelRequest, deps: Deps) -> RequestRow:
 async def respond_to_request(command: RespondToRequest, deps: Deps) -> RequestRow:
     tracking_number = parse_tracking_number(command.tracking_number)
     async with deps.uow() as uow:
-        row = _owned(await uow.requests.get(tracking_number), command.citizen, tracking_number)
+        row = _owned(await uow.requests.get(tracking_number, for_update=True), command.citizen, tracking_number)
         if row.status != "action_required":
             raise Conflict("no-action-required", "The ministry has not asked you for anything on this request.")
         found = await uow.catalogue.get(row.service)
@@ -181,7 +180,7 @@ async def respond_to_request(command: RespondToRequest, deps: Deps) -> RequestRo
             if errors:
                 raise Invalid("invalid-fields", "Some answers need correcting.",
                               errors=[e.as_dict() for e in errors])
-        _, updated = await _move(uow, tracking_number, "in_review", "citizen", "citizen", command.note,
+        _, updated = await _move(uow, row, "in_review", "citizen", "citizen", command.note,
                                  deps.clock(), None, fields=row.fields | command.fields)
         await uow.commit()
     return updated
