@@ -1,5 +1,6 @@
 """Driving the requests service in process: a citizen, a ministry on the bus, and staff."""
 
+import dataclasses
 import uuid
 from datetime import UTC, datetime
 from typing import Any
@@ -35,6 +36,15 @@ class Harness:
         bus = self.app.state.runtime.bus
         assert isinstance(bus, InMemoryBus)
         return bus
+
+    def catalog_knows_nothing(self) -> None:
+        """The catalogue answers, but knows no service beyond those already published on the bus."""
+
+        class EmptyCatalog:
+            async def fetch(self, slug: str) -> ServiceRecord | None:
+                return None
+
+        self.app.state.deps = dataclasses.replace(self.app.state.deps, catalog=EmptyCatalog())
 
     def as_(self, identity: Identity) -> dict[str, str]:
         return {"x-portal-identity": self.signer.sign(identity)}

@@ -1,0 +1,223 @@
+"""Ministry integration under load: submissions through the gateway, and five ministries publishing at once."""
+
+import asyncio
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+import httpx
+
+from bench.e2e import Portal, delete_broker_user, running_portal
+from bench.settings import BenchSettings
+from bench.stats import percentile, table
+from ministry_sdk import MinistryClient
+from portal.onboarding import MinistryCredentials, dev_token, onboard_ministry
+from shared.bus.admin import with_credentials
+
+MINISTRIES = 5
+CONCURRENCY = 8
+POLL_INTERVAL = 0.01
+PACE_SECONDS = 0.25
+VISIBLE_TIMEOUT = 60.0
+
+
+@dataclass
+class MinistryLoad:
+    submit_ms: list[float] = field(default_factory=list)
+    submit_seconds: float = 0.0
+    health_ms: list[float] = field(default_factory=list)
+    health_seconds: float = 0.0
+    burst_events: int = 0
+    burst_seconds: float = 0.0
+    visible_ms: list[float] = field(default_factory=list)
+
+    @property
+    def submissions_per_second(self) -> float:
+        return len(self.submit_ms) / self.submit_seconds
+
+    @property
+    def health_per_second(self) -> float:
+        return len(self.health_ms) / self.health_seconds
+
+    @property
+    def events_per_second(self) -> float:
+        return self.burst_events / self.burst_seconds
+
+
+@dataclass
+class BenchMinistry:
+    credentials: MinistryCredentials
+    client: MinistryClient
+    slug: str
+
+    @property
+    def code(self) -> str:
+        return self.credentials.code
+
+    @property
+    def api_key(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.credentials.api_key}"}
+
+
+def _service(slug: str) -> dict[str, object]:
+    return {
+        "slug": slug, "title": {"ar": "خدمة لقياس الحمل", "en": "Load probe"},
+        "description": {"ar": "خدمة تجريبية لقياس الحمل على الوزارات.", "en": "A test service to load ministries."},
+        "maturity": "electronic", "target_days": 5,
+        "form": [{"name": "note", "kind": "text", "label": {"ar": "ملاحظة", "en": "Note"}, "required": False}],
+    }
+
+
+async def _timed_many(count: int, action: Callable[[int], Awaitable[None]]) -> tuple[list[float], float]:
+    """`count` actions, CONCURRENCY at a time; each one's latency in ms, and the wall time in seconds."""
+    latencies: list[float] = []
+    queue: asyncio.Queue[int] = asyncio.Queue()
+    for n in range(count):
+        queue.put_nowait(n)
+
+    async def worker() -> None:
+        while not queue.empty():
+            n = queue.get_nowait()
+            started = time.perf_counter()
+            await action(n)
+            latencies.append((time.perf_counter() - started) * 1000)
+
+    started = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(CONCURRENCY)))
+    return latencies, time.perf_counter() - started
+
+
+async def _onboard(portal: Portal, gateway: httpx.AsyncClient, run: str) -> list[BenchMinistry]:
+    token = await dev_token(gateway)
+    ministries = []
+    for index in range(MINISTRIES):
+        code = f"ld{run}{index}"
+        credentials = await onboard_ministry(gateway, token, code, {"ar": f"وزارة {index}", "en": f"Ministry {index}"},
+                                             portal.admin)
+        slug = f"load-probe-{code}"
+        response = await gateway.post("/api/v1/ministry/services", json=_service(slug),
+                                      headers={"Authorization": f"Bearer {credentials.api_key}"})
+        response.raise_for_status()
+        url = with_credentials(portal.amqp_url, credentials.broker_user, credentials.broker_password)
+        ministries.append(BenchMinistry(credentials, MinistryClient(url, code), slug))
+    return ministries
+
+
+async def _citizen(gateway: httpx.AsyncClient, national_id: str) -> dict[str, str]:
+    response = await gateway.post("/api/v1/auth/dev-token", json={"national_id": national_id, "name": "Bench"})
+    response.raise_for_status()
+    return {"Authorization": f"Bearer {response.json()['access_token']}"}
+
+
+async def _submit(gateway: httpx.AsyncClient, citizen: dict[str, str], slug: str) -> str:
+    deadline = time.monotonic() + VISIBLE_TIMEOUT
+    while True:
+        response = await gateway.post("/api/v1/requests", headers=citizen,
+                                      json={"service": slug, "fields": {"note": "bench"}})
+        if response.status_code == 201:
+            return str(response.json()["tracking_number"])
+        if response.status_code != 404 or time.monotonic() > deadline:
+            raise RuntimeError(f"submitting failed: {response.status_code} {response.text[:300]}")
+        await asyncio.sleep(0.1)  # the requests service has not cached the new service yet
+
+
+async def _received_count(gateway: httpx.AsyncClient, ministry: BenchMinistry) -> int:
+    response = await gateway.get("/api/v1/ministry/requests", params={"status": "received"},
+                                 headers=ministry.api_key)
+    response.raise_for_status()
+    return int(response.json()["total"])
+
+
+async def _visible_after(gateway: httpx.AsyncClient, citizen: dict[str, str], tracking_number: str,
+                         started: float) -> float:
+    while True:
+        response = await gateway.get(f"/api/v1/requests/{tracking_number}", headers=citizen)
+        if response.status_code == 200 and response.json()["status"] == "received":
+            return (time.perf_counter() - started) * 1000
+        if time.perf_counter() - started > VISIBLE_TIMEOUT:
+            raise TimeoutError(f"{tracking_number} not visible after {VISIBLE_TIMEOUT:.0f} s")
+        await asyncio.sleep(POLL_INTERVAL)
+
+
+async def _paced(gateway: httpx.AsyncClient, citizen: dict[str, str], ministry: BenchMinistry, numbers: list[str],
+                 result: MinistryLoad) -> None:
+    """One event every PACE_SECONDS, each watched through the gateway until the citizen sees it."""
+    watchers = []
+    for number in numbers:
+        started = time.perf_counter()
+        await ministry.client.update_status(number, "received")
+        watchers.append(asyncio.create_task(_visible_after(gateway, citizen, number, started)))
+        await asyncio.sleep(PACE_SECONDS)
+    result.visible_ms.extend(await asyncio.gather(*watchers))
+
+
+async def measure_ministries(settings: BenchSettings) -> MinistryLoad:
+    run = uuid.uuid4().hex[:4]
+    result = MinistryLoad()
+    async with running_portal(settings) as portal, httpx.AsyncClient(base_url=portal.gateway_url,
+                                                                     timeout=30.0) as gateway:
+        ministries = await _onboard(portal, gateway, run)
+        try:
+            for ministry in ministries:
+                await ministry.client.start()
+            citizen = await _citizen(gateway, "70000002")
+            for ministry in ministries:
+                await _submit(gateway, citizen, ministry.slug)  # warm: the service is cached
+            burst = settings.requests * 2
+            numbers: dict[str, list[str]] = {m.code: [] for m in ministries}
+
+            async def submit_one(n: int) -> None:
+                ministry = ministries[n % MINISTRIES]
+                numbers[ministry.code].append(await _submit(gateway, citizen, ministry.slug))
+
+            result.submit_ms, result.submit_seconds = await _timed_many(burst + MINISTRIES * settings.requests // 2,
+                                                                        submit_one)
+
+            async def health(_: int) -> None:
+                (await gateway.get("/healthz")).raise_for_status()
+
+            result.health_ms, result.health_seconds = await _timed_many(len(result.submit_ms), health)
+
+            per_ministry = burst // MINISTRIES
+            started = time.perf_counter()
+            await asyncio.gather(*(ministry.client.update_status(number, "received")
+                                   for ministry in ministries for number in numbers[ministry.code][:per_ministry]))
+            while sum([await _received_count(gateway, m) for m in ministries]) < per_ministry * MINISTRIES:
+                if time.perf_counter() - started > VISIBLE_TIMEOUT:
+                    raise TimeoutError("the burst of status events was not all visible in time")
+                await asyncio.sleep(0.02)
+            result.burst_events, result.burst_seconds = per_ministry * MINISTRIES, time.perf_counter() - started
+
+            await asyncio.gather(*(_paced(gateway, citizen, ministry, numbers[ministry.code][per_ministry:], result)
+                                   for ministry in ministries))
+            return result
+        finally:
+            for ministry in ministries:
+                await ministry.client.close()
+                await delete_broker_user(settings, ministry.credentials.broker_user)
+
+
+def ministries_report(result: MinistryLoad) -> str:
+    def spread(values: list[float]) -> list[str]:
+        return [f"{percentile(values, p):.1f}" for p in (50, 90, 99)] + [f"{max(values):.1f}"]
+
+    return "\n".join([
+        f"3. Ministry integration: `portal up` on RabbitMQ, {MINISTRIES} ministries on their own broker users "
+        f"(ministry SDK), {CONCURRENCY} concurrent clients",
+        "",
+        table(["", "per second", "p50 ms", "p90", "p99", "max"], [
+            ["POST /api/v1/requests (gateway)", f"{result.submissions_per_second:,.0f}", *spread(result.submit_ms)],
+            ["GET /healthz (baseline)", f"{result.health_per_second:,.0f}", *spread(result.health_ms)],
+            [f"status → visible, {MINISTRIES} paced at once", "", *spread(result.visible_ms)],
+        ]),
+        "",
+        f"submissions: {len(result.submit_ms)} at {result.submissions_per_second:,.0f}/s = "
+        f"{result.submissions_per_second / result.health_per_second:.2f}× gateway /healthz throughput; "
+        f"p99 {percentile(result.submit_ms, 99):.1f} ms",
+        f"status burst: {result.burst_events} events from {MINISTRIES} ministries at once, all visible through the "
+        f"gateway in {result.burst_seconds:.2f} s = {result.events_per_second:,.0f} events/s",
+        f"status paced ({len(result.visible_ms)} events, {MINISTRIES} ministries, each one per "
+        f"{PACE_SECONDS * 1000:.0f} ms): visible p50 {percentile(result.visible_ms, 50):.1f} ms, "
+        f"p99 {percentile(result.visible_ms, 99):.1f} ms",
+    ])
