@@ -6,6 +6,7 @@ import time
 
 from bench.codec import measure_codec
 from bench.e2e import measure_latency
+from bench.ministries import MINISTRIES, measure_ministries, ministries_report, ministries_summary
 from bench.report import latency_report, summary, throughput_report
 from bench.settings import BenchSettings
 from bench.throughput import measure_throughput
@@ -21,7 +22,11 @@ async def run(settings: BenchSettings) -> None:
     print(f"Measuring end-to-end latency ({settings.requests} requests; starting `portal up`)…", flush=True)
     latency = await measure_latency(settings)
     print(latency_report(latency) + "\n", flush=True)
+    print(f"Measuring ministry integration ({MINISTRIES} ministries at once; starting `portal up`)…", flush=True)
+    ministries = await measure_ministries(settings)
+    print(ministries_report(ministries) + "\n", flush=True)
     print(summary(throughput, codec, latency))
+    print(ministries_summary(ministries))
     print(f"(took {time.monotonic() - started:.0f} s)")
 
 

@@ -221,3 +221,11 @@ def ministries_report(result: MinistryLoad) -> str:
         f"{PACE_SECONDS * 1000:.0f} ms): visible p50 {percentile(result.visible_ms, 50):.1f} ms, "
         f"p99 {percentile(result.visible_ms, 99):.1f} ms",
     ])
+
+
+def ministries_summary(result: MinistryLoad) -> str:
+    return (f"ministries: submissions {result.submissions_per_second:,.0f}/s through the gateway "
+            f"({result.submissions_per_second / result.health_per_second:.2f}× /healthz), p99 "
+            f"{percentile(result.submit_ms, 99):.0f} ms; status burst {result.events_per_second:,.0f} events/s from "
+            f"{MINISTRIES} ministries; paced status → visible p50 {percentile(result.visible_ms, 50):.0f} ms, "
+            f"p99 {percentile(result.visible_ms, 99):.0f} ms")
