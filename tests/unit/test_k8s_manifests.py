@@ -41,6 +41,7 @@ CONFIG_REFS: dict[str, dict[str, str]] = {
         "GATEWAY_OIDC_ISSUER": "oidc_issuer",
         "GATEWAY_OIDC_AUDIENCE": "oidc_audience",
         "GATEWAY_OIDC_JWKS_URL": "oidc_jwks_url",
+        "GATEWAY_BROKER_PUBLIC_HOST": "broker_public_host",
         "GATEWAY_LOG_LEVEL": "log_level",
     },
     "catalog": {"CATALOG_LOG_LEVEL": "log_level", "CATALOG_PUBLIC_URL": "public_url"},
