@@ -6,7 +6,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from services.requests import handlers
-from services.requests.domain import RequestError, Status
+from services.requests.domain import RequestError, Status, is_overdue
 from services.requests.handlers import Deps
 from services.requests.store import DeadLetterRow, HistoryRow, RequestRow
 from shared.auth import Identity, require_identity
@@ -83,11 +83,10 @@ class RequestView(BaseModel):
 
 def view(row: RequestRow, history: list[HistoryRow] | None = None, *, with_fields: bool = False,
          now: datetime | None = None) -> RequestView:
-    open_ = row.status not in ("completed", "cancelled", "approved", "rejected")
     return RequestView(
         tracking_number=row.tracking_number, service=row.service, ministry=row.ministry, status=row.status,
         submitted_at=row.submitted_at, updated_at=row.updated_at, due_on=row.due_on,
-        overdue=open_ and now is not None and now > row.due_on,
+        overdue=now is not None and is_overdue(row.status, row.due_on, now),
         fields=row.fields if with_fields else None,
         history=[HistoryItem(**h.__dict__) for h in history] if history is not None else None)
 
@@ -143,7 +142,7 @@ class MinistryQueue(BaseModel):
 async def ministry_requests(actor: MinistryReader, deps: D, page: Page = 1, status: Status | None = None,
                             service: Annotated[str | None, Query(max_length=80)] = None,
                             overdue: bool = False) -> MinistryQueue:
-    """The ministry's own requests, those due first; `overdue=true` keeps the open ones past their due date."""
+    """The ministry's own requests, those due first; `overdue=true` keeps the undecided ones past their due date."""
     assert actor.ministry is not None
     total, rows = await handlers.ministry_requests(handlers.MinistryQueueQuery(
         actor.ministry, status, service, overdue, limit=50, offset=(page - 1) * 50), deps)
@@ -170,7 +169,7 @@ def overdue_report(counts: list[tuple[str, str, int]]) -> OverdueReport:
 @router.get("/api/v1/admin/requests/overdue")
 async def overdue_requests(_: Staff, deps: D, ministry: Annotated[str | None, Query(max_length=16)] = None
                            ) -> OverdueReport:
-    """Open requests past their due date, counted per ministry and service (most overdue first)."""
+    """Undecided requests past their due date, counted per ministry and service (most overdue first)."""
     return overdue_report(await handlers.overdue_requests(ministry, deps))
 
 

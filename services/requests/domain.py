@@ -103,6 +103,12 @@ _MOVES: dict[tuple[str, str], set[str]] = {
 _RANK = {"submitted": 0, "received": 1, "in_review": 2, "action_required": 2, "approved": 3, "rejected": 3,
          "completed": 4, "cancelled": 4}
 OPEN_STATUSES = frozenset({"submitted", "received", "in_review", "action_required", "approved", "rejected"})
+# The service's target time runs until the ministry decides; issuing the outcome after that is not late.
+AWAITING_DECISION = frozenset({"submitted", "received", "in_review", "action_required"})
+
+
+def is_overdue(status: str, due_on: datetime, now: datetime) -> bool:
+    return status in AWAITING_DECISION and now > due_on
 
 
 def decide(current: str, target: str, actor: Actor, history: list[str]) -> Outcome:

@@ -20,7 +20,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import IntegrityError
 
-from services.requests.domain import OPEN_STATUSES
+from services.requests.domain import AWAITING_DECISION
 from shared.contracts.catalog import ServiceRecord
 from shared.db import UnitOfWork, UtcDateTime, inbox_table, outbox_table, utcnow
 
@@ -226,9 +226,9 @@ class Requests:
 
 
     async def overdue_counts(self, at: datetime, ministry: str | None = None) -> list[tuple[str, str, int]]:
-        """(ministry, service, open requests past their due date), largest first."""
+        """(ministry, service, undecided requests past their due date), largest first."""
         query = (select(requests.c.ministry, requests.c.service, func.count().label("n"))
-                 .where(requests.c.status.in_(sorted(OPEN_STATUSES)), requests.c.due_on < at)
+                 .where(requests.c.status.in_(sorted(AWAITING_DECISION)), requests.c.due_on < at)
                  .group_by(requests.c.ministry, requests.c.service))
         if ministry is not None:
             query = query.where(requests.c.ministry == ministry)
@@ -237,14 +237,14 @@ class Requests:
 
     async def of_ministry(self, ministry: str, *, status: str | None, service: str | None, overdue_at: datetime | None,
                           limit: int, offset: int) -> tuple[int, list[RequestRow]]:
-        """The ministry's requests, those due first; with overdue_at, only open ones past their due date."""
+        """The ministry's requests, those due first; with overdue_at, only undecided ones past their due date."""
         conditions = [requests.c.ministry == ministry]
         if status is not None:
             conditions.append(requests.c.status == status)
         if service is not None:
             conditions.append(requests.c.service == service)
         if overdue_at is not None:
-            conditions += [requests.c.status.in_(sorted(OPEN_STATUSES)), requests.c.due_on < overdue_at]
+            conditions += [requests.c.status.in_(sorted(AWAITING_DECISION)), requests.c.due_on < overdue_at]
         connection = self._uow.connection
         total = (await connection.execute(select(func.count()).select_from(requests).where(*conditions))).scalar()
         rows = await connection.execute(select(requests).where(*conditions)

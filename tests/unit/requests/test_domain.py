@@ -9,6 +9,7 @@ from services.requests.domain import (
     check_character,
     decide,
     format_tracking_number,
+    is_overdue,
     parse_tracking_number,
     validate_fields,
 )
@@ -150,3 +151,12 @@ def test_an_infinite_number_is_not_a_number() -> None:
 def test_text_with_a_nul_character_is_refused() -> None:
     service = create_service(field("plate", "text"))
     assert [e.field for e in validate_fields(service, {"plate": "12\x00AB"})] == ["plate"]
+
+
+def test_a_request_waiting_for_a_decision_past_its_due_date_is_overdue_but_a_decided_one_is_not() -> None:
+    due = datetime(2026, 1, 5, 9, tzinfo=UTC)
+    later = datetime(2026, 1, 6, tzinfo=UTC)
+    assert is_overdue("in_review", due, later)
+    assert is_overdue("action_required", due, later)
+    assert not is_overdue("approved", due, later)
+    assert not is_overdue("in_review", due, datetime(2026, 1, 5, 8, tzinfo=UTC))
