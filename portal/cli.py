@@ -2,6 +2,7 @@
 
 import asyncio
 import contextlib
+import dataclasses
 import json
 import os
 import signal
@@ -16,6 +17,7 @@ from portal import up
 from portal.onboarding import OnboardingError, dev_token, onboard_ministry
 from portal.staff import StaffClient, StaffError, staff_client
 from shared.bus.admin import vhost_of
+from shared.bus.topology import valid_ministry_code
 from shared.logging import configure_logging
 
 app = typer.Typer(help="Unified Government Services Portal", no_args_is_help=True)
@@ -29,11 +31,14 @@ AdminToken = Annotated[str | None, typer.Option(envvar="PORTAL_ADMIN_TOKEN", hel
 
 
 @app.command("up")
-def up_command(no_broker: Annotated[bool, typer.Option(help="Run in one process on the in-memory bus")] = False
+def up_command(no_broker: Annotated[bool, typer.Option(help="Run in one process on the in-memory bus")] = False,
+               workers: Annotated[bool, typer.Option(help="A requests worker process per ministry")] = False
                ) -> None:
     """Start every service, seed the catalogue, start a simulated ministry; Ctrl-C stops everything."""
     configure_logging("portal")
     config = up.UpConfig.from_env()
+    if workers:
+        config = dataclasses.replace(config, requests_workers=True)
     with_broker = not no_broker and up.broker_answers(config.amqp_url)
     asyncio.run(until_signalled(up.run_processes(config) if with_broker else up.run_in_process(config)))
     print("Stopped.")
@@ -57,6 +62,22 @@ def serve(service: Annotated[str, typer.Argument(help=", ".join(up.SERVICES))],
         raise typer.BadParameter(f"choose one of {', '.join(up.SERVICES)}")
     uvicorn.run(f"services.{service}.app:create_app", factory=True, host=host, port=port,
                 log_level="warning", access_log=False, timeout_graceful_shutdown=5)
+
+
+@app.command("requests-worker")
+def requests_worker(ministries: Annotated[str, typer.Option(help="Comma-separated ministry codes, e.g. rop,moh")],
+                    host: str = "127.0.0.1", port: int = 8080) -> None:
+    """Apply only these ministries' status events (a worker per ministry, scaled on its own queue's depth).
+
+    It shares the requests service's database and settings; /healthz, /readyz and /metrics answer on the port.
+    """
+    codes = sorted({code.strip() for code in ministries.split(",") if code.strip()})
+    if not codes or not all(valid_ministry_code(code) for code in codes):
+        raise typer.BadParameter("ministry codes are 2 to 16 lower-case letters or digits, comma-separated")
+    os.environ |= {"REQUESTS_MINISTRIES": json.dumps(codes), "REQUESTS_CONSUME_MINISTRIES": "true",
+                   "REQUESTS_CONSUME_CATALOGUE": "false", "REQUESTS_DEAD_LETTER_DESK": "false"}
+    uvicorn.run("services.requests.app:create_app", factory=True, host=host, port=port, log_level="warning",
+                access_log=False, timeout_graceful_shutdown=5)
 
 
 @app.command("simulate-ministry")

@@ -40,6 +40,7 @@ class UpConfig:
     database_url: str | None
     simulator_delay: float
     log_level: str
+    requests_workers: bool = False
 
     @classmethod
     def from_env(cls) -> "UpConfig":
@@ -51,6 +52,7 @@ class UpConfig:
             database_url=os.environ.get("PORTAL_DATABASE_URL"),
             simulator_delay=float(os.environ.get("PORTAL_SIMULATOR_DELAY", "1.0")),
             log_level=os.environ.get("PORTAL_LOG_LEVEL", "info"),
+            requests_workers=os.environ.get("PORTAL_REQUESTS_WORKERS", "") in ("1", "true"),
         )
 
     def port(self, service: str) -> int:
@@ -159,27 +161,47 @@ async def stop_all(processes: list[asyncio.subprocess.Process]) -> None:
                 process.kill()
 
 
+WORKER_PORT_OFFSET = 10
+
+
+async def start_requests_workers(config: UpConfig, env: dict[str, str], codes: list[str]
+                                 ) -> dict[str, asyncio.subprocess.Process]:
+    """One requests worker per ministry; the requests service's own process relays their outbox."""
+    worker_env = env | {"REQUESTS_OUTBOX_RELAY": "false"}
+    ports = {code: config.base_port + WORKER_PORT_OFFSET + i for i, code in enumerate(codes)}
+    workers = {f"worker-{code}": await spawn(["requests-worker", "--ministries", code, "--port", str(port)],
+                                             worker_env) for code, port in ports.items()}
+    await wait_ready({f"worker-{code}": f"http://127.0.0.1:{port}" for code, port in ports.items()})
+    return workers
+
+
 async def run_processes(config: UpConfig) -> None:
     keys = identity_keys(config.run_dir)
     admin = await broker_admin(config)
     env = service_env(config, config.amqp_url, keys)
-    processes = [await spawn(["serve", s, "--port", str(config.port(s))], env) for s in SERVICES]
+    service_envs = {s: env for s in SERVICES}
+    if config.requests_workers:
+        service_envs["requests"] = env | {"REQUESTS_CONSUME_MINISTRIES": "false", "REQUESTS_OUTBOX_POLL_SECONDS": "0.1"}
+    processes = {s: await spawn(["serve", s, "--port", str(config.port(s))], service_envs[s]) for s in SERVICES}
     try:
         await wait_ready({s: config.url(s) for s in SERVICES})
         credentials = await seed(config, admin)
+        if config.requests_workers:
+            processes |= await start_requests_workers(config, env, [c.code for c in credentials])
         simulator_env = env | {"PORTAL_SIMULATOR_CREDENTIALS": json.dumps(
             [{"code": c.code, "user": c.broker_user, "password": c.broker_password} for c in credentials]),
             "PORTAL_AMQP_URL": config.amqp_url, "PORTAL_SIMULATOR_DELAY": str(config.simulator_delay)}
-        processes.append(await spawn(["simulate-ministry"], simulator_env))
-        print(f"The portal is ready on {config.url('gateway')} (each service its own process, on RabbitMQ).",
-              flush=True)
-        await asyncio.wait([asyncio.create_task(p.wait()) for p in processes],
+        processes["simulator"] = await spawn(["simulate-ministry"], simulator_env)
+        layout = "each service its own process"
+        if config.requests_workers:
+            layout += f", a requests worker per ministry ({len(credentials)})"
+        print(f"The portal is ready on {config.url('gateway')} ({layout}, on RabbitMQ).", flush=True)
+        await asyncio.wait([asyncio.create_task(p.wait()) for p in processes.values()],
                            return_when=asyncio.FIRST_COMPLETED)
-        stopped = [SERVICES[i] if i < len(SERVICES) else "simulator" for i, p in enumerate(processes)
-                   if p.returncode is not None]
+        stopped = [name for name, p in processes.items() if p.returncode is not None]
         raise RuntimeError(f"stopped unexpectedly: {', '.join(stopped)}")
     finally:
-        await stop_all(processes)
+        await stop_all(list(processes.values()))
         await admin.close()
 
 

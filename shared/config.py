@@ -20,4 +20,6 @@ class ServiceSettings(BaseSettings):
     identity_public_key: str
     log_level: str = "info"
     outbox_poll_seconds: float = 1.0
+    # Off where another process sharing the database relays its outbox (SQLite allows one relay per database).
+    outbox_relay: bool = True
     prefetch: int = 32

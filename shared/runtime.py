@@ -47,7 +47,8 @@ class Runtime:
         await upgrade(self._migrations, self.settings.database_url)
         await self.bus.start()
         await self.bus.declare([*PORTAL_QUEUES, *queues])
-        self.relay.start()
+        if self.settings.outbox_relay:
+            self.relay.start()
         log.info("service_started", bus=type(self.bus).__name__)
 
     async def consume(self, queue: QueueSpec, handler: Handler) -> None:

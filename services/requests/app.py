@@ -20,7 +20,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     configure_logging(SERVICE, settings.log_level)
     runtime = Runtime(SERVICE, settings, metadata, MIGRATIONS)
     catalog_http = httpx.AsyncClient(base_url=settings.catalog_url, timeout=httpx.Timeout(5.0, connect=2.0))
-    ministries = MinistryQueues(runtime.bus, runtime.consume, settings.ministries)
+    ministries = MinistryQueues(runtime.bus, runtime.consume, settings.ministries,
+                                enabled=settings.consume_ministries)
     deps = Deps(uow=runtime.unit_of_work(RequestsUnitOfWork), catalog=HttpCatalog(catalog_http),
                 ministry_links=ministries, bus=runtime.bus)
     ministry_events = EventRouter(deps)
@@ -32,9 +33,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def started() -> None:
         async with deps.uow() as uow:
             known = await uow.catalogue.ministries()
-        for ministry in known:
+        for ministry in sorted(set(known) | set(settings.ministries)):
             await ministries.ensure(ministry)
-        await runtime.consume(REQUESTS_CATALOG, catalogue_events)
+        if settings.consume_catalogue:
+            await runtime.consume(REQUESTS_CATALOG, catalogue_events)
         if settings.dead_letter_desk:
             await runtime.consume_raw(DEAD_LETTER_QUEUE, lambda message: record_dead_letter(message, deps))
 

@@ -45,16 +45,20 @@ class MinistryQueues:
 
     handler: Handler | None = None
 
-    def __init__(self, bus: Bus, consume: Callable[[QueueSpec, Handler], Awaitable[None]], served: list[str]
-                 ) -> None:
+    def __init__(self, bus: Bus, consume: Callable[[QueueSpec, Handler], Awaitable[None]], served: list[str],
+                 *, enabled: bool = True) -> None:
         self._bus, self._consume = bus, consume
         self._served = set(served)
+        self._enabled = enabled
         self._known: set[str] = set()
         self._lock = asyncio.Lock()
 
+    def _serves(self, ministry: str) -> bool:
+        return self._enabled and (not self._served or ministry in self._served)
+
     @property
     def consuming(self) -> set[str]:
-        return {m for m in self._known if not self._served or m in self._served}
+        return {m for m in self._known if self._serves(m)}
 
     async def ensure(self, ministry: str) -> None:
         if ministry in self._known:
@@ -63,7 +67,7 @@ class MinistryQueues:
             if ministry in self._known:
                 return
             await self._bus.declare([ministry_inbox(ministry), from_ministry(ministry)])
-            if not self._served or ministry in self._served:
+            if self._serves(ministry):
                 assert self.handler is not None, "wire the ministry handler before consuming"
                 await self._consume(from_ministry(ministry), self.handler)
                 log.info("ministry_queue_consumed", ministry=ministry)

@@ -10,5 +10,9 @@ class Settings(ServiceSettings):
     catalog_url: str = "http://127.0.0.1:8001"
     # Empty: consume every ministry's queue. Otherwise only these (a worker bound to some ministries).
     ministries: list[str] = Field(default_factory=list)
+    # The API deployment turns this off where per-ministry workers consume the ministries' queues.
+    consume_ministries: bool = True
+    # Per-ministry workers turn this off: the API deployment keeps the shared catalogue cache.
+    consume_catalogue: bool = True
     # One deployment keeps the dead-letter desk; per-ministry workers turn it off.
     dead_letter_desk: bool = True
