@@ -7,6 +7,7 @@ from services.requests.config import Settings
 from services.requests.domain import RequestError
 from services.requests.handlers import Deps, record_dead_letter, register_catalogue, register_ministry
 from services.requests.store import MIGRATIONS, RequestsUnitOfWork, metadata
+from services.requests.watch import OperationsWatch
 from shared.bus.dispatch import EventRouter
 from shared.bus.topology import DEAD_LETTER_QUEUE, REQUESTS_CATALOG
 from shared.logging import configure_logging
@@ -29,6 +30,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     ministries.handler = ministry_events
     catalogue_events = EventRouter(deps)
     register_catalogue(catalogue_events)
+    watch = OperationsWatch(deps, settings.watch_seconds)
 
     async def started() -> None:
         async with deps.uow() as uow:
@@ -39,8 +41,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await runtime.consume(REQUESTS_CATALOG, catalogue_events)
         if settings.dead_letter_desk:
             await runtime.consume_raw(DEAD_LETTER_QUEUE, lambda message: record_dead_letter(message, deps))
+            # One deployment reports the portal-wide gauges, so alerts never add up several copies.
+            watch.start()
 
-    app = runtime.create_app("Requests service", router, deps, started=started, stopping=catalog_http.aclose,
+    async def stopping() -> None:
+        await watch.stop()
+        await catalog_http.aclose()
+
+    app = runtime.create_app("Requests service", router, deps, started=started, stopping=stopping,
                              domain_errors=(RequestError, problem))
     app.state.ministries = ministries
+    app.state.watch = watch
     return app

@@ -14,5 +14,6 @@ class Settings(ServiceSettings):
     consume_ministries: bool = True
     # Per-ministry workers turn this off: the API deployment keeps the shared catalogue cache.
     consume_catalogue: bool = True
-    # One deployment keeps the dead-letter desk; per-ministry workers turn it off.
+    # One deployment keeps the dead-letter desk and reports the portal-wide gauges; per-ministry workers turn it off.
     dead_letter_desk: bool = True
+    watch_seconds: float = 60.0

@@ -69,6 +69,8 @@ async def test_staff_read_the_message_itself_and_count_pending_letters_per_queue
     page = await harness.client.get("/api/v1/admin/dead-letters", params={"queue": "requests.from.rop"},
                                     headers=staff)
     assert page.json()["pending_per_queue"] == {"requests.from.rop": 2}
+    await harness.app.state.watch.refresh()
+    assert 'portal_dead_letters_pending{queue="requests.from.rop"} 2.0' in (await harness.client.get("/metrics")).text
     detail = await harness.client.get(f"/api/v1/admin/dead-letters/{kept[0]['id']}", headers=staff)
     assert detail.json()["message"]["data"]["tracking_number"] == "ROP-2026-999999-0"
 

@@ -5,6 +5,7 @@ from datetime import UTC, datetime
 
 import pytest
 
+from services.requests.watch import OperationsWatch
 from tests.factories import create_admin, create_citizen, create_ministry_identity
 from tests.integration.requests.helpers import Harness
 
@@ -40,6 +41,9 @@ async def test_an_open_request_past_its_due_date_is_flagged_and_counted_for_staf
     report = await harness.client.get("/api/v1/admin/requests/overdue", headers=harness.as_(create_admin()))
     assert report.json() == {"total": 1, "services": [{"ministry": "rop", "service": "renew-licence",
                                                         "overdue": 1}]}
+    await OperationsWatch(harness.app.state.deps).refresh()
+    metrics = (await harness.client.get("/metrics")).text
+    assert 'portal_requests_overdue{ministry="rop"} 1.0' in metrics
     queue = await harness.client.get("/api/v1/ministry/requests", params={"overdue": "true"},
                                      headers=harness.as_(create_ministry_identity("rop")))
     assert queue.json()["total"] == 1
