@@ -1,0 +1,95 @@
+"""The ministry SDK with the in-memory bus: what a ministry's developer can rely on."""
+
+import asyncio
+from datetime import UTC, datetime
+
+import pytest
+
+from ministry_sdk import IncomingRequest, MinistryClient, RequestRefused
+from shared.bus import Envelope, PublishFailed
+from shared.bus.memory import InMemoryBus
+from shared.bus.topology import DEAD_LETTERS, TO_MINISTRIES, from_ministry, ministry_inbox
+from shared.contracts.requests import Applicant, RequestSubmitted
+
+
+class FlakyBroker(InMemoryBus):
+    """Refuses the first publishes, as a broker does while it restarts."""
+
+    def __init__(self, failures: int) -> None:
+        super().__init__()
+        self.failures = failures
+
+    async def publish(self, envelope: Envelope, exchange: str, routing_key: str, *,
+                      user_id: str | None = None) -> None:
+        if self.failures:
+            self.failures -= 1
+            raise PublishFailed("the broker is restarting")
+        await super().publish(envelope, exchange, routing_key, user_id=user_id)
+
+
+def create_submitted(tracking_number: str = "ROP-2026-000001-Q") -> Envelope:
+    event = RequestSubmitted(tracking_number=tracking_number, service="renew-licence", service_version=1,
+                             ministry="rop", applicant=Applicant(national_id="12345678"), fields={},
+                             submitted_at=datetime.now(UTC), due_on=datetime.now(UTC))
+    return Envelope(type=RequestSubmitted.TYPE, source="/requests", data=event.model_dump(mode="json"))
+
+
+async def started(bus: InMemoryBus) -> MinistryClient:
+    await bus.declare([ministry_inbox("rop"), from_ministry("rop")])
+    client = MinistryClient("memory://unused", "rop", bus=bus, publish_attempts=4)
+    await client.start()
+    return client
+
+
+async def until(check: object) -> None:
+    for _ in range(200):
+        if check():  # type: ignore[operator]
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError("not reached")
+
+
+async def test_a_status_published_while_the_broker_restarts_arrives_once_with_one_event_id() -> None:
+    bus = FlakyBroker(failures=2)
+    client = await started(bus)
+    event_id = await client.update_status("ROP-2026-000001-Q", "received")
+    [delivered] = await bus.drain("requests.from.rop")
+    assert Envelope.from_body(delivered.body).id == event_id
+    assert delivered.user_id == "ministry-rop"
+    await client.close()
+
+
+async def test_a_status_the_broker_never_takes_is_reported_to_the_caller() -> None:
+    client = await started(FlakyBroker(failures=10))
+    with pytest.raises(PublishFailed):
+        await client.update_status("ROP-2026-000001-Q", "received")
+    await client.close()
+
+
+async def test_the_ministry_receives_each_request_typed_and_a_refused_one_goes_to_dead_letters() -> None:
+    bus = InMemoryBus()
+    client = await started(bus)
+    received: list[str] = []
+
+    async def handle(incoming: IncomingRequest) -> None:
+        if incoming.request.tracking_number.endswith("2-K"):
+            raise RequestRefused("this service closed in our system")
+        received.append(incoming.request.tracking_number)
+
+    await client.serve(handle)
+    await bus.publish(create_submitted("ROP-2026-000001-Q"), TO_MINISTRIES, "rop.request.submitted")
+    await bus.publish(create_submitted("ROP-2026-000002-K"), TO_MINISTRIES, "rop.request.submitted")
+    await bus.publish(create_submitted("ROP-2026-000003-A"), TO_MINISTRIES, "rop.request.submitted")
+    await until(lambda: len(received) == 2 and bus.queues[DEAD_LETTERS].messages.qsize() == 1)
+    assert received == ["ROP-2026-000001-Q", "ROP-2026-000003-A"]
+    await client.close()
+
+
+async def test_a_status_is_published_under_the_ministrys_own_routing_key() -> None:
+    bus = InMemoryBus()
+    client = await started(bus)
+    await client.update_status("ROP-2026-000001-Q", "in_review", "checking the documents")
+    [delivered] = await bus.drain("requests.from.rop")
+    assert delivered.routing_key == "rop.request.status_updated"
+    assert Envelope.from_body(delivered.body).data["note"] == "checking the documents"
+    await client.close()
