@@ -92,24 +92,31 @@ def simulate_ministry() -> None:
 @ministry.command("onboard")
 def onboard(code: str, name_en: Annotated[str, typer.Option("--name-en")],
             name_ar: Annotated[str, typer.Option("--name-ar")],
-            gateway_url: Annotated[str, typer.Option(envvar="PORTAL_GATEWAY_URL")] = "http://127.0.0.1:8000",
-            admin_token: Annotated[str | None, typer.Option(envvar="PORTAL_ADMIN_TOKEN")] = None) -> None:
+            gateway_url: GatewayUrl = "http://127.0.0.1:8000", admin_token: AdminToken = None,
+            broker_user: Annotated[bool, typer.Option(help="Create the broker user through RabbitMQ's management "
+                                                           "API; off where the Topology Operator owns it")] = True
+            ) -> None:
     """Create the ministry, its API key and its broker user; print the credentials once."""
     config = up.UpConfig.from_env()
 
     async def run() -> None:
-        admin = await up.broker_admin(config)
+        admin = await up.broker_admin(config) if broker_user else None
         try:
             async with httpx.AsyncClient(base_url=gateway_url, timeout=15.0) as gateway:
                 token = admin_token or await dev_token(gateway)
                 credentials = await onboard_ministry(gateway, token, code, {"ar": name_ar, "en": name_en}, admin)
         finally:
-            await admin.close()
+            if admin is not None:
+                await admin.close()
         print(f"Ministry {code} onboarded. These credentials are shown once; store them in your secret store.")
         print(f"  API key:        {credentials.api_key}")
-        print(f"  broker user:    {credentials.broker_user}")
-        print(f"  broker password: {credentials.broker_password}")
-        print(f"  vhost:          {vhost_of(config.amqp_url)}")
+        if admin is not None:
+            print(f"  broker user:    {credentials.broker_user}")
+            print(f"  broker password: {credentials.broker_password}")
+            print(f"  vhost:          {vhost_of(config.amqp_url)}")
+        else:
+            print(f"  broker user:    {credentials.broker_user} (its password is in the Secret the Topology "
+                  "Operator generates)")
         print(f"  reads queue:    ministry.{code}.inbox; publishes on portal.from-ministries, keys {code}.*")
 
     asyncio.run(run())

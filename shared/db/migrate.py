@@ -1,6 +1,7 @@
 """Alembic, run programmatically: each service upgrades its own database to head at start-up."""
 
 import asyncio
+import zlib
 from pathlib import Path
 from typing import Any, Literal
 
@@ -8,7 +9,7 @@ from alembic import command
 from alembic.autogenerate.api import AutogenContext
 from alembic.config import Config
 from alembic.runtime.environment import EnvironmentContext
-from sqlalchemy import MetaData
+from sqlalchemy import MetaData, text
 from sqlalchemy.engine import Connection
 
 from shared.db.engine import engine_for
@@ -29,6 +30,10 @@ async def upgrade(script_location: Path, database_url: str) -> None:
     engine = engine_for(database_url)
     try:
         async with _one_at_a_time, engine.begin() as connection:
+            if connection.dialect.name == "postgresql":
+                # Many pods start at once: one migrates, the others wait and then find nothing to do.
+                await connection.execute(text("SELECT pg_advisory_xact_lock(:key)"),
+                                         {"key": zlib.crc32(str(script_location.parent.name).encode())})
             await connection.run_sync(_upgrade, alembic_config(script_location, database_url))
     finally:
         await engine.dispose()
