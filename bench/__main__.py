@@ -7,6 +7,7 @@ import time
 from bench.codec import measure_codec
 from bench.e2e import measure_latency
 from bench.ministries import MINISTRIES, measure_ministries, ministries_report, ministries_summary
+from bench.notifications import measure_notifications, notifications_report
 from bench.report import latency_report, summary, throughput_report
 from bench.settings import BenchSettings
 from bench.throughput import measure_throughput
@@ -25,6 +26,9 @@ async def run(settings: BenchSettings) -> None:
     print(f"Measuring ministry integration ({MINISTRIES} ministries at once; starting `portal up`)…", flush=True)
     ministries = await measure_ministries(settings)
     print(ministries_report(ministries) + "\n", flush=True)
+    print("Measuring notifications (status events → in-app + email, real SMTP server)…", flush=True)
+    notifications = await measure_notifications(settings)
+    print(notifications_report(notifications) + "\n", flush=True)
     print(summary(throughput, codec, latency))
     print(ministries_summary(ministries))
     print(f"(took {time.monotonic() - started:.0f} s)")

@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from ministry_sdk import MinistryClient
+from portal.dev_mail import DevMailServer, notifications_mail_env
 from portal.onboarding import MinistryCredentials, dev_token, seed_catalogue
 from portal.simulator import SimulatedMinistry
 from shared.auth import generate_keypair
@@ -29,6 +30,7 @@ if TYPE_CHECKING:
 log = get_logger(__name__)
 SERVICES = ("catalog", "search", "requests", "notifications", "gateway")
 BACKENDS = SERVICES[:-1]
+MAIL_PORT_OFFSET = 25
 
 
 @dataclass(frozen=True)
@@ -61,6 +63,10 @@ class UpConfig:
     def url(self, service: str) -> str:
         return f"http://127.0.0.1:{self.port(service)}"
 
+    @property
+    def mail_port(self) -> int:
+        return self.base_port + MAIL_PORT_OFFSET
+
     def database(self, service: str) -> str:
         if self.database_url:
             return self.database_url.replace("{service}", service)
@@ -88,8 +94,14 @@ def service_env(config: UpConfig, amqp_url: str, keys: tuple[str, str]) -> dict[
                 f"{prefix}_IDENTITY_PUBLIC_KEY": keys[1], f"{prefix}_LOG_LEVEL": config.log_level}
     env |= {f"GATEWAY_{s.upper()}_URL": config.url(s) for s in BACKENDS}
     env |= {"GATEWAY_IDENTITY_PRIVATE_KEY": keys[0], "GATEWAY_LOG_LEVEL": config.log_level,
-            "REQUESTS_CATALOG_URL": config.url("catalog")}
-    return env
+            "REQUESTS_CATALOG_URL": config.url("catalog"), "NOTIFICATIONS_CATALOG_URL": config.url("catalog"),
+            "NOTIFICATIONS_PUBLIC_URL": config.url("gateway")}
+    # Email goes to the local mail server (.run/mail/*.eml), SMS to files (.run/sms, numbers masked).
+    return env | notifications_mail_env(config.mail_port, sms_dir=config.run_dir / "sms")
+
+
+def dev_mail_server(config: UpConfig) -> DevMailServer:
+    return DevMailServer(config.run_dir / "mail", port=config.mail_port)
 
 
 def broker_answers(amqp_url: str) -> bool:
@@ -178,6 +190,8 @@ async def start_requests_workers(config: UpConfig, env: dict[str, str], codes: l
 async def run_processes(config: UpConfig) -> None:
     keys = identity_keys(config.run_dir)
     admin = await broker_admin(config)
+    mail = dev_mail_server(config)
+    mail.start()
     env = service_env(config, config.amqp_url, keys)
     service_envs = {s: env for s in SERVICES}
     if config.requests_workers:
@@ -203,6 +217,7 @@ async def run_processes(config: UpConfig) -> None:
     finally:
         await stop_all(list(processes.values()))
         await admin.close()
+        mail.stop()
 
 
 def create_service_app(service: str) -> "FastAPI":
@@ -238,6 +253,8 @@ async def run_in_process(config: UpConfig) -> None:
 
     keys = identity_keys(config.run_dir)
     os.environ.update(service_env(config, "memory://portal", keys))
+    mail = dev_mail_server(config)
+    mail.start()
     servers = [uvicorn.Server(uvicorn.Config(create_service_app(s), host="127.0.0.1", port=config.port(s),
                                              log_level="warning")) for s in SERVICES]
     tasks = [asyncio.create_task(server.serve()) for server in servers]
@@ -257,3 +274,4 @@ async def run_in_process(config: UpConfig) -> None:
         for server in servers:
             server.should_exit = True
         await asyncio.gather(*tasks, return_exceptions=True)
+        mail.stop()

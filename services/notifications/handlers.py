@@ -1,15 +1,45 @@
-from dataclasses import dataclass
+import random
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Protocol
+
+from prometheus_client import Counter
 
 from services.notifications.domain import (
+    BY_ID,
+    INBOX,
+    SAMPLE,
+    TEMPLATES,
+    Attempted,
+    Channel,
+    Deferred,
+    Delivery,
+    Lang,
     NotFound,
     Notification,
+    Outcome,
+    Personalisation,
     Preferences,
+    RetryPolicy,
+    Template,
+    after_attempt,
+    channel_delivery,
     choose_language,
     default_preferences,
-    status_notification,
+    in_lang,
+    next_channel,
+    plan_notification,
+    render_email,
+    render_inbox,
+    render_sms,
 )
-from services.notifications.store import NotificationsUnitOfWork
+from services.notifications.store import Claimed, DeliveryState, NotificationsUnitOfWork
 from shared.bus.dispatch import EventRouter, Inbound
+from shared.bus.topology import EVENTS
+from shared.contracts.base import Bilingual
+from shared.contracts.notifications import DeliveryFailed
 from shared.contracts.requests import RequestStatusChanged
 from shared.db import UnitOfWorkFactory, utcnow
 from shared.logging import get_logger
@@ -17,11 +47,47 @@ from shared.logging import get_logger
 log = get_logger(__name__)
 
 STATUS_CONSUMER = "notifications.status"
+DELIVERY_FAILED_KEY = "notifications.delivery.failed"
+DELIVERIES = Counter("portal_notifications_deliveries_total", "Delivery attempts by channel and resulting status",
+                     ["channel", "status"])
+
+
+class ServiceTitles(Protocol):
+    async def title(self, slug: str) -> Bilingual | None: ...
+
+    async def close(self) -> None: ...
+
+
+class SlugsOnly:
+    """No catalogue configured: messages name the service by its slug."""
+
+    async def title(self, slug: str) -> Bilingual | None:
+        return None
+
+    async def close(self) -> None:
+        return None
+
+
+DEFAULT_RETRY = RetryPolicy(max_attempts=6, base_seconds=30.0, cap_seconds=3600.0)
+
+
+def _nobody_to_wake(_: Channel) -> None:
+    return None
 
 
 @dataclass(frozen=True)
 class Deps:
     uow: UnitOfWorkFactory[NotificationsUnitOfWork]
+    titles: ServiceTitles = field(default_factory=SlugsOnly)
+    public_url: str = "http://127.0.0.1:8000"
+    retry: RetryPolicy = DEFAULT_RETRY
+    # Tells the dispatcher a delivery on this channel is waiting, so it need not wait for its next poll.
+    wake: Callable[[Channel], None] = _nobody_to_wake
+    clock: Callable[[], datetime] = utcnow
+    rand: Callable[[], float] = random.random
+    # True when this process is the only one dispatching from its database (SQLite): due deliveries are
+    # then read rather than leased.
+    sole_dispatcher: bool = False
 
 
 @dataclass(frozen=True)
@@ -42,44 +108,182 @@ class SetPreferences:
 
 
 @dataclass(frozen=True)
+class Occurrence:
+    """Something a citizen is to be told about, from whichever event: the inbox entry plus their channels."""
+
+    event_id: str
+    consumer: str
+    citizen: str
+    request_lang: Lang
+    template: Template
+    service: str
+    values: Personalisation
+
+
+@dataclass(frozen=True)
+class ClaimDue:
+    channel: Channel
+    limit: int
+    lease_seconds: float
+
+
+@dataclass(frozen=True)
+class RecordAttempts:
+    results: list[tuple[Claimed, Outcome]]
+
+
+@dataclass(frozen=True)
+class PreviewTemplate:
+    template_id: str
+    lang: Lang
+    channel: Channel
+    values: Personalisation | None = None
+
+
+@dataclass(frozen=True)
+class Preview:
+    template: Template
+    lang: Lang
+    channel: Channel
+    subject: str | None
+    text: str
+    html: str | None
+
+
+@dataclass(frozen=True)
 class NotificationPage:
     total: int
     unread: int
     items: list[Notification]
+    deliveries: dict[str, list[DeliveryState]]
 
 
 async def notify_status_change(message: Inbound[RequestStatusChanged], deps: Deps) -> None:
     event = message.event
+    await queue_notification(Occurrence(
+        event_id=message.id, consumer=STATUS_CONSUMER, citizen=event.citizen, request_lang=event.lang,
+        template=TEMPLATES[event.status], service=event.service,
+        values=Personalisation(tracking_number=event.tracking_number, service=event.service, note=event.note)),
+        deps)
+
+
+async def queue_notification(occurrence: Occurrence, deps: Deps) -> Notification | None:
+    """The inbox entry, delivered at once, and the citizen's first other channel, queued for the dispatcher;
+    nothing if this event was handled before. Returns the notification, or None for a redelivery."""
+    # Asked before the transaction: the catalogue is never awaited while the database is held.
+    title = await deps.titles.title(occurrence.service)
     async with deps.uow() as uow:
-        if not await uow.claim(message.id, STATUS_CONSUMER):
-            log.info("status_change_already_notified", event_id=message.id)
-            return
-        preferred = await uow.preferences.get(event.citizen)
-        lang = choose_language(preferred.lang if preferred else None, event.lang)
-        notification = status_notification(event_id=message.id, citizen=event.citizen, lang=lang,
-                                           status=event.status, tracking_number=event.tracking_number,
-                                           service=event.service, note=event.note, now=utcnow())
+        if not await uow.claim(occurrence.event_id, occurrence.consumer):
+            log.info("notification_already_queued", event_id=occurrence.event_id)
+            return None
+        preferences = await uow.preferences.get(occurrence.citizen)
+        lang = choose_language(preferences.lang if preferences else None, occurrence.request_lang)
+        values = occurrence.values.model_copy(update={"service": in_lang(title, lang)}) if title else occurrence.values
+        notification, planned = plan_notification(
+            event_id=occurrence.event_id, citizen=occurrence.citizen, template=occurrence.template, values=values,
+            lang=lang, preferences=preferences, now=deps.clock(), public_url=deps.public_url)
         await uow.notifications.add(notification)
+        await uow.deliveries.add(*planned)
         await uow.commit()
-    log.info("status_change_notified", event_id=message.id, notification_id=notification.id,
-             tracking_number=event.tracking_number, status=event.status, lang=lang,
-             channel=notification.channel)
+    queued = [d.channel for d in planned if d.channel != INBOX]
+    log.info("notification_queued", event_id=occurrence.event_id, notification_id=notification.id,
+             template=occurrence.template.id, version=occurrence.template.version, lang=lang, channels=queued)
+    for delivery in planned:
+        DELIVERIES.labels(delivery.channel, delivery.status).inc()
+    for channel in queued:
+        deps.wake(channel)
+    return notification
 
 
-async def mark_read(command: MarkRead, deps: Deps) -> Notification:
+async def claim_due_deliveries(command: ClaimDue, deps: Deps) -> list[Claimed]:
+    now = deps.clock()
+    if deps.sole_dispatcher:
+        # One process owns this database and one loop per channel takes its deliveries: reading them is
+        # enough, and leaves the write lock to the writers (SQLite has one).
+        async with deps.uow(read_only=True) as uow:
+            return await uow.deliveries.due(command.channel, now, command.limit)
     async with deps.uow() as uow:
-        await uow.notifications.mark_read(command.citizen, command.notification_id, utcnow())
+        claimed = await uow.deliveries.claim_due(command.channel, now, command.limit,
+                                                 now + timedelta(seconds=command.lease_seconds), str(uuid.uuid4()))
+        await uow.commit()
+    return claimed
+
+
+async def record_attempts(command: RecordAttempts, deps: Deps) -> None:
+    """Write what each attempt came to; a delivery that failed for good publishes DeliveryFailed and hands
+    the notification to the citizen's next channel, in the same transaction."""
+    now = deps.clock()
+    recorded: list[tuple[Delivery, Outcome, Attempted, Channel | None]] = []
+    async with deps.uow() as uow:
+        for claimed, outcome in command.results:
+            delivery = claimed.delivery
+            attempted = after_attempt(delivery, outcome, now, deps.retry, deps.rand)
+            if not await uow.deliveries.record(delivery.id, claimed.lease_id, attempted, now):
+                log.warning("delivery_lease_lost", delivery=delivery.id, channel=delivery.channel)
+                continue
+            fallback = await _give_up(uow, delivery, attempted, now, deps) if attempted.gave_up else None
+            recorded.append((delivery, outcome, attempted, fallback))
+        await uow.commit()
+    for delivery, outcome, attempted, fallback in recorded:
+        if isinstance(outcome, Deferred):
+            log.debug("delivery_deferred", delivery=delivery.id, channel=delivery.channel, reason=outcome.reason,
+                      until=attempted.next_attempt_at)
+            continue
+        DELIVERIES.labels(delivery.channel, attempted.status).inc()
+        log.info("delivery_attempted", delivery=delivery.id, notification_id=delivery.notification_id,
+                 channel=delivery.channel, status=attempted.status, attempts=attempted.attempts,
+                 reason=attempted.last_error, fallback=fallback)
+        if fallback is not None:
+            deps.wake(fallback)
+
+
+async def _give_up(uow: NotificationsUnitOfWork, failed: Delivery, attempted: Attempted, now: datetime,
+                   deps: Deps) -> Channel | None:
+    """Hand the notification to the citizen's next channel, if any, and tell operators; returns that channel."""
+    notification = await uow.notifications.by_id(failed.notification_id)
+    if notification is None:
+        return None
+    fallback = await _fall_back(uow, notification, now, deps)
+    if failed.channel != INBOX:
+        await uow.publish(DeliveryFailed(
+            notification_id=notification.id, delivery_id=failed.id, source_event_id=notification.event_id,
+            kind=notification.kind, tracking_number=notification.tracking_number, channel=failed.channel,
+            reason=attempted.last_error or "unknown", attempts=attempted.attempts,
+            fallback_channel=fallback if fallback != INBOX else None, failed_at=now),
+            exchange=EVENTS, routing_key=DELIVERY_FAILED_KEY, subject=notification.tracking_number)
+    return fallback
+
+
+async def _fall_back(uow: NotificationsUnitOfWork, notification: Notification, now: datetime,
+                     deps: Deps) -> Channel | None:
+    template = BY_ID.get(notification.template_id or "")
+    if template is None or notification.personalisation is None:
+        return None
+    tried = [d.channel for d in await uow.deliveries.of_notification(notification.id)]
+    preferences = await uow.preferences.get(notification.citizen)
+    channel = next_channel(preferences, tried)
+    if channel is None or preferences is None:
+        return None
+    added = await uow.deliveries.add(channel_delivery(notification, template, channel, preferences, now,
+                                                      deps.public_url))
+    return channel if added else None
+
+
+async def mark_read(command: MarkRead, deps: Deps) -> tuple[Notification, list[DeliveryState]]:
+    async with deps.uow() as uow:
+        await uow.notifications.mark_read(command.citizen, command.notification_id, deps.clock())
         # Someone else's notification and an unknown one look the same, so ids cannot be probed.
         notification = await uow.notifications.get(command.citizen, command.notification_id)
         if notification is None:
             raise NotFound("notification-not-found", "No such notification in your inbox.")
+        states = await uow.deliveries.of_notifications([notification.id])
         await uow.commit()
-    return notification
+    return notification, states
 
 
 async def mark_all_read(command: MarkAllRead, deps: Deps) -> int:
     async with deps.uow() as uow:
-        marked = await uow.notifications.mark_all_read(command.citizen, utcnow())
+        marked = await uow.notifications.mark_all_read(command.citizen, deps.clock())
         await uow.commit()
     log.info("notifications_marked_read", marked=marked)
     return marked
@@ -87,10 +291,14 @@ async def mark_all_read(command: MarkAllRead, deps: Deps) -> int:
 
 async def set_preferences(command: SetPreferences, deps: Deps) -> Preferences:
     async with deps.uow() as uow:
-        await uow.preferences.put(command.citizen, command.preferences, utcnow())
+        await uow.preferences.put(command.citizen, command.preferences, deps.clock())
         await uow.commit()
-    log.info("preferences_saved", lang=command.preferences.lang, channels=command.preferences.channels)
-    return command.preferences
+    chosen = command.preferences
+    # Which details are on file, never the details themselves.
+    on_file = [name for name, value in (("email", chosen.email), ("phone", chosen.phone)) if value is not None]
+    log.info("preferences_saved", lang=chosen.lang, channels=chosen.channels, contact_details=on_file,
+             quiet_hours=chosen.quiet_hours is not None)
+    return chosen
 
 
 async def find_preferences(citizen: str, fallback_lang: str, deps: Deps) -> Preferences:
@@ -103,8 +311,36 @@ async def list_notifications(citizen: str, deps: Deps, *, unread_only: bool = Fa
                              offset: int = 0) -> NotificationPage:
     async with deps.uow(read_only=True) as uow:
         total, unread, items = await uow.notifications.page(citizen, unread_only, limit, offset)
-    return NotificationPage(total=total, unread=unread, items=items)
+        states = await uow.deliveries.of_notifications([n.id for n in items])
+    by_notification: dict[str, list[DeliveryState]] = {n.id: [] for n in items}
+    for state in states:
+        by_notification[state.notification_id].append(state)
+    return NotificationPage(total=total, unread=unread, items=items, deliveries=by_notification)
+
+
+def list_templates() -> list[Template]:
+    return sorted(BY_ID.values(), key=lambda t: t.id)
+
+
+def preview_template(command: PreviewTemplate, deps: Deps) -> Preview:
+    template = BY_ID.get(command.template_id)
+    if template is None:
+        raise NotFound("template-not-found", "No such template.")
+    values, lang = command.values or SAMPLE, command.lang
+    if command.channel == "email":
+        email = render_email(template, values, lang, deps.public_url)
+        return Preview(template, lang, "email", email.subject, email.text, email.html)
+    if command.channel == "sms":
+        return Preview(template, lang, "sms", None, render_sms(template, values, lang, deps.public_url), None)
+    inbox = render_inbox(template, values, lang)
+    return Preview(template, lang, INBOX, inbox.title, inbox.body, None)
+
+
+async def delivery_counts(deps: Deps) -> list[tuple[str, str, int]]:
+    async with deps.uow(read_only=True) as uow:
+        return await uow.deliveries.counts()
 
 
 def register(router: EventRouter) -> None:
+    # Renewals due and survey invitations (issue #8) register here too, each building an Occurrence.
     router.register(RequestStatusChanged, notify_status_change)

@@ -1,12 +1,42 @@
-from datetime import datetime
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, time
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, MetaData, String, Table, Text, func, select, update
+from sqlalchemy import (
+    JSON,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    Row,
+    Select,
+    String,
+    Table,
+    Text,
+    case,
+    func,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncConnection
 
-from services.notifications.domain import Notification, Preferences
+from services.notifications.domain import (
+    INBOX,
+    PENDING,
+    Attempted,
+    Channel,
+    Delivery,
+    DeliveryStatus,
+    Notification,
+    Preferences,
+    QuietHours,
+)
 from shared.db import UnitOfWork, UtcDateTime, inbox_table, outbox_table
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -28,6 +58,9 @@ notifications = Table(
     Column("event_id", String(36), nullable=False),
     # One notification per event and channel, even if two consumers race past the inbox check.
     Column("idempotency_key", String(100), nullable=False, unique=True),
+    # What a fallback channel is rendered from later (null for notifications older than deliveries).
+    Column("template_id", String(64)),
+    Column("personalisation", JSON),
     Index("ix_notifications_citizen_created_at", "citizen", "created_at"),
 )
 
@@ -37,10 +70,87 @@ preferences = Table(
     Column("lang", String(2), nullable=False),
     Column("channels", JSON, nullable=False),
     Column("updated_at", UtcDateTime(), nullable=False),
+    # Contact details: personal data, read only to send a message.
+    Column("email", String(254)),
+    Column("phone", String(16)),
+    Column("quiet_start", String(5)),
+    Column("quiet_end", String(5)),
+)
+
+deliveries = Table(
+    "deliveries", metadata,
+    Column("id", String(36), primary_key=True),
+    Column("notification_id", String(36), ForeignKey("notifications.id"), nullable=False, index=True),
+    Column("citizen", String(64), nullable=False),
+    Column("channel", String(16), nullable=False),
+    Column("status", String(24), nullable=False),
+    # One delivery per event and channel, ever: a redelivered event or a second fallback cannot add another.
+    Column("idempotency_key", String(100), nullable=False, unique=True),
+    Column("lang", String(2), nullable=False),
+    Column("template_id", String(64), nullable=False),
+    Column("template_version", Integer, nullable=False),
+    Column("subject", String(300)),
+    Column("body_text", Text),
+    Column("body_html", Text),
+    Column("attempts", Integer, nullable=False, default=0),
+    # Set while the delivery waits for an attempt, null once it is done.
+    Column("next_attempt_at", UtcDateTime()),
+    # A dispatcher holds a delivery while it sends it; after leased_until another may take it.
+    Column("leased_until", UtcDateTime()),
+    Column("lease_id", String(36)),
+    Column("last_error", String(200)),
+    Column("provider_reference", String(200)),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("updated_at", UtcDateTime(), nullable=False),
+    Column("sent_at", UtcDateTime()),
+    Column("delivered_at", UtcDateTime()),
+    Index("ix_deliveries_channel_next_attempt_at", "channel", "next_attempt_at"),
 )
 
 outbox = outbox_table(metadata)
 inbox = inbox_table(metadata)
+
+_DELIVERY_FIELDS = tuple(Delivery.model_fields)
+# What a delivery read without a lease carries (see Deliveries.due).
+NO_LEASE = ""
+# The inbox delivery and the first channel's are written at the same instant: the inbox reads first.
+_INBOX_FIRST = case((deliveries.c.channel == INBOX, 0), else_=1)
+
+
+async def _insert_new(connection: AsyncConnection, table: Table, rows: list[dict[str, Any]], key: str) -> int:
+    """Insert rows, skipping any whose `key` is already taken; return how many went in."""
+    if not rows:
+        return 0
+    dialect_insert = postgresql_insert if connection.dialect.name == "postgresql" else sqlite_insert
+    result = await connection.execute(dialect_insert(table).values(rows).on_conflict_do_nothing(index_elements=[key]))
+    return int(result.rowcount)
+
+
+def _preferences_of(row: Any, prefix: str = "") -> Preferences:
+    start, end = getattr(row, f"{prefix}quiet_start"), getattr(row, f"{prefix}quiet_end")
+    return Preferences(lang=getattr(row, f"{prefix}lang"), channels=getattr(row, f"{prefix}channels"),
+                       email=getattr(row, f"{prefix}email"), phone=getattr(row, f"{prefix}phone"),
+                       quiet_hours=QuietHours(start=time.fromisoformat(start), end=time.fromisoformat(end))
+                       if start and end else None)
+
+
+@dataclass(frozen=True)
+class DeliveryState:
+    """What the citizen sees of one delivery: never the address it went to."""
+
+    notification_id: str
+    channel: Channel
+    status: DeliveryStatus
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class Claimed:
+    """A due delivery this dispatcher now holds, with the citizen's current preferences (None if never saved)."""
+
+    delivery: Delivery
+    preferences: Preferences | None
+    lease_id: str
 
 
 class Notifications:
@@ -74,6 +184,11 @@ class Notifications:
             notifications.c.id == notification_id, notifications.c.citizen == citizen))).first()
         return Notification.model_validate(dict(row._mapping)) if row else None
 
+    async def by_id(self, notification_id: str) -> Notification | None:
+        row = (await self._uow.connection.execute(select(notifications).where(
+            notifications.c.id == notification_id))).first()
+        return Notification.model_validate(dict(row._mapping)) if row else None
+
     async def mark_read(self, citizen: str, notification_id: str, now: datetime) -> None:
         # Reading twice keeps the first time it was read.
         await self._uow.connection.execute(update(notifications).where(
@@ -86,17 +201,96 @@ class Notifications:
         return int(result.rowcount)
 
 
+class Deliveries:
+    def __init__(self, uow: UnitOfWork) -> None:
+        self._uow = uow
+
+    async def add(self, *new: Delivery) -> int:
+        """Add deliveries; one whose idempotency key exists already is skipped. Returns how many were added."""
+        rows = [d.model_dump() for d in new]
+        return await _insert_new(self._uow.connection, deliveries, rows, "idempotency_key")
+
+    async def of_notifications(self, ids: list[str]) -> list[DeliveryState]:
+        if not ids:
+            return []
+        t = deliveries
+        rows = await self._uow.connection.execute(
+            select(t.c.notification_id, t.c.channel, t.c.status, t.c.updated_at)
+            .where(t.c.notification_id.in_(ids)).order_by(t.c.created_at, _INBOX_FIRST, t.c.id))
+        return [DeliveryState(r.notification_id, r.channel, r.status, r.updated_at) for r in rows]
+
+    async def of_notification(self, notification_id: str) -> list[Delivery]:
+        rows = await self._uow.connection.execute(select(deliveries).where(
+            deliveries.c.notification_id == notification_id).order_by(deliveries.c.created_at, _INBOX_FIRST))
+        return [self._delivery(row) for row in rows]
+
+    def _due(self, channel: Channel, now: datetime, limit: int) -> Select[Any]:
+        t, p = deliveries, preferences
+        return (select(t, *(c.label(f"p_{c.name}") for c in p.c))
+                .select_from(t.outerjoin(p, p.c.citizen == t.c.citizen))
+                .where(t.c.channel == channel, t.c.status.in_(PENDING), t.c.next_attempt_at <= now,
+                       or_(t.c.leased_until.is_(None), t.c.leased_until < now))
+                .order_by(t.c.next_attempt_at).limit(limit))
+
+    def _claimed(self, rows: Sequence[Row[Any]], lease_id: str) -> list[Claimed]:
+        return [Claimed(self._delivery(row), _preferences_of(row, "p_") if row.p_citizen else None, lease_id)
+                for row in rows]
+
+    async def due(self, channel: Channel, now: datetime, limit: int) -> list[Claimed]:
+        """Up to `limit` due deliveries on one channel, oldest due first, read without taking them: for a
+        database only this process dispatches from (SQLite)."""
+        return self._claimed((await self._uow.connection.execute(self._due(channel, now, limit))).all(), NO_LEASE)
+
+    async def claim_due(self, channel: Channel, now: datetime, limit: int, lease_until: datetime,
+                        lease_id: str) -> list[Claimed]:
+        """Take up to `limit` due deliveries on one channel, oldest due first, until `lease_until`: several
+        replicas may dispatch at once, and each delivery is taken by one of them."""
+        t = deliveries
+        rows = (await self._uow.connection.execute(
+            self._due(channel, now, limit).with_for_update(skip_locked=True, of=t))).all()
+        if rows:
+            await self._uow.connection.execute(update(t).where(t.c.id.in_([row.id for row in rows])).values(
+                leased_until=lease_until, lease_id=lease_id))
+        return self._claimed(rows, lease_id)
+
+    async def record(self, delivery_id: str, lease_id: str, attempted: Attempted, now: datetime) -> bool:
+        """Write the outcome of an attempt; False if this dispatcher no longer held the delivery."""
+        held = deliveries.c.lease_id.is_(None) if lease_id == NO_LEASE else deliveries.c.lease_id == lease_id
+        result = await self._uow.connection.execute(update(deliveries).where(
+            deliveries.c.id == delivery_id, held).values(
+            status=attempted.status, attempts=attempted.attempts, next_attempt_at=attempted.next_attempt_at,
+            last_error=attempted.last_error[:200] if attempted.last_error else None,
+            provider_reference=attempted.provider_reference, sent_at=attempted.sent_at,
+            delivered_at=attempted.delivered_at, updated_at=now, leased_until=None, lease_id=None))
+        return bool(result.rowcount)
+
+    async def counts(self) -> list[tuple[str, str, int]]:
+        """(channel, status, how many) over all deliveries, for operators."""
+        t = deliveries
+        rows = await self._uow.connection.execute(
+            select(t.c.channel, t.c.status, func.count()).group_by(t.c.channel, t.c.status))
+        return [(row[0], row[1], int(row[2])) for row in rows]
+
+    @staticmethod
+    def _delivery(row: Row[Any]) -> Delivery:
+        mapping = row._mapping
+        return Delivery.model_validate({name: mapping[name] for name in _DELIVERY_FIELDS})
+
+
 class PreferencesStore:
     def __init__(self, uow: UnitOfWork) -> None:
         self._uow = uow
 
     async def get(self, citizen: str) -> Preferences | None:
-        row = (await self._uow.connection.execute(select(preferences.c.lang, preferences.c.channels).where(
+        row = (await self._uow.connection.execute(select(preferences).where(
             preferences.c.citizen == citizen))).first()
-        return Preferences(lang=row.lang, channels=row.channels) if row else None
+        return _preferences_of(row) if row else None
 
     async def put(self, citizen: str, chosen: Preferences, now: datetime) -> None:
-        values = {"lang": chosen.lang, "channels": list(chosen.channels), "updated_at": now}
+        quiet = chosen.quiet_hours
+        values = {"lang": chosen.lang, "channels": list(chosen.channels), "updated_at": now, "email": chosen.email,
+                  "phone": chosen.phone, "quiet_start": quiet.start.strftime("%H:%M") if quiet else None,
+                  "quiet_end": quiet.end.strftime("%H:%M") if quiet else None}
         # An upsert, so two saves at once for the same citizen never collide on the primary key.
         if self._uow.connection.dialect.name == "postgresql":
             pg = postgresql_insert(preferences).values(citizen=citizen, **values)
@@ -112,4 +306,5 @@ class NotificationsUnitOfWork(UnitOfWork):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.notifications = Notifications(self)
+        self.deliveries = Deliveries(self)
         self.preferences = PreferencesStore(self)

@@ -8,6 +8,7 @@ from pydantic.json_schema import models_json_schema
 from shared.contracts.base import IntegrationEvent
 from shared.contracts.catalog import ServicePublished, ServiceRetired, ServiceUpdated
 from shared.contracts.ministries import RequestStatusUpdated
+from shared.contracts.notifications import DeliveryFailed
 from shared.contracts.requests import RequestStatusChanged, RequestSubmitted
 
 CONTENT_TYPE = "application/cloudevents+json"
@@ -39,6 +40,8 @@ _CHANNELS: list[tuple[type[IntegrationEvent], str, str, dict[str, Any], dict[str
      "A published service changed (a new version)."),
     (ServiceRetired, "serviceRetired", "catalog.service.retired", {}, _exchange("portal.events"),
      "A service no longer takes requests."),
+    (DeliveryFailed, "deliveryFailed", "notifications.delivery.failed", {}, _exchange("portal.events"),
+     "A channel gave up on a notification (refused, or failing after every retry); no contact details."),
 ]
 _MINISTRY_SENDS = {"ministryStatus"}
 _SEND = {"deliveryMode": 2, "mandatory": True, "userId": "ministry-{ministry}", "bindingVersion": "0.3.0"}

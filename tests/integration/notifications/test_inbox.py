@@ -1,95 +1,53 @@
 """The notifications service in one process: events in over the in-memory bus, the inbox out over HTTP."""
 
 import asyncio
-import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
-from datetime import UTC, datetime
-from typing import Any
+from collections.abc import AsyncIterator
 
 import httpx
 import pytest
-from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
 
-from services.notifications.app import create_app
-from services.notifications.config import Settings
 from shared.auth import IdentitySigner
 from shared.bus import Envelope, RawDelivery
 from shared.bus.ports import REASON_HEADER
-from shared.bus.topology import DEAD_LETTERS, EVENTS
+from shared.bus.topology import DEAD_LETTERS
 from shared.contracts.requests import RequestStatusChanged
-from tests.factories import create_admin, create_citizen
+from tests.integration.notifications.support import (
+    AISHA,
+    AISHA_EMAIL,
+    SALIM,
+    SmtpServer,
+    as_admin,
+    as_citizen,
+    create_status_change,
+    envelope_of,
+    eventually,
+    fast_settings,
+    inbox_of,
+    publish,
+    running,
+    wait_for_total,
+)
 
 pytestmark = pytest.mark.integration
 
-AISHA = "12345678"
-SALIM = "87654321"
-ROUTING_KEY = "requests.request.status_changed"
 
-
-def create_status_change(citizen: str = AISHA, tracking_number: str = "MOH-2025-000123-K",
-                         status: str = "approved", lang: str = "ar", note: str | None = None
-                         ) -> RequestStatusChanged:
-    return RequestStatusChanged.model_validate({
-        "tracking_number": tracking_number, "service": "passport-renewal", "ministry": "moh",
-        "citizen": citizen, "lang": lang, "status": status, "previous_status": "in_review", "note": note,
-        "actor": "moh", "changed_at": datetime.now(UTC)})
-
-
-def envelope_of(event: RequestStatusChanged) -> Envelope:
-    return Envelope(type=RequestStatusChanged.TYPE, source="/requests", data=event.model_dump(mode="json"))
-
-
-async def publish(app: FastAPI, envelope: Envelope) -> None:
-    await app.state.runtime.bus.publish(envelope, EVENTS, ROUTING_KEY)
-
-
-async def eventually(check: Callable[[], Awaitable[Any]], within: float = 5.0) -> Any:
-    """Poll until check returns something truthy; fail after `within` seconds."""
-    deadline = time.monotonic() + within
-    while True:
-        result = await check()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            pytest.fail(f"nothing arrived within {within} s")
-        await asyncio.sleep(0.05)
+@pytest.fixture
+async def app_and_client(database_url: str, public_key: str, smtp: SmtpServer
+                         ) -> AsyncIterator[tuple[FastAPI, httpx.AsyncClient]]:
+    async with running(fast_settings(database_url, public_key, smtp.port)) as started:
+        yield started
 
 
 @pytest.fixture
-async def app(database_url: str, public_key: str) -> AsyncIterator[FastAPI]:
-    settings = Settings(database_url=database_url, amqp_url=f"memory://notifications-test-{uuid.uuid4()}",
-                        identity_public_key=public_key)
-    app = create_app(settings)
-    async with LifespanManager(app, startup_timeout=30, shutdown_timeout=30):
-        yield app
+def app(app_and_client: tuple[FastAPI, httpx.AsyncClient]) -> FastAPI:
+    return app_and_client[0]
 
 
 @pytest.fixture
-async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as client:
-        yield client
-
-
-def as_citizen(signer: IdentitySigner, national_id: str = AISHA, lang: str = "ar") -> dict[str, str]:
-    return {"x-portal-identity": signer.sign(create_citizen(national_id=national_id, lang=lang))}
-
-
-async def inbox_of(client: httpx.AsyncClient, headers: dict[str, str], **params: Any) -> dict[str, Any]:
-    response = await client.get("/api/v1/me/notifications", headers=headers, params=params)
-    assert response.status_code == 200, response.text
-    body: dict[str, Any] = response.json()
-    return body
-
-
-async def wait_for_total(client: httpx.AsyncClient, headers: dict[str, str], total: int) -> dict[str, Any]:
-    async def check() -> dict[str, Any] | None:
-        inbox = await inbox_of(client, headers)
-        return inbox if inbox["total"] >= total else None
-
-    found: dict[str, Any] = await eventually(check)
-    return found
+def client(app_and_client: tuple[FastAPI, httpx.AsyncClient]) -> httpx.AsyncClient:
+    return app_and_client[1]
 
 
 async def test_a_status_change_appears_in_the_citizens_inbox_in_their_language(
@@ -111,7 +69,11 @@ async def test_a_status_change_appears_in_the_citizens_inbox_in_their_language(
     assert item["tracking_number"] == "MOH-2025-000123-K"
     assert item["read_at"] is None
     assert set(item) == {"id", "kind", "channel", "lang", "title", "body", "link", "tracking_number",
-                         "created_at", "read_at"}
+                         "created_at", "read_at", "deliveries"}
+    [inbox_delivery] = item["deliveries"]
+    assert inbox_delivery["channel"] == "inbox"
+    assert inbox_delivery["status"] == "delivered"
+    assert set(inbox_delivery) == {"channel", "status", "updated_at"}
 
 
 async def test_an_event_delivered_twice_gives_one_notification(
@@ -191,16 +153,18 @@ async def test_english_preferences_change_the_language_of_the_next_notification(
     me = as_citizen(signer, lang="ar")
     default = await client.get("/api/v1/me/preferences", headers=me)
     saved = await client.put("/api/v1/me/preferences", headers=me,
-                             json={"lang": "en", "channels": ["inbox", "email"]})
+                             json={"lang": "en", "channels": ["inbox", "email"], "email": AISHA_EMAIL})
     read_back = await client.get("/api/v1/me/preferences", headers=me)
 
     await publish(app, envelope_of(create_status_change(status="action_required", lang="ar",
                                                         note="Please attach a passport photo")))
     inbox = await wait_for_total(client, me, 1)
 
-    assert default.json() == {"lang": "ar", "channels": ["inbox"]}
+    assert default.json() == {"lang": "ar", "channels": ["inbox"], "email": None, "phone": None,
+                              "quiet_hours": None}
     assert saved.status_code == 200
-    assert read_back.json() == {"lang": "en", "channels": ["inbox", "email"]}
+    assert read_back.json() == {"lang": "en", "channels": ["inbox", "email"], "email": AISHA_EMAIL,
+                                "phone": None, "quiet_hours": None}
     [item] = inbox["items"]
     assert item["lang"] == "en"
     assert item["title"] == "Action is required from you"
@@ -224,7 +188,8 @@ async def test_preferences_keep_the_inbox_and_know_their_channels(
         assert refused.status_code == 422
         assert refused.headers["content-type"] == "application/problem+json"
     assert [r.status_code for r in saved_twice] == [200, 200]
-    assert stored.json() == {"lang": "ar", "channels": ["inbox"]}
+    assert stored.json() == {"lang": "ar", "channels": ["inbox"], "email": None, "phone": None,
+                             "quiet_hours": None}
 
 
 async def test_a_request_without_an_identity_is_refused(client: httpx.AsyncClient) -> None:
@@ -238,7 +203,7 @@ async def test_a_request_without_an_identity_is_refused(client: httpx.AsyncClien
 
 
 async def test_staff_cannot_read_a_citizens_inbox(client: httpx.AsyncClient, signer: IdentitySigner) -> None:
-    staff = {"x-portal-identity": signer.sign(create_admin())}
+    staff = as_admin(signer)
     response = await client.get("/api/v1/me/notifications", headers=staff)
 
     assert response.status_code == 403

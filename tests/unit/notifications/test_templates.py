@@ -8,6 +8,7 @@ import pytest
 from pydantic import ValidationError
 
 from services.notifications.domain import (
+    FSI,
     LRI,
     PDI,
     Lang,
@@ -42,8 +43,18 @@ def test_an_approved_request_is_announced_in_arabic_with_its_tracking_number() -
 def test_the_tracking_number_and_service_are_isolated_inside_arabic_text() -> None:
     rendered = render("received", "ar")
 
-    assert f"{LRI}passport-renewal{PDI}" in rendered.body
-    assert rendered.body.count(LRI) == rendered.body.count(PDI) == 2
+    assert f"{LRI}{TRACKING}{PDI}" in rendered.body
+    # The service is a title in the citizen's language or a slug: it takes the direction it starts with.
+    assert f"{FSI}passport-renewal{PDI}" in rendered.body
+    assert rendered.body.count(LRI) == 1
+    assert rendered.body.count(FSI) == 1
+    assert rendered.body.count(PDI) == 2
+
+
+def test_an_arabic_service_title_keeps_its_own_direction_inside_the_sentence() -> None:
+    rendered = render("approved", "ar", service="تجديد جواز السفر")
+
+    assert f"{FSI}تجديد جواز السفر{PDI}" in rendered.body
 
 
 def test_english_text_carries_the_tracking_number_without_isolates() -> None:
@@ -158,7 +169,8 @@ def test_an_unknown_channel_is_refused() -> None:
 
 
 def test_a_channel_named_twice_is_kept_once() -> None:
-    chosen = Preferences.model_validate({"lang": "ar", "channels": ["inbox", "sms", "inbox"]})
+    chosen = Preferences.model_validate({"lang": "ar", "channels": ["inbox", "sms", "inbox"],
+                                         "phone": "+96891234567"})
 
     assert chosen.channels == ["inbox", "sms"]
 

@@ -12,7 +12,7 @@ from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
 from shared.bus import Envelope
-from shared.contracts import catalog, ministries, requests
+from shared.contracts import catalog, ministries, notifications, requests
 from shared.contracts.asyncapi import asyncapi_document
 from shared.contracts.base import IntegrationEvent
 from shared.contracts.ministries import RequestStatusUpdated
@@ -57,7 +57,7 @@ def test_every_reference_in_the_document_resolves() -> None:
 
 
 def test_every_integration_event_of_the_contracts_is_documented() -> None:
-    events = {m.__name__ for module in (catalog, ministries, requests) for m in vars(module).values()
+    events = {m.__name__ for module in (catalog, ministries, notifications, requests) for m in vars(module).values()
               if isinstance(m, type) and issubclass(m, IntegrationEvent) and m is not IntegrationEvent}
     assert events == set(DOCUMENT["components"]["messages"])
 
