@@ -66,7 +66,13 @@ NOTIFICATIONS_REQUESTS = QueueSpec(
     "notifications.request-events",
     (Binding(EVENTS, "requests.request.status_changed"), Binding(EVENTS, "requests.renewal.due")),
 )
-PORTAL_QUEUES = (DEAD_LETTER_QUEUE, SEARCH_CATALOG, REQUESTS_CATALOG, NOTIFICATIONS_REQUESTS)
+SEARCH_REQUESTS = QueueSpec("search.request-events", (Binding(EVENTS, "requests.request.status_changed"),))
+# Nobody has to consume it (operators read it); it exists so the mandatory publish of a failure is routable.
+NOTIFICATIONS_DELIVERY_FAILURES = QueueSpec(
+    "notifications.delivery-failures", (Binding(EVENTS, "notifications.delivery.failed"),), dead_letters=False,
+    extra_arguments={"x-overflow": "drop-head"})
+PORTAL_QUEUES = (DEAD_LETTER_QUEUE, SEARCH_CATALOG, REQUESTS_CATALOG, NOTIFICATIONS_REQUESTS, SEARCH_REQUESTS,
+                 NOTIFICATIONS_DELIVERY_FAILURES)
 
 
 def topic_matches(pattern: str, routing_key: str) -> bool:

@@ -1,0 +1,84 @@
+"""Shared helpers: where the manifests live and how to look inside rendered objects."""
+
+from __future__ import annotations
+
+import importlib.util
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import yaml
+
+REPO = Path(__file__).resolve().parents[3]
+K8S = REPO / "deploy" / "k8s"
+BASE = K8S / "base"
+OVERLAYS = ("dev", "production")
+NAMESPACE = "gov-portal"
+SERVICES = ("gateway", "catalog", "search", "requests", "notifications")
+DB_SERVICES = ("catalog", "search", "requests", "notifications")
+RUN_AS = 10001
+
+Obj = dict[str, Any]
+
+
+def kustomize(path: Path) -> str:
+    done = subprocess.run(["kubectl", "kustomize", str(path)], capture_output=True, text=True, check=False)
+    assert done.returncode == 0, f"kubectl kustomize {path.relative_to(REPO)} failed:\n{done.stderr}"
+    return done.stdout
+
+
+def parse(text: str) -> list[Obj]:
+    return [doc for doc in yaml.safe_load_all(text) if doc is not None]
+
+
+def docs_of(path: Path) -> list[Obj]:
+    return parse(path.read_text(encoding="utf-8"))
+
+
+def of_kind(objects: list[Obj], kind: str) -> list[Obj]:
+    return [obj for obj in objects if obj["kind"] == kind]
+
+
+def named(objects: list[Obj], kind: str, name: str) -> Obj:
+    found = [obj for obj in of_kind(objects, kind) if obj["metadata"]["name"] == name]
+    assert len(found) == 1, f"expected one {kind} {name}, found {len(found)}"
+    return found[0]
+
+
+def pod_spec(workload: Obj) -> dict[str, Any]:
+    spec: dict[str, Any] = workload["spec"]["template"]["spec"]
+    return spec
+
+
+def containers(workload: Obj) -> list[dict[str, Any]]:
+    spec = pod_spec(workload)
+    return [*spec.get("initContainers", []), *spec["containers"]]
+
+
+def env_of(container: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {var["name"]: var for var in container.get("env", [])}
+
+
+def walk(value: Any) -> Iterator[Any]:
+    """Every value nested anywhere in a manifest."""
+    yield value
+    if isinstance(value, dict):
+        for item in value.values():
+            yield from walk(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from walk(item)
+
+
+def load_generator() -> ModuleType:
+    if "k8s_generate" in sys.modules:
+        return sys.modules["k8s_generate"]
+    spec = importlib.util.spec_from_file_location("k8s_generate", K8S / "generate.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["k8s_generate"] = module
+    spec.loader.exec_module(module)
+    return module
