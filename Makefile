@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 STAMP := $(VENV)/.synced
 
-.PHONY: setup run test test-unit test-integration test-e2e lint bench clean
+.PHONY: setup run test test-unit test-integration test-e2e lint bench clean browser-deps
 
 $(STAMP): pyproject.toml uv.lock
 	$(PYTHON) -m uv --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet uv
@@ -16,8 +16,14 @@ setup: $(STAMP)
 run: setup
 	$(VENV)/bin/portal up
 
-test: setup
+test: setup browser-deps
 	$(VENV)/bin/pytest -q --timeout=300 tests
+
+# The browser tests' needs: Debian's Chromium (Playwright cannot download one here) and axe-core from the lock file.
+browser-deps:
+	@test -x /usr/bin/chromium || { if [ "$$(id -u)" = 0 ]; then apt-get update && apt-get install -y chromium; \
+		else sudo apt-get update && sudo apt-get install -y chromium; fi; }
+	@test -d tests/browser/node_modules/axe-core || (cd tests/browser && npm ci --no-audit --no-fund)
 
 test-unit: setup
 	$(VENV)/bin/pytest -q tests/unit

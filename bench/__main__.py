@@ -6,6 +6,7 @@ import time
 
 from bench.codec import measure_codec
 from bench.e2e import measure_latency
+from bench.gateway import gateway_report, measure_gateway_overhead
 from bench.ministries import MINISTRIES, measure_ministries, ministries_report, ministries_summary
 from bench.notifications import measure_notifications, notifications_report
 from bench.report import latency_report, summary, throughput_report
@@ -26,6 +27,8 @@ async def run(settings: BenchSettings) -> None:
     print(f"Measuring ministry integration ({MINISTRIES} ministries at once; starting `portal up`)…", flush=True)
     ministries = await measure_ministries(settings)
     print(ministries_report(ministries) + "\n", flush=True)
+    print("Measuring the gateway's overhead (starting `portal up`)…", flush=True)
+    print(gateway_report(await measure_gateway_overhead(settings)) + "\n", flush=True)
     print("Measuring notifications (status events → in-app + email, real SMTP server)…", flush=True)
     notifications = await measure_notifications(settings)
     print(notifications_report(notifications) + "\n", flush=True)

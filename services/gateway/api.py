@@ -1,12 +1,15 @@
+import json
+from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request, Response
-from fastapi.responses import HTMLResponse
-from fastapi.templating import Jinja2Templates
+from sse_starlette import EventSourceResponse, ServerSentEvent
 
 from services.gateway import handlers
-from services.gateway.domain import route_for
+from services.gateway.domain import check_tracking_number, route_for
 from services.gateway.handlers import Deps, DevSignIn
+from services.gateway.ui.pages import SESSION_COOKIE
+from shared.auth import Identity
 from shared.web import Problem
 
 router = APIRouter()
@@ -21,8 +24,38 @@ def get_deps(request: Request) -> Deps:
 D = Annotated[Deps, Depends(get_deps)]
 
 
+def client_address(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+async def caller(request: Request, deps: D) -> Identity | None:
+    """Who is calling, after the per-address limit: a bearer token, or the web UI's session cookie."""
+    handlers.limit_address(client_address(request), deps)
+    authorization = request.headers.get("authorization")
+    if not authorization and request.cookies.get(SESSION_COOKIE):
+        authorization = f"Bearer {request.cookies[SESSION_COOKIE]}"
+    return await handlers.authenticate(authorization, deps)
+
+
+async def bearer_caller(request: Request, deps: D) -> Identity | None:
+    handlers.limit_address(client_address(request), deps)
+    return await handlers.authenticate(request.headers.get("authorization"), deps)
+
+
+async def citizen(identity: Annotated[Identity | None, Depends(caller)]) -> Identity:
+    if identity is None:
+        raise Problem(401, "unauthenticated", "Sign in to continue.")
+    if not identity.is_citizen:
+        raise Problem(403, "forbidden", "Only citizens have requests to follow.")
+    return identity
+
+
+Citizen = Annotated[Identity, Depends(citizen)]
+
+
 @router.post("/api/v1/auth/dev-token")
-async def dev_token(sign_in: DevSignIn, deps: D) -> dict[str, Any]:
+async def dev_token(sign_in: DevSignIn, deps: D, request: Request) -> dict[str, Any]:
+    handlers.limit_address(client_address(request), deps)
     token = handlers.issue_dev_token(sign_in, deps)
     return {"access_token": token, "token_type": "Bearer", "expires_in": 8 * 3600}
 
@@ -33,32 +66,48 @@ async def asyncapi(deps: D) -> dict[str, Any]:
     return deps.bus_contract
 
 
+@router.get("/api/v1/me/dashboard")
+async def my_dashboard(who: Citizen, deps: D, lang: str = "ar") -> dict[str, Any]:
+    """Requests (open first, overdue flagged), unread notifications, renewals due and suggested services.
+
+    Each section degrades on its own: `unavailable` names the services that did not answer. `renewals_due`
+    is empty and `renewals_due_tracked` false until the requests service tracks renewals (issue #8).
+    """
+    return await handlers.dashboard(who, "en" if lang == "en" else "ar", deps)
+
+
+@router.get("/api/v1/requests/{tracking_number}/events", include_in_schema=True)
+async def request_events(tracking_number: str, who: Citizen, deps: D, request: Request) -> EventSourceResponse:
+    """Server-sent events: the request's state now, then each status change as the ministry makes it."""
+    number, mistake = check_tracking_number(tracking_number)
+    if mistake is not None:
+        raise Problem(422, f"tracking-number-{mistake}", "This is not a valid tracking number.")
+    updates = handlers.live_updates(number, who, deps)
+    first = await anext(updates)  # ownership is checked here, before the stream opens
+
+    async def stream() -> AsyncIterator[ServerSentEvent]:
+        try:
+            yield ServerSentEvent(json.dumps(first, ensure_ascii=False), event="status")
+            async for update in updates:
+                if await request.is_disconnected():
+                    break
+                if update is None:
+                    yield ServerSentEvent(comment="keep-alive")
+                    continue
+                yield ServerSentEvent(json.dumps(update, ensure_ascii=False), event="status")
+        finally:
+            await updates.aclose()  # the page is gone: stop watching on this replica
+
+    return EventSourceResponse(stream(), ping=15, headers={"Cache-Control": "no-store"})
+
+
 @router.api_route("/api/v1/{rest:path}", methods=FORWARDED_METHODS, include_in_schema=False)
 @router.get("/open-data/{rest:path}", include_in_schema=False)
-async def forward(request: Request, deps: D) -> Response:
+async def forward(request: Request, deps: D, identity: Annotated[Identity | None, Depends(bearer_caller)]
+                  ) -> Response:
     route = route_for(request.url.path, request.scope.get("raw_path", b"").decode("latin-1"))
     if route is None:
         raise Problem(404, "not-found", "There is no such API path.")
-    identity = await handlers.authenticate(request.headers.get("authorization"), deps)
     result = await handlers.forward(route, request.method, request.url.path, request.url.query,
                                     dict(request.headers), await request.body(), identity, deps)
     return Response(result.body, status_code=result.status, headers=result.headers)
-
-
-def templates(request: Request) -> Jinja2Templates:
-    found: Jinja2Templates = request.app.state.templates
-    return found
-
-
-@router.get("/", response_class=HTMLResponse, include_in_schema=False)
-async def home(request: Request, deps: D, q: str = "", lang: str = "ar") -> Response:
-    lang = "en" if lang == "en" else "ar"
-    results: dict[str, Any] | None = None
-    unavailable = False
-    if q.strip():
-        try:
-            results = await handlers.search_services(q.strip()[:200], lang, deps)
-        except Problem:
-            unavailable = True
-    return templates(request).TemplateResponse(request, "home.html", {"lang": lang, "q": q, "results": results,
-                                                                      "unavailable": unavailable})

@@ -1,23 +1,52 @@
+import asyncio
+import contextlib
+import hashlib
+import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
 import httpx
 from fastapi import FastAPI
-from fastapi.templating import Jinja2Templates
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from services.gateway.api import router
 from services.gateway.config import Settings
-from services.gateway.domain import Upstream
-from services.gateway.handlers import Deps, DevIdentityProvider, OidcVerifier, upstream_ready
+from services.gateway.domain import RateLimiter, Upstream
+from services.gateway.handlers import (
+    AuthorizationCodeFlow,
+    Deps,
+    DevIdentityProvider,
+    Limits,
+    LiveHub,
+    OidcClient,
+    OidcVerifier,
+    Throttled,
+    relay_status_changed,
+    upstream_ready,
+)
 from services.gateway.store import ApiKeyCache
+from services.gateway.ui import PageProblem, Pages, ui_router
 from shared.auth import IdentitySigner
+from shared.bus import Bus, Consumer, Delivery, connect_bus
+from shared.bus.topology import EVENTS, Binding, QueueSpec
 from shared.contracts.asyncapi import asyncapi_document
 from shared.logging import configure_logging, get_logger
-from shared.web import ReadinessCheck, install_plumbing
+from shared.web import Problem, ReadinessCheck, install_plumbing
 
 SERVICE = "gateway"
+HERE = Path(__file__).parent
 log = get_logger(__name__)
+
+
+def live_queue() -> QueueSpec:
+    """This replica's own queue of status changes: exclusive and auto-deleted with the replica's connection.
+
+    A slow replica drops its oldest updates (drop-head) rather than refuse the requests service's publishes.
+    """
+    return QueueSpec(f"gateway.live.{uuid.uuid4().hex[:12]}", (Binding(EVENTS, "requests.request.status_changed"),),
+                     dead_letters=False, exclusive=True, extra_arguments={"x-overflow": "drop-head"})
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -32,16 +61,55 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     oidc = None
     if settings.oidc_issuer and settings.oidc_audience and settings.oidc_jwks_url:
         oidc = OidcVerifier(settings.oidc_issuer, settings.oidc_audience, settings.oidc_jwks_url)
+    rate_limits = Limits(address=RateLimiter(settings.rate_per_address, settings.burst_per_address),
+                         citizen=RateLimiter(settings.rate_per_citizen, settings.burst_per_citizen),
+                         api_key=RateLimiter(settings.rate_per_api_key, settings.burst_per_api_key))
     deps = Deps(signer=IdentitySigner(settings.identity_private_key), upstreams=upstreams,
                 api_keys=ApiKeyCache(), dev_idp=DevIdentityProvider() if settings.dev_auth else None, oidc=oidc,
-                max_body_bytes=settings.max_body_bytes, bus_contract=asyncapi_document(settings.broker_public_host))
+                max_body_bytes=settings.max_body_bytes, limits=rate_limits, live=LiveHub(),
+                bus_contract=asyncapi_document(settings.broker_public_host),
+                breaker_threshold=settings.breaker_threshold, breaker_open_seconds=settings.breaker_open_seconds)
+    csrf_secret = settings.csrf_secret.get_secret_value().encode() if settings.csrf_secret else \
+        hashlib.sha256(b"portal-csrf:" + settings.identity_private_key.encode()).digest()
+    idp_http: httpx.AsyncClient | None = None
+    if oidc is not None and settings.oidc_authorize_url and settings.oidc_token_url and settings.oidc_client_id \
+            and settings.oidc_redirect_url:
+        idp_http = httpx.AsyncClient(timeout=httpx.Timeout(10.0, connect=3.0))
+        secret = settings.oidc_client_secret.get_secret_value() if settings.oidc_client_secret else None
+        deps.sign_in_flow = AuthorizationCodeFlow(
+            OidcClient(settings.oidc_authorize_url, settings.oidc_token_url, settings.oidc_client_id, secret,
+                       settings.oidc_redirect_url), oidc, csrf_secret, idp_http)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if deps.dev_idp is not None:
             log.warning("development_sign_in_enabled")
+        bus: Bus | None = None
+        consumer: Consumer | None = None
+        if settings.amqp_url:
+            async def relay(message: Delivery) -> None:
+                await relay_status_changed(message, deps)
+
+            try:
+                bus = connect_bus(settings.amqp_url, name=SERVICE)
+                async with asyncio.timeout(20):
+                    await bus.start()
+                    await bus.declare([])
+                    consumer = await bus.consume(live_queue(), relay, prefetch=64)
+                log.info("live_tracking_started")
+            except Exception as exc:
+                log.warning("live_tracking_unavailable", error=type(exc).__name__)
+        else:
+            log.warning("live_tracking_off", reason="no broker configured")
+        app.state.bus = bus
         yield
-        for client in upstreams.values():
+        if consumer is not None:
+            with contextlib.suppress(Exception):
+                await consumer.cancel()
+        if bus is not None:
+            with contextlib.suppress(Exception):
+                await bus.close()
+        for client in [*upstreams.values(), *([idp_http] if idp_http else [])]:
             await client.aclose()
 
     def check(client: httpx.AsyncClient) -> ReadinessCheck:
@@ -49,7 +117,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app = FastAPI(title="Unified Government Services Portal", lifespan=lifespan)
     app.state.deps = deps
-    app.state.templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
+    pages = app.state.pages = Pages(HERE / "templates", csrf_secret, deps)
     install_plumbing(app, SERVICE, {name: check(client) for name, client in upstreams.items()})
+    # Pages get accessible error pages; API paths keep their problem documents (with Retry-After when due).
+    for error in (Problem, Throttled, PageProblem, StarletteHTTPException, Exception):
+        app.add_exception_handler(error, pages.on_error)
+    app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+    app.include_router(ui_router)
     app.include_router(router)
     return app

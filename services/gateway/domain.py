@@ -1,8 +1,9 @@
-"""Which upstream serves a path, and who may call it. No I/O."""
+"""The gateway's rules: routes, rate limits, circuit breakers, tracking numbers, dashboard order. No I/O."""
 
+import math
 import re
-from dataclasses import dataclass
-from typing import Literal
+from dataclasses import dataclass, field
+from typing import Any, Literal
 
 Upstream = Literal["catalog", "search", "requests", "notifications"]
 Access = Literal["public", "signed_in"]
@@ -29,6 +30,8 @@ ROUTES = (
     Route("/api/v1/requests", "requests", "signed_in"),
     Route("/api/v1/me/notifications", "notifications", "signed_in"),
     Route("/api/v1/me/preferences", "notifications", "signed_in"),
+    Route("/api/v1/admin/search", "search", "signed_in"),
+    Route("/api/v1/admin/notifications", "notifications", "signed_in"),
 )
 
 
@@ -59,3 +62,128 @@ def unsafe_body(body: bytes) -> bool:
 DEV_ISSUER = "portal-dev-idp"
 DEV_AUDIENCE = "portal"
 STAFF_ROLES = ("officer", "service_manager", "admin")
+
+
+# --- Rate limits: token buckets, one per caller, kept in memory by each replica ------------------------------
+
+
+@dataclass
+class _Bucket:
+    tokens: float
+    updated: float
+
+
+@dataclass
+class RateLimiter:
+    """A token bucket per key: `rate` tokens a second, up to `burst`; per replica, forgotten on restart."""
+
+    rate: float
+    burst: float
+    max_keys: int = 100_000
+    _buckets: dict[str, _Bucket] = field(default_factory=dict)
+
+    def take(self, key: str, now: float) -> float:
+        """0 when the call may go ahead; otherwise the seconds to wait before the next one would."""
+        bucket = self._buckets.get(key)
+        if bucket is None:
+            if len(self._buckets) >= self.max_keys:
+                self._buckets.clear()
+            bucket = self._buckets[key] = _Bucket(self.burst, now)
+        bucket.tokens = min(self.burst, bucket.tokens + (now - bucket.updated) * self.rate)
+        bucket.updated = now
+        if bucket.tokens >= 1:
+            bucket.tokens -= 1
+            return 0.0
+        return (1 - bucket.tokens) / self.rate if self.rate > 0 else 3600.0
+
+
+def retry_after_header(wait_seconds: float) -> str:
+    return str(max(1, math.ceil(wait_seconds)))
+
+
+# --- Circuit breaker: one per upstream -----------------------------------------------------------------------
+
+BreakerState = Literal["closed", "open", "half_open"]
+
+
+@dataclass
+class CircuitBreaker:
+    """Opens after `threshold` failures in a row; after `open_seconds` lets one probe through (half-open)."""
+
+    threshold: int = 5
+    open_seconds: float = 10.0
+    state: BreakerState = "closed"
+    failures: int = 0
+    opened_at: float = 0.0
+    probing: bool = False
+
+    def allow(self, now: float) -> bool:
+        if self.state == "closed":
+            return True
+        if self.state == "open" and now - self.opened_at >= self.open_seconds:
+            self.state, self.probing = "half_open", False
+        if self.state == "half_open" and not self.probing:
+            self.probing = True
+            return True
+        return False
+
+    def retry_after(self, now: float) -> float:
+        return max(1.0, self.open_seconds - (now - self.opened_at))
+
+    def succeeded(self) -> None:
+        self.state, self.failures, self.probing = "closed", 0, False
+
+    def failed(self, now: float) -> None:
+        self.failures += 1
+        if self.state == "half_open" or self.failures >= self.threshold:
+            self.state, self.opened_at, self.probing = "open", now, False
+
+
+# --- Tracking numbers: ROP-2026-000042-7, ISO 7064 MOD 37-36 (the requests service's format) ------------------
+
+_ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+_TRACKING = re.compile(r"^([A-Z][A-Z0-9]{1,15})-([0-9]{4})-([0-9]{6,})-([0-9A-Z])$", re.ASCII)
+_DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹", "01234567890123456789")
+TrackingProblem = Literal["malformed", "mistyped"]
+
+
+def _check_character(payload: str) -> str:
+    modulus = 36
+    product = modulus
+    for char in payload:
+        total = (product + _ALPHABET.index(char)) % modulus or modulus
+        product = (2 * total) % (modulus + 1)
+    return _ALPHABET[(modulus + 1 - product) % modulus]
+
+
+def check_tracking_number(text: str) -> tuple[str, TrackingProblem | None]:
+    """The canonical number and None, or what is wrong with what was typed (caught before any look-up)."""
+    candidate = re.sub(r"\s+", "", text.translate(_DIGITS)).upper()
+    match = _TRACKING.match(candidate)
+    if not match:
+        return candidate, "malformed"
+    ministry, year, sequence, check = match.groups()
+    if _check_character(f"{ministry}{year}{sequence}") != check:
+        return candidate, "mistyped"
+    return candidate, None
+
+
+# --- The dashboard --------------------------------------------------------------------------------------------
+
+CLOSED_STATUSES = frozenset({"completed", "rejected", "cancelled"})
+
+
+def dashboard_order(requests: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Open requests first (overdue ones at the top), then closed ones; newest first within each group."""
+    newest_first = sorted(requests, key=lambda item: str(item.get("updated_at") or ""), reverse=True)
+    return sorted(newest_first, key=lambda item: (item.get("status") in CLOSED_STATUSES, not item.get("overdue")))
+
+
+def suggestions_from(life_events: dict[str, list[str]], requested: set[str], limit: int = 6) -> list[str]:
+    """Slugs of services that usually follow the life events of what the citizen already asked for."""
+    seen: list[str] = []
+    for slugs in life_events.values():
+        for slug in slugs:
+            if slug not in requested and slug not in seen:
+                seen.append(slug)
+    return seen[:limit]

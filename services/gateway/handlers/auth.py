@@ -1,16 +1,17 @@
+"""Who is calling: a citizen's OpenID Connect token, a development token, or a ministry's API key."""
+
 import asyncio
+import hashlib
 import re
 import time
-from dataclasses import dataclass, field
 from typing import Any, Literal
 
-import httpx
 import jwt
 from pydantic import BaseModel, ConfigDict, Field
 
-from services.gateway.domain import DEV_AUDIENCE, DEV_ISSUER, STAFF_ROLES, Route, Upstream, unsafe_body
-from services.gateway.store import ApiKeyCache
-from shared.auth import IDENTITY_HEADER, Identity, IdentitySigner, Role, generate_keypair
+from services.gateway.domain import DEV_AUDIENCE, DEV_ISSUER, STAFF_ROLES, retry_after_header
+from services.gateway.handlers.deps import Deps
+from shared.auth import IDENTITY_HEADER, Identity, Role, generate_keypair
 from shared.logging import get_logger
 from shared.tracing import TRACEPARENT, outgoing_traceparent
 from shared.web import Problem
@@ -18,9 +19,17 @@ from shared.web import Problem
 log = get_logger(__name__)
 API_KEY_PREFIX = "pk_"
 CIVIL_NUMBER = re.compile(r"^[0-9]{6,10}$")
-TOKEN_ALGORITHMS = ["RS256", "ES256", "EdDSA"]
-HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "te", "trailer", "upgrade", "host",
-              "content-length", "authorization", IDENTITY_HEADER, "cookie"}
+# Asymmetric algorithms only: `none` and HMAC (where a public key could be misused as a secret) never pass.
+TOKEN_ALGORITHMS = ["RS256", "PS256", "ES256", "EdDSA"]
+LEEWAY_SECONDS = 30
+
+
+class Throttled(Problem):
+    """A problem that carries a Retry-After header (429 from rate limits, 503 from an open breaker)."""
+
+    def __init__(self, status: int, code: str, detail: str, retry_after: float, **extensions: Any) -> None:
+        super().__init__(status, code, detail, **extensions)
+        self.headers = {"Retry-After": retry_after_header(retry_after)}
 
 
 class DevSignIn(BaseModel):
@@ -48,31 +57,30 @@ class DevIdentityProvider:
 
     def verify(self, token: str) -> dict[str, Any]:
         claims: dict[str, Any] = jwt.decode(token, self._public, algorithms=["EdDSA"], audience=DEV_AUDIENCE,
-                                            issuer=DEV_ISSUER, options={"require": ["exp", "sub", "iss"]})
+                                            issuer=DEV_ISSUER, options={"require": ["exp", "sub", "iss", "aud"]})
         return claims
 
 
 class OidcVerifier:
-    def __init__(self, issuer: str, audience: str, jwks_url: str) -> None:
+    """Verifies the identity provider's tokens against its JWKS: issuer, audience, expiry, algorithm allow-list."""
+
+    def __init__(self, issuer: str, audience: str, jwks_url: str, jwks: jwt.PyJWKClient | None = None) -> None:
         self._issuer, self._audience = issuer, audience
-        self._jwks = jwt.PyJWKClient(jwks_url, cache_keys=True, lifespan=3600)
+        self._jwks = jwks or jwt.PyJWKClient(jwks_url, cache_keys=True, lifespan=3600, timeout=5)
 
     async def verify(self, token: str) -> dict[str, Any]:
+        header = jwt.get_unverified_header(token)
+        if header.get("alg") not in TOKEN_ALGORITHMS:
+            raise jwt.InvalidAlgorithmError("the token's algorithm is not allowed")
+        if not header.get("kid"):
+            raise jwt.InvalidTokenError("the token names no key")
         key = await asyncio.to_thread(self._jwks.get_signing_key_from_jwt, token)
-        claims: dict[str, Any] = jwt.decode(token, key.key, algorithms=TOKEN_ALGORITHMS, audience=self._audience,
-                                            issuer=self._issuer, options={"require": ["exp", "sub", "iss"]})
+        if key.algorithm_name not in TOKEN_ALGORITHMS:
+            raise jwt.InvalidAlgorithmError("the provider's key is for an algorithm that is not allowed")
+        claims: dict[str, Any] = jwt.decode(token, key.key, algorithms=[header["alg"]], audience=self._audience,
+                                            issuer=self._issuer, leeway=LEEWAY_SECONDS,
+                                            options={"require": ["exp", "iat", "sub", "iss", "aud"]})
         return claims
-
-
-@dataclass
-class Deps:
-    signer: IdentitySigner
-    upstreams: dict[Upstream, httpx.AsyncClient]
-    api_keys: ApiKeyCache
-    dev_idp: DevIdentityProvider | None
-    oidc: OidcVerifier | None
-    max_body_bytes: int
-    bus_contract: dict[str, Any] = field(default_factory=dict)
 
 
 def _identity_from_claims(claims: dict[str, Any]) -> Identity:
@@ -94,15 +102,28 @@ async def _ministry_for_key(api_key: str, deps: Deps) -> str | None:
     cached, ministry = deps.api_keys.get(api_key)
     if cached:
         return ministry
+    from services.gateway.handlers.upstream import call_upstream
+
     system = deps.signer.sign(Identity("gateway", "system"))
-    response = await deps.upstreams["catalog"].post("/internal/v1/api-keys/verify", json={"api_key": api_key},
-                                                    headers={IDENTITY_HEADER: system,
-                                                             TRACEPARENT: outgoing_traceparent()})
+    response = await call_upstream(deps, "catalog", "POST", "/internal/v1/api-keys/verify",
+                                   json={"api_key": api_key},
+                                   headers={IDENTITY_HEADER: system, TRACEPARENT: outgoing_traceparent()})
     if response.status_code not in (200, 404):
         raise Problem(503, "upstream-unavailable", "Ministry keys cannot be checked right now.")
     ministry = response.json()["ministry"] if response.status_code == 200 else None
     deps.api_keys.put(api_key, ministry)
     return ministry
+
+
+def _throttle(limiter_wait: float, who: str) -> None:
+    if limiter_wait > 0:
+        log.info("rate_limited", caller_kind=who)
+        raise Throttled(429, "rate-limited", "Too many requests: please wait a moment and try again.",
+                        limiter_wait)
+
+
+def limit_address(address: str, deps: Deps) -> None:
+    _throttle(deps.limits.address.take(address, deps.clock()), "address")
 
 
 async def authenticate(authorization: str | None, deps: Deps) -> Identity | None:
@@ -112,6 +133,8 @@ async def authenticate(authorization: str | None, deps: Deps) -> Identity | None
     if scheme.lower() != "bearer" or not credential:
         raise Problem(401, "unauthenticated", "Send credentials as 'Authorization: Bearer …'.")
     if credential.startswith(API_KEY_PREFIX):
+        _throttle(deps.limits.api_key.take(hashlib.sha256(credential.encode()).hexdigest(), deps.clock()),
+                  "api_key")
         ministry = await _ministry_for_key(credential, deps)
         if ministry is None:
             raise Problem(401, "unauthenticated", "This API key is not valid.")
@@ -126,7 +149,9 @@ async def authenticate(authorization: str | None, deps: Deps) -> Identity | None
             raise Problem(401, "unauthenticated", "No identity provider accepts this token.")
     except jwt.PyJWTError as exc:
         raise Problem(401, "unauthenticated", "The sign-in token is not valid or has expired.") from exc
-    return _identity_from_claims(claims)
+    identity = _identity_from_claims(claims)
+    _throttle(deps.limits.citizen.take(f"{identity.role}:{identity.subject}", deps.clock()), "citizen")
+    return identity
 
 
 def issue_dev_token(sign_in: DevSignIn, deps: Deps) -> str:
@@ -135,57 +160,3 @@ def issue_dev_token(sign_in: DevSignIn, deps: Deps) -> str:
     if sign_in.role in ("officer", "service_manager") and not sign_in.ministry:
         raise Problem(422, "ministry-required", "Ministry staff sign in for one ministry.")
     return deps.dev_idp.issue(sign_in)
-
-
-@dataclass(frozen=True)
-class Forwarded:
-    status: int
-    headers: dict[str, str]
-    body: bytes
-
-
-async def forward(route: Route, method: str, path: str, query: str, headers: dict[str, str], body: bytes,
-                  identity: Identity | None, deps: Deps) -> Forwarded:
-    if route.access == "signed_in" and identity is None:
-        raise Problem(401, "unauthenticated", "Sign in to continue.")
-    if len(body) > deps.max_body_bytes:
-        raise Problem(413, "body-too-large", f"Requests are limited to {deps.max_body_bytes} bytes.")
-    if unsafe_body(body) or "\x00" in query or "%00" in query:
-        raise Problem(422, "invalid-text", "Text may not contain NUL characters or unpaired surrogates.")
-    outgoing = {k: v for k, v in headers.items() if k.lower() not in HOP_BY_HOP}
-    outgoing[TRACEPARENT] = outgoing_traceparent()
-    if identity is not None:
-        outgoing[IDENTITY_HEADER] = deps.signer.sign(identity)
-    client = deps.upstreams[route.upstream]
-    attempts = 3 if method in ("GET", "HEAD") else 1
-    for attempt in range(1, attempts + 1):
-        try:
-            response = await client.request(method, path, params=query or None, headers=outgoing, content=body)
-            break
-        except httpx.TransportError as exc:
-            # Only reads are retried: a write might have landed before the connection broke.
-            if attempt == attempts:
-                log.warning("upstream_unavailable", upstream=route.upstream, error=type(exc).__name__)
-                raise Problem(503, "upstream-unavailable",
-                              f"The {route.upstream} service is unavailable; the rest of the portal still works.",
-                              upstream=route.upstream) from exc
-            await asyncio.sleep(0.05 * 2 ** attempt)
-    kept = {k: v for k, v in response.headers.items() if k.lower() in ("content-type", "retry-after", "location")}
-    return Forwarded(response.status_code, kept, response.content)
-
-
-async def upstream_ready(client: httpx.AsyncClient) -> bool:
-    response = await client.get("/readyz", timeout=2.0)
-    return response.status_code == 200
-
-
-async def search_services(q: str, lang: str, deps: Deps) -> dict[str, Any]:
-    try:
-        response = await deps.upstreams["search"].get("/api/v1/search", params={"q": q, "lang": lang},
-                                                       headers={TRACEPARENT: outgoing_traceparent()})
-    except httpx.TransportError as exc:
-        raise Problem(503, "upstream-unavailable", "Search is unavailable right now.") from exc
-    if response.status_code != 200:
-        raise Problem(503, "upstream-unavailable", "Search is unavailable right now.")
-    found: dict[str, Any] = response.json()
-    return found

@@ -1,0 +1,99 @@
+"""GET /api/v1/me/dashboard: one look at a citizen's portal; each section stands or falls on its own."""
+
+import asyncio
+from collections.abc import Awaitable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from services.gateway.domain import CLOSED_STATUSES, dashboard_order, suggestions_from
+from services.gateway.handlers.deps import Deps
+from services.gateway.handlers.upstream import read_json
+from shared.auth import Identity
+from shared.logging import get_logger
+from shared.web import Problem
+
+log = get_logger(__name__)
+T = TypeVar("T")
+
+
+async def _requests(citizen: Identity, deps: Deps) -> list[dict[str, Any]]:
+    status, body = await read_json(deps, "requests", "/api/v1/requests", citizen)
+    if status != 200:
+        raise Problem(503, "upstream-unavailable", "Requests are unavailable.", upstream="requests")
+    return dashboard_order(list(body.get("items", [])))
+
+
+async def _notifications(citizen: Identity, deps: Deps) -> dict[str, Any]:
+    status, body = await read_json(deps, "notifications", "/api/v1/me/notifications", citizen,
+                                   params={"unread_only": "true"})
+    if status != 200:
+        raise Problem(503, "upstream-unavailable", "Notifications are unavailable.", upstream="notifications")
+    return {"unread": body.get("unread", 0), "items": body.get("items", [])[:10]}
+
+
+@dataclass
+class _Catalogue:
+    titles: dict[str, str] = field(default_factory=dict)
+    suggested: list[dict[str, Any]] = field(default_factory=list)
+
+
+async def _from_catalogue(requests: list[dict[str, Any]], lang: str, deps: Deps) -> _Catalogue:
+    """The titles of the services asked for, and those that usually follow their life events."""
+    found = _Catalogue()
+    slugs = list(dict.fromkeys(r["service"] for r in requests))[:10]
+    events: list[str] = []
+    for slug in slugs:
+        status, service = await read_json(deps, "catalog", f"/api/v1/services/{slug}", params={"lang": lang})
+        if status == 200:
+            found.titles[slug] = str(service.get("title") or slug)
+            events += [e for e in service.get("life_events", []) if e not in events]
+    by_event: dict[str, list[str]] = {}
+    listed_services: dict[str, dict[str, Any]] = {}
+    for event in events[:3]:
+        status, listed = await read_json(deps, "catalog", "/api/v1/services", params={"life_event": event,
+                                                                                      "lang": lang})
+        if status != 200:
+            continue
+        by_event[event] = [s["slug"] for s in listed.get("items", [])]
+        listed_services |= {s["slug"]: {"slug": s["slug"], "title": s["title"], "ministry": s["ministry"],
+                                        "life_event": event} for s in listed.get("items", [])}
+    found.suggested = [listed_services[slug] for slug in suggestions_from(by_event, set(slugs))]
+    return found
+
+
+async def _section(name: str, work: Awaitable[T], unavailable: list[str]) -> T | None:
+    try:
+        return await work
+    except Problem as exc:
+        if exc.status < 500:
+            raise
+        unavailable.append(name)
+        log.warning("dashboard_section_unavailable", section=name)
+        return None
+
+
+async def dashboard(citizen: Identity, lang: str, deps: Deps) -> dict[str, Any]:
+    """Requests (open first, overdue flagged), unread notifications, renewals due, suggested services.
+
+    Each request carries `service_title` (null when the catalogue did not answer). `renewals_due` stays an
+    empty list and `renewals_due_tracked` false until the requests service publishes
+    citizens' renewals (issue #8); `unavailable` names the sections whose service did not answer.
+    """
+    unavailable: list[str] = []
+    requests, notifications = await asyncio.gather(
+        _section("requests", _requests(citizen, deps), unavailable),
+        _section("notifications", _notifications(citizen, deps), unavailable))
+    catalogue = None
+    if requests is not None:
+        catalogue = await _section("catalog", _from_catalogue(requests, lang, deps), unavailable)
+    titles = catalogue.titles if catalogue else {}
+    return {
+        "requests": [r | {"service_title": titles.get(r["service"])} for r in requests or []],
+        "open_requests": sum(1 for r in requests or [] if r.get("status") not in CLOSED_STATUSES),
+        "overdue_requests": sum(1 for r in requests or [] if r.get("overdue")),
+        "notifications": notifications or {"unread": 0, "items": []},
+        "renewals_due": [],
+        "renewals_due_tracked": False,
+        "suggested_services": catalogue.suggested if catalogue else [],
+        "unavailable": sorted(set(unavailable)),
+    }

@@ -1,0 +1,50 @@
+"""What every gateway handler is given: upstream clients, their breakers, rate limits, live tracking."""
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import httpx
+
+from services.gateway.domain import CircuitBreaker, RateLimiter, Upstream
+from services.gateway.store import ApiKeyCache
+from shared.auth import IdentitySigner
+
+if TYPE_CHECKING:
+    from services.gateway.handlers.auth import DevIdentityProvider, OidcVerifier
+    from services.gateway.handlers.live import LiveHub
+    from services.gateway.handlers.oidc_flow import AuthorizationCodeFlow
+
+
+@dataclass
+class Limits:
+    """Token buckets per caller kind; in memory, so each replica counts on its own."""
+
+    address: RateLimiter
+    citizen: RateLimiter
+    api_key: RateLimiter
+
+
+@dataclass
+class Deps:
+    signer: IdentitySigner
+    upstreams: dict[Upstream, httpx.AsyncClient]
+    api_keys: ApiKeyCache
+    dev_idp: "DevIdentityProvider | None"
+    oidc: "OidcVerifier | None"
+    max_body_bytes: int
+    limits: Limits
+    live: "LiveHub"
+    bus_contract: dict[str, Any] = field(default_factory=dict)
+    breakers: dict[str, CircuitBreaker] = field(default_factory=dict)
+    breaker_threshold: int = 5
+    breaker_open_seconds: float = 10.0
+    clock: Callable[[], float] = time.monotonic
+    sign_in_flow: "AuthorizationCodeFlow | None" = None
+
+    def breaker(self, upstream: str) -> CircuitBreaker:
+        found = self.breakers.get(upstream)
+        if found is None:
+            found = self.breakers[upstream] = CircuitBreaker(self.breaker_threshold, self.breaker_open_seconds)
+        return found

@@ -1,0 +1,45 @@
+// Live timeline: the page works without this; with it, status changes appear as the ministry makes them.
+(function () {
+  "use strict";
+  var timeline = document.getElementById("timeline");
+  if (!timeline || !window.EventSource) { return; }
+  var number = timeline.getAttribute("data-tracking-number");
+  var status = document.getElementById("current-status");
+  var announcer = document.getElementById("live-announcer");
+  var labels = {};
+  var template = document.getElementById("status-labels");
+  if (template) {
+    template.content.querySelectorAll("span").forEach(function (span) { labels[span.dataset.key] = span.textContent; });
+  }
+  var note = document.getElementById("live-note");
+  if (note) { note.hidden = false; }
+  var source = new EventSource("/api/v1/requests/" + encodeURIComponent(number) + "/events");
+  source.addEventListener("status", function (message) {
+    var update = JSON.parse(message.data);
+    var label = labels[update.status] || update.status;
+    if (status.getAttribute("data-status") !== update.status) {
+      status.textContent = label;
+      status.setAttribute("data-status", update.status);
+      status.className = "status status-" + update.status;
+      announcer.textContent = label;
+    }
+    if (update.initial) { return; }
+    var item = document.createElement("li");
+    item.className = "fresh";
+    var strong = document.createElement("strong");
+    strong.textContent = label;
+    item.appendChild(strong);
+    item.appendChild(document.createTextNode(" — "));
+    var time = document.createElement("time");
+    time.setAttribute("datetime", update.at);
+    time.setAttribute("dir", "ltr");
+    time.textContent = String(update.at).slice(0, 16).replace("T", " ");
+    item.appendChild(time);
+    if (update.note) {
+      item.appendChild(document.createElement("br"));
+      item.appendChild(document.createTextNode(update.note));
+    }
+    timeline.insertBefore(item, timeline.firstChild);
+  });
+  window.addEventListener("pagehide", function () { source.close(); });
+}());

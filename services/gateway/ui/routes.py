@@ -1,0 +1,321 @@
+"""The citizen's pages: find a service, apply, follow the request, the dashboard and notifications."""
+
+from typing import Annotated, Any
+from urllib.parse import parse_qs, quote
+
+from fastapi import APIRouter, Depends, Request, Response
+from fastapi.responses import RedirectResponse
+
+from services.gateway import handlers
+from services.gateway.domain import check_tracking_number
+from services.gateway.handlers import DevSignIn
+from services.gateway.ui.forms import read_answers, upstream_errors
+from services.gateway.ui.i18n import LIFE_EVENTS
+from services.gateway.ui.pages import SESSION_COOKIE, PageProblem, Pages, lang_of, local_path, secure_cookies
+from shared.auth import Identity
+from shared.web import Problem
+
+ui_router = APIRouter(include_in_schema=False)
+MAX_FORM_BYTES = 64_000
+MAX_FORM_FIELDS = 200
+OIDC_COOKIE = "portal_oidc"
+SLUG_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789-")
+
+
+async def posted_form(request: Request) -> dict[str, list[str]]:
+    """A form the browser posted (urlencoded; python-multipart is not a dependency), bounded in size."""
+    if not request.headers.get("content-type", "").startswith("application/x-www-form-urlencoded"):
+        raise PageProblem(415, "error", "invalid")
+    body = await request.body()
+    if len(body) > MAX_FORM_BYTES:
+        raise PageProblem(413, "error", "too_long")
+    try:
+        return parse_qs(body.decode("utf-8"), keep_blank_values=True, max_num_fields=MAX_FORM_FIELDS)
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise PageProblem(400, "error", "invalid") from exc
+
+
+def first(form: dict[str, list[str]], name: str) -> str:
+    values = form.get(name)
+    return values[0] if values else ""
+
+
+def get_pages(request: Request) -> Pages:
+    pages: Pages = request.app.state.pages
+    handlers.limit_address(request.client.host if request.client else "unknown", pages.deps)
+    return pages
+
+
+P = Annotated[Pages, Depends(get_pages)]
+
+
+def _slug(slug: str) -> str:
+    if not slug or len(slug) > 80 or not set(slug) <= SLUG_CHARS:
+        raise PageProblem(404, "not_found", "not_found_detail")
+    return slug
+
+
+def _sign_in_first(request: Request) -> RedirectResponse:
+    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    return RedirectResponse(f"/sign-in?next={quote(target, safe='')}", status_code=303)
+
+
+async def _service(slug: str, lang: str, pages: Pages) -> dict[str, Any]:
+    status, service = await handlers.read_json(pages.deps, "catalog", f"/api/v1/services/{_slug(slug)}",
+                                               params={"lang": lang})
+    if status == 404:
+        raise PageProblem(404, "not_found", "not_found_detail")
+    if status != 200:
+        raise PageProblem(503, "error", "unavailable", "catalog")
+    found: dict[str, Any] = service
+    return found
+
+
+@ui_router.get("/")
+async def home(request: Request, pages: P) -> Response:
+    identity = await pages.citizen(request)
+    return pages.render(request, "home.html", {"life_events": list(LIFE_EVENTS)}, identity=identity)
+
+
+@ui_router.get("/search")
+async def search(request: Request, pages: P, q: str = "", ministry: str = "", life_event: str = "",
+                 maturity: str = "") -> Response:
+    identity = await pages.citizen(request)
+    lang = lang_of(request)
+    q = q.strip()[:200]
+    filters = {"ministry": ministry[:16], "life_event": life_event[:20], "maturity": maturity[:20]}
+    results: dict[str, Any] | None = None
+    unavailable = False
+    if q or any(filters.values()):
+        try:
+            results = await handlers.search_services(q, lang, pages.deps, **filters)
+        except Problem as exc:
+            if exc.status == 429:
+                raise
+            unavailable = True
+    return pages.render(request, "search.html", {"q": q, "filters": filters, "results": results,
+                                                 "unavailable": unavailable}, identity=identity)
+
+
+@ui_router.get("/services/{slug}")
+async def service_page(slug: str, request: Request, pages: P) -> Response:
+    identity = await pages.citizen(request)
+    service = await _service(slug, lang_of(request), pages)
+    return pages.render(request, "service.html", {"service": service}, identity=identity)
+
+
+def _form_page(request: Request, pages: P, service: dict[str, Any], identity: Identity, typed: dict[str, Any],
+               errors: dict[str, str], status: int = 200) -> Response:
+    return pages.render(request, "apply.html", {"service": service, "typed": typed, "errors": errors},
+                        status=status, identity=identity)
+
+
+@ui_router.get("/services/{slug}/apply")
+async def application_form(slug: str, request: Request, pages: P) -> Response:
+    identity = await pages.citizen(request)
+    if identity is None:
+        return _sign_in_first(request)
+    service = await _service(slug, lang_of(request), pages)
+    return _form_page(request, pages, service, identity, {}, {})
+
+
+@ui_router.post("/services/{slug}/apply")
+async def submit_application(slug: str, request: Request, pages: P) -> Response:
+    identity = await pages.citizen(request)
+    if identity is None:
+        return _sign_in_first(request)
+    posted = await posted_form(request)
+    if not pages.csrf_ok(request, first(posted, "csrf_token")):
+        raise PageProblem(403, "error", "expired_form")
+    service = await _service(slug, lang_of(request), pages)
+    answers = read_answers(service.get("form", []), posted)
+    if answers.errors:
+        return _form_page(request, pages, service, identity, answers.typed, answers.errors, 422)
+    response = await handlers.call_upstream(pages.deps, "requests", "POST", "/api/v1/requests",
+                                            json={"service": service["slug"], "fields": answers.fields},
+                                            headers=handlers.signed_headers(identity, pages.deps))
+    if response.status_code == 201:
+        tracking_number = response.json()["tracking_number"]
+        return RedirectResponse(f"/requests/{tracking_number}/confirmation", status_code=303)
+    if response.status_code == 422:
+        errors = upstream_errors(response.json(), service.get("form", []))
+        if errors:
+            return _form_page(request, pages, service, identity, answers.typed, errors, 422)
+    if response.status_code >= 500:
+        raise PageProblem(503, "error", "unavailable", "requests")
+    raise PageProblem(response.status_code if 400 <= response.status_code < 500 else 400, "error", "invalid")
+
+
+async def _my_request(number: str, identity: Identity, pages: Pages) -> dict[str, Any]:
+    canonical, mistake = check_tracking_number(number)
+    if mistake is not None:
+        raise PageProblem(422, "error", mistake)
+    try:
+        return await handlers.owned_request(canonical, identity, pages.deps)
+    except Problem as exc:
+        if exc.status >= 500:
+            raise PageProblem(503, "error", "unavailable", "requests") from exc
+        raise PageProblem(404, "not_found", "not_found_request") from exc
+
+
+@ui_router.get("/requests/{tracking_number}/confirmation")
+async def confirmation(tracking_number: str, request: Request, pages: P) -> Response:
+    identity = await pages.citizen(request)
+    if identity is None:
+        return _sign_in_first(request)
+    found = await _my_request(tracking_number, identity, pages)
+    return pages.render(request, "confirmation.html", {"request_": found}, identity=identity)
+
+
+@ui_router.get("/requests/{tracking_number}")
+async def request_page(tracking_number: str, request: Request, pages: P) -> Response:
+    identity = await pages.citizen(request)
+    if identity is None:
+        return _sign_in_first(request)
+    found = await _my_request(tracking_number, identity, pages)
+    service: dict[str, Any] | None = None
+    try:
+        service = await _service(found["service"], lang_of(request), pages)
+    except PageProblem:
+        service = None
+    history = list(reversed(found.get("history") or []))
+    return pages.render(request, "request.html", {"request_": found, "service": service, "history": history},
+                        identity=identity)
+
+
+@ui_router.get("/track")
+async def track(request: Request, pages: P, number: str | None = None) -> Response:
+    identity = await pages.citizen(request)
+    error: str | None = None
+    if number is not None:
+        canonical, mistake = check_tracking_number(number[:60])
+        if mistake is None:
+            return RedirectResponse(f"/requests/{canonical}", status_code=303)
+        error = mistake if number.strip() else "required"
+    return pages.render(request, "track.html", {"number": number or "", "error": error},
+                        status=422 if error else 200, identity=identity)
+
+
+@ui_router.get("/dashboard")
+async def dashboard(request: Request, pages: P) -> Response:
+    identity = await pages.citizen(request)
+    if identity is None:
+        return _sign_in_first(request)
+    board = await handlers.dashboard(identity, lang_of(request), pages.deps)
+    return pages.render(request, "dashboard.html", {"board": board}, identity=identity)
+
+
+@ui_router.get("/notifications")
+async def notifications(request: Request, pages: P) -> Response:
+    identity = await pages.citizen(request)
+    if identity is None:
+        return _sign_in_first(request)
+    inbox: dict[str, Any] | None = None
+    try:
+        status, body = await handlers.read_json(pages.deps, "notifications", "/api/v1/me/notifications", identity)
+        inbox = body if status == 200 else None
+    except Problem as exc:
+        if exc.status == 429:
+            raise
+    return pages.render(request, "notifications.html", {"inbox": inbox}, identity=identity)
+
+
+@ui_router.post("/notifications/read-all")
+async def mark_notifications_read(request: Request, pages: P) -> Response:
+    identity = await pages.citizen(request)
+    if identity is None:
+        return _sign_in_first(request)
+    posted = await posted_form(request)
+    if not pages.csrf_ok(request, first(posted, "csrf_token")):
+        raise PageProblem(403, "error", "expired_form")
+    response = await handlers.call_upstream(pages.deps, "notifications", "POST", "/api/v1/me/notifications/read-all",
+                                            headers=handlers.signed_headers(identity, pages.deps))
+    if response.status_code >= 400:
+        raise PageProblem(503, "error", "unavailable", "notifications")
+    return RedirectResponse("/notifications", status_code=303)
+
+
+@ui_router.get("/sign-in")
+async def sign_in_page(request: Request, pages: P, next: str = "/dashboard") -> Response:
+    return pages.render(request, "sign_in.html", {"next": local_path(next, "/dashboard"), "errors": {},
+                                                  "typed": {}, "dev": pages.deps.dev_idp is not None,
+                                                  "national": pages.deps.sign_in_flow is not None})
+
+
+@ui_router.get("/sign-in/national-id")
+async def national_sign_in(request: Request, pages: P, next: str = "/dashboard") -> Response:
+    """Off to the national identity provider (authorisation code + PKCE); it sends the citizen back to
+    /sign-in/callback."""
+    flow = pages.deps.sign_in_flow
+    if flow is None:
+        raise PageProblem(404, "not_found", "not_found_detail")
+    where, sealed = flow.start(local_path(next, "/dashboard"), lang_of(request))
+    response = RedirectResponse(where, status_code=303)
+    # SameSite=Lax: the cookie must come back on the provider's top-level redirect to the callback.
+    response.set_cookie(OIDC_COOKIE, sealed, httponly=True, secure=secure_cookies(request), samesite="lax",
+                        max_age=600, path="/sign-in")
+    return response
+
+
+@ui_router.get("/sign-in/callback")
+async def national_sign_in_callback(request: Request, pages: P, code: str = "", state: str = "",
+                                    error: str = "") -> Response:
+    flow = pages.deps.sign_in_flow
+    if flow is None:
+        raise PageProblem(404, "not_found", "not_found_detail")
+    if error or not code:
+        raise PageProblem(401, "error", "sign_in_failed")
+    try:
+        signed_in = await flow.finish(code[:2000], state[:200], request.cookies.get(OIDC_COOKIE))
+    except Problem as exc:
+        raise PageProblem(exc.status, "error", "sign_in_failed", exc.extensions.get("upstream")) from exc
+    response = RedirectResponse(local_path(signed_in.next, "/dashboard"), status_code=303)
+    secure = secure_cookies(request)
+    response.delete_cookie(OIDC_COOKIE, path="/sign-in", httponly=True, secure=secure, samesite="lax")
+    response.set_cookie(SESSION_COOKIE, signed_in.id_token, httponly=True, secure=secure, samesite="lax",
+                        max_age=signed_in.max_age)
+    return response
+
+
+@ui_router.post("/sign-in")
+async def sign_in(request: Request, pages: P) -> Response:
+    if pages.deps.dev_idp is None:
+        raise PageProblem(404, "not_found", "not_found_detail")
+    posted = await posted_form(request)
+    if not pages.csrf_ok(request, first(posted, "csrf_token")):
+        raise PageProblem(403, "error", "expired_form")
+    target = local_path(first(posted, "next"), "/dashboard")
+    national_id = first(posted, "national_id").strip().translate(str.maketrans("٠١٢٣٤٥٦٧٨٩", "0123456789"))
+    name = first(posted, "name").strip()
+    errors: dict[str, str] = {}
+    if not national_id:
+        errors["national_id"] = "required"
+    elif not (national_id.isascii() and national_id.isdigit() and 6 <= len(national_id) <= 10):
+        errors["national_id"] = "bad_national_id"
+    if not name:
+        errors["name"] = "required"
+    elif len(name) > 200:
+        errors["name"] = "too_long"
+    if errors:
+        return pages.render(request, "sign_in.html", {"next": target, "errors": errors, "dev": True,
+                                                      "typed": {"national_id": national_id, "name": name}},
+                            status=422)
+    lang = lang_of(request)
+    token = handlers.issue_dev_token(DevSignIn(national_id=national_id, name=name,
+                                               lang="en" if lang == "en" else "ar"), pages.deps)
+    response = RedirectResponse(target, status_code=303)
+    response.set_cookie(SESSION_COOKIE, token, httponly=True, secure=secure_cookies(request), samesite="lax",
+                        max_age=8 * 3600)
+    return response
+
+
+@ui_router.post("/sign-out")
+async def sign_out(request: Request, pages: P) -> Response:
+    posted = await posted_form(request)
+    if not pages.csrf_ok(request, first(posted, "csrf_token")):
+        raise PageProblem(403, "error", "expired_form")
+    response = RedirectResponse("/", status_code=303)
+    response.delete_cookie(SESSION_COOKIE, httponly=True, secure=secure_cookies(request), samesite="lax")
+    return response
+
+

@@ -1,0 +1,120 @@
+"""Live tracking: a ministry moves a request and its citizen — only its citizen — sees it at once."""
+
+import asyncio
+import contextlib
+import json
+import socket
+import uuid
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+
+import httpx
+import pytest
+import uvicorn
+from asgi_lifespan import LifespanManager
+
+from services.gateway.app import live_queue
+from shared.bus import Envelope, connect_bus
+from shared.bus.topology import EVENTS
+from shared.contracts.requests import RequestStatusChanged
+from tests.unit.gateway.conftest import Portal, start_portal
+
+ROUTING_KEY = "requests.request.status_changed"
+
+
+def status_changed(tracking_number: str, citizen: str, status: str = "in_review") -> Envelope:
+    event = RequestStatusChanged(tracking_number=tracking_number, service="renew-driving-licence", ministry="rop",
+                                 citizen=citizen, status=status, previous_status="received", note="Checked",
+                                 actor="ministry:rop", changed_at=datetime.now(UTC))
+    return Envelope(type=RequestStatusChanged.TYPE, source="/requests", data=event.model_dump(mode="json"),
+                    subject=tracking_number)
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+@contextlib.asynccontextmanager
+async def served(portal_app: object) -> AsyncIterator[str]:
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(portal_app, host="127.0.0.1", port=port, log_level="warning"))  # type: ignore[arg-type]
+    task = asyncio.create_task(server.serve())
+    while not server.started:  # noqa: ASYNC110 - uvicorn tells only through this flag
+        await asyncio.sleep(0.02)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        await task
+
+
+def test_each_gateway_replica_listens_on_its_own_exclusive_queue() -> None:
+    first, second = live_queue(), live_queue()
+    assert first.exclusive and first.name != second.name
+    assert [(b.exchange, b.routing_key) for b in first.bindings] == [(EVENTS, ROUTING_KEY)]
+    assert first.arguments()["x-overflow"] == "drop-head"  # a slow replica never blocks the requests service
+
+
+async def test_a_status_change_on_the_bus_reaches_only_the_owning_citizens_open_page(
+        keypair: tuple[str, str]) -> None:
+    url = f"memory://gateway-{uuid.uuid4().hex[:8]}"
+    app, _ = await start_portal(keypair, amqp_url=url)
+    hub = app.state.deps.live
+    async with LifespanManager(app):
+        with hub.watch("ROP-2026-000001-X", "12345678") as mine, hub.watch("ROP-2026-000001-X", "99999999") as other:
+            await connect_bus(url).publish(status_changed("ROP-2026-000001-X", "12345678"), EVENTS, ROUTING_KEY)
+            update = await asyncio.wait_for(mine.get(), timeout=5)
+            await asyncio.sleep(0.1)
+            assert other.empty()
+    assert (update["status"], update["note"]) == ("in_review", "Checked")
+    assert "12345678" not in json.dumps(update)  # the page learns the status, never the civil number
+    assert hub.watching("ROP-2026-000001-X") == 0
+
+
+async def test_the_events_stream_sends_the_current_status_then_each_change(keypair: tuple[str, str]) -> None:
+    url = f"memory://gateway-{uuid.uuid4().hex[:8]}"
+    app, fakes = await start_portal(keypair, amqp_url=url)
+    async with served(app) as base, httpx.AsyncClient(base_url=base, timeout=10) as client:
+        portal = Portal(app, client, fakes)
+        aisha = await portal.sign_in("12345678")
+        number = (await client.post("/api/v1/requests", headers=aisha,
+                                    json={"service": "renew-driving-licence", "fields": {}})).json()["tracking_number"]
+        async with client.stream("GET", f"/api/v1/requests/{number}/events", headers=aisha) as stream:
+            assert stream.headers["content-type"].startswith("text/event-stream")
+            lines = stream.aiter_lines()
+            first = await anext_data(lines)
+            assert (first["status"], first["initial"]) == ("submitted", True)
+            await connect_bus(url).publish(status_changed(number, "12345678", "approved"), EVENTS, ROUTING_KEY)
+            second = await asyncio.wait_for(anext_data(lines), timeout=5)
+    assert (second["tracking_number"], second["status"]) == (number, "approved")
+
+
+async def anext_data(lines: AsyncIterator[str]) -> dict[str, object]:
+    async for line in lines:
+        if line.startswith("data:"):
+            found: dict[str, object] = json.loads(line.removeprefix("data:").strip())
+            return found
+    raise AssertionError("the stream ended")
+
+
+@pytest.mark.parametrize("who", ["stranger", "anonymous"])
+async def test_nobody_but_the_owner_can_open_a_requests_event_stream(portal: Portal, who: str) -> None:
+    aisha = await portal.sign_in("12345678")
+    submitted = await portal.client.post("/api/v1/requests", headers=aisha,
+                                         json={"service": "renew-driving-licence", "fields": {}})
+    number = submitted.json()["tracking_number"]
+    headers = await portal.sign_in("87654321") if who == "stranger" else {}
+    response = await portal.client.get(f"/api/v1/requests/{number}/events", headers=headers)
+    assert response.status_code == (404 if who == "stranger" else 401)
+    assert response.headers["content-type"] == "application/problem+json"
+    assert portal.app.state.deps.live.watching(number) == 0
+
+
+async def test_a_mistyped_tracking_number_is_refused_before_any_look_up(portal: Portal) -> None:
+    aisha = await portal.sign_in()
+    response = await portal.client.get("/api/v1/requests/ROP-2026-000001-0/events", headers=aisha)
+    assert (response.status_code, response.json()["code"]) == (422, "tracking-number-mistyped")
+    assert not [c for c in portal.fakes.calls if c[0] == "requests"]

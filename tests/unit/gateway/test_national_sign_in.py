@@ -1,0 +1,121 @@
+"""The web UI's sign-in with the national identity provider: authorisation code, PKCE, state and nonce."""
+
+import base64
+import hashlib
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from urllib.parse import parse_qs, urlsplit
+
+import httpx
+import jwt
+import pytest
+from asgi_lifespan import LifespanManager
+
+from services.gateway.app import create_app
+from services.gateway.config import Settings
+from services.gateway.handlers import AuthorizationCodeFlow, OidcClient, OidcVerifier
+from tests.unit.gateway.conftest import Portal, start_portal
+from tests.unit.gateway.test_security import AUDIENCE, ISSUER, TRUSTED, LocalJwks
+
+AUTHORIZE, TOKEN = "https://idp.example.om/authorize", "https://idp.example.om/token"
+CALLBACK = "https://portal.example.om/sign-in/callback"
+
+
+@dataclass
+class FakeIdentityProvider:
+    """Issues an id_token for a code only to the client that proves the PKCE verifier."""
+
+    nonce: str = ""
+    challenge: str = ""
+    token_requests: list[dict[str, list[str]]] = field(default_factory=list)
+    nonce_override: str | None = None
+
+    def authorised(self, location: str) -> str:
+        query = parse_qs(urlsplit(location).query)
+        self.nonce, self.challenge = query["nonce"][0], query["code_challenge"][0]
+        return query["state"][0]
+
+    async def handle(self, request: httpx.Request) -> httpx.Response:
+        form = parse_qs(request.content.decode())
+        self.token_requests.append(form)
+        proof = base64.urlsafe_b64encode(hashlib.sha256(form["code_verifier"][0].encode()).digest()).rstrip(b"=")
+        if form["code"] != ["good-code"] or proof.decode() != self.challenge:
+            return httpx.Response(400, json={"error": "invalid_grant"})
+        now = int(time.time())
+        claims = {"iss": ISSUER, "aud": AUDIENCE, "sub": "87654321", "iat": now, "exp": now + 600,
+                  "name": "Salim", "nonce": self.nonce_override or self.nonce}
+        return httpx.Response(200, json={"id_token": jwt.encode(claims, TRUSTED, "RS256", headers={"kid": "k1"}),
+                                         "token_type": "Bearer"})
+
+
+@pytest.fixture
+async def national(keypair: tuple[str, str]) -> AsyncIterator[tuple[Portal, FakeIdentityProvider]]:
+    app, fakes = await start_portal(keypair)
+    app.state.deps.dev_idp = None
+    idp = FakeIdentityProvider()
+    verifier = OidcVerifier(ISSUER, AUDIENCE, "https://idp.example.om/jwks", jwks=LocalJwks({"k1": TRUSTED}))
+    app.state.deps.oidc = verifier
+    app.state.deps.sign_in_flow = AuthorizationCodeFlow(
+        OidcClient(AUTHORIZE, TOKEN, AUDIENCE, "client-secret", CALLBACK), verifier, b"test-secret",
+        httpx.AsyncClient(transport=httpx.MockTransport(idp.handle)))
+    async with (LifespanManager(app),
+                httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="https://test") as client):
+        yield Portal(app, client, fakes), idp
+
+
+def test_the_national_sign_in_is_on_only_when_the_provider_is_fully_configured(keypair: tuple[str, str]) -> None:
+    provider = {"oidc_issuer": ISSUER, "oidc_audience": AUDIENCE, "oidc_jwks_url": "https://idp.example.om/jwks"}
+    flow = {"oidc_authorize_url": AUTHORIZE, "oidc_token_url": TOKEN, "oidc_client_id": AUDIENCE,
+            "oidc_redirect_url": CALLBACK}
+    assert create_app(Settings(identity_private_key=keypair[0], **provider)).state.deps.sign_in_flow is None
+    assert create_app(Settings(identity_private_key=keypair[0], **provider, **flow)).state.deps.sign_in_flow
+
+
+async def test_a_citizen_signs_in_at_the_identity_provider_and_comes_back_signed_in(
+        national: tuple[Portal, FakeIdentityProvider]) -> None:
+    portal, idp = national
+    page = await portal.client.get("/sign-in?next=/notifications")
+    assert 'href="/sign-in/national-id?next=/notifications"' in page.text and "field-national_id" not in page.text
+    start = await portal.client.get("/sign-in/national-id", params={"next": "/notifications"})
+    assert start.status_code == 303 and start.headers["location"].startswith(AUTHORIZE + "?")
+    query = parse_qs(urlsplit(start.headers["location"]).query)
+    assert (query["code_challenge_method"], query["redirect_uri"], query["client_id"]) == (["S256"], [CALLBACK],
+                                                                                           [AUDIENCE])
+    cookie = start.headers["set-cookie"].lower()
+    assert "portal_oidc=" in cookie and "httponly" in cookie and "secure" in cookie and "samesite=lax" in cookie
+    state = idp.authorised(start.headers["location"])
+
+    back = await portal.client.get("/sign-in/callback", params={"code": "good-code", "state": state})
+    assert (back.status_code, back.headers["location"]) == (303, "/notifications")
+    assert idp.token_requests[0]["client_secret"] == ["client-secret"]
+    session = back.headers.get_list("set-cookie")
+    assert any(c.startswith("portal_session=") and "HttpOnly" in c and "Secure" in c for c in session)
+    board = await portal.client.get("/dashboard")
+    assert board.status_code == 200 and "Salim" in board.text
+
+
+@pytest.mark.parametrize("trouble", ["wrong-state", "no-transaction-cookie", "wrong-nonce", "refused-code",
+                                     "provider-error"])
+async def test_a_sign_in_that_was_not_started_here_or_not_confirmed_signs_nobody_in(
+        national: tuple[Portal, FakeIdentityProvider], trouble: str) -> None:
+    portal, idp = national
+    start = await portal.client.get("/sign-in/national-id")
+    state = idp.authorised(start.headers["location"])
+    params = {"code": "good-code", "state": state}
+    if trouble == "wrong-state":
+        params["state"] = "forged"
+    elif trouble == "no-transaction-cookie":
+        portal.client.cookies.delete("portal_oidc")
+    elif trouble == "wrong-nonce":
+        idp.nonce_override = "replayed"
+    elif trouble == "refused-code":
+        params["code"] = "stolen-code"
+    else:
+        params = {"error": "access_denied", "state": state}
+    back = await portal.client.get("/sign-in/callback", params=params)
+    assert back.status_code in (400, 401)
+    assert back.headers["content-type"].startswith("text/html") and "Signing in did not complete" in \
+        (await portal.client.get("/sign-in/callback", params=params | {"lang": "en"})).text
+    assert "portal_session" not in portal.client.cookies
+    assert (await portal.client.get("/dashboard")).status_code == 303  # still asked to sign in

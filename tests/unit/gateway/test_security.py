@@ -1,0 +1,162 @@
+"""Only genuine sign-ins get through, nobody floods the portal, and a failing service is left alone to recover."""
+
+import base64
+import json
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+import jwt
+import pytest
+from asgi_lifespan import LifespanManager
+from cryptography.hazmat.primitives.asymmetric import rsa
+from jwt.algorithms import RSAAlgorithm
+
+from services.gateway.handlers import OidcVerifier
+from tests.unit.gateway.conftest import Portal, start_portal
+
+ISSUER, AUDIENCE = "https://idp.example.om", "portal-web"
+
+
+def rsa_key() -> rsa.RSAPrivateKey:
+    return rsa.generate_private_key(public_exponent=65537, key_size=2048)
+
+
+TRUSTED, STRANGER = rsa_key(), rsa_key()
+
+
+class LocalJwks(jwt.PyJWKClient):
+    """The identity provider's published keys, served from memory instead of over HTTP."""
+
+    def __init__(self, keys: dict[str, rsa.RSAPrivateKey]) -> None:
+        super().__init__("https://idp.example.om/jwks", cache_keys=False)
+        self._document = {"keys": [json.loads(RSAAlgorithm.to_jwk(key.public_key())) | {"kid": kid, "use": "sig",
+                                                                                         "alg": "RS256"}
+                                   for kid, key in keys.items()]}
+
+    def fetch_data(self) -> Any:
+        return self._document
+
+
+def idp_token(key: Any = TRUSTED, kid: str = "k1", algorithm: str = "RS256", **overrides: Any) -> str:
+    now = int(time.time())
+    claims = {"iss": ISSUER, "aud": AUDIENCE, "sub": "87654321", "iat": now, "exp": now + 600,
+              "name": "Salim"} | overrides
+    return jwt.encode(claims, key, algorithm=algorithm, headers={"kid": kid})
+
+
+def unsigned_token(**claims: Any) -> str:
+    def part(value: dict[str, Any]) -> str:
+        return base64.urlsafe_b64encode(json.dumps(value).encode()).rstrip(b"=").decode()
+
+    return f"{part({'alg': 'none', 'typ': 'JWT', 'kid': 'k1'})}.{part(claims)}."
+
+
+@pytest.fixture
+async def oidc_portal(keypair: tuple[str, str]) -> AsyncIterator[Portal]:
+    app, fakes = await start_portal(keypair)
+    app.state.deps.oidc = OidcVerifier(ISSUER, AUDIENCE, "https://idp.example.om/jwks",
+                                       jwks=LocalJwks({"k1": TRUSTED}))
+    async with (LifespanManager(app),
+                httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as client):
+        yield Portal(app, client, fakes)
+
+
+async def my_requests(portal: Portal, token: str) -> httpx.Response:
+    return await portal.client.get("/api/v1/requests", headers={"Authorization": f"Bearer {token}"})
+
+
+async def test_a_token_from_the_identity_provider_signs_the_citizen_in(oidc_portal: Portal) -> None:
+    assert (await my_requests(oidc_portal, idp_token())).status_code == 200
+
+
+@pytest.mark.parametrize("token", [
+    pytest.param(unsigned_token(iss=ISSUER, aud=AUDIENCE, sub="87654321", exp=4_102_444_800), id="alg-none"),
+    pytest.param(unsigned_token(iss="portal-dev-idp", aud="portal", sub="87654321", exp=4_102_444_800),
+                 id="alg-none-posing-as-dev-sign-in"),
+    pytest.param(idp_token(aud="someone-else"), id="wrong-audience"),
+    pytest.param(idp_token(iss="https://evil.example"), id="wrong-issuer"),
+    pytest.param(idp_token(key=STRANGER, kid="k9"), id="unknown-key"),
+    pytest.param(idp_token(key=STRANGER, kid="k1"), id="known-key-id-signed-by-another-key"),
+    pytest.param(idp_token(exp=int(time.time()) - 3600, iat=int(time.time()) - 7200), id="expired"),
+    pytest.param(idp_token(key="a-shared-secret-of-32-bytes-long!", algorithm="HS256"), id="hmac"),
+])
+async def test_tokens_that_are_not_genuine_and_current_are_refused(oidc_portal: Portal, token: str) -> None:
+    response = await my_requests(oidc_portal, token)
+    assert response.status_code == 401
+    assert response.json()["code"] == "unauthenticated"
+    assert [c for c in oidc_portal.fakes.calls if c[0] == "requests"] == []
+
+
+async def test_a_citizen_over_their_rate_limit_is_told_when_to_come_back(keypair: tuple[str, str]) -> None:
+    app, _ = await start_portal(keypair, rate_per_citizen=0.01, burst_per_citizen=2)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as client:
+        portal = Portal(app, client, _)
+        aisha, salim = await portal.sign_in("12345678"), await portal.sign_in("87654321")
+        answers = [(await client.get("/api/v1/requests", headers=aisha)).status_code for _ in range(3)]
+        refused = await client.get("/api/v1/requests", headers=aisha)
+        assert answers == [200, 200, 429]
+        assert refused.headers["content-type"] == "application/problem+json"
+        assert refused.json()["code"] == "rate-limited"
+        assert int(refused.headers["Retry-After"]) >= 1
+        assert (await client.get("/api/v1/requests", headers=salim)).status_code == 200
+
+
+async def test_a_ministry_api_key_over_its_rate_limit_gets_429(keypair: tuple[str, str]) -> None:
+    app, fakes = await start_portal(keypair, rate_per_api_key=0.01, burst_per_api_key=1)
+    app.state.deps.api_keys.put("pk_good", "rop")
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as client:
+        key = {"Authorization": "Bearer pk_good"}
+        first = await client.get("/api/v1/ministry/requests", headers=key)
+        second = await client.get("/api/v1/ministry/requests", headers=key)
+    assert first.status_code != 429 and ("requests", "GET", "/api/v1/ministry/requests") in fakes.calls
+    assert second.status_code == 429 and "Retry-After" in second.headers
+
+
+async def test_one_address_flooding_the_portal_is_slowed_on_pages_and_api_alike(keypair: tuple[str, str]) -> None:
+    app, _ = await start_portal(keypair, rate_per_address=0.01, burst_per_address=2)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as client:
+        assert (await client.get("/api/v1/services")).status_code == 200
+        assert (await client.get("/")).status_code == 200
+        api, page = await client.get("/api/v1/services"), await client.get("/")
+    assert (api.status_code, page.status_code) == (429, 429)
+    assert api.json()["code"] == "rate-limited" and "Retry-After" in api.headers
+    assert '<html lang="ar" dir="rtl">' in page.text and "Retry-After" in page.headers
+
+
+async def test_an_upstream_that_keeps_failing_is_cut_off_then_probed_back(keypair: tuple[str, str]) -> None:
+    app, fakes = await start_portal(keypair, breaker_threshold=3, breaker_open_seconds=30)
+    now = [1000.0]
+    app.state.deps.clock = lambda: now[0]
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as client:
+        fakes.failing.add("search")
+        for _ in range(3):
+            assert (await client.get("/api/v1/search", params={"q": "x"})).status_code == 503
+        calls = len(fakes.calls)
+        refused = await client.get("/api/v1/search", params={"q": "x"})
+        assert len(fakes.calls) == calls  # the breaker answered; search was left alone
+        assert (refused.status_code, refused.json()["upstream"]) == (503, "search")
+        assert "search" in refused.json()["detail"] and int(refused.headers["Retry-After"]) >= 1
+        assert (await client.get("/api/v1/services")).status_code == 200  # the rest of the portal works
+        now[0] += 31
+        assert (await client.get("/api/v1/search", params={"q": "x"})).status_code == 503  # the probe fails
+        assert (await client.get("/api/v1/search", params={"q": "x"})).json()["code"] == "upstream-unavailable"
+        calls = len(fakes.calls)
+        await client.get("/api/v1/search", params={"q": "x"})
+        assert len(fakes.calls) == calls  # open again after the failed probe
+        fakes.failing.clear()
+        now[0] += 31
+        assert (await client.get("/api/v1/search", params={"q": "x"})).status_code == 200  # probe succeeds
+        assert (await client.get("/api/v1/search", params={"q": "x"})).status_code == 200  # closed again
+
+
+async def test_reads_are_retried_but_a_submission_is_sent_only_once(portal: Portal) -> None:
+    citizen = await portal.sign_in()
+    portal.fakes.down.add("requests")
+    read = await portal.client.get("/api/v1/requests", headers=citizen)
+    reads = sum(1 for c in portal.fakes.calls if c[0] == "requests")
+    write = await portal.client.post("/api/v1/requests", headers=citizen, json={"service": "x", "fields": {}})
+    writes = sum(1 for c in portal.fakes.calls if c[0] == "requests") - reads
+    assert (read.status_code, write.status_code) == (503, 503)
+    assert (reads, writes) == (3, 1)
