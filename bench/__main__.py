@@ -10,6 +10,7 @@ from bench.gateway import gateway_report, measure_gateway_overhead
 from bench.ministries import MINISTRIES, measure_ministries, ministries_report, ministries_summary
 from bench.notifications import measure_notifications, notifications_report
 from bench.report import latency_report, summary, throughput_report
+from bench.search import measure_search, search_report, search_summary
 from bench.settings import BenchSettings
 from bench.throughput import measure_throughput
 from shared.logging import configure_logging
@@ -24,6 +25,9 @@ async def run(settings: BenchSettings) -> None:
     print(f"Measuring end-to-end latency ({settings.requests} requests; starting `portal up`)…", flush=True)
     latency = await measure_latency(settings)
     print(latency_report(latency) + "\n", flush=True)
+    print("Measuring search (10,000 synthetic services; starting the search service)…", flush=True)
+    search = await measure_search()
+    print(search_report(search, latency.search_through_gateway) + "\n", flush=True)
     print(f"Measuring ministry integration ({MINISTRIES} ministries at once; starting `portal up`)…", flush=True)
     ministries = await measure_ministries(settings)
     print(ministries_report(ministries) + "\n", flush=True)
@@ -34,6 +38,7 @@ async def run(settings: BenchSettings) -> None:
     print(notifications_report(notifications) + "\n", flush=True)
     print(summary(throughput, codec, latency))
     print(ministries_summary(ministries))
+    print(search_summary(search, latency.search_through_gateway))
     print(f"(took {time.monotonic() - started:.0f} s)")
 
 

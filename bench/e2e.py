@@ -18,6 +18,7 @@ from urllib.parse import quote
 import httpx
 
 from bench.payload import status_envelope
+from bench.search import Latency, measure_search_through_gateway
 from bench.settings import REPO, BenchSettings
 from portal.onboarding import MinistryCredentials, dev_token, onboard_ministry
 from shared.bus.admin import BrokerAdmin, with_credentials
@@ -41,6 +42,7 @@ class LatencyResult:
     polls: list[int] = field(default_factory=list)
     health_ms: list[float] = field(default_factory=list)
     lookup_ms: list[float] = field(default_factory=list)
+    search_through_gateway: Latency | None = None
 
 
 @dataclass(frozen=True)
@@ -234,6 +236,8 @@ async def measure_latency(settings: BenchSettings) -> LatencyResult:
             result = LatencyResult()
             for _ in range(settings.requests):
                 await probe.run(result)
+            # Last: it replaces this portal's search index with the synthetic catalogue.
+            result.search_through_gateway = await measure_search_through_gateway(portal.gateway_url)
             return result
         finally:
             await ministry.close()

@@ -13,7 +13,7 @@ import httpx
 import typer
 import uvicorn
 
-from portal import up
+from portal import search_admin, up
 from portal.onboarding import OnboardingError, dev_token, onboard_ministry
 from portal.staff import StaffClient, StaffError, staff_client
 from shared.bus.admin import vhost_of
@@ -23,6 +23,8 @@ from shared.logging import configure_logging
 app = typer.Typer(help="Unified Government Services Portal", no_args_is_help=True)
 ministry = typer.Typer(help="Ministries: onboarding and credentials", no_args_is_help=True)
 app.add_typer(ministry, name="ministry")
+search = typer.Typer(help="Search: rebuild the index from the catalogue", no_args_is_help=True)
+app.add_typer(search, name="search")
 dead_letters = typer.Typer(help="Dead letters: what the bus gave up on, with the reason; replay or discard",
                            no_args_is_help=True)
 app.add_typer(dead_letters, name="dead-letters")
@@ -132,6 +134,24 @@ def _staff(gateway_url: str, admin_token: str | None, work: Callable[[StaffClien
     except (StaffError, OnboardingError, httpx.TransportError) as exc:
         print(f"Failed: {exc}")
         raise typer.Exit(1) from exc
+
+
+@search.command("reindex")
+def search_reindex(gateway_url: GatewayUrl = "http://127.0.0.1:8000", admin_token: AdminToken = None) -> None:
+    """Rebuild the search index from the catalogue; searches keep working until the new index swaps in."""
+
+    async def run() -> search_admin.Reindexed:
+        async with httpx.AsyncClient(base_url=gateway_url, timeout=60.0) as gateway:
+            token = admin_token or await dev_token(gateway)
+            with search_admin.progress_bar() as progress:
+                return await search_admin.reindex(gateway, token, progress)
+
+    try:
+        done = asyncio.run(run())
+    except (search_admin.ReindexError, OnboardingError, httpx.TransportError) as exc:
+        print(f"Reindex failed: {exc}")
+        raise typer.Exit(1) from exc
+    print(f"Search index rebuilt: {done.services} services from the catalogue (index {done.build}).")
 
 
 @dead_letters.command("list")

@@ -19,6 +19,7 @@ import httpx
 from ministry_sdk import MinistryClient
 from portal.dev_mail import DevMailServer, notifications_mail_env
 from portal.onboarding import MinistryCredentials, dev_token, seed_catalogue
+from portal.search_admin import reindex
 from portal.simulator import SimulatedMinistry
 from shared.auth import generate_keypair
 from shared.bus.admin import BrokerAdmin, vhost_of, with_credentials
@@ -95,7 +96,8 @@ def service_env(config: UpConfig, amqp_url: str, keys: tuple[str, str]) -> dict[
     env |= {f"GATEWAY_{s.upper()}_URL": config.url(s) for s in BACKENDS}
     env |= {"GATEWAY_IDENTITY_PRIVATE_KEY": keys[0], "GATEWAY_LOG_LEVEL": config.log_level,
             "REQUESTS_CATALOG_URL": config.url("catalog"), "NOTIFICATIONS_CATALOG_URL": config.url("catalog"),
-            "NOTIFICATIONS_PUBLIC_URL": config.url("gateway")}
+            "NOTIFICATIONS_PUBLIC_URL": config.url("gateway"),
+            "SEARCH_INDEX_DIR": str(config.run_dir / "search-index")}
     # Email goes to the local mail server (.run/mail/*.eml), SMS to files (.run/sms, numbers masked).
     return env | notifications_mail_env(config.mail_port, sms_dir=config.run_dir / "sms")
 
@@ -152,7 +154,10 @@ async def wait_ready(urls: dict[str, str], within: float = 60.0) -> None:
 async def seed(config: UpConfig, admin: BrokerAdmin | None) -> list[MinistryCredentials]:
     async with httpx.AsyncClient(base_url=config.url("gateway"), timeout=15.0) as gateway:
         token = await dev_token(gateway)
-        return await seed_catalogue(gateway, token, admin, config.run_dir)
+        credentials = await seed_catalogue(gateway, token, admin, config.run_dir)
+        # A catalogue kept from an earlier run publishes nothing new: rebuild the index from it (under a second).
+        await reindex(gateway, token)
+        return credentials
 
 
 async def spawn(args: list[str], env: dict[str, str]) -> asyncio.subprocess.Process:

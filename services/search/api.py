@@ -1,18 +1,23 @@
+from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request
-from pydantic import BaseModel
+from fastapi import APIRouter, Depends, Query, Request, Response
+from pydantic import BaseModel, Field
 
 from services.search import handlers
-from services.search.domain import MAX_QUERY_LENGTH, Document, Lang, SearchQuery
+from services.search.domain import MAX_QUERY_LENGTH, IndexedService, Lang, SearchError, SearchQuery, SynonymSet
 from services.search.handlers import Deps
+from shared.auth import Identity, require_identity
 from shared.contracts.base import Bilingual
+from shared.contracts.catalog import ServiceRecord
 from shared.web import Problem
 
 router = APIRouter()
 
 Text = Annotated[str, Query(max_length=MAX_QUERY_LENGTH)]
 Typed = Annotated[str, Query(min_length=1, max_length=MAX_QUERY_LENGTH)]
+Admin = Annotated[Identity, Depends(require_identity("admin"))]
+MAX_BATCH = 200
 
 
 def get_deps(request: Request) -> Deps:
@@ -21,6 +26,11 @@ def get_deps(request: Request) -> Deps:
 
 
 D = Annotated[Deps, Depends(get_deps)]
+
+
+def problem(error: Exception) -> Problem:
+    assert isinstance(error, SearchError)
+    return Problem(error.status, error.code, error.detail)
 
 
 class Ministry(BaseModel):
@@ -59,30 +69,114 @@ class Suggestions(BaseModel):
     suggestions: list[Suggestion]
 
 
-def _ministry(document: Document) -> Ministry:
-    return Ministry(code=document.ministry, name=document.ministry_name)
+def _ministry(service: IndexedService) -> Ministry:
+    return Ministry(code=service.ministry, name=service.ministry_name)
 
 
-@router.get("/api/v1/search")
+# The page is serialised here rather than returned: FastAPI would validate every hit a second time, and
+# this is the portal's busiest route.
+@router.get("/api/v1/search", response_model=SearchPage)
 async def search(deps: D, q: Text = "", lang: Lang = "ar", ministry: str | None = None,
                  life_event: str | None = None, maturity: str | None = None,
-                 page: Annotated[int, Query(ge=1, le=10_000)] = 1) -> SearchPage:
+                 page: Annotated[int, Query(ge=1, le=10_000)] = 1) -> Response:
     query = SearchQuery(text=q, lang=lang, ministry=ministry, life_event=life_event, maturity=maturity,
                         page=page)
     if query.is_blank and not query.has_filters:
         raise Problem(422, "query-required", "Type what you are looking for, or choose a ministry, "
                                              "life event or maturity.")
     results = await handlers.search_services(query, deps)
-    return SearchPage(
+    found = SearchPage(
         total=results.total, page=page,
-        hits=[SearchHit(slug=hit.document.slug, title=hit.document.title, ministry=_ministry(hit.document),
+        hits=[SearchHit(slug=hit.service.slug, title=hit.service.title, ministry=_ministry(hit.service),
                         score=hit.score, highlight=hit.highlight) for hit in results.hits],
         facets=SearchFacets(ministry=results.facets.ministry, life_event=results.facets.life_event,
                             maturity=results.facets.maturity),
+        suggestion=results.suggestion,
     )
+    return Response(found.model_dump_json(), media_type="application/json")
 
 
 @router.get("/api/v1/search/suggest")
 async def suggest(deps: D, q: Typed) -> Suggestions:
-    documents = await handlers.suggest_services(q, deps)
-    return Suggestions(suggestions=[Suggestion(slug=d.slug, title=d.title) for d in documents])
+    services = await handlers.suggest_services(q, deps)
+    return Suggestions(suggestions=[Suggestion(slug=s.slug, title=s.title) for s in services])
+
+
+# Staff: synonyms, the query report, and rebuilding the index.
+
+class SynonymDraft(BaseModel):
+    lang: Lang
+    phrases: list[str] = Field(max_length=50)
+
+
+class SynonymSetOut(BaseModel):
+    id: int
+    lang: Lang
+    phrases: list[str]
+
+
+def _synonym_set(found: SynonymSet) -> SynonymSetOut:
+    return SynonymSetOut(id=found.id, lang=found.lang, phrases=list(found.phrases))
+
+
+class QueryCountOut(BaseModel):
+    query: str
+    searches: int
+    without_results: int
+    last_searched_at: datetime
+
+
+class QueryReport(BaseModel):
+    most_frequent: list[QueryCountOut]
+    without_results: list[QueryCountOut]
+    queries_kept: int
+
+
+class RebuildBatch(BaseModel):
+    services: list[ServiceRecord] = Field(max_length=MAX_BATCH)
+
+
+class RebuildEnd(BaseModel):
+    expected: int = Field(ge=0)
+
+
+@router.get("/api/v1/admin/search/synonyms")
+async def list_synonyms(_: Admin, deps: D, lang: Lang | None = None) -> dict[str, list[SynonymSetOut]]:
+    return {"items": [_synonym_set(s) for s in await handlers.list_synonyms(deps, lang)]}
+
+
+@router.post("/api/v1/admin/search/synonyms", status_code=201)
+async def add_synonyms(draft: SynonymDraft, _: Admin, deps: D) -> SynonymSetOut:
+    return _synonym_set(await handlers.add_synonyms(handlers.AddSynonyms(draft.lang, draft.phrases), deps))
+
+
+@router.delete("/api/v1/admin/search/synonyms/{set_id}", status_code=204)
+async def remove_synonyms(set_id: int, _: Admin, deps: D) -> Response:
+    await handlers.remove_synonyms(set_id, deps)
+    return Response(status_code=204)
+
+
+@router.get("/api/v1/admin/search/queries")
+async def query_report(_: Admin, deps: D, limit: Annotated[int, Query(ge=1, le=500)] = 50) -> QueryReport:
+    return QueryReport.model_validate(await handlers.query_report(limit, deps))
+
+
+@router.get("/api/v1/admin/search/index")
+async def index_status(_: Admin, deps: D) -> dict[str, int]:
+    return {"services": await handlers.index_status(deps)}
+
+
+@router.post("/api/v1/admin/search/rebuilds", status_code=201)
+async def begin_rebuild(_: Admin, deps: D) -> dict[str, str]:
+    return {"build": await handlers.begin_rebuild(deps)}
+
+
+@router.post("/api/v1/admin/search/rebuilds/{build}/services")
+async def add_to_rebuild(build: str, batch: RebuildBatch, _: Admin, deps: D) -> dict[str, int]:
+    return {"received": len(batch.services), "indexed": await handlers.add_to_rebuild(build, batch.services, deps)}
+
+
+@router.post("/api/v1/admin/search/rebuilds/{build}/complete")
+async def complete_rebuild(build: str, end: RebuildEnd, _: Admin, deps: D) -> dict[str, str | int]:
+    summary = await handlers.complete_rebuild(build, end.expected, deps)
+    return {"build": summary.build, "services": summary.services, "retired": summary.retired}

@@ -1,141 +1,136 @@
-"""The search index's storage, behind SearchIndex so a real engine (tantivy, OpenSearch) can replace it."""
+"""The search service's own tables: synonym sets, query counts, popularity, inbox. The index is elsewhere.
 
+The index (engines/) is rebuildable from the catalogue; what lives here is what staff and citizens
+produce and cannot be rebuilt: synonyms, the queries run, and how often each service was requested.
+"""
+
+from collections.abc import Mapping
+from datetime import datetime
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
-from sqlalchemy import JSON, Column, Integer, MetaData, String, Table, Text, delete, insert, select, update
-from sqlalchemy.engine import Row
+from sqlalchemy import JSON, Column, Integer, MetaData, String, Table, delete, desc, func, insert, select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from services.search.domain import Document, SearchQuery, SearchResults, run_search, suggest
-from shared.contracts.base import Bilingual
-from shared.db import UnitOfWork, UtcDateTime, inbox_table, outbox_table, utcnow
+from services.search.domain import SynonymSet
+from services.search.domain.curation import QueryCount
+from shared.db import UnitOfWork, UtcDateTime, inbox_table, outbox_table
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 metadata = MetaData()
 
-indexed_services = Table(
-    "indexed_services", metadata,
-    Column("slug", String(80), primary_key=True),
-    Column("ministry", String(16), nullable=False, index=True),
-    Column("ministry_name_ar", String(200), nullable=False),
-    Column("ministry_name_en", String(200), nullable=False),
-    Column("title_ar", Text, nullable=False),
-    Column("title_en", Text, nullable=False),
-    Column("description_ar", Text, nullable=False),
-    Column("description_en", Text, nullable=False),
-    Column("keywords", JSON, nullable=False),
-    Column("maturity", String(20), nullable=False),
-    Column("life_events", JSON, nullable=False),
-    Column("version", Integer, nullable=False),
-    # Space-separated normalised terms, so queries never re-analyse the stored text.
-    Column("title_terms", Text, nullable=False),
-    Column("keyword_terms", Text, nullable=False),
-    Column("description_terms", Text, nullable=False),
-    Column("indexed_at", UtcDateTime(), nullable=False),
+synonym_sets = Table(
+    "synonym_sets", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("lang", String(2), nullable=False),
+    Column("phrases", JSON, nullable=False),
+    Column("created_at", UtcDateTime(), nullable=False),
 )
 
-# A retired service leaves its last version behind, so a publish that arrives late cannot bring it back.
-retired_services = Table(
-    "retired_services", metadata,
+# Normalised query text only: never who searched, and never a word that could be an identity number.
+search_queries = Table(
+    "search_queries", metadata,
+    Column("query", String(200), primary_key=True),
+    Column("searches", Integer, nullable=False),
+    Column("without_results", Integer, nullable=False),
+    Column("last_searched_at", UtcDateTime(), nullable=False, index=True),
+)
+
+service_popularity = Table(
+    "service_popularity", metadata,
     Column("slug", String(80), primary_key=True),
-    Column("version", Integer, nullable=False),
-    Column("retired_at", UtcDateTime(), nullable=False),
+    Column("submissions", Integer, nullable=False),
+    Column("updated_at", UtcDateTime(), nullable=False),
 )
 
 outbox = outbox_table(metadata)
 inbox = inbox_table(metadata)
 
 
-class SearchIndex(Protocol):
-    async def version_of(self, slug: str) -> int | None:
-        """The newest catalogue version the index has applied for the slug, retired or not."""
-
-    async def put(self, document: Document) -> None: ...
-
-    async def remove(self, slug: str, version: int) -> None: ...
-
-    async def search(self, query: SearchQuery) -> SearchResults: ...
-
-    async def suggest(self, text: str) -> list[Document]: ...
+def _upsert(uow: UnitOfWork, table: Table, key: Column[Any], adding: tuple[str, ...], set_: dict[str, Any]) -> Any:
+    """An insert that, where the key exists, adds the new row's `adding` columns to the stored ones and sets
+    `set_`: two replicas writing the same key at once never collide, and many rows go in one statement."""
+    statement = (postgresql_insert(table) if uow.connection.dialect.name == "postgresql" else sqlite_insert(table))
+    return statement.on_conflict_do_update(index_elements=[key], set_={
+        **{name: table.c[name] + statement.excluded[name] for name in adding}, **set_})
 
 
-def _terms(terms: frozenset[str]) -> str:
-    return " ".join(sorted(terms))
+def _synonym_set(row: Any) -> SynonymSet:
+    return SynonymSet(id=row.id, lang=row.lang, phrases=tuple(row.phrases))
 
 
-def _document(row: Row[Any]) -> Document:
-    return Document(
-        slug=row.slug, ministry=row.ministry,
-        ministry_name=Bilingual(ar=row.ministry_name_ar, en=row.ministry_name_en),
-        title=Bilingual(ar=row.title_ar, en=row.title_en),
-        description=Bilingual(ar=row.description_ar, en=row.description_en),
-        keywords=tuple(row.keywords), maturity=row.maturity, life_events=tuple(row.life_events),
-        version=row.version, title_terms=frozenset(row.title_terms.split()),
-        keyword_terms=frozenset(row.keyword_terms.split()),
-        description_terms=frozenset(row.description_terms.split()),
-    )
-
-
-class SqlSearchIndex:
-    """The embedded engine: rows in the service's own database, scored in Python by the domain.
-
-    Loading every candidate row and scoring it in the process is fine for this foundation: the whole
-    catalogue is hundreds to a few thousand services. Filters on plain columns are pushed into SQL.
-    """
-
+class SynonymSets:
     def __init__(self, uow: UnitOfWork) -> None:
         self._uow = uow
 
-    async def version_of(self, slug: str) -> int | None:
-        connection = self._uow.connection
-        versions = [
-            (await connection.execute(select(table.c.version).where(table.c.slug == slug))).scalar()
-            for table in (indexed_services, retired_services)
-        ]
-        return max((v for v in versions if v is not None), default=None)
+    async def all(self) -> list[SynonymSet]:
+        rows = await self._uow.connection.execute(select(synonym_sets).order_by(synonym_sets.c.id))
+        return [_synonym_set(row) for row in rows]
 
-    async def put(self, document: Document) -> None:
-        values = {
-            "ministry": document.ministry,
-            "ministry_name_ar": document.ministry_name.ar, "ministry_name_en": document.ministry_name.en,
-            "title_ar": document.title.ar, "title_en": document.title.en,
-            "description_ar": document.description.ar, "description_en": document.description.en,
-            "keywords": list(document.keywords), "maturity": document.maturity,
-            "life_events": list(document.life_events), "version": document.version,
-            "title_terms": _terms(document.title_terms), "keyword_terms": _terms(document.keyword_terms),
-            "description_terms": _terms(document.description_terms), "indexed_at": utcnow(),
-        }
-        connection = self._uow.connection
-        changed = await connection.execute(
-            update(indexed_services).where(indexed_services.c.slug == document.slug).values(**values))
-        if changed.rowcount == 0:
-            await connection.execute(insert(indexed_services).values(slug=document.slug, **values))
-        await connection.execute(delete(retired_services).where(retired_services.c.slug == document.slug))
+    async def add(self, lang: str, phrases: tuple[str, ...], now: datetime) -> SynonymSet:
+        added = await self._uow.connection.execute(
+            insert(synonym_sets).values(lang=lang, phrases=list(phrases), created_at=now).returning(synonym_sets.c.id))
+        return SynonymSet(id=added.scalar_one(), lang="ar" if lang == "ar" else "en", phrases=phrases)
 
-    async def remove(self, slug: str, version: int) -> None:
-        connection = self._uow.connection
-        await connection.execute(delete(indexed_services).where(indexed_services.c.slug == slug))
-        changed = await connection.execute(update(retired_services).where(retired_services.c.slug == slug)
-                                           .values(version=version, retired_at=utcnow()))
-        if changed.rowcount == 0:
-            await connection.execute(insert(retired_services).values(slug=slug, version=version,
-                                                                     retired_at=utcnow()))
+    async def remove(self, set_id: int) -> bool:
+        removed = await self._uow.connection.execute(delete(synonym_sets).where(synonym_sets.c.id == set_id))
+        return bool(removed.rowcount)
 
-    async def search(self, query: SearchQuery) -> SearchResults:
-        statement = select(indexed_services)
-        if query.ministry:
-            statement = statement.where(indexed_services.c.ministry == query.ministry)
-        if query.maturity:
-            statement = statement.where(indexed_services.c.maturity == query.maturity)
-        rows = await self._uow.connection.execute(statement)
-        return run_search([_document(row) for row in rows], query)
 
-    async def suggest(self, text: str) -> list[Document]:
-        rows = await self._uow.connection.execute(select(indexed_services))
-        return suggest([_document(row) for row in rows], text)
+class SearchQueries:
+    def __init__(self, uow: UnitOfWork) -> None:
+        self._uow = uow
+
+    async def add(self, counts: Mapping[str, QueryCount], now: datetime) -> None:
+        t = search_queries
+        statement = _upsert(self._uow, t, t.c.query, ("searches", "without_results"), {"last_searched_at": now})
+        await self._uow.connection.execute(statement, [
+            {"query": query, "searches": c.searches, "without_results": c.without_results, "last_searched_at": now}
+            for query, c in counts.items()])
+
+    async def keep_latest(self, limit: int) -> int:
+        """Forget all but the `limit` most recently searched queries."""
+        t = search_queries
+        kept = select(t.c.query).order_by(desc(t.c.last_searched_at), t.c.query).limit(limit)
+        removed = await self._uow.connection.execute(delete(t).where(t.c.query.not_in(kept.scalar_subquery())))
+        return int(removed.rowcount or 0)
+
+    async def most_frequent(self, limit: int) -> list[dict[str, Any]]:
+        return await self._listed(search_queries.c.searches, limit)
+
+    async def without_results(self, limit: int) -> list[dict[str, Any]]:
+        return await self._listed(search_queries.c.without_results, limit)
+
+    async def _listed(self, by: Any, limit: int) -> list[dict[str, Any]]:
+        t = search_queries
+        rows = await self._uow.connection.execute(
+            select(t).where(by > 0).order_by(desc(by), desc(t.c.last_searched_at), t.c.query).limit(limit))
+        return [dict(row._mapping) for row in rows]
+
+    async def count(self) -> int:
+        return int(await self._uow.connection.scalar(select(func.count()).select_from(search_queries)) or 0)
+
+
+class Popularity:
+    def __init__(self, uow: UnitOfWork) -> None:
+        self._uow = uow
+
+    async def add_submission(self, slug: str, now: datetime) -> int:
+        t = service_popularity
+        statement = _upsert(self._uow, t, t.c.slug, ("submissions",), {"updated_at": now})
+        await self._uow.connection.execute(statement.values(slug=slug, submissions=1, updated_at=now))
+        return int(await self._uow.connection.scalar(select(t.c.submissions).where(t.c.slug == slug)) or 0)
+
+    async def of(self, slugs: list[str]) -> dict[str, int]:
+        t = service_popularity
+        rows = await self._uow.connection.execute(select(t.c.slug, t.c.submissions).where(t.c.slug.in_(slugs)))
+        return {row.slug: row.submissions for row in rows}
 
 
 class SearchUnitOfWork(UnitOfWork):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.index: SearchIndex = SqlSearchIndex(self)
+        self.synonyms = SynonymSets(self)
+        self.queries = SearchQueries(self)
+        self.popularity = Popularity(self)

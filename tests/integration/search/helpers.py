@@ -1,4 +1,4 @@
-"""Building catalogue events, putting them on the search service's bus, and waiting for the index."""
+"""Building catalogue events, putting them on the search service's bus, waiting for the index, acting as staff."""
 
 import asyncio
 import uuid
@@ -8,14 +8,18 @@ from typing import Any, TypeVar
 import httpx
 from fastapi import FastAPI
 
+from services.search.domain import IndexedService, build_document
+from shared.auth import Identity, IdentitySigner
 from shared.bus import Envelope
 from shared.bus.topology import EVENTS
 from shared.contracts.base import Bilingual, IntegrationEvent
 from shared.contracts.catalog import Maturity, ServicePublished, ServiceRecord, ServiceRetired, ServiceUpdated
+from shared.contracts.requests import RequestStatusChanged
+from tests.factories import create_admin
 
 T = TypeVar("T")
 ROUTING_KEYS = {ServicePublished: "catalog.service.published", ServiceUpdated: "catalog.service.updated",
-                ServiceRetired: "catalog.service.retired"}
+                ServiceRetired: "catalog.service.retired", RequestStatusChanged: "requests.request.status_changed"}
 MINISTRY_NAMES = {"rop": Bilingual(ar="شرطة عمان السلطانية", en="Royal Oman Police"),
                   "moh": Bilingual(ar="وزارة الصحة", en="Ministry of Health")}
 
@@ -89,3 +93,38 @@ async def wait_until_consumed(app: FastAPI, client: httpx.AsyncClient) -> None:
         slug=slug, title_ar=word, title_en=word, description_ar=word, description_en=word, ministry="mx",
         life_events=())))
     await wait_until_found(client, word, slug)
+
+
+class Staff:
+    """Calls the search service as portal staff (or as another identity) would, through the gateway."""
+
+    def __init__(self, client: httpx.AsyncClient, signer: IdentitySigner) -> None:
+        self.client, self.signer = client, signer
+
+    def headers(self, identity: Identity | None = None) -> dict[str, str]:
+        return {"x-portal-identity": self.signer.sign(identity or create_admin())}
+
+    async def get(self, path: str, **params: Any) -> httpx.Response:
+        return await self.client.get(path, params=params, headers=self.headers())
+
+    async def post(self, path: str, body: Any = None) -> httpx.Response:
+        return await self.client.post(path, json=body, headers=self.headers())
+
+    async def delete(self, path: str) -> httpx.Response:
+        return await self.client.delete(path, headers=self.headers())
+
+    async def reindex(self, records: list[ServiceRecord]) -> dict[str, Any]:
+        """Rebuild the index from these records, as `portal search reindex` does from the catalogue."""
+        build = (await self.post("/api/v1/admin/search/rebuilds")).json()["build"]
+        for start in range(0, len(records), 50):
+            batch = [r.model_dump(mode="json") for r in records[start:start + 50]]
+            sent = await self.post(f"/api/v1/admin/search/rebuilds/{build}/services", {"services": batch})
+            assert sent.status_code == 200, sent.text
+        done = await self.post(f"/api/v1/admin/search/rebuilds/{build}/complete", {"expected": len(records)})
+        assert done.status_code == 200, done.text
+        body: dict[str, Any] = done.json()
+        return body
+
+
+def create_indexed_service(slug: str = "renew-driving-licence", popularity: int = 0, **changes: Any) -> IndexedService:
+    return build_document(create_service_record(slug=slug, **changes), popularity)

@@ -1,0 +1,68 @@
+"""What staff curate: synonym sets, and the queries citizens run (most frequent, and finding nothing)."""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from services.search.domain.analysis import analyse, is_arabic, words
+from services.search.domain.errors import Invalid
+from services.search.domain.queries import MAX_QUERY_LENGTH, Lang
+
+MIN_PHRASES, MAX_PHRASES, MAX_PHRASE_LENGTH = 2, 20, 80
+# A word with this many digits may be a civil number, a phone or a tracking number: never kept.
+IDENTIFYING_DIGITS = 5
+
+
+def synonym_phrases(lang: Lang, phrases: Sequence[str]) -> tuple[str, ...]:
+    """The phrases of a new synonym set, trimmed and de-duplicated; refused when they cannot work."""
+    kept = tuple(dict.fromkeys(" ".join(p.split()) for p in phrases if p.strip()))
+    if not MIN_PHRASES <= len(kept) <= MAX_PHRASES:
+        raise Invalid("synonyms-count", f"A synonym set has {MIN_PHRASES} to {MAX_PHRASES} different phrases.")
+    for phrase in kept:
+        if len(phrase) > MAX_PHRASE_LENGTH:
+            raise Invalid("synonym-too-long", f"A phrase has at most {MAX_PHRASE_LENGTH} characters.")
+        if not analyse(phrase):
+            raise Invalid("synonym-empty", f"“{phrase}” has no word that search looks for.")
+        if any(word.isalpha() and is_arabic(word) != (lang == "ar") for word in words(phrase)):
+            raise Invalid("synonym-language", f"“{phrase}” is not written in the set's language ({lang}).")
+    if len({tuple(analyse(p)) for p in kept}) < MIN_PHRASES:
+        raise Invalid("synonyms-same", "These phrases are already the same to search: nothing to add.")
+    return kept
+
+
+def loggable_query(text: str) -> str | None:
+    """The query as staff may see it: normalised words, without anything that could identify a person."""
+    kept = [w for w in words(text) if sum(ch.isdigit() for ch in w) < IDENTIFYING_DIGITS]
+    query = " ".join(kept)[:MAX_QUERY_LENGTH].strip()
+    return query or None
+
+
+@dataclass
+class QueryCount:
+    searches: int = 0
+    without_results: int = 0
+
+
+class QueryTally:
+    """Counts queries in memory between flushes; bounded, so a flood of distinct queries cannot grow it."""
+
+    def __init__(self, limit: int) -> None:
+        self._limit = limit
+        self._counts: dict[str, QueryCount] = {}
+        self.dropped = 0
+
+    def record(self, text: str, total: int) -> None:
+        query = loggable_query(text)
+        if query is None:
+            return
+        count = self._counts.get(query)
+        if count is None:
+            if len(self._counts) >= self._limit:
+                self.dropped += 1
+                return
+            count = self._counts[query] = QueryCount()
+        count.searches += 1
+        count.without_results += 1 if total == 0 else 0
+
+    def take(self) -> dict[str, QueryCount]:
+        taken, self._counts = self._counts, {}
+        return taken

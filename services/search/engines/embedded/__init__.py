@@ -1,0 +1,3 @@
+from services.search.engines.embedded.engine import EmbeddedEngine
+
+__all__ = ["EmbeddedEngine"]

@@ -1,0 +1,101 @@
+"""What the citizen typed, as tantivy queries: fields weighted, synonyms, typos and completions, filters."""
+
+import math
+from collections.abc import Sequence
+
+import tantivy
+
+from services.search.domain import PrefixPlan, QueryPlan
+from services.search.domain.analysis import normalise, term
+from services.search.domain.queries import Alternative, edits_allowed
+from services.search.domain.results import FACETS
+from services.search.domain.spelling import Vocabulary
+from services.search.engines.embedded.documents import FIELD_WEIGHTS, SERVICE, SUGGEST_WEIGHTS
+
+TIE_BREAKER = 0.3
+# Keywords are a list of the phrases citizens use: how many a service has says nothing of each one.
+CONSTANT_LENGTH_FIELDS = frozenset({"keywords"})
+CORRECTION_WEIGHT = 0.7
+# Fuzzy and prefix matches score a constant 1 in tantivy, times this and the field weight.
+FUZZY_WEIGHT = 0.4
+LEADING_WEIGHTS = {"title": 2.0, "keywords": 1.0}
+
+
+class QueryBuilder:
+    """Builds one search's queries against one searcher; collects the corrections it made on the way."""
+
+    def __init__(self, schema: tantivy.Schema, searcher: tantivy.Searcher, vocabulary: Vocabulary) -> None:
+        self._schema, self._searcher, self._vocabulary = schema, searcher, vocabulary
+        # Misspelt word (normalised) → the known word it was taken for, for a "did you mean".
+        self.corrections: dict[str, str] = {}
+
+    def _term(self, field: str, value: str) -> tantivy.Query:
+        return tantivy.Query.term_query(self._schema, field, value)
+
+    def _field(self, field: str, term_text: str, weight: float) -> tantivy.Query:
+        query = self._term(field, term_text)
+        if field not in CONSTANT_LENGTH_FIELDS:
+            return tantivy.Query.boost_query(query, weight)
+        # BM25 at average length, whatever the length: one keyword among twenty counts as much as one alone.
+        found_in = self._searcher.doc_freq(field, term_text)
+        idf = math.log(1 + (self._searcher.num_docs - found_in + 0.5) / (found_in + 0.5))
+        return tantivy.Query.const_score_query(query, weight * idf)
+
+    def _fields(self, term_text: str, weights: dict[str, float]) -> tantivy.Query:
+        return tantivy.Query.disjunction_max_query(
+            [self._field(f, term_text, w) for f, w in weights.items()], tie_breaker=TIE_BREAKER)
+
+    def _all_of(self, terms: Sequence[str]) -> tantivy.Query:
+        if len(terms) == 1:
+            return self._fields(terms[0], FIELD_WEIGHTS)
+        return tantivy.Query.boolean_query([(tantivy.Occur.Must, self._fields(t, FIELD_WEIGHTS)) for t in terms])
+
+    def _forgiving(self, term_text: str) -> tantivy.Query:
+        """Near misses (typos) of a term and the words it begins, in the text fields."""
+        distance = edits_allowed(term_text)
+        return tantivy.Query.disjunction_max_query([
+            tantivy.Query.boost_query(query, weight * FUZZY_WEIGHT)
+            for field, weight in FIELD_WEIGHTS.items()
+            for query in (tantivy.Query.fuzzy_term_query(self._schema, field, term_text, distance=distance),
+                          tantivy.Query.fuzzy_term_query(self._schema, field, term_text, distance=0, prefix=True))
+        ])
+
+    def _near_misses(self, typed: Alternative) -> list[tantivy.Query]:
+        """For a word no service holds: its typos and completions, and its closest known word."""
+        [term_text] = typed.terms
+        if not edits_allowed(typed.text) or any(self._searcher.doc_freq(f, term_text) for f in FIELD_WEIGHTS):
+            return []
+        found = [self._forgiving(term_text)]
+        correction = self._vocabulary.correct(typed.text)
+        corrected = term(normalise(correction)) if correction else None
+        if correction and corrected:
+            self.corrections[typed.text] = correction
+            found.append(tantivy.Query.boost_query(self._all_of([corrected]), CORRECTION_WEIGHT))
+        return found
+
+    def text(self, plan: QueryPlan) -> tantivy.Query:
+        """Any clause may match; each scores by its best alternative."""
+        if plan.is_blank:
+            return tantivy.Query.all_query()
+        clauses: list[tantivy.Query] = []
+        for clause in plan.clauses:
+            # Staff declared a set's phrases the same, so each counts as if it had been typed.
+            options = [self._all_of(a.terms) for a in clause.alternatives]
+            if not clause.has_synonyms and len(clause.typed.terms) == 1:
+                options += self._near_misses(clause.typed)
+            clauses.append(options[0] if len(options) == 1 else tantivy.Query.disjunction_max_query(options))
+        return tantivy.Query.boolean_query([(tantivy.Occur.Should, c) for c in clauses])
+
+    def filtered(self, query: tantivy.Query, plan: QueryPlan | None = None) -> tantivy.Query:
+        """Only live services (not tombstones), and only those of the chosen facets; filters add no score."""
+        wanted = [("kind", SERVICE)] + [(f, v) for f in FACETS if plan and (v := getattr(plan.query, f))]
+        filters = [(tantivy.Occur.Must, tantivy.Query.const_score_query(self._term(f, v), 0.0)) for f, v in wanted]
+        return tantivy.Query.boolean_query([(tantivy.Occur.Must, query), *filters])
+
+    def completion(self, plan: PrefixPlan) -> tantivy.Query:
+        """A title or keyword word starts with the last word typed; the words before it all match."""
+        completing = tantivy.Query.disjunction_max_query([
+            tantivy.Query.boost_query(self._term(field, prefix), weight)
+            for field, weight in SUGGEST_WEIGHTS.items() for prefix in plan.prefixes])
+        leading = [(tantivy.Occur.Must, self._fields(t, LEADING_WEIGHTS)) for t in plan.leading]
+        return self.filtered(tantivy.Query.boolean_query([(tantivy.Occur.Must, completing), *leading]))

@@ -1,0 +1,41 @@
+"""What every handler gets: the unit of work, the engine, and the in-memory synonym and query state."""
+
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from services.search.domain import SynonymIndex, SynonymSet
+from services.search.domain.curation import QueryTally
+from services.search.engines import SearchEngine
+from services.search.store import SearchUnitOfWork
+from shared.db import UnitOfWorkFactory
+
+
+class SynonymCache:
+    """The staff synonym sets, read from the database at most every `refresh_seconds` (and at once after a
+    change on this replica), so no search waits on the database for them."""
+
+    def __init__(self, refresh_seconds: float) -> None:
+        self._refresh_seconds = refresh_seconds
+        self._loaded_at: float | None = None
+        self.index = SynonymIndex()
+
+    @property
+    def stale(self) -> bool:
+        return self._loaded_at is None or time.monotonic() - self._loaded_at > self._refresh_seconds
+
+    def replace(self, sets: Iterable[SynonymSet]) -> None:
+        self.index = SynonymIndex(sets)
+        self._loaded_at = time.monotonic()
+
+    def invalidate(self) -> None:
+        self._loaded_at = None
+
+
+@dataclass(frozen=True)
+class Deps:
+    uow: UnitOfWorkFactory[SearchUnitOfWork]
+    engine: SearchEngine
+    synonyms: SynonymCache
+    queries: QueryTally
+    query_log_limit: int

@@ -1,0 +1,52 @@
+"""What staff curate: synonym sets that can work, and a query report that never identifies anyone."""
+
+import pytest
+
+from services.search.domain import Invalid
+from services.search.domain.curation import QueryTally, loggable_query, synonym_phrases
+
+
+def test_a_synonym_set_is_trimmed_and_kept_once_per_phrase() -> None:
+    assert synonym_phrases("en", [" car ", "vehicle", "car", ""]) == ("car", "vehicle")
+
+
+@pytest.mark.parametrize(("lang", "phrases", "code"), [
+    ("en", ["car"], "synonyms-count"),
+    ("en", ["car", "the"], "synonym-empty"),
+    ("ar", ["سيارة", "car"], "synonym-language"),
+    ("en", ["licence", "license"], "synonyms-same"),
+    ("en", ["car", "x" * 81], "synonym-too-long"),
+])
+def test_a_synonym_set_that_cannot_work_is_refused(lang: str, phrases: list[str], code: str) -> None:
+    with pytest.raises(Invalid) as refused:
+        synonym_phrases(lang, phrases)  # type: ignore[arg-type]
+    assert refused.value.code == code
+
+
+def test_queries_are_kept_normalised() -> None:
+    assert loggable_query("  تجديد   رخصة القيادة!! ") == "تجديد رخصه القياده"
+    assert loggable_query("Renew PASSPORT") == "renew passport"
+
+
+def test_numbers_that_could_identify_a_person_are_never_kept() -> None:
+    assert loggable_query("request 12345678 status") == "request status"
+    assert loggable_query("ROP-2024-000123") == "rop 2024"
+    assert loggable_query("99887766") is None
+
+
+def test_the_tally_counts_searches_and_those_that_found_nothing() -> None:
+    tally = QueryTally(limit=10)
+    tally.record("Passport", 3)
+    tally.record("passport", 0)
+    tally.record("tractor", 0)
+    counts = tally.take()
+    assert {q: (c.searches, c.without_results) for q, c in counts.items()} == {"passport": (2, 1), "tractor": (1, 1)}
+    assert tally.take() == {}
+
+
+def test_the_tally_is_bounded_and_counts_what_it_dropped() -> None:
+    tally = QueryTally(limit=2)
+    for query in ("a1", "b1", "c1", "a1"):
+        tally.record(query, 1)
+    assert set(tally.take()) == {"a1", "b1"}
+    assert tally.dropped == 1
