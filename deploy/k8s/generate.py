@@ -180,7 +180,21 @@ def bus_topology() -> list[dict[str, Any]]:
         docs.append(topology_object("Permission", user, "bus-topology",
                                     {"vhost": VHOST, "userReference": {"name": user},
                                      "permissions": service_permissions(service)}))
+    docs.append(topology_object("User", "portal-gateway", "bus-topology", {}))
+    docs.append(topology_object("Permission", "portal-gateway", "bus-topology",
+                                {"vhost": VHOST, "userReference": {"name": "portal-gateway"},
+                                 "permissions": gateway_permissions()}))
     return docs
+
+
+def gateway_permissions() -> dict[str, str]:
+    """Live tracking: each gateway replica declares the exchanges (bus.declare) and its own exclusive queue
+    `gateway.live.<12 hex>`, binds it to portal.events (write on the queue, read on the exchange) and consumes
+    it. It publishes nothing."""
+    exchanges = [re.escape(name) for name in bus.EXCHANGES]
+    live = r"gateway\.live\.[0-9a-f]{12}"
+    return {"configure": alternation([*exchanges, live]), "write": alternation([live]),
+            "read": alternation([re.escape(bus.EVENTS), live])}
 
 
 def ministry_topology(ministry: Ministry) -> list[dict[str, Any]]:

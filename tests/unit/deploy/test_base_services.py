@@ -14,6 +14,8 @@ SECRET_REFS: dict[str, dict[str, tuple[str, str]]] = {
     # The gateway signs identities and calls the services over HTTP; it has no broker or database.
     "gateway": {
         "GATEWAY_IDENTITY_PRIVATE_KEY": ("portal-identity", "private.pem"),
+        "BROKER_USERNAME": ("portal-gateway-user-credentials", "username"),
+        "BROKER_PASSWORD": ("portal-gateway-user-credentials", "password"),
     },
     **{
         name: {
@@ -44,6 +46,7 @@ CONFIG_REFS: dict[str, dict[str, str]] = {
         "GATEWAY_OIDC_JWKS_URL": "oidc_jwks_url",
         "GATEWAY_BROKER_PUBLIC_HOST": "broker_public_host",
         "GATEWAY_LOG_LEVEL": "log_level",
+        "BROKER_ADDRESS": "amqp_address",
     },
     "catalog": {"CATALOG_LOG_LEVEL": "log_level", "CATALOG_PUBLIC_URL": "public_url"},
     "search": {"SEARCH_LOG_LEVEL": "log_level"},
@@ -65,7 +68,7 @@ for _name in DB_SERVICES:
 
 # Values written in the manifest: the URLs composed from the variables above, and plain settings.
 VALUES: dict[str, dict[str, str]] = {
-    "gateway": {},
+    "gateway": {"GATEWAY_AMQP_URL": "amqp://$(BROKER_USERNAME):$(BROKER_PASSWORD)@$(BROKER_ADDRESS)"},
     **{
         name: {
             f"{name.upper()}_DATABASE_URL": f"postgresql+asyncpg://$(DB_USERNAME):$(DB_PASSWORD)@$(DB_HOST)/{name}",
