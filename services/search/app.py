@@ -20,7 +20,7 @@ from shared.runtime import Runtime
 SERVICE = "search"
 
 
-def create_engine(settings: Settings) -> SearchEngine:
+def create_search_engine(settings: Settings) -> SearchEngine:
     if settings.engine == "embedded":
         return EmbeddedEngine(settings.embedded_index_dir())
     password = settings.opensearch_password.get_secret_value() if settings.opensearch_password else None
@@ -35,7 +35,7 @@ def create_app(settings: Settings | None = None, engine: SearchEngine | None = N
     settings = settings or Settings()
     configure_logging(SERVICE, settings.log_level)
     runtime = Runtime(SERVICE, settings, metadata, MIGRATIONS)
-    deps = Deps(uow=runtime.unit_of_work(SearchUnitOfWork), engine=engine or create_engine(settings),
+    deps = Deps(uow=runtime.unit_of_work(SearchUnitOfWork), engine=engine or create_search_engine(settings),
                 synonyms=SynonymCache(settings.synonyms_refresh_seconds), queries=QueryTally(settings.query_log_limit),
                 query_log_limit=settings.query_log_limit)
     catalogue_events = EventRouter(deps)

@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from services.search.app import create_app, create_engine
+from services.search.app import create_app, create_search_engine
 from services.search.config import Settings
 from services.search.engines.embedded import EmbeddedEngine
 from services.search.engines.opensearch import OpenSearchEngine
@@ -14,8 +14,8 @@ def create_settings(public_key: str = "unused", **changes: object) -> Settings:
 
 
 def test_the_embedded_engine_serves_unless_opensearch_is_chosen(tmp_path: Path) -> None:
-    assert isinstance(create_engine(create_settings(index_dir=tmp_path)), EmbeddedEngine)
-    assert isinstance(create_engine(create_settings(engine="opensearch", opensearch_url="https://search.internal:9200",
+    assert isinstance(create_search_engine(create_settings(index_dir=tmp_path)), EmbeddedEngine)
+    assert isinstance(create_search_engine(create_settings(engine="opensearch", opensearch_url="https://search.internal:9200",
                                                     opensearch_username="portal", opensearch_password="secret")),
                       OpenSearchEngine)
 
