@@ -49,7 +49,11 @@ class UnitOfWork:
             await self._turn.aclose()
             raise
         if self._read_only:
-            await self._connection.execution_options(**{READ_ONLY: True})
+            options: dict[str, object] = {READ_ONLY: True}
+            if self._engine.dialect.name == "postgresql":
+                # One snapshot for all its statements, so a count and the page beside it always agree.
+                options["isolation_level"] = "REPEATABLE READ"
+            await self._connection.execution_options(**options)
         return self
 
     async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
