@@ -61,10 +61,12 @@ def ministry_broker_user(code: str) -> str:
 DEAD_LETTER_QUEUE = QueueSpec(DEAD_LETTERS, (Binding(DEAD_LETTERS, "#"),), dead_letters=False,
                               max_length=1_000_000)
 SEARCH_CATALOG = QueueSpec("search.catalog-events", (Binding(EVENTS, "catalog.service.*"),))
-REQUESTS_CATALOG = QueueSpec("requests.catalog-events", (Binding(EVENTS, "catalog.service.*"),))
+REQUESTS_CATALOG = QueueSpec("requests.catalog-events", (Binding(EVENTS, "catalog.service.*"),
+                                                      Binding(EVENTS, "catalog.readiness.assessed")))
 NOTIFICATIONS_REQUESTS = QueueSpec(
     "notifications.request-events",
-    (Binding(EVENTS, "requests.request.status_changed"), Binding(EVENTS, "requests.renewal.due")),
+    (Binding(EVENTS, "requests.request.status_changed"), Binding(EVENTS, "requests.renewal.due"),
+     Binding(EVENTS, "requests.survey.invited")),
 )
 SEARCH_REQUESTS = QueueSpec("search.request-events", (Binding(EVENTS, "requests.request.status_changed"),))
 # Nobody has to consume it (operators read it); it exists so the mandatory publish of a failure is routable.

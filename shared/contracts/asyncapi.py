@@ -6,10 +6,10 @@ from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
 from shared.contracts.base import IntegrationEvent
-from shared.contracts.catalog import ServicePublished, ServiceRetired, ServiceUpdated
-from shared.contracts.ministries import RequestStatusUpdated
+from shared.contracts.catalog import ReadinessAssessed, ServicePublished, ServiceRetired, ServiceUpdated
+from shared.contracts.ministries import DocumentIssued, RequestStatusUpdated
 from shared.contracts.notifications import DeliveryFailed
-from shared.contracts.requests import RequestStatusChanged, RequestSubmitted
+from shared.contracts.requests import RenewalDue, RequestStatusChanged, RequestSubmitted, SurveyInvited
 
 CONTENT_TYPE = "application/cloudevents+json"
 SCHEMAS = "#/components/schemas/{model}"
@@ -32,18 +32,27 @@ _CHANNELS: list[tuple[type[IntegrationEvent], str, str, dict[str, Any], dict[str
      _exchange("portal.from-ministries"),
      "The ministry moves its request along the lifecycle. Publish with your broker user as user_id; "
      "routing keys must start with your ministry code."),
+    (DocumentIssued, "ministryDocument", "{ministry}.document.issued", _MINISTRY, _exchange("portal.from-ministries"),
+     "The ministry issued a document to a citizen (with its expiry, if any), so the portal can offer the renewal "
+     "in time. Publish with your broker user as user_id."),
     (RequestStatusChanged, "requestStatusChanged", "requests.request.status_changed", {}, _exchange("portal.events"),
      "A request's status changed (for notifications and live tracking)."),
+    (RenewalDue, "renewalDue", "requests.renewal.due", {}, _exchange("portal.events"),
+     "A citizen's document is about to expire: the renewal is offered (once per document and expiry)."),
+    (SurveyInvited, "surveyInvited", "requests.survey.invited", {}, _exchange("portal.events"),
+     "A request was completed: the citizen is invited, once, to rate it."),
     (ServicePublished, "servicePublished", "catalog.service.published", {}, _exchange("portal.events"),
      "A ministry published a service in the catalogue."),
     (ServiceUpdated, "serviceUpdated", "catalog.service.updated", {}, _exchange("portal.events"),
      "A published service changed (a new version)."),
     (ServiceRetired, "serviceRetired", "catalog.service.retired", {}, _exchange("portal.events"),
      "A service no longer takes requests."),
+    (ReadinessAssessed, "readinessAssessed", "catalog.readiness.assessed", {}, _exchange("portal.events"),
+     "A ministry assessed a service's readiness; carries its costs per transaction for the KPIs."),
     (DeliveryFailed, "deliveryFailed", "notifications.delivery.failed", {}, _exchange("portal.events"),
      "A channel gave up on a notification (refused, or failing after every retry); no contact details."),
 ]
-_MINISTRY_SENDS = {"ministryStatus"}
+_MINISTRY_SENDS = {"ministryStatus", "ministryDocument"}
 _SEND = {"deliveryMode": 2, "mandatory": True, "userId": "ministry-{ministry}", "bindingVersion": "0.3.0"}
 _RECEIVE = {"ack": True, "bindingVersion": "0.3.0"}
 _MINISTRY_RECEIVES = {"ministryInbox"}

@@ -1,5 +1,6 @@
 """Events the catalog publishes on portal.events (routing keys catalog.service.*)."""
 
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Literal
 
@@ -18,6 +19,7 @@ class FormField(BaseModel):
     name: str
     kind: FieldKind
     label: Bilingual
+    help: Bilingual | None = None
     required: bool = True
     choices: list[str] = Field(default_factory=list)
     min_length: int | None = None
@@ -120,6 +122,9 @@ class ServiceRecord(BaseModel):
     fees: list[Fee] = Field(default_factory=list)
     output: Bilingual | None = None
     legal_basis: list[LegalResource] = Field(default_factory=list)
+    # When a manual service was first brought online (manual → semi_electronic or electronic), so KPIs can
+    # compare digital take-up before and after.
+    digitised_on: date | None = None
 
 
 class ServicePublished(IntegrationEvent):
@@ -137,3 +142,17 @@ class ServiceRetired(IntegrationEvent):
     slug: str
     ministry: str
     version: int
+
+
+class ReadinessAssessed(IntegrationEvent):
+    """On portal.events with key `catalog.readiness.assessed`: a ministry answered (or re-answered) the
+    readiness questionnaire of one service. The costs are per transaction, in Omani rials."""
+
+    TYPE = "om.portal.catalog.readiness.assessed.v1"
+    slug: str
+    ministry: str
+    maturity: Maturity
+    volume_per_year: int
+    manual_cost_omr: Decimal
+    digital_cost_omr: Decimal
+    assessed_at: datetime

@@ -1,6 +1,6 @@
 """Events the requests service publishes: to a ministry's queue, and on portal.events."""
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
@@ -45,5 +45,37 @@ class RequestStatusChanged(IntegrationEvent):
     status: Status
     previous_status: Status | None
     note: str | None = None
+    # With action_required: the form fields the ministry asks the citizen to answer again.
+    fields_to_correct: list[str] = []
     actor: str
     changed_at: datetime
+
+
+class RenewalDue(IntegrationEvent):
+    """On portal.events with key `requests.renewal.due`: once per document and expiry, ahead of the expiry by
+    the renewal rule's window, unless the citizen opted out of proactive offers."""
+
+    TYPE = "om.portal.request.renewal.due.v1"
+    offer_id: str
+    citizen: str
+    lang: Literal["ar", "en"] = "ar"
+    document_type: str
+    document_number: str
+    expires_on: date
+    service: str
+    ministry: str
+    days_ahead: int
+    due_at: datetime
+
+
+class SurveyInvited(IntegrationEvent):
+    """On portal.events with key `requests.survey.invited`: once per completed request, the citizen is asked to
+    rate it (1 to 5, with an optional comment) at /requests/{tracking_number}/rating."""
+
+    TYPE = "om.portal.request.survey.invited.v1"
+    tracking_number: str
+    service: str
+    ministry: str
+    citizen: str
+    lang: Literal["ar", "en"] = "ar"
+    invited_at: datetime
