@@ -3,7 +3,7 @@
 from datetime import date, datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from shared.contracts.base import IntegrationEvent
 
@@ -46,7 +46,7 @@ class RequestStatusChanged(IntegrationEvent):
     previous_status: Status | None
     note: str | None = None
     # With action_required: the form fields the ministry asks the citizen to answer again.
-    fields_to_correct: list[str] = []
+    fields_to_correct: list[str] = Field(default_factory=list)
     actor: str
     changed_at: datetime
 
