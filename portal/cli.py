@@ -96,7 +96,9 @@ def onboard(code: str, name_en: Annotated[str, typer.Option("--name-en")],
             name_ar: Annotated[str, typer.Option("--name-ar")],
             gateway_url: GatewayUrl = "http://127.0.0.1:8000", admin_token: AdminToken = None,
             broker_user: Annotated[bool, typer.Option(help="Create the broker user through RabbitMQ's management "
-                                                           "API; off where the Topology Operator owns it")] = True
+                                                           "API; off where the Topology Operator owns it")] = True,
+            workspace: Annotated[bool, typer.Option(help="Its staff handle requests in the portal's workspace "
+                                                         "(no system of its own on the bus)")] = False,
             ) -> None:
     """Create the ministry, its API key and its broker user; print the credentials once."""
     config = up.UpConfig.from_env()
@@ -106,7 +108,8 @@ def onboard(code: str, name_en: Annotated[str, typer.Option("--name-en")],
         try:
             async with httpx.AsyncClient(base_url=gateway_url, timeout=15.0) as gateway:
                 token = admin_token or await dev_token(gateway)
-                credentials = await onboard_ministry(gateway, token, code, {"ar": name_ar, "en": name_en}, admin)
+                credentials = await onboard_ministry(gateway, token, code, {"ar": name_ar, "en": name_en}, admin,
+                                                     workspace=workspace)
         finally:
             if admin is not None:
                 await admin.close()

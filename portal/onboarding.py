@@ -33,6 +33,8 @@ class MinistryCredentials:
     api_key: str
     broker_user: str
     broker_password: str
+    # Handled by its staff in the portal's workspace: no system of its own answers its queue.
+    workspace: bool = False
 
 
 class OnboardingError(Exception):
@@ -48,17 +50,19 @@ async def dev_token(gateway: httpx.AsyncClient, role: str = "admin", ministry: s
 
 
 async def onboard_ministry(gateway: httpx.AsyncClient, admin_token: str, code: str, name: dict[str, str],
-                           broker: BrokerAdmin | None, saved: Path | None = None) -> MinistryCredentials:
+                           broker: BrokerAdmin | None, saved: Path | None = None, *, workspace: bool = False
+                           ) -> MinistryCredentials:
     """Create the ministry; with `saved`, reuse credentials kept from an earlier run of the same portal."""
     if saved is not None and (kept := _load(saved)) is not None:
         return kept
-    response = await gateway.post("/api/v1/admin/ministries", json={"code": code, "name": name},
+    response = await gateway.post("/api/v1/admin/ministries", json={"code": code, "name": name,
+                                                                    "workspace": workspace},
                                   headers={"Authorization": f"Bearer {admin_token}"})
     if response.status_code != 201:
         raise OnboardingError(f"onboarding {code} failed: {response.status_code} {response.text[:300]}")
     password = secrets.token_urlsafe(24)
     user = await broker.onboard_ministry(code, password) if broker else ministry_broker_user(code)
-    credentials = MinistryCredentials(code, response.json()["api_key"], user, password)
+    credentials = MinistryCredentials(code, response.json()["api_key"], user, password, workspace)
     if saved is not None:
         _keep(saved, credentials)
     log.info("ministry_onboarded", ministry=code)
@@ -80,7 +84,8 @@ async def seed_catalogue(gateway: httpx.AsyncClient, admin_token: str, broker: B
     onboarded = []
     for ministry in seed_ministries():
         credentials = await onboard_ministry(gateway, admin_token, ministry["code"], ministry["name"], broker,
-                                             run_dir / "ministries" / f"{ministry['code']}.json")
+                                             run_dir / "ministries" / f"{ministry['code']}.json",
+                                             workspace=bool(ministry.get("workspace")))
         onboarded.append(credentials)
         keys = {"Authorization": f"Bearer {credentials.api_key}"}
         for service in seed_services(ministry["code"]):

@@ -160,6 +160,11 @@ async def seed(config: UpConfig, admin: BrokerAdmin | None) -> list[MinistryCred
         return credentials
 
 
+def simulated(credentials: list[MinistryCredentials]) -> list[MinistryCredentials]:
+    """The ministries the simulator answers for; its own staff handle a workspace ministry's requests."""
+    return [c for c in credentials if not c.workspace]
+
+
 async def spawn(args: list[str], env: dict[str, str]) -> asyncio.subprocess.Process:
     # Own session: Ctrl-C reaches only `portal up`, which then stops its children in order.
     return await asyncio.create_subprocess_exec(sys.executable, "-m", "portal.cli", *args, env=os.environ | env,
@@ -208,7 +213,7 @@ async def run_processes(config: UpConfig) -> None:
         if config.requests_workers:
             processes |= await start_requests_workers(config, env, [c.code for c in credentials])
         simulator_env = env | {"PORTAL_SIMULATOR_CREDENTIALS": json.dumps(
-            [{"code": c.code, "user": c.broker_user, "password": c.broker_password} for c in credentials]),
+            [{"code": c.code, "user": c.broker_user, "password": c.broker_password} for c in simulated(credentials)]),
             "PORTAL_AMQP_URL": config.amqp_url, "PORTAL_SIMULATOR_DELAY": str(config.simulator_delay)}
         processes["simulator"] = await spawn(["simulate-ministry"], simulator_env)
         layout = "each service its own process"
@@ -267,7 +272,8 @@ async def run_in_process(config: UpConfig) -> None:
         await wait_ready({s: config.url(s) for s in SERVICES})
         credentials = await seed(config, None)
         simulators = asyncio.create_task(run_simulators(
-            "memory://portal", [{"code": c.code, "user": c.broker_user, "password": ""} for c in credentials],
+            "memory://portal",
+            [{"code": c.code, "user": c.broker_user, "password": ""} for c in simulated(credentials)],
             config.simulator_delay))
         print(f"The portal is ready on {config.url('gateway')}. No broker answered, so all services run in "
               "this one process on the in-memory bus.", flush=True)

@@ -1,4 +1,5 @@
 import json
+from dataclasses import asdict
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request, Response
@@ -144,10 +145,16 @@ async def prioritised_services(_: Admin, deps: D, ministry: str | None = None) -
                       for n, (row, record, status) in enumerate(ranked, start=1)]}
 
 
+@router.get("/api/v1/admin/onboarding")
+async def onboarding_progress(_: Admin, deps: D) -> dict[str, Any]:
+    """Each ministry's progress: services described, assessed, published, digitised, and by maturity."""
+    return {"ministries": [asdict(p) | {"name": p.name.model_dump()} for p in await handlers.onboarding(deps)]}
+
+
 @router.post("/api/v1/admin/ministries", status_code=201)
 async def onboard_ministry(draft: MinistryDraft, _: Admin, deps: D) -> dict[str, Any]:
     api_key = await handlers.onboard_ministry(handlers.OnboardMinistry(draft), deps)
-    return {"code": draft.code, "name": draft.name.model_dump(), "api_key": api_key}
+    return {"code": draft.code, "name": draft.name.model_dump(), "workspace": draft.workspace, "api_key": api_key}
 
 
 @router.get("/open-data/catalogue.jsonld", include_in_schema=True)

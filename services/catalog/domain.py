@@ -4,7 +4,9 @@ import hashlib
 import math
 import re
 import secrets
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 from typing import Any, Literal
 
@@ -125,6 +127,8 @@ class MinistryDraft(BaseModel):
 
     code: str
     name: Bilingual
+    # Handled in the portal's workspace by its own staff, rather than by a system of its own on the bus.
+    workspace: bool = False
 
     @field_validator("code")
     @classmethod
@@ -148,9 +152,20 @@ def hash_api_key(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
-def build_record(draft: ServiceDraft, ministry: str, ministry_name: Bilingual, version: int) -> ServiceRecord:
+def build_record(draft: ServiceDraft, ministry: str, ministry_name: Bilingual, version: int,
+                 digitised_on: date | None = None) -> ServiceRecord:
     return ServiceRecord.model_validate(draft.model_dump() | {"ministry": ministry, "version": version,
-                                                               "ministry_name": ministry_name.model_dump()})
+                                                               "ministry_name": ministry_name.model_dump(),
+                                                               "digitised_on": digitised_on})
+
+
+def digitisation_date(live: ServiceRecord | None, maturity: str, today: date) -> date | None:
+    """The day a manual service first went online is kept for good; a service born online was never digitised."""
+    if live is None:
+        return None
+    if live.digitised_on is not None:
+        return live.digitised_on
+    return today if live.maturity == "manual" and maturity != "manual" else None
 
 
 def ensure_can_manage(actor_ministry: str | None, is_admin: bool, owner: str) -> None:
@@ -228,3 +243,37 @@ def localise(value: Any, lang: str) -> Any:
     if isinstance(value, list):
         return [localise(v, lang) for v in value]
     return value
+
+
+@dataclass(frozen=True)
+class OnboardingProgress:
+    """How far a ministry has come: services described, assessed, published, and brought online."""
+
+    ministry: str
+    name: Bilingual
+    workspace: bool
+    services: int = 0
+    assessed: int = 0
+    published: int = 0
+    digitised: int = 0
+    electronic: int = 0
+    semi_electronic: int = 0
+    manual: int = 0
+
+
+def onboarding_progress(ministries: Iterable[tuple[str, Bilingual, bool]],
+                        services: Iterable[tuple[str, ServiceRecord]], assessed: set[str]
+                        ) -> list[OnboardingProgress]:
+    """`services` are (status, live record) pairs; retired services no longer count."""
+    counts: dict[str, dict[str, int]] = {}
+    for status, record in services:
+        if status == "retired":
+            continue
+        row = counts.setdefault(record.ministry, dict.fromkeys(
+            ("services", "assessed", "published", "digitised", "electronic", "semi_electronic", "manual"), 0))
+        row["services"] += 1
+        row["assessed"] += record.slug in assessed
+        row["published"] += status == "published"
+        row["digitised"] += record.digitised_on is not None
+        row[record.maturity] += 1
+    return [OnboardingProgress(code, name, workspace, **counts.get(code, {})) for code, name, workspace in ministries]

@@ -1,34 +1,53 @@
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from services.catalog.domain import (
     Conflict,
     MinistryDraft,
     NotFound,
+    OnboardingProgress,
     ReadinessAnswers,
     ReadinessScore,
     ServiceDraft,
     build_record,
+    digitisation_date,
     ensure_can_manage,
     ensure_editable,
     hash_api_key,
     new_api_key,
+    onboarding_progress,
     score_readiness,
 )
 from services.catalog.store import CatalogUnitOfWork, StoredService
 from shared.auth import Identity
 from shared.bus.topology import EVENTS
-from shared.contracts.catalog import ServicePublished, ServiceRecord, ServiceRetired, ServiceUpdated
+from shared.contracts.base import Bilingual
+from shared.contracts.catalog import (
+    ReadinessAssessed,
+    ServicePublished,
+    ServiceRecord,
+    ServiceRetired,
+    ServiceUpdated,
+)
 from shared.db import UnitOfWorkFactory
 from shared.logging import get_logger
 
 log = get_logger(__name__)
+MUSCAT = ZoneInfo("Asia/Muscat")
+
+
+def today_in_oman() -> date:
+    return datetime.now(MUSCAT).date()
 
 
 @dataclass(frozen=True)
 class Deps:
     uow: UnitOfWorkFactory[CatalogUnitOfWork]
     public_url: str = "http://localhost:8000"
+    today: Callable[[], date] = field(default=today_in_oman)
 
 
 @dataclass(frozen=True)
@@ -80,7 +99,8 @@ async def onboard_ministry(command: OnboardMinistry, deps: Deps) -> str:
     async with deps.uow() as uow:
         if await uow.ministries.name_of(command.draft.code):
             raise Conflict("ministry-exists", f"The ministry {command.draft.code!r} is already onboarded.")
-        await uow.ministries.add(command.draft.code, command.draft.name, hash_api_key(api_key))
+        await uow.ministries.add(command.draft.code, command.draft.name, hash_api_key(api_key),
+                                 workspace=command.draft.workspace)
         await uow.commit()
     log.info("ministry_onboarded", ministry=command.draft.code)
     return api_key
@@ -126,8 +146,10 @@ async def update_service(command: UpdateService, deps: Deps) -> StoredService:
     async with deps.uow() as uow:
         stored = await _managed(uow, command.slug, command.actor)
         ensure_editable(stored.status, command.slug)
+        live = stored.record if stored.status == "published" else None
         record = build_record(command.draft, stored.record.ministry, stored.record.ministry_name,
-                              stored.latest_version + 1)
+                              stored.latest_version + 1,
+                              digitisation_date(live, command.draft.maturity, deps.today()))
         if command.publish:
             updated = StoredService("published", record, None)
             await _go_live(uow, stored.status == "draft", record, command.actor)
@@ -148,6 +170,9 @@ async def publish_draft(command: PublishDraft, deps: Deps) -> StoredService:
         pending = stored.draft or (stored.record if stored.status == "draft" else None)
         if pending is None:
             raise Conflict("nothing-to-publish", f"The service {command.slug!r} has no unpublished draft.")
+        live = stored.record if stored.status == "published" else None
+        pending = pending.model_copy(update={"digitised_on": digitisation_date(live, pending.maturity,
+                                                                               deps.today())})
         await uow.services.put(command.slug, "published", pending, None)
         await _go_live(uow, stored.status == "draft", pending, command.actor)
         await uow.commit()
@@ -175,6 +200,11 @@ async def assess_readiness(command: AssessReadiness, deps: Deps) -> tuple[Readin
         score = score_readiness(command.answers, latest.maturity, latest.life_events, latest.audience)
         await uow.assessments.put(command.slug, command.answers.model_dump(mode="json"),
                                   score.model_dump(mode="json"), score.priority, _label(command.actor))
+        await uow.publish(ReadinessAssessed(
+            slug=command.slug, ministry=stored.record.ministry, maturity=stored.record.maturity,
+            volume_per_year=command.answers.volume_per_year, manual_cost_omr=command.answers.manual_cost_omr,
+            digital_cost_omr=command.answers.digital_cost_omr, assessed_at=datetime.now(MUSCAT)),
+            exchange=EVENTS, routing_key="catalog.readiness.assessed", subject=command.slug)
         await uow.commit()
     log.info("readiness_assessed", service=command.slug, priority=score.priority)
     return command.answers, score
@@ -192,6 +222,15 @@ async def readiness_of(slug: str, actor: Identity, deps: Deps) -> dict[str, Any]
 async def rank_services(deps: Deps, ministry: str | None = None) -> list[tuple[dict[str, Any], ServiceRecord, str]]:
     async with deps.uow(read_only=True) as uow:
         return await uow.assessments.ranked(ministry)
+
+
+async def onboarding(deps: Deps) -> list[OnboardingProgress]:
+    async with deps.uow(read_only=True) as uow:
+        ministries = await uow.ministries.all()
+        services = await uow.services.of_ministry(None)
+        assessed = await uow.assessments.slugs()
+    return onboarding_progress(((m["code"], Bilingual.model_validate(m["name"]), m["workspace"]) for m in ministries),
+                               ((s.status, s.record) for s in services), assessed)
 
 
 async def services_of(actor: Identity, deps: Deps) -> list[StoredService]:

@@ -2,7 +2,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import JSON, Column, Float, ForeignKey, Integer, MetaData, String, Table, select
+from sqlalchemy import JSON, Boolean, Column, Float, ForeignKey, Integer, MetaData, String, Table, false, select
 
 from shared.contracts.base import Bilingual
 from shared.contracts.catalog import ServiceRecord
@@ -18,6 +18,7 @@ ministries = Table(
     Column("name_en", String(200), nullable=False),
     Column("api_key_hash", String(64), nullable=False, unique=True),
     Column("created_at", UtcDateTime(), nullable=False),
+    Column("workspace", Boolean, nullable=False, server_default=false()),
 )
 
 services = Table(
@@ -59,9 +60,10 @@ class Ministries:
     def __init__(self, uow: UnitOfWork) -> None:
         self._uow = uow
 
-    async def add(self, code: str, name: Bilingual, api_key_hash: str) -> None:
+    async def add(self, code: str, name: Bilingual, api_key_hash: str, *, workspace: bool = False) -> None:
         await self._uow.connection.execute(ministries.insert().values(
-            code=code, name_ar=name.ar, name_en=name.en, api_key_hash=api_key_hash, created_at=utcnow()))
+            code=code, name_ar=name.ar, name_en=name.en, api_key_hash=api_key_hash, created_at=utcnow(),
+            workspace=workspace))
 
     async def name_of(self, code: str) -> Bilingual | None:
         row = (await self._uow.connection.execute(
@@ -74,8 +76,10 @@ class Ministries:
 
     async def all(self) -> list[dict[str, Any]]:
         rows = await self._uow.connection.execute(
-            select(ministries.c.code, ministries.c.name_ar, ministries.c.name_en).order_by(ministries.c.code))
-        return [{"code": r.code, "name": {"ar": r.name_ar, "en": r.name_en}} for r in rows]
+            select(ministries.c.code, ministries.c.name_ar, ministries.c.name_en, ministries.c.workspace)
+            .order_by(ministries.c.code))
+        return [{"code": r.code, "name": {"ar": r.name_ar, "en": r.name_en}, "workspace": r.workspace}
+                for r in rows]
 
 
 @dataclass(frozen=True)
@@ -164,6 +168,9 @@ class Assessments:
     async def get(self, slug: str) -> dict[str, Any] | None:
         row = (await self._uow.connection.execute(select(readiness).where(readiness.c.slug == slug))).first()
         return dict(row._mapping) if row else None
+
+    async def slugs(self) -> set[str]:
+        return set((await self._uow.connection.execute(select(readiness.c.slug))).scalars())
 
     async def ranked(self, ministry: str | None) -> list[tuple[dict[str, Any], ServiceRecord, str]]:
         query = select(readiness, services.c.record, services.c.status).join(

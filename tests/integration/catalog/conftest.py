@@ -30,15 +30,15 @@ class Harness:
     def as_(self, identity: Identity) -> dict[str, str]:
         return {"x-portal-identity": self.signer.sign(identity)}
 
-    async def events(self, count: int) -> list[Envelope]:
+    async def events(self, count: int, queue: str = "search.catalog-events") -> list[Envelope]:
         bus = self.app.state.runtime.bus
         assert isinstance(bus, InMemoryBus)
 
         async def arrived() -> bool:
-            return bus.queues["search.catalog-events"].messages.qsize() >= count
+            return bus.queues[queue].messages.qsize() >= count
 
         await eventually(arrived)
-        return [Envelope.from_body(d.body) for d in await bus.drain("search.catalog-events")]
+        return [Envelope.from_body(d.body) for d in await bus.drain(queue)]
 
 
 @pytest.fixture
