@@ -68,10 +68,12 @@ async def asyncapi(deps: D) -> dict[str, Any]:
 
 @router.get("/api/v1/me/dashboard")
 async def my_dashboard(who: Citizen, deps: D, lang: str = "ar") -> dict[str, Any]:
-    """Requests (open first, overdue flagged), unread notifications, renewals due and suggested services.
+    """Requests (open first, overdue flagged, with their expected completion), unread notifications, issued
+    documents (with `days_left`), renewal offers and life-event suggestions (`renewals_due`, from
+    /api/v1/me/offers; `proactive` says whether the citizen receives them) and suggested services.
 
-    Each section degrades on its own: `unavailable` names the services that did not answer. `renewals_due`
-    is empty and `renewals_due_tracked` false until the requests service tracks renewals (issue #8).
+    Each section degrades on its own: `unavailable` names the services that did not answer and
+    `unavailable_sections` the sections left empty because of it.
     """
     return await handlers.dashboard(who, "en" if lang == "en" else "ar", deps)
 

@@ -1,4 +1,4 @@
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -134,6 +134,9 @@ class SampleValues(BaseModel):
     tracking_number: SafeText = Field(default="ROP-2025-000123-K", min_length=1, max_length=64)
     service: SafeText = Field(default="passport-renewal", min_length=1, max_length=200)
     note: SafeText | None = Field(default="Please attach a clear passport photo.", max_length=2000)
+    document_type: SafeText | None = Field(default="driving_licence", max_length=64)
+    document_number: SafeText | None = Field(default="1234567", max_length=64)
+    expires_on: date | None = date(2026, 12, 20)
 
 
 class PreviewRequest(BaseModel):
@@ -161,7 +164,7 @@ async def list_templates(_: Admin) -> list[Template]:
 
 @router.post("/api/v1/admin/notifications/templates/{template_id}/preview")
 async def preview_template(template_id: str, body: PreviewRequest, _: Admin, deps: D) -> PreviewView:
-    values = Personalisation.model_validate(body.values.model_dump())
+    values = Personalisation.model_validate(body.values.model_dump(mode="json"))
     try:
         preview = handlers.preview_template(handlers.PreviewTemplate(template_id, body.lang, body.channel, values),
                                             deps)

@@ -10,7 +10,9 @@ from prometheus_client import Counter
 from services.notifications.domain import (
     BY_ID,
     INBOX,
+    RENEWAL_DUE,
     SAMPLE,
+    SURVEY_INVITED,
     TEMPLATES,
     Attempted,
     Channel,
@@ -40,13 +42,15 @@ from shared.bus.dispatch import EventRouter, Inbound
 from shared.bus.topology import EVENTS
 from shared.contracts.base import Bilingual
 from shared.contracts.notifications import DeliveryFailed
-from shared.contracts.requests import RequestStatusChanged
+from shared.contracts.requests import RenewalDue, RequestStatusChanged, SurveyInvited
 from shared.db import UnitOfWorkFactory, utcnow
 from shared.logging import get_logger
 
 log = get_logger(__name__)
 
 STATUS_CONSUMER = "notifications.status"
+RENEWAL_CONSUMER = "notifications.renewal"
+SURVEY_CONSUMER = "notifications.survey"
 DELIVERY_FAILED_KEY = "notifications.delivery.failed"
 DELIVERIES = Counter("portal_notifications_deliveries_total", "Delivery attempts by channel and resulting status",
                      ["channel", "status"])
@@ -167,6 +171,24 @@ async def notify_status_change(message: Inbound[RequestStatusChanged], deps: Dep
         deps)
 
 
+async def notify_renewal_due(message: Inbound[RenewalDue], deps: Deps) -> None:
+    event = message.event
+    await queue_notification(Occurrence(
+        event_id=message.id, consumer=RENEWAL_CONSUMER, citizen=event.citizen, request_lang=event.lang,
+        template=RENEWAL_DUE, service=event.service,
+        values=Personalisation(service=event.service, document_type=event.document_type,
+                               document_number=event.document_number, expires_on=event.expires_on.isoformat())),
+        deps)
+
+
+async def notify_survey_invited(message: Inbound[SurveyInvited], deps: Deps) -> None:
+    event = message.event
+    await queue_notification(Occurrence(
+        event_id=message.id, consumer=SURVEY_CONSUMER, citizen=event.citizen, request_lang=event.lang,
+        template=SURVEY_INVITED, service=event.service,
+        values=Personalisation(tracking_number=event.tracking_number, service=event.service)), deps)
+
+
 async def queue_notification(occurrence: Occurrence, deps: Deps) -> Notification | None:
     """The inbox entry, delivered at once, and the citizen's first other channel, queued for the dispatcher;
     nothing if this event was handled before. Returns the notification, or None for a redelivery."""
@@ -247,10 +269,10 @@ async def _give_up(uow: NotificationsUnitOfWork, failed: Delivery, attempted: At
     if failed.channel != INBOX:
         await uow.publish(DeliveryFailed(
             notification_id=notification.id, delivery_id=failed.id, source_event_id=notification.event_id,
-            kind=notification.kind, tracking_number=notification.tracking_number, channel=failed.channel,
+            kind=notification.kind, tracking_number=notification.tracking_number or None, channel=failed.channel,
             reason=attempted.last_error or "unknown", attempts=attempted.attempts,
             fallback_channel=fallback if fallback != INBOX else None, failed_at=now),
-            exchange=EVENTS, routing_key=DELIVERY_FAILED_KEY, subject=notification.tracking_number)
+            exchange=EVENTS, routing_key=DELIVERY_FAILED_KEY, subject=notification.tracking_number or None)
     return fallback
 
 
@@ -342,5 +364,6 @@ async def delivery_counts(deps: Deps) -> list[tuple[str, str, int]]:
 
 
 def register(router: EventRouter) -> None:
-    # Renewals due and survey invitations (issue #8) register here too, each building an Occurrence.
     router.register(RequestStatusChanged, notify_status_change)
+    router.register(RenewalDue, notify_renewal_due)
+    router.register(SurveyInvited, notify_survey_invited)

@@ -3,6 +3,7 @@
 import asyncio
 from collections.abc import Awaitable
 from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
 from typing import Any, TypeVar
 
 from services.gateway.domain import CLOSED_STATUSES, dashboard_order, suggestions_from
@@ -29,6 +30,30 @@ async def _notifications(citizen: Identity, deps: Deps) -> dict[str, Any]:
     if status != 200:
         raise Problem(503, "upstream-unavailable", "Notifications are unavailable.", upstream="notifications")
     return {"unread": body.get("unread", 0), "items": body.get("items", [])[:10]}
+
+
+async def _offers(citizen: Identity, deps: Deps) -> dict[str, Any]:
+    status, body = await read_json(deps, "requests", "/api/v1/me/offers", citizen)
+    if status != 200:
+        raise Problem(503, "upstream-unavailable", "Offers are unavailable.", upstream="requests")
+    return {"proactive": bool(body.get("proactive", True)), "items": list(body.get("items", []))}
+
+
+async def _documents(citizen: Identity, deps: Deps) -> list[dict[str, Any]]:
+    status, body = await read_json(deps, "requests", "/api/v1/me/documents", citizen)
+    if status != 200:
+        raise Problem(503, "upstream-unavailable", "Documents are unavailable.", upstream="requests")
+    return list(body.get("items", []))
+
+
+def days_left(expires_on: str | None, today: date) -> int | None:
+    """Days from today to the expiry (negative once expired); None for a document that never expires."""
+    if not expires_on:
+        return None
+    try:
+        return (date.fromisoformat(expires_on[:10]) - today).days
+    except ValueError:
+        return None
 
 
 @dataclass
@@ -61,28 +86,37 @@ async def _from_catalogue(requests: list[dict[str, Any]], lang: str, deps: Deps)
     return found
 
 
-async def _section(name: str, work: Awaitable[T], unavailable: list[str]) -> T | None:
+async def _section(name: str, work: Awaitable[T], unavailable: list[str], sections: list[str] | None = None,
+                   section: str | None = None) -> T | None:
     try:
         return await work
     except Problem as exc:
         if exc.status < 500:
             raise
         unavailable.append(name)
-        log.warning("dashboard_section_unavailable", section=name)
+        if sections is not None and section is not None:
+            sections.append(section)
+        log.warning("dashboard_section_unavailable", section=section or name)
         return None
 
 
-async def dashboard(citizen: Identity, lang: str, deps: Deps) -> dict[str, Any]:
-    """Requests (open first, overdue flagged), unread notifications, renewals due, suggested services.
+async def dashboard(citizen: Identity, lang: str, deps: Deps, today: date | None = None) -> dict[str, Any]:
+    """Requests (open first, overdue flagged), unread notifications, issued documents, renewal offers and
+    life-event suggestions, suggested services.
 
-    Each request carries `service_title` (null when the catalogue did not answer). `renewals_due` stays an
-    empty list and `renewals_due_tracked` false until the requests service publishes
-    citizens' renewals (issue #8); `unavailable` names the sections whose service did not answer.
+    Each request carries `service_title` (null when the catalogue did not answer); each document `days_left`
+    (null without an expiry). `renewals_due` holds the citizen's open offers (renewals and life events) and
+    `proactive` whether they receive them (null when unknown). `unavailable` names the services that did not
+    answer and `unavailable_sections` the sections left empty because of it.
     """
+    today = today or datetime.now(UTC).date()
     unavailable: list[str] = []
-    requests, notifications = await asyncio.gather(
-        _section("requests", _requests(citizen, deps), unavailable),
-        _section("notifications", _notifications(citizen, deps), unavailable))
+    sections: list[str] = []
+    requests, notifications, offers, documents = await asyncio.gather(
+        _section("requests", _requests(citizen, deps), unavailable, sections, "requests"),
+        _section("notifications", _notifications(citizen, deps), unavailable, sections, "notifications"),
+        _section("requests", _offers(citizen, deps), unavailable, sections, "offers"),
+        _section("requests", _documents(citizen, deps), unavailable, sections, "documents"))
     catalogue = None
     if requests is not None:
         catalogue = await _section("catalog", _from_catalogue(requests, lang, deps), unavailable)
@@ -92,8 +126,11 @@ async def dashboard(citizen: Identity, lang: str, deps: Deps) -> dict[str, Any]:
         "open_requests": sum(1 for r in requests or [] if r.get("status") not in CLOSED_STATUSES),
         "overdue_requests": sum(1 for r in requests or [] if r.get("overdue")),
         "notifications": notifications or {"unread": 0, "items": []},
-        "renewals_due": [],
-        "renewals_due_tracked": False,
+        "documents": [d | {"days_left": days_left(d.get("expires_on"), today)} for d in documents or []],
+        "renewals_due": offers["items"] if offers else [],
+        "renewals_due_tracked": True,
+        "proactive": offers["proactive"] if offers else None,
         "suggested_services": catalogue.suggested if catalogue else [],
         "unavailable": sorted(set(unavailable)),
+        "unavailable_sections": sorted(sections),
     }

@@ -24,6 +24,9 @@
       announcer.textContent = label;
     }
     if (update.initial) { return; }
+    // Answering the ministry and rating are forms the server draws: say that a reload brings them.
+    var reload = document.getElementById("reload-notice");
+    if (reload && (update.status === "action_required" || update.status === "completed")) { reload.hidden = false; }
     var item = document.createElement("li");
     item.className = "fresh";
     var strong = document.createElement("strong");

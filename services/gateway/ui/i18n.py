@@ -111,6 +111,146 @@ TEXT: dict[str, tuple[str, str]] = {
     "too_many": ("طلبات كثيرة. انتظر قليلاً ثم حاول مجدداً.", "Too many requests. Wait a moment and try again."),
     "mark_read": ("تعليم الكل كمقروء", "Mark all as read"),
     "footer": ("سلطنة عُمان — بوابة الخدمات الحكومية", "Sultanate of Oman — government services portal"),
+    # Issue #8: documents, proactive offers, expected completion, answering the ministry, rating.
+    "my_documents": ("مستنداتي الصادرة", "My issued documents"),
+    "no_documents": ("لا توجد مستندات صادرة مسجّلة لك بعد.", "No issued documents are recorded for you yet."),
+    "document": ("المستند", "Document"),
+    "document_number": ("الرقم", "Number"),
+    "expires_on": ("تاريخ الانتهاء", "Expires on"),
+    "days_left": ("الأيام المتبقية", "Days left"),
+    "no_expiry": ("لا ينتهي", "Does not expire"),
+    "expired": ("منتهي الصلاحية", "Expired"),
+    "offers": ("تجديدات وخدمات مقترحة لك", "Renewals and suggestions for you"),
+    "no_offers": ("لا توجد تجديدات أو اقتراحات الآن.", "There are no renewals or suggestions right now."),
+    "offer_renewal": ("تنتهي صلاحية {document} رقم {number} بتاريخ {expires}؛ قدّم طلب التجديد الآن",
+                      "Your {document} {number} expires on {expires}; renew it now"),
+    "offer_life_event": ("بمناسبة: {event}. قد تحتاج هذه الخدمة أيضاً.",
+                         "Because of this life event ({event}), you may need this service too."),
+    "submit_renewal": ("أرسل طلب التجديد", "Submit the renewal"),
+    "renew_now": ("جدّد الآن", "Renew now"),
+    "submit_offer": ("أرسل الطلب", "Submit the request"),
+    "dismiss": ("لا أحتاجه الآن: أخفِ هذا", "Not needed: dismiss"),
+    "prefilled": ("عبّأنا لك هذه البيانات", "We filled these in for you"),
+    "missing_intro": ("نحتاج منك فقط ما يلي:", "We only need the following from you:"),
+    "proactive": ("العروض الاستباقية", "Proactive offers"),
+    "proactive_on": ("نذكّرك قبل انتهاء مستنداتك ونقترح عليك الخدمات التي تتبع مناسبات حياتك.",
+                     "We remind you before your documents expire and suggest the services that usually follow."),
+    "proactive_off": ("أوقفت العروض الاستباقية: لن نذكّرك بالتجديد ولن نقترح خدمات.",
+                      "Proactive offers are off: we will not remind you to renew or suggest services."),
+    "proactive_turn_off": ("أوقف العروض الاستباقية", "Turn proactive offers off"),
+    "proactive_turn_on": ("فعّل العروض الاستباقية", "Turn proactive offers on"),
+    "offer_gone": ("لم يعد هذا العرض متاحاً.", "This offer is no longer available."),
+    "expected_completion": ("الموعد المتوقع للإنجاز", "Expected completion"),
+    "action_note": ("ملاحظة الجهة المختصة", "The ministry's note"),
+    "fields_to_correct": ("ما تطلب الجهة تصحيحه", "What the ministry asks you to correct"),
+    "respond_heading": ("أرسل ما طلبته الجهة", "Send what the ministry asked for"),
+    "respond_note": ("رسالتك إلى الجهة", "Your message to the ministry"),
+    "respond_submit": ("أرسل الرد", "Send your answer"),
+    "rate": ("قيّم الخدمة", "Rate the service"),
+    "rating_question": ("ما مدى رضاك عن هذه الخدمة؟", "How satisfied are you with this service?"),
+    "comment": ("تعليقك", "Your comment"),
+    "comment_hint": ("ما الذي أعجبك أو ما الذي يمكن تحسينه؟ لا تكتب بيانات شخصية.",
+                     "What went well, or what could be better? Do not include personal details."),
+    "rating_submit": ("أرسل التقييم", "Send your rating"),
+    "rating_thanks": ("شكراً لتقييمك", "Thank you for your rating"),
+    "rating_thanks_detail": ("يساعدنا رأيك على تحسين الخدمات الحكومية.",
+                             "Your answer helps us improve government services."),
+    "already_rated": ("لقد قيّمت هذه الخدمة من قبل. شكراً لك.", "You have already rated this service. Thank you."),
+    "not_ratable": ("يمكنك تقييم الخدمة بعد اكتمال طلبك.", "You can rate the service once your request is complete."),
+    "your_rating": ("تقييمك", "Your rating"),
+    "out_of_5": ("من 5", "out of 5"),
+    "bad_score": ("اختر تقييماً من 1 إلى 5", "Choose a rating from 1 to 5"),
+    "back_to_request": ("العودة إلى الطلب", "Back to the request"),
+    "reload_for_action": ("تغيّر طلبك: حدّث الصفحة للرد على الجهة أو لتقييم الخدمة.",
+                          "Your request changed: refresh the page to answer the ministry or rate the service."),
+    # The public performance page.
+    "performance": ("أداء الخدمات", "Service performance"),
+    "performance_intro": ("كيف تؤدي الخدمات الحكومية: كم شخصاً يستخدمها، وكم تستغرق، ومدى رضا الناس عنها. "
+                          "هذه الأرقام متاحة للجميع للاطلاع والتنزيل.",
+                          "How government services perform: how many people use them, how long they take and how "
+                          "satisfied people are. Anyone can read and download these figures."),
+    "filters": ("اختر ما تريد عرضه", "Choose what to show"),
+    "all_ministries": ("كل الجهات", "All ministries"),
+    "service": ("الخدمة", "Service"),
+    "all_services": ("كل الخدمات", "All services"),
+    "period_from": ("من تاريخ", "From"),
+    "period_to": ("إلى تاريخ", "To"),
+    "show": ("اعرض", "Show"),
+    "period": ("الفترة", "Period"),
+    "date_hint": ("بالشكل سنة-شهر-يوم، مثل 2026-01-31", "As year-month-day, for example 2026-01-31"),
+    "bad_period": ("يجب أن يكون تاريخ البداية قبل تاريخ النهاية", "The start date must be before the end date"),
+    "totals": ("الأرقام الإجمالية", "Totals"),
+    "no_data": ("لا بيانات", "No data"),
+    "by_service": ("حسب الخدمة", "By service"),
+    "chart_data": ("بيانات الرسم", "The chart's data"),
+    "chart_alt": ("رسم بأعمدة أفقية؛ القيم نفسها في الجدول التالي.",
+                  "Horizontal bar chart; the same values are in the table that follows."),
+    "definitions": ("ماذا تعني هذه الأرقام", "What these figures mean"),
+    "open_data": ("البيانات المفتوحة", "Open data"),
+    "open_data_intro": ("نزّل الأرقام لكل خدمة، برخصة مفتوحة:",
+                        "Download the figures for each service, openly licensed:"),
+    "kpis_csv": ("مؤشرات الأداء بصيغة CSV", "Performance figures as CSV"),
+    "kpis_json": ("مؤشرات الأداء بصيغة JSON", "Performance figures as JSON"),
+    "generated_at": ("آخر تحديث", "Last updated"),
+    "no_services": ("لا توجد بيانات لهذا الاختيار.", "There are no figures for this choice."),
+    "requests_count": ("طلبات", "requests"),
+    "responses": ("إجابات", "answers"),
+}
+
+KPIS: dict[str, tuple[str, str]] = {
+    "started": ("الطلبات المقدّمة", "Requests started"),
+    "completed": ("الطلبات المكتملة", "Requests completed"),
+    "completion_rate": ("نسبة الإكمال", "Completion rate"),
+    "median_processing_days": ("الوسيط لمدة الإنجاز (أيام)", "Median time to complete (days)"),
+    "p90_processing_days": ("مدة إنجاز 90% من الطلبات (أيام)", "Time within which 90% are done (days)"),
+    "sla_met_rate": ("الالتزام بالموعد المستهدف", "Decided on time"),
+    "csat": ("رضا المستخدمين", "User satisfaction"),
+    "mean_score": ("متوسط التقييم (من 5)", "Average rating (out of 5)"),
+    "digital_take_up": ("الإقبال على القناة الرقمية", "Digital take-up"),
+    "cost_per_transaction_omr": ("تكلفة المعاملة (ر.ع.)", "Cost per transaction (OMR)"),
+    "estimated_saving_omr": ("الوفر التقديري (ر.ع.)", "Estimated saving (OMR)"),
+}
+
+# Each KPI in plain words, for the public page.
+KPI_DEFINITIONS: dict[str, tuple[str, str]] = {
+    "completion_rate": ("من بين الطلبات المقدّمة في الفترة والتي انتهت، نسبة التي اكتملت بدل أن تُلغى.",
+                        "Of the requests started in the period that ended, the share that were completed rather "
+                        "than cancelled."),
+    "median_processing_days": ("نصف الطلبات المكتملة في الفترة أُنجز في هذه المدة أو أقل، من التقديم إلى الإكمال.",
+                               "Half of the requests completed in the period took this long or less, from "
+                               "submission to completion."),
+    "sla_met_rate": ("من الطلبات التي قُبلت أو رُفضت في الفترة، نسبة التي بُتّ فيها قبل الموعد المستهدف للخدمة.",
+                     "Of the requests approved or rejected in the period, the share decided by the service's "
+                     "target date."),
+    "csat": ("من التقييمات المقدّمة في الفترة، نسبة من أعطوا 4 أو 5 من 5.",
+             "Of the ratings given in the period, the share that were 4 or 5 out of 5."),
+    "digital_take_up": ("من كل المعاملات المكتملة، نسبة التي تمّت عبر البوابة بدل مراكز الخدمة أو المكاتب أو "
+                        "الهاتف أو البريد.",
+                        "Of all completed transactions, the share done through this portal rather than at a service "
+                        "centre, an office, by phone or by post."),
+    "cost_per_transaction_omr": ("متوسط تكلفة المعاملة الواحدة على الجهة، بحسب تقدير تكلفة القناة الرقمية "
+                                 "والقنوات الأخرى.",
+                                 "What one transaction costs the ministry on average, from its estimated cost "
+                                 "online and through other channels."),
+    "estimated_saving_omr": ("ما وُفّر تقديرياً لأن المعاملات تمّت عبر الإنترنت بدل القنوات الأخرى.",
+                             "What was saved, as estimated, because transactions were done online instead of "
+                             "through other channels."),
+}
+
+DOCUMENT_TYPES: dict[str, tuple[str, str]] = {
+    "driving_licence": ("رخصة القيادة", "driving licence"), "passport": ("جواز السفر", "passport"),
+    "civil_id": ("البطاقة الشخصية", "civil ID card"), "vehicle_registration": ("ملكية المركبة", "vehicle registration"),
+    "birth_certificate": ("شهادة الميلاد", "birth certificate"),
+    "vehicle_ownership": ("ملكية مركبة جديدة", "new vehicle"),
+    "residence_permit": ("بطاقة الإقامة", "residence permit"),
+    "commercial_registration": ("السجل التجاري", "commercial registration"),
+    "health_card": ("البطاقة الصحية", "health card"),
+}
+
+SCORES: dict[str, tuple[str, str]] = {
+    "1": ("1 — غير راضٍ إطلاقاً", "1 — very dissatisfied"), "2": ("2 — غير راضٍ", "2 — dissatisfied"),
+    "3": ("3 — محايد", "3 — neither satisfied nor dissatisfied"), "4": ("4 — راضٍ", "4 — satisfied"),
+    "5": ("5 — راضٍ جداً", "5 — very satisfied"),
 }
 
 STATUS: dict[str, tuple[str, str]] = {
@@ -168,3 +308,15 @@ class Translator:
 
     def channel(self, key: str) -> str:
         return pick(CHANNELS, key, self.lang)
+
+    def document(self, key: str | None) -> str:
+        return pick(DOCUMENT_TYPES, key or "", self.lang).replace("_", " ")
+
+    def kpi(self, key: str) -> str:
+        return pick(KPIS, key, self.lang)
+
+    def kpi_definition(self, key: str) -> str:
+        return pick(KPI_DEFINITIONS, key, self.lang)
+
+    def score(self, key: int | str) -> str:
+        return pick(SCORES, str(key), self.lang)

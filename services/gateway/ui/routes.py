@@ -1,74 +1,32 @@
 """The citizen's pages: find a service, apply, follow the request, the dashboard and notifications."""
 
-from typing import Annotated, Any
-from urllib.parse import parse_qs, quote
+from typing import Any
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Request, Response
 from fastapi.responses import RedirectResponse
 
 from services.gateway import handlers
 from services.gateway.domain import check_tracking_number
 from services.gateway.handlers import DevSignIn
+from services.gateway.ui.common import (
+    P,
+    find_service,
+    first,
+    my_request,
+    posted_form,
+    sign_in_first,
+)
 from services.gateway.ui.forms import read_answers, upstream_errors
 from services.gateway.ui.i18n import LIFE_EVENTS
+from services.gateway.ui.offers import offers_router, with_services
 from services.gateway.ui.pages import SESSION_COOKIE, PageProblem, Pages, lang_of, local_path, secure_cookies
+from services.gateway.ui.performance import performance_router
+from services.gateway.ui.request_pages import request_router
 from shared.auth import Identity
 from shared.web import Problem
 
 ui_router = APIRouter(include_in_schema=False)
-MAX_FORM_BYTES = 64_000
-MAX_FORM_FIELDS = 200
 OIDC_COOKIE = "portal_oidc"
-SLUG_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789-")
-
-
-async def posted_form(request: Request) -> dict[str, list[str]]:
-    """A form the browser posted (urlencoded; python-multipart is not a dependency), bounded in size."""
-    if not request.headers.get("content-type", "").startswith("application/x-www-form-urlencoded"):
-        raise PageProblem(415, "error", "invalid")
-    body = await request.body()
-    if len(body) > MAX_FORM_BYTES:
-        raise PageProblem(413, "error", "too_long")
-    try:
-        return parse_qs(body.decode("utf-8"), keep_blank_values=True, max_num_fields=MAX_FORM_FIELDS)
-    except (UnicodeDecodeError, ValueError) as exc:
-        raise PageProblem(400, "error", "invalid") from exc
-
-
-def first(form: dict[str, list[str]], name: str) -> str:
-    values = form.get(name)
-    return values[0] if values else ""
-
-
-def get_pages(request: Request) -> Pages:
-    pages: Pages = request.app.state.pages
-    handlers.limit_address(request.client.host if request.client else "unknown", pages.deps)
-    return pages
-
-
-P = Annotated[Pages, Depends(get_pages)]
-
-
-def _slug(slug: str) -> str:
-    if not slug or len(slug) > 80 or not set(slug) <= SLUG_CHARS:
-        raise PageProblem(404, "not_found", "not_found_detail")
-    return slug
-
-
-def _sign_in_first(request: Request) -> RedirectResponse:
-    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-    return RedirectResponse(f"/sign-in?next={quote(target, safe='')}", status_code=303)
-
-
-async def _service(slug: str, lang: str, pages: Pages) -> dict[str, Any]:
-    status, service = await handlers.read_json(pages.deps, "catalog", f"/api/v1/services/{_slug(slug)}",
-                                               params={"lang": lang})
-    if status == 404:
-        raise PageProblem(404, "not_found", "not_found_detail")
-    if status != 200:
-        raise PageProblem(503, "error", "unavailable", "catalog")
-    found: dict[str, Any] = service
-    return found
 
 
 @ui_router.get("/")
@@ -100,11 +58,11 @@ async def search(request: Request, pages: P, q: str = "", ministry: str = "", li
 @ui_router.get("/services/{slug}")
 async def service_page(slug: str, request: Request, pages: P) -> Response:
     identity = await pages.citizen(request)
-    service = await _service(slug, lang_of(request), pages)
+    service = await find_service(slug, lang_of(request), pages)
     return pages.render(request, "service.html", {"service": service}, identity=identity)
 
 
-def _form_page(request: Request, pages: P, service: dict[str, Any], identity: Identity, typed: dict[str, Any],
+def _form_page(request: Request, pages: Pages, service: dict[str, Any], identity: Identity, typed: dict[str, Any],
                errors: dict[str, str], status: int = 200) -> Response:
     return pages.render(request, "apply.html", {"service": service, "typed": typed, "errors": errors},
                         status=status, identity=identity)
@@ -114,8 +72,8 @@ def _form_page(request: Request, pages: P, service: dict[str, Any], identity: Id
 async def application_form(slug: str, request: Request, pages: P) -> Response:
     identity = await pages.citizen(request)
     if identity is None:
-        return _sign_in_first(request)
-    service = await _service(slug, lang_of(request), pages)
+        return sign_in_first(request)
+    service = await find_service(slug, lang_of(request), pages)
     return _form_page(request, pages, service, identity, {}, {})
 
 
@@ -123,11 +81,11 @@ async def application_form(slug: str, request: Request, pages: P) -> Response:
 async def submit_application(slug: str, request: Request, pages: P) -> Response:
     identity = await pages.citizen(request)
     if identity is None:
-        return _sign_in_first(request)
+        return sign_in_first(request)
     posted = await posted_form(request)
     if not pages.csrf_ok(request, first(posted, "csrf_token")):
         raise PageProblem(403, "error", "expired_form")
-    service = await _service(slug, lang_of(request), pages)
+    service = await find_service(slug, lang_of(request), pages)
     answers = read_answers(service.get("form", []), posted)
     if answers.errors:
         return _form_page(request, pages, service, identity, answers.typed, answers.errors, 422)
@@ -146,41 +104,13 @@ async def submit_application(slug: str, request: Request, pages: P) -> Response:
     raise PageProblem(response.status_code if 400 <= response.status_code < 500 else 400, "error", "invalid")
 
 
-async def _my_request(number: str, identity: Identity, pages: Pages) -> dict[str, Any]:
-    canonical, mistake = check_tracking_number(number)
-    if mistake is not None:
-        raise PageProblem(422, "error", mistake)
-    try:
-        return await handlers.owned_request(canonical, identity, pages.deps)
-    except Problem as exc:
-        if exc.status >= 500:
-            raise PageProblem(503, "error", "unavailable", "requests") from exc
-        raise PageProblem(404, "not_found", "not_found_request") from exc
-
-
 @ui_router.get("/requests/{tracking_number}/confirmation")
 async def confirmation(tracking_number: str, request: Request, pages: P) -> Response:
     identity = await pages.citizen(request)
     if identity is None:
-        return _sign_in_first(request)
-    found = await _my_request(tracking_number, identity, pages)
+        return sign_in_first(request)
+    found = await my_request(tracking_number, identity, pages)
     return pages.render(request, "confirmation.html", {"request_": found}, identity=identity)
-
-
-@ui_router.get("/requests/{tracking_number}")
-async def request_page(tracking_number: str, request: Request, pages: P) -> Response:
-    identity = await pages.citizen(request)
-    if identity is None:
-        return _sign_in_first(request)
-    found = await _my_request(tracking_number, identity, pages)
-    service: dict[str, Any] | None = None
-    try:
-        service = await _service(found["service"], lang_of(request), pages)
-    except PageProblem:
-        service = None
-    history = list(reversed(found.get("history") or []))
-    return pages.render(request, "request.html", {"request_": found, "service": service, "history": history},
-                        identity=identity)
 
 
 @ui_router.get("/track")
@@ -200,16 +130,19 @@ async def track(request: Request, pages: P, number: str | None = None) -> Respon
 async def dashboard(request: Request, pages: P) -> Response:
     identity = await pages.citizen(request)
     if identity is None:
-        return _sign_in_first(request)
-    board = await handlers.dashboard(identity, lang_of(request), pages.deps)
-    return pages.render(request, "dashboard.html", {"board": board}, identity=identity)
+        return sign_in_first(request)
+    lang = lang_of(request)
+    board = await handlers.dashboard(identity, lang, pages.deps)
+    offers = await with_services(board["renewals_due"], lang, pages)
+    return pages.render(request, "dashboard.html", {"board": board, "offers": offers, "typed": {}, "errors": {}},
+                        identity=identity)
 
 
 @ui_router.get("/notifications")
 async def notifications(request: Request, pages: P) -> Response:
     identity = await pages.citizen(request)
     if identity is None:
-        return _sign_in_first(request)
+        return sign_in_first(request)
     inbox: dict[str, Any] | None = None
     try:
         status, body = await handlers.read_json(pages.deps, "notifications", "/api/v1/me/notifications", identity)
@@ -224,7 +157,7 @@ async def notifications(request: Request, pages: P) -> Response:
 async def mark_notifications_read(request: Request, pages: P) -> Response:
     identity = await pages.citizen(request)
     if identity is None:
-        return _sign_in_first(request)
+        return sign_in_first(request)
     posted = await posted_form(request)
     if not pages.csrf_ok(request, first(posted, "csrf_token")):
         raise PageProblem(403, "error", "expired_form")
@@ -319,3 +252,6 @@ async def sign_out(request: Request, pages: P) -> Response:
     return response
 
 
+ui_router.include_router(offers_router)
+ui_router.include_router(request_router)
+ui_router.include_router(performance_router)

@@ -44,13 +44,16 @@ from services.notifications.domain.preferences import (
 )
 from services.notifications.domain.templates import (
     BY_ID,
+    DOCUMENT_TYPES,
     FSI,
     LRI,
     LRM,
     PDI,
+    RENEWAL_DUE,
     RLM,
     SAMPLE,
     SENDER_NAME,
+    SURVEY_INVITED,
     TEMPLATES,
     EmailContent,
     Kind,
@@ -59,9 +62,11 @@ from services.notifications.domain.templates import (
     Rendered,
     Template,
     absolute_link,
+    document_label,
     in_lang,
     isolate,
     isolate_ltr,
+    link_of,
     render_email,
     render_inbox,
     render_sms,
@@ -72,15 +77,15 @@ from services.notifications.domain.templates import (
 from shared.contracts.requests import Status
 
 __all__ = [
-    "BY_ID", "CHANNELS", "DEFAULT_LANG", "FSI", "INBOX", "LRI", "LRM", "MUSCAT", "PDI", "PENDING", "RLM", "SAMPLE",
-    "SENDER_NAME", "TEMPLATES", "Accepted", "Attempted", "Channel", "Deferred", "Delivery", "DeliveryStatus",
-    "EmailContent", "Failed", "Kind", "Lang", "NotFound", "Notification", "NotificationsError", "Outcome",
-    "Personalisation", "Preferences", "QuietHours", "Refused", "Rendered", "RetryPolicy", "Template",
-    "absolute_link", "after_attempt", "backoff", "channel_delivery", "choose_language", "default_preferences",
-    "due_at", "email_address", "idempotency_key", "in_lang", "inbox_delivery", "inbox_notification", "isolate",
-    "isolate_ltr",
-    "next_channel", "omani_mobile", "plan_notification", "render_email", "render_inbox", "render_sms",
-    "render_status_change", "request_link", "status_notification", "strip_bidi_controls",
+    "BY_ID", "CHANNELS", "DEFAULT_LANG", "DOCUMENT_TYPES", "FSI", "INBOX", "LRI", "LRM", "MUSCAT", "PDI", "PENDING",
+    "RENEWAL_DUE", "RLM", "SAMPLE", "SENDER_NAME", "SURVEY_INVITED", "TEMPLATES", "Accepted", "Attempted", "Channel",
+    "Deferred", "Delivery", "DeliveryStatus", "EmailContent", "Failed", "Kind", "Lang", "NotFound", "Notification",
+    "NotificationsError", "Outcome", "Personalisation", "Preferences", "QuietHours", "Refused", "Rendered",
+    "RetryPolicy", "Template", "absolute_link", "after_attempt", "backoff", "channel_delivery", "choose_language",
+    "default_preferences", "document_label", "due_at", "email_address", "idempotency_key", "in_lang",
+    "inbox_delivery", "inbox_notification", "isolate", "isolate_ltr", "link_of", "next_channel", "omani_mobile",
+    "plan_notification", "render_email", "render_inbox", "render_sms", "render_status_change", "request_link",
+    "status_notification", "strip_bidi_controls",
 ]
 
 

@@ -1,9 +1,10 @@
 """What a citizen reads, per event, language and channel: versioned templates filled with personalisation.
 
 Each template says what happened in both languages, for the inbox and email (title and body) and for SMS
-(one short line). Values come in through placeholders ({tracking}, {service}, {status}, {link}) and are
-written differently per format so that right-to-left text stays readable: Unicode isolates in plain text,
-<bdi> in HTML, plain marks in SMS (older handsets do not know isolates).
+(one short line). Values come in through placeholders ({tracking}, {service}, {status}, {document}, {number},
+{expires}) and are written differently per format so that right-to-left text stays readable: Unicode isolates
+in plain text, <bdi> in HTML, plain marks in SMS (older handsets do not know isolates). Each kind of message
+links to its own page: a request, the dashboard's renewal offers, or a request's rating form.
 """
 
 import re
@@ -19,7 +20,7 @@ from shared.contracts.base import Bilingual
 from shared.contracts.requests import Status
 
 Lang = Literal["ar", "en"]
-Kind = Literal["request_status"]
+Kind = Literal["request_status", "renewal_due", "survey_invited"]
 
 LRI = "\u2066"  # left-to-right isolate: a Latin/digit run inside Arabic keeps its own order
 FSI = "\u2068"  # first-strong isolate: text of unknown direction (a ministry's note) stays self-contained
@@ -39,11 +40,12 @@ class Template(BaseModel):
     id: str
     version: int = Field(ge=1)
     kind: Kind
+    # What the message is about, in a word (a request's status, "renewal due"): the {status} placeholder.
     status_name: Bilingual
     title: Bilingual
-    # Placeholders: {tracking}, {service}, {status}.
+    # Placeholders: {tracking}, {service}, {status}, {document}, {number}, {expires}.
     body: Bilingual
-    # Placeholders: {tracking}, {status}; the link is appended.
+    # The same placeholders but {service}; the link is appended.
     sms: Bilingual
 
 
@@ -52,9 +54,15 @@ class Personalisation(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    tracking_number: str = Field(min_length=1)
+    # Empty for what is not about one request (a renewal due).
+    tracking_number: str = ""
     service: str = Field(min_length=1)
     note: str | None = None
+    # A renewal due: which document (its type, e.g. driving_licence, named in the message's language), its
+    # number and its expiry date (ISO, YYYY-MM-DD).
+    document_type: str | None = None
+    document_number: str | None = None
+    expires_on: str | None = None
 
 
 def _status(status: Status, version: int, name: Bilingual, title: Bilingual, body: Bilingual,
@@ -134,11 +142,53 @@ TEMPLATES: dict[Status, Template] = {
             en="Your request {tracking} for {service} was cancelled. Status: {status}."),
         Bilingual(ar="تم إلغاء طلبك رقم {tracking}.", en="Your request {tracking} was cancelled.")),
 }
-BY_ID: dict[str, Template] = {template.id: template for template in TEMPLATES.values()}
+RENEWAL_DUE = Template(
+    id="renewal_due", version=1, kind="renewal_due",
+    status_name=Bilingual(ar="تجديد مستحق", en="Renewal due"),
+    title=Bilingual(ar="حان موعد تجديد مستندك", en="It is time to renew your document"),
+    body=Bilingual(
+        ar="تنتهي صلاحية {document} رقم {number} بتاريخ {expires}. جدّده الآن بخطوة واحدة من لوحتك، "
+           "فقد جهّزنا لك طلب {service} مسبقاً.",
+        en="Your {document} {number} expires on {expires}; renew it now. Your {service} request is ready on "
+           "your dashboard: one step and it is sent."),
+    sms=Bilingual(ar="تنتهي صلاحية {document} رقم {number} بتاريخ {expires}. جدّده الآن:",
+                  en="Your {document} {number} expires on {expires}. Renew it now:"))
+SURVEY_INVITED = Template(
+    id="survey_invited", version=1, kind="survey_invited",
+    status_name=Bilingual(ar="تقييم الخدمة", en="Rate the service"),
+    title=Bilingual(ar="كيف كانت تجربتك؟", en="How was your experience?"),
+    body=Bilingual(
+        ar="اكتمل طلبك رقم {tracking} لخدمة {service}. قيّم الخدمة من 1 إلى 5 في أقل من دقيقة؛ "
+           "رأيك يساعدنا على تحسينها.",
+        en="Your request {tracking} for {service} is complete. Rate the service from 1 to 5: it takes less "
+           "than a minute and helps us improve it."),
+    sms=Bilingual(ar="قيّم خدمة طلبك رقم {tracking}:", en="Rate the service for your request {tracking}:"))
+BY_ID: dict[str, Template] = {template.id: template for template in
+                              (*TEMPLATES.values(), RENEWAL_DUE, SURVEY_INVITED)}
+
+# Document types as ministries publish them, named for citizens; any other type is shown as written.
+DOCUMENT_TYPES: dict[str, Bilingual] = {
+    "driving_licence": Bilingual(ar="رخصة القيادة", en="driving licence"),
+    "passport": Bilingual(ar="جواز السفر", en="passport"),
+    "civil_id": Bilingual(ar="البطاقة الشخصية", en="civil ID card"),
+    "vehicle_registration": Bilingual(ar="ملكية المركبة", en="vehicle registration"),
+    "residence_permit": Bilingual(ar="بطاقة الإقامة", en="residence permit"),
+    "commercial_registration": Bilingual(ar="السجل التجاري", en="commercial registration"),
+    "health_card": Bilingual(ar="البطاقة الصحية", en="health card"),
+}
 
 NOTE_LINE = Bilingual(ar="ملاحظة الجهة المختصة: {note}", en="Note from the ministry: {note}")
-LINK_LINE = Bilingual(ar="تابع طلبك: {link}", en="Track your request: {link}")
-LINK_LABEL = Bilingual(ar="تابع طلبك على البوابة", en="Track your request on the portal")
+# Per kind: the line with the link in plain text, and the link's words in HTML.
+LINK_LINES: dict[Kind, Bilingual] = {
+    "request_status": Bilingual(ar="تابع طلبك: {link}", en="Track your request: {link}"),
+    "renewal_due": Bilingual(ar="جدّد من لوحتك: {link}", en="Renew from your dashboard: {link}"),
+    "survey_invited": Bilingual(ar="قيّم الخدمة: {link}", en="Rate the service: {link}"),
+}
+LINK_LABELS: dict[Kind, Bilingual] = {
+    "request_status": Bilingual(ar="تابع طلبك على البوابة", en="Track your request on the portal"),
+    "renewal_due": Bilingual(ar="جدّد الآن من لوحتك", en="Renew now from your dashboard"),
+    "survey_invited": Bilingual(ar="قيّم الخدمة", en="Rate the service"),
+}
 FOOTER = Bilingual(
     ar="هذه رسالة آلية من بوابة الخدمات الحكومية في سلطنة عُمان، يرجى عدم الرد عليها.",
     en="This is an automatic message from the Oman Government Services Portal. Please do not reply.")
@@ -146,7 +196,8 @@ SENDER_NAME = Bilingual(ar="بوابة الخدمات الحكومية", en="Oma
 SMS_SIGNATURE = Bilingual(ar="بوابة الخدمات الحكومية", en="Oman Gov Portal")
 
 SAMPLE = Personalisation(tracking_number="ROP-2025-000123-K", service="passport-renewal",
-                         note="Please attach a clear passport photo.")
+                         note="Please attach a clear passport photo.", document_type="driving_licence",
+                         document_number="1234567", expires_on="2026-12-20")
 
 
 def in_lang(text: Bilingual, lang: Lang) -> str:
@@ -169,8 +220,22 @@ def request_link(tracking_number: str) -> str:
     return f"/requests/{quote(tracking_number, safe='')}"
 
 
-def absolute_link(public_url: str, tracking_number: str) -> str:
-    return public_url.rstrip("/") + request_link(tracking_number)
+def link_of(kind: Kind, tracking_number: str) -> str:
+    """Where the message leads on the portal: the request, its rating form, or the dashboard's offers."""
+    if kind == "renewal_due":
+        return "/dashboard#offers"
+    if kind == "survey_invited":
+        return request_link(tracking_number) + "/rating"
+    return request_link(tracking_number)
+
+
+def absolute_link(public_url: str, tracking_number: str, kind: Kind = "request_status") -> str:
+    return public_url.rstrip("/") + link_of(kind, tracking_number)
+
+
+def document_label(document_type: str | None, lang: Lang) -> str:
+    label = DOCUMENT_TYPES.get(document_type or "")
+    return in_lang(label, lang) if label else (document_type or "").replace("_", " ")
 
 
 def has_note(note: str | None) -> bool:
@@ -217,10 +282,16 @@ def _body(template: Template, values: Personalisation, lang: Lang, fmt: _Format)
     """The main sentence and the ministry's note line (None without a note), in one format."""
     # In Arabic the service is an Arabic title or a Latin slug: it takes the direction it starts with.
     service = fmt.free(values.service) if lang == "ar" else fmt.ltr(values.service)
-    body = _fill(template.body, lang, fmt, tracking=fmt.ltr(values.tracking_number), service=service,
-                 status=fmt.literal(in_lang(template.status_name, lang)))
+    body = _fill(template.body, lang, fmt, service=service, **_document_values(template, values, lang, fmt))
     note = _fill(NOTE_LINE, lang, fmt, note=fmt.free(values.note)) if values.note and has_note(values.note) else None
     return body, note
+
+
+def _document_values(template: Template, values: Personalisation, lang: Lang, fmt: _Format) -> dict[str, str]:
+    """Every placeholder but {service}: a template uses those it needs."""
+    return {"tracking": fmt.ltr(values.tracking_number), "status": fmt.literal(in_lang(template.status_name, lang)),
+            "document": fmt.literal(document_label(values.document_type, lang)),
+            "number": fmt.ltr(values.document_number or ""), "expires": fmt.ltr(values.expires_on or "")}
 
 
 class Rendered(BaseModel):
@@ -246,23 +317,25 @@ class EmailContent(BaseModel):
 def render_inbox(template: Template, values: Personalisation, lang: Lang) -> Rendered:
     body, note = _body(template, values, lang, _TEXT[lang])
     return Rendered(lang=lang, title=in_lang(template.title, lang), body=body if note is None else f"{body}\n{note}",
-                    link=request_link(values.tracking_number))
+                    link=link_of(template.kind, values.tracking_number))
 
 
 def render_email(template: Template, values: Personalisation, lang: Lang, public_url: str) -> EmailContent:
-    link = absolute_link(public_url, values.tracking_number)
+    link = absolute_link(public_url, values.tracking_number, template.kind)
     subject = in_lang(template.title, lang)
     body, note = _body(template, values, lang, _TEXT[lang])
-    paragraphs = [body, *([note] if note else []), in_lang(LINK_LINE, lang).format(link=link), in_lang(FOOTER, lang)]
+    paragraphs = [body, *([note] if note else []), in_lang(LINK_LINES[template.kind], lang).format(link=link),
+                  in_lang(FOOTER, lang)]
     if lang == "ar":
         # Plain text has no dir attribute: a mark at the start of each line makes every paragraph right-to-left.
         paragraphs = ["\n".join(RLM + line for line in p.split("\n")) for p in paragraphs]
     html_body, html_note = _body(template, values, lang, _HTML[lang])
     return EmailContent(lang=lang, subject=subject, text="\n\n".join(paragraphs) + "\n",
-                        html=_html_page(lang, subject, html_body, html_note, link))
+                        html=_html_page(lang, subject, html_body, html_note, link, in_lang(LINK_LABELS[template.kind],
+                                                                                           lang)))
 
 
-def _html_page(lang: Lang, subject: str, body: str, note: str | None, link: str) -> str:
+def _html_page(lang: Lang, subject: str, body: str, note: str | None, link: str, label: str) -> str:
     direction, align = ("rtl", "right") if lang == "ar" else ("ltr", "left")
     note_html = f'  <p style="margin:0 0 16px">{note}</p>\n' if note else ""
     return (
@@ -276,7 +349,7 @@ def _html_page(lang: Lang, subject: str, body: str, note: str | None, link: str)
         f'  <h1 style="font-size:20px;margin:0 0 16px">{escape(subject)}</h1>\n'
         f'  <p style="margin:0 0 16px">{body}</p>\n'
         f"{note_html}"
-        f'  <p style="margin:0 0 24px"><a href="{escape(link, quote=True)}">{escape(in_lang(LINK_LABEL, lang))}</a>'
+        f'  <p style="margin:0 0 24px"><a href="{escape(link, quote=True)}">{escape(label)}</a>'
         "</p>\n"
         f'  <p style="margin:0;color:#555;font-size:13px">{escape(in_lang(FOOTER, lang))}</p>\n'
         "</div>\n</body>\n</html>\n")
@@ -285,9 +358,8 @@ def _html_page(lang: Lang, subject: str, body: str, note: str | None, link: str)
 def render_sms(template: Template, values: Personalisation, lang: Lang, public_url: str) -> str:
     """One short line: no ministry note (it can be long and personal), the link leads to everything."""
     fmt = _SMS[lang]
-    line = _fill(template.sms, lang, fmt, tracking=fmt.ltr(values.tracking_number),
-                 status=in_lang(template.status_name, lang))
-    return f"{in_lang(SMS_SIGNATURE, lang)}: {line} {absolute_link(public_url, values.tracking_number)}"
+    line = _fill(template.sms, lang, fmt, **_document_values(template, values, lang, fmt))
+    return f"{in_lang(SMS_SIGNATURE, lang)}: {line} {absolute_link(public_url, values.tracking_number, template.kind)}"
 
 
 def render_status_change(*, status: Status, tracking_number: str, service: str, note: str | None,

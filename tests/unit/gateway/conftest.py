@@ -31,6 +31,14 @@ class FakeServices:
     calls: list[tuple[str, str, str]] = field(default_factory=list)
     submitted: list[dict[str, Any]] = field(default_factory=list)
     reject_fields: dict[str, str] = field(default_factory=dict)
+    # Issue #8: the citizen's offers (id -> offer with its "owner"), documents (with "owner"), proactive
+    # choice per citizen, ratings and answers to "action required", and the public KPIs.
+    offers: dict[str, dict[str, Any]] = field(default_factory=dict)
+    documents: list[dict[str, Any]] = field(default_factory=list)
+    proactive: dict[str, bool] = field(default_factory=dict)
+    responses: list[dict[str, Any]] = field(default_factory=list)
+    performance: dict[str, Any] = field(default_factory=dict)
+    performance_queries: list[dict[str, str]] = field(default_factory=list)
 
     def identity(self, request: httpx.Request) -> Identity | None:
         token = request.headers.get(IDENTITY_HEADER)
@@ -78,35 +86,105 @@ class FakeServices:
                                          "facets": {"ministry": {"rop": len(hits)}, "life_event": {},
                                                     "maturity": {}}})
 
+    def _new_request(self, service: str, owner: str) -> str:
+        number = f"ROP-2026-{len(self.requests) + 1:06d}-{check('ROP', len(self.requests) + 1)}"
+        self.requests[number] = {"tracking_number": number, "service": service, "ministry": "rop",
+                                 "status": "submitted", "owner": owner, "overdue": False,
+                                 "submitted_at": "2026-11-23T10:00:00+00:00",
+                                 "updated_at": "2026-11-23T10:00:00+00:00", "due_on": "2026-11-26T10:00:00+00:00",
+                                 "expected_completion": "2026-11-26T10:00:00+00:00",
+                                 "history": [{"status": "submitted", "previous_status": None,
+                                              "actor": "citizen", "note": None, "applied": True,
+                                              "at": "2026-11-23T10:00:00+00:00"}]}
+        return number
+
     def _requests(self, request: httpx.Request) -> httpx.Response:
+        path = request.url.path
+        if path == "/api/v1/performance":
+            self.performance_queries.append(dict(request.url.params))
+            if request.url.params.get("from", "") > request.url.params.get("to", "9999"):
+                return httpx.Response(422, json={"code": "invalid-period", "detail": "from is after to."})
+            return httpx.Response(200, json=self.performance)
         who = self.identity(request)
         if who is None:
             return httpx.Response(401, json={"code": "unauthenticated"})
-        path = request.url.path
+        if path.startswith("/api/v1/me/"):
+            return self._mine(request, who)
         if path == "/api/v1/requests" and request.method == "POST":
             body = json.loads(request.content)
             if self.reject_fields:
                 errors = [{"field": f"fields.{k}", "message": v} for k, v in self.reject_fields.items()]
                 return httpx.Response(422, json={"code": "invalid-fields", "errors": errors})
-            number = f"ROP-2026-{len(self.requests) + 1:06d}-{check('ROP', len(self.requests) + 1)}"
-            self.requests[number] = {"tracking_number": number, "service": body["service"], "ministry": "rop",
-                                     "status": "submitted", "owner": who.subject, "overdue": False,
-                                     "submitted_at": "2026-11-23T10:00:00+00:00",
-                                     "updated_at": "2026-11-23T10:00:00+00:00", "due_on": "2026-11-26T10:00:00+00:00",
-                                     "history": [{"status": "submitted", "previous_status": None,
-                                                  "actor": "citizen", "note": None, "applied": True,
-                                                  "at": "2026-11-23T10:00:00+00:00"}]}
+            number = self._new_request(body["service"], who.subject)
             self.submitted.append(body)
             return httpx.Response(201, json={"tracking_number": number, "status": "submitted"})
         if path == "/api/v1/requests":
             mine = [self._view(r) for r in self.requests.values() if r["owner"] == who.subject]
             return httpx.Response(200, json={"page": 1, "items": mine})
-        number = path.removeprefix("/api/v1/requests/").split("/")[0]
+        number, _, action = path.removeprefix("/api/v1/requests/").partition("/")
         found = self.requests.get(number)
         if found is None or (who.role == "citizen" and found["owner"] != who.subject) or \
                 (who.role == "ministry" and found["ministry"] != who.ministry):
             return httpx.Response(404, json={"code": "request-not-found", "detail": "There is no such request."})
+        if action == "rating" and request.method == "POST":
+            return self._rate(found, json.loads(request.content))
+        if action == "respond" and request.method == "POST":
+            body = json.loads(request.content)
+            if self.reject_fields:
+                errors = [{"field": f"fields.{k}", "message": v} for k, v in self.reject_fields.items()]
+                return httpx.Response(422, json={"code": "invalid-fields", "errors": errors})
+            self.responses.append(body | {"tracking_number": number})
+            found |= {"status": "in_review", "fields_to_correct": [], "action_note": None}
+            return httpx.Response(200, json=self._view(found))
         return httpx.Response(200, json=self._view(found))
+
+    @staticmethod
+    def _rate(found: dict[str, Any], body: dict[str, Any]) -> httpx.Response:
+        if found["status"] != "completed":
+            return httpx.Response(409, json={"code": "not-completed", "detail": "Not completed yet."})
+        if found.get("rating"):
+            return httpx.Response(409, json={"code": "already-rated", "detail": "Already rated."})
+        if not isinstance(body.get("score"), int) or not 1 <= body["score"] <= 5:
+            return httpx.Response(422, json={"code": "validation-failed", "detail": "score is 1 to 5."})
+        found |= {"rating": {"score": body["score"], "comment": body.get("comment"),
+                             "rated_at": "2026-11-23T12:00:00+00:00"}, "survey_open": False}
+        return httpx.Response(201, json={"tracking_number": found["tracking_number"], "score": body["score"]})
+
+    def _mine(self, request: httpx.Request, who: Identity) -> httpx.Response:
+        path = request.url.path
+        if path == "/api/v1/me/documents":
+            return httpx.Response(200, json={"items": [self._view(d) for d in self.documents
+                                                       if d["owner"] == who.subject]})
+        if path == "/api/v1/me/proactive":
+            if request.method == "PUT":
+                self.proactive[who.subject] = bool(json.loads(request.content)["enabled"])
+            return httpx.Response(200, json={"proactive": self.proactive.get(who.subject, True)})
+        if path == "/api/v1/me/offers":
+            wanted = request.url.params.get("status", "open")
+            items = [self._view(o) for o in self.offers.values() if o["owner"] == who.subject and
+                     (wanted == "all" or o["status"] == wanted)]
+            return httpx.Response(200, json={"proactive": self.proactive.get(who.subject, True), "items": items})
+        offer_id, _, action = path.removeprefix("/api/v1/me/offers/").partition("/")
+        offer = self.offers.get(offer_id)
+        if offer is None or offer["owner"] != who.subject or request.method != "POST":
+            return httpx.Response(404, json={"code": "offer-not-found", "detail": "No such offer."})
+        if action == "dismiss":
+            offer["status"] = "dismissed"
+            return httpx.Response(200, json=self._view(offer))
+        if offer["status"] == "submitted":
+            return httpx.Response(409, json={"code": "offer-already-submitted", "detail": "Already sent.",
+                                             "tracking_number": offer["tracking_number"]})
+        if offer["status"] == "dismissed":
+            return httpx.Response(409, json={"code": "offer-dismissed", "detail": "Dismissed."})
+        fields = offer["prefill"] | json.loads(request.content or b"{}").get("fields", {})
+        missing = [{"field": f"fields.{name}", "message": "is required"} for name in offer["missing_fields"]
+                   if not fields.get(name)]
+        if missing:
+            return httpx.Response(422, json={"code": "invalid-fields", "errors": missing})
+        number = self._new_request(offer["service"], who.subject)
+        self.submitted.append({"service": offer["service"], "fields": fields, "offer": offer_id})
+        offer |= {"status": "submitted", "tracking_number": number}
+        return httpx.Response(201, json={"tracking_number": number, "status": "submitted"})
 
     @staticmethod
     def _view(found: dict[str, Any]) -> dict[str, Any]:

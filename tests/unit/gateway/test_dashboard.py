@@ -1,6 +1,11 @@
-"""The dashboard: a citizen's requests (open first, overdue flagged), unread notifications, suggestions."""
+"""The dashboard: a citizen's requests (open first, overdue flagged), unread notifications, issued documents,
+renewal offers and life-event suggestions."""
+
+from typing import Any
 
 from tests.unit.gateway.conftest import Portal
+
+AISHA = "12345678"
 
 
 def request_row(number: str, owner: str, status: str, overdue: bool, updated: str) -> dict[str, object]:
@@ -24,7 +29,7 @@ async def test_open_requests_come_first_with_the_overdue_ones_on_top(portal: Por
     assert board["requests"][0]["service_title"] == "تجديد رخصة القيادة"
     assert board["notifications"]["unread"] == 1
     assert [n["title"] for n in board["notifications"]["items"]] == ["اكتمل طلبك"]
-    assert (board["renewals_due"], board["renewals_due_tracked"]) == ([], False)
+    assert (board["renewals_due"], board["renewals_due_tracked"], board["documents"]) == ([], True, [])
     assert [s["slug"] for s in board["suggested_services"]] == ["renew-passport"]  # from the "driving" life event
     assert board["unavailable"] == []
 
@@ -48,3 +53,50 @@ async def test_each_section_of_the_dashboard_survives_another_services_outage(po
 
 async def test_the_dashboard_is_for_signed_in_citizens_only(portal: Portal) -> None:
     assert (await portal.client.get("/api/v1/me/dashboard")).status_code == 401
+
+
+def create_document(owner: str = AISHA, number: str = "1234567", expires_on: str | None = "2026-12-20",
+                    document_type: str = "driving_licence") -> dict[str, Any]:
+    return {"id": f"doc-{number}", "owner": owner, "ministry": "rop", "document_type": document_type,
+            "number": number, "issued_on": "2016-12-20", "expires_on": expires_on, "tracking_number": None,
+            "offer": None}
+
+
+def create_offer(owner: str = AISHA, offer_id: str = "offer-1", missing_fields: list[str] | None = None,
+                 kind: str = "renewal", status: str = "open") -> dict[str, Any]:
+    reason: dict[str, Any] = {"code": "document_expiring", "document_type": "driving_licence",
+                              "document_number": "1234567", "expires_on": "2026-12-20", "days_ahead": 30,
+                              "life_event": None}
+    if kind == "life_event":
+        reason = {"code": "life_event", "document_type": "birth_certificate", "document_number": None,
+                  "expires_on": None, "days_ahead": None, "life_event": "birth"}
+    return {"id": offer_id, "owner": owner, "kind": kind, "service": "renew-driving-licence", "ministry": "rop",
+            "status": status, "reason": reason,
+            "prefill": {"licence_number": "1234567", "delivery": "post", "phone": "91234567"},
+            "missing_fields": missing_fields or [], "tracking_number": None, "created_at": "2026-11-20T08:00:00Z"}
+
+
+async def test_the_dashboard_lists_issued_documents_with_days_left_and_the_open_offers(portal: Portal) -> None:
+    portal.fakes.documents = [create_document(), create_document(number="P123", expires_on=None,
+                                                                 document_type="passport"),
+                              create_document(owner="99999999", number="OTHER")]
+    portal.fakes.offers = {"offer-1": create_offer(), "offer-2": create_offer(offer_id="offer-2", status="dismissed"),
+                           "offer-3": create_offer(owner="99999999", offer_id="offer-3")}
+    board = (await portal.client.get("/api/v1/me/dashboard", headers=await portal.sign_in(AISHA))).json()
+
+    assert [d["number"] for d in board["documents"]] == ["1234567", "P123"]
+    assert board["documents"][0]["days_left"] is not None and board["documents"][1]["days_left"] is None
+    assert "owner" not in board["documents"][0]
+    assert [o["id"] for o in board["renewals_due"]] == ["offer-1"]
+    assert (board["renewals_due_tracked"], board["proactive"]) == (True, True)
+    assert board["unavailable_sections"] == []
+
+
+async def test_documents_and_offers_are_marked_unavailable_when_the_requests_service_is_down(portal: Portal) -> None:
+    citizen = await portal.sign_in(AISHA)
+    portal.fakes.down.add("requests")
+    board = (await portal.client.get("/api/v1/me/dashboard", headers=citizen)).json()
+
+    assert board["unavailable"] == ["requests"]
+    assert board["unavailable_sections"] == ["documents", "offers", "requests"]
+    assert (board["documents"], board["renewals_due"], board["proactive"]) == ([], [], None)

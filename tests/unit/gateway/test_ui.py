@@ -7,7 +7,7 @@ import pytest
 
 from tests.unit.gateway.conftest import Portal, csrf_of
 
-PAGES = ["/", "/search?q=رخصة", "/services/renew-driving-licence", "/track", "/sign-in"]
+PAGES = ["/", "/search?q=رخصة", "/services/renew-driving-licence", "/track", "/sign-in", "/performance"]
 SIGNED_IN_PAGES = ["/dashboard", "/notifications", "/services/renew-driving-licence/apply"]
 
 
@@ -169,7 +169,8 @@ async def test_another_citizens_request_page_is_not_found(portal: Portal) -> Non
 
 async def test_notifications_are_listed_newest_first_in_the_citizens_language(portal: Portal) -> None:
     portal.fakes.notifications["12345678"] = [{"id": "1", "kind": "status_changed", "lang": "ar",
-                                               "title": "اكتمل طلبك", "body": "طلبك مكتمل.", "link": "/x",
+                                               "title": "اكتمل طلبك", "body": "طلبك مكتمل.",
+                                               "link": "/requests/ROP-2026-000001-A",
                                                "tracking_number": "ROP-2026-000001-A", "read_at": None,
                                                "created_at": "2026-11-23T10:00:00Z"}]
     await portal.browser_sign_in()
