@@ -5,6 +5,8 @@
             await client.update_status(incoming.request.tracking_number, "received")
 
         await client.serve(on_request)
+        # When you issue a licence, registration or certificate, the portal offers its renewal in time:
+        await client.issue_document(national_id, "driving_licence", "DL-778899", issued_on, expires_on)
         ...
 
 Your broker user reads only `ministry.<code>.inbox` and publishes only `<code>.…` routing keys on

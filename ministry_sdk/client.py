@@ -1,14 +1,15 @@
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 from pydantic import ValidationError
 from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt, wait_exponential, wait_random
 
 from shared.bus import Bus, Consumer, Delivery, Envelope, PublishFailed, QueueMissing, Rejected, connect_bus
 from shared.bus.topology import FROM_MINISTRIES, ministry_broker_user, ministry_inbox
-from shared.contracts.ministries import MinistryStatus, RequestStatusUpdated
+from shared.contracts.base import IntegrationEvent
+from shared.contracts.ministries import DocumentIssued, MinistryStatus, RequestStatusUpdated
 from shared.contracts.requests import RequestSubmitted
 from shared.logging import get_logger
 
@@ -84,20 +85,39 @@ class MinistryClient:
             await consumer.cancel()
 
     async def update_status(self, tracking_number: str, status: MinistryStatus, note: str | None = None, *,
-                            event_id: str | None = None, occurred_at: datetime | None = None) -> str:
+                            fields_to_correct: list[str] | None = None, event_id: str | None = None,
+                            occurred_at: datetime | None = None) -> str:
         """Publish the request's new status; returns the event id once the broker has confirmed it.
 
+        With `action_required`, `fields_to_correct` names the form fields the citizen should answer again.
         Retries keep the same event id, so the portal applies the update once however often it arrives.
         """
         event = RequestStatusUpdated(tracking_number=tracking_number, status=status, note=note,
+                                     fields_to_correct=fields_to_correct or [],
                                      occurred_at=occurred_at or datetime.now(UTC))
-        envelope = Envelope(type=RequestStatusUpdated.TYPE, source=f"/ministries/{self.ministry}",
-                            subject=tracking_number, data=event.model_dump(mode="json"),
-                            id=event_id or str(uuid.uuid4()))
+        return await self._publish(RequestStatusUpdated.TYPE, event, tracking_number, "request.status_updated",
+                                   event_id)
+
+    async def issue_document(self, national_id: str, document_type: str, number: str, issued_on: date,
+                             expires_on: date | None = None, tracking_number: str | None = None, *,
+                             event_id: str | None = None, occurred_at: datetime | None = None) -> str:
+        """Publish a document you issued to a citizen (a licence, a registration, a certificate); returns the
+        event id once the broker has confirmed it. The portal keeps it on the citizen's record and offers the
+        renewal ahead of `expires_on`. Retries keep the same event id, so it is recorded once.
+        """
+        event = DocumentIssued(national_id=national_id, document_type=document_type, number=number,
+                               issued_on=issued_on, expires_on=expires_on, tracking_number=tracking_number,
+                               occurred_at=occurred_at or datetime.now(UTC))
+        return await self._publish(DocumentIssued.TYPE, event, tracking_number, "document.issued", event_id)
+
+    async def _publish(self, event_type: str, event: IntegrationEvent, subject: str | None, key: str,
+                       event_id: str | None) -> str:
+        envelope = Envelope(type=event_type, source=f"/ministries/{self.ministry}", subject=subject,
+                            data=event.model_dump(mode="json"), id=event_id or str(uuid.uuid4()))
         async for attempt in AsyncRetrying(retry=retry_if_exception_type(PublishFailed), reraise=True,
                                            stop=stop_after_attempt(self._publish_attempts),
                                            wait=wait_exponential(multiplier=0.2, max=10.0) + wait_random(0, 0.2)):
             with attempt:
-                await self._bus.publish(envelope, FROM_MINISTRIES, f"{self.ministry}.request.status_updated",
+                await self._bus.publish(envelope, FROM_MINISTRIES, f"{self.ministry}.{key}",
                                         user_id=ministry_broker_user(self.ministry))
         return envelope.id

@@ -5,9 +5,16 @@ from services.requests.api import problem, router
 from services.requests.clients import HttpCatalog, MinistryQueues
 from services.requests.config import Settings
 from services.requests.domain import RequestError
-from services.requests.handlers import Deps, record_dead_letter, register_catalogue, register_ministry
+from services.requests.handlers import (
+    CompletionEstimates,
+    Deps,
+    KeptFor,
+    record_dead_letter,
+    register_catalogue,
+    register_ministry,
+)
 from services.requests.store import MIGRATIONS, RequestsUnitOfWork, metadata
-from services.requests.watch import OperationsWatch
+from services.requests.watch import OperationsWatch, RenewalScan
 from shared.bus.dispatch import EventRouter
 from shared.bus.topology import DEAD_LETTER_QUEUE, REQUESTS_CATALOG
 from shared.logging import configure_logging
@@ -24,13 +31,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     ministries = MinistryQueues(runtime.bus, runtime.consume, settings.ministries,
                                 enabled=settings.consume_ministries)
     deps = Deps(uow=runtime.unit_of_work(RequestsUnitOfWork), catalog=HttpCatalog(catalog_http),
-                ministry_links=ministries, bus=runtime.bus)
+                ministry_links=ministries, bus=runtime.bus,
+                estimates=CompletionEstimates(settings.estimate_cache_seconds),
+                reports=KeptFor(settings.performance_cache_seconds))
     ministry_events = EventRouter(deps)
     register_ministry(ministry_events)
     ministries.handler = ministry_events
     catalogue_events = EventRouter(deps)
     register_catalogue(catalogue_events)
     watch = OperationsWatch(deps, settings.watch_seconds)
+    renewals = RenewalScan(deps, settings.renewal_scan_seconds)
 
     async def started() -> None:
         async with deps.uow() as uow:
@@ -43,8 +53,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await runtime.consume_raw(DEAD_LETTER_QUEUE, lambda message: record_dead_letter(message, deps))
             # One deployment reports the portal-wide gauges, so alerts never add up several copies.
             watch.start()
+        renewals.start()
 
     async def stopping() -> None:
+        await renewals.stop()
         await watch.stop()
         await catalog_http.aclose()
 
@@ -52,4 +64,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                              domain_errors=(RequestError, problem))
     app.state.ministries = ministries
     app.state.watch = watch
+    app.state.renewals = renewals
     return app

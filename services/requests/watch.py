@@ -1,11 +1,11 @@
-"""Gauges for operators' alerts, refreshed in the background: overdue requests and pending dead letters."""
+"""Background work: gauges for operators' alerts (overdue requests, pending dead letters) and the renewal scan."""
 
 import asyncio
 import contextlib
 
 from prometheus_client import Gauge
 
-from services.requests.handlers import Deps, overdue_requests
+from services.requests.handlers import Deps, overdue_requests, scan_renewals
 from shared.logging import get_logger
 
 log = get_logger(__name__)
@@ -46,4 +46,31 @@ class OperationsWatch:
                 await self.refresh()
             except Exception:
                 log.exception("operations_watch_failed")
+            await asyncio.sleep(self._every)
+
+
+class RenewalScan:
+    """Offers renewals as documents come within their rule's window. Every replica may run it: the offers'
+    unique key makes each offer, and its RenewalDue, once."""
+
+    def __init__(self, deps: Deps, every_seconds: float) -> None:
+        self._deps, self._every = deps, every_seconds
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        if self._every > 0:
+            self._task = asyncio.create_task(self._run())
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    async def _run(self) -> None:
+        while True:
+            try:
+                await scan_renewals(self._deps)
+            except Exception:
+                log.exception("renewal_scan_failed")
             await asyncio.sleep(self._every)

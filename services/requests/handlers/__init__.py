@@ -1,3 +1,4 @@
+from services.requests.handlers.caching import KeptFor
 from services.requests.handlers.catalogue import cache_service, forget_service, published_service
 from services.requests.handlers.dead_letters import (
     DeadLetterQuery,
@@ -10,15 +11,21 @@ from services.requests.handlers.dead_letters import (
     replay_queue,
 )
 from services.requests.handlers.deps import CatalogPort, Deps, MinistryLinksPort
+from services.requests.handlers.documents import IssueDocument, apply_document_issued, issue_document
+from services.requests.handlers.estimates import CompletionEstimates
+from services.requests.handlers.kpis import PerformanceReport, ServiceKpis, performance, record_readiness
 from services.requests.handlers.lifecycle import (
+    AssignRequest,
     CancelRequest,
-    MinistryQueueQuery,
+    IssuedDocument,
     ReportStatus,
+    RequestInfo,
     RespondToRequest,
+    StatusReported,
     SubmitRequest,
     apply_ministry_status,
+    assign_request,
     cancel_request,
-    ministry_requests,
     my_requests,
     overdue_requests,
     report_status,
@@ -26,17 +33,44 @@ from services.requests.handlers.lifecycle import (
     respond_to_request,
     submit_request,
 )
+from services.requests.handlers.proactive import (
+    DocumentInfo,
+    OfferInfo,
+    dismiss_offer,
+    my_documents,
+    my_offers,
+    proactive_enabled,
+    scan_renewals,
+    set_proactive,
+    submit_offer,
+)
+from services.requests.handlers.surveys import RateRequest, rate_request
+from services.requests.handlers.workspace import (
+    MinistryQueue,
+    MinistryQueueQuery,
+    ReportChannelCount,
+    Workload,
+    ministry_requests,
+    report_channel_count,
+    workload,
+)
 from shared.bus.dispatch import EventRouter
-from shared.contracts.catalog import ServicePublished, ServiceRetired, ServiceUpdated
-from shared.contracts.ministries import RequestStatusUpdated
+from shared.contracts.catalog import ReadinessAssessed, ServicePublished, ServiceRetired, ServiceUpdated
+from shared.contracts.ministries import DocumentIssued, RequestStatusUpdated
 
 __all__ = [
-    "CancelRequest", "CatalogPort", "DeadLetterQuery", "Deps", "MinistryLinksPort", "MinistryQueueQuery",
-    "ReportStatus", "ResolveDeadLetter", "RespondToRequest", "SubmitRequest", "apply_ministry_status",
-    "cache_service", "cancel_request", "dead_letter", "discard_dead_letter", "forget_service", "list_dead_letters",
-    "ministry_requests", "my_requests", "overdue_requests", "published_service", "record_dead_letter",
-    "register_catalogue", "register_ministry", "replay_dead_letter", "replay_queue", "report_status",
-    "request_detail", "respond_to_request", "submit_request",
+    "AssignRequest", "CancelRequest", "CatalogPort", "CompletionEstimates", "DeadLetterQuery", "Deps",
+    "DocumentInfo", "IssueDocument", "IssuedDocument", "KeptFor", "MinistryLinksPort", "MinistryQueue",
+    "MinistryQueueQuery",
+    "OfferInfo", "PerformanceReport", "RateRequest", "ReportChannelCount", "ReportStatus", "RequestInfo",
+    "ResolveDeadLetter", "RespondToRequest", "ServiceKpis", "StatusReported", "SubmitRequest", "Workload",
+    "apply_document_issued", "apply_ministry_status", "assign_request", "cache_service", "cancel_request",
+    "dead_letter", "discard_dead_letter", "dismiss_offer", "forget_service", "issue_document", "list_dead_letters",
+    "ministry_requests", "my_documents", "my_offers", "my_requests", "overdue_requests", "performance",
+    "proactive_enabled", "published_service", "rate_request", "record_dead_letter", "record_readiness",
+    "register_catalogue", "register_ministry", "replay_dead_letter", "replay_queue", "report_channel_count",
+    "report_status", "request_detail", "respond_to_request", "scan_renewals", "set_proactive", "submit_offer",
+    "submit_request", "workload",
 ]
 
 
@@ -44,7 +78,9 @@ def register_catalogue(router: EventRouter) -> None:
     router.register(ServicePublished, cache_service)
     router.register(ServiceUpdated, cache_service)
     router.register(ServiceRetired, forget_service)
+    router.register(ReadinessAssessed, record_readiness)
 
 
 def register_ministry(router: EventRouter) -> None:
     router.register(RequestStatusUpdated, apply_ministry_status)
+    router.register(DocumentIssued, apply_document_issued)

@@ -3,6 +3,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
+from services.requests.handlers.caching import KeptFor
+from services.requests.handlers.estimates import CompletionEstimates
 from services.requests.store import RequestsUnitOfWork, now
 from shared.bus import Bus
 from shared.contracts.catalog import ServiceRecord
@@ -24,3 +26,6 @@ class Deps:
     ministry_links: MinistryLinksPort
     bus: Bus
     clock: Callable[[], datetime] = field(default=now)
+    estimates: CompletionEstimates = field(default_factory=CompletionEstimates)
+    # The public performance reports, by period and filter.
+    reports: KeptFor = field(default_factory=KeptFor)

@@ -1,5 +1,5 @@
-from dataclasses import dataclass, replace
-from datetime import datetime
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime
 from typing import Any
 
 from services.requests.domain import (
@@ -20,13 +20,15 @@ from services.requests.domain import (
 )
 from services.requests.handlers.catalogue import published_service
 from services.requests.handlers.deps import Deps
-from services.requests.store import HistoryRow, RequestRow, RequestsUnitOfWork
+from services.requests.handlers.documents import IssueDocument, keep_document
+from services.requests.store import HistoryRow, RatingRow, RequestRow, RequestsUnitOfWork
 from shared.auth import Identity
 from shared.bus import Rejected
 from shared.bus.dispatch import Inbound
 from shared.bus.topology import EVENTS, TO_MINISTRIES, ministry_broker_user
+from shared.contracts.catalog import ServiceRecord
 from shared.contracts.ministries import RequestStatusUpdated
-from shared.contracts.requests import Applicant, RequestStatusChanged, RequestSubmitted
+from shared.contracts.requests import Applicant, RequestStatusChanged, RequestSubmitted, SurveyInvited
 from shared.logging import get_logger
 
 log = get_logger(__name__)
@@ -54,89 +56,198 @@ class RespondToRequest:
 
 
 @dataclass(frozen=True)
+class IssuedDocument:
+    document_type: str
+    number: str
+    issued_on: date
+    expires_on: date | None = None
+
+
+@dataclass(frozen=True)
 class ReportStatus:
-    """A ministry moves a request: from its bus event, or from the ministry REST API (the REST twin)."""
+    """A ministry moves a request: from its bus event, the ministry REST API, or an officer in the workspace."""
 
     tracking_number: str
     status: str
     note: str | None
     ministry: str
     event_id: str | None = None
+    fields_to_correct: tuple[str, ...] = ()
+    expected_status: str | None = None
+    document: IssuedDocument | None = None
+    # The signed-in officer, None for the ministry's own system (its API key or broker user).
+    officer: Identity | None = None
+
+
+@dataclass(frozen=True)
+class StatusReported:
+    outcome: Outcome
+    status: str
+
+
+@dataclass(frozen=True)
+class AssignRequest:
+    tracking_number: str
+    officer: Identity
+    to_me: bool
+    # Given: the assignment the officer saw (None: nobody); a different one now is a conflict.
+    expected_assignee: str | None = None
+    check_expected: bool = False
+
+
+@dataclass(frozen=True)
+class RequestInfo:
+    row: RequestRow
+    history: list[HistoryRow] | None = None
+    rating: RatingRow | None = None
+    expected_completion: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Move:
+    target: str
+    actor: Actor
+    actor_label: str
+    note: str | None = None
+    actor_name: str | None = None
+    event_id: str | None = None
+    fields: dict[str, Any] | None = None
+    fields_to_correct: list[str] = field(default_factory=list)
+    # An officer acts on the status they saw: a move someone else already made is theirs to know, not to repeat.
+    stale_is_conflict: bool = False
 
 
 def _status_changed(row: RequestRow, status: str, previous: str | None, actor: str, note: str | None,
-                    at: datetime) -> RequestStatusChanged:
+                    at: datetime, fields_to_correct: list[str] | None = None) -> RequestStatusChanged:
     return RequestStatusChanged(tracking_number=row.tracking_number, service=row.service, ministry=row.ministry,
                                 citizen=row.citizen, lang="en" if row.lang == "en" else "ar",
                                 status=status, previous_status=previous,
-                                note=note, actor=actor, changed_at=at)
+                                note=note, actor=actor, changed_at=at, fields_to_correct=fields_to_correct or [])
+
+
+def _public_actor(label: str, ministry: str) -> str:
+    """What leaves this service about who acted: an officer's id stays here, the ministry speaks for them."""
+    return f"ministry:{ministry}" if label.startswith("officer:") else label
+
+
+async def create_request(uow: RequestsUnitOfWork, service: ServiceRecord, fields: dict[str, Any],
+                         citizen: Identity, at: datetime) -> RequestRow:
+    """A new request in the caller's unit of work, on its way to the ministry's queue once committed."""
+    sequence = await uow.requests.next_sequence(service.ministry, at.year)
+    row = RequestRow(
+        tracking_number=format_tracking_number(service.ministry, at.year, sequence), service=service.slug,
+        service_version=service.version, ministry=service.ministry, citizen=citizen.subject,
+        citizen_name=citizen.name, lang=citizen.lang, status="submitted",
+        fields=fields, submitted_at=at, updated_at=at, due_on=add_working_days(at, service.target_days))
+    await uow.requests.add(row, actor="citizen")
+    applicant = Applicant(national_id=row.citizen, name=row.citizen_name, lang="en" if row.lang == "en" else "ar")
+    await uow.publish(
+        RequestSubmitted(tracking_number=row.tracking_number, service=row.service,
+                         service_version=row.service_version, ministry=row.ministry, applicant=applicant,
+                         fields=row.fields, submitted_at=at, due_on=row.due_on),
+        exchange=TO_MINISTRIES, routing_key=f"{row.ministry}.request.submitted", subject=row.tracking_number)
+    await uow.publish(_status_changed(row, "submitted", None, "citizen", None, at), exchange=EVENTS,
+                      routing_key="requests.request.status_changed", subject=row.tracking_number)
+    return row
+
+
+def invalid_fields(service: ServiceRecord, fields: dict[str, Any]) -> None:
+    errors = validate_fields(service, fields)
+    if errors:
+        raise Invalid("invalid-fields", "Some answers need correcting.", errors=[e.as_dict() for e in errors])
 
 
 async def submit_request(command: SubmitRequest, deps: Deps) -> RequestRow:
     service = await published_service(command.service, deps)
-    errors = validate_fields(service, command.fields)
-    if errors:
-        raise Invalid("invalid-fields", "Some answers need correcting.", errors=[e.as_dict() for e in errors])
+    invalid_fields(service, command.fields)
     at = deps.clock()
     async with deps.uow() as uow:
-        sequence = await uow.requests.next_sequence(service.ministry, at.year)
-        row = RequestRow(
-            tracking_number=format_tracking_number(service.ministry, at.year, sequence), service=service.slug,
-            service_version=service.version, ministry=service.ministry, citizen=command.citizen.subject,
-            citizen_name=command.citizen.name, lang=command.citizen.lang, status="submitted",
-            fields=command.fields, submitted_at=at, updated_at=at, due_on=add_working_days(at, service.target_days))
-        await uow.requests.add(row, actor="citizen")
-        applicant = Applicant(national_id=row.citizen, name=row.citizen_name,
-                              lang="en" if row.lang == "en" else "ar")
-        await uow.publish(
-            RequestSubmitted(tracking_number=row.tracking_number, service=row.service,
-                             service_version=row.service_version, ministry=row.ministry, applicant=applicant,
-                             fields=row.fields, submitted_at=at, due_on=row.due_on),
-            exchange=TO_MINISTRIES, routing_key=f"{row.ministry}.request.submitted", subject=row.tracking_number)
-        await uow.publish(_status_changed(row, "submitted", None, "citizen", None, at), exchange=EVENTS,
-                          routing_key="requests.request.status_changed", subject=row.tracking_number)
+        row = await create_request(uow, service, command.fields, command.citizen, at)
         await uow.commit()
     log.info("request_submitted", service=row.service, ministry=row.ministry)
     return row
 
 
-async def _move(uow: RequestsUnitOfWork, row: RequestRow, target: str, actor: Actor, actor_label: str,
-                note: str | None, at: datetime, event_id: str | None, fields: dict[str, Any] | None = None
-                ) -> tuple[Outcome, RequestRow]:
+async def _move(uow: RequestsUnitOfWork, row: RequestRow, move: Move, at: datetime) -> tuple[Outcome, RequestRow]:
     """Move a request its unit of work has locked (read with for_update)."""
-    tracking_number = row.tracking_number
+    tracking_number, target = row.tracking_number, move.target
     past = [h.status for h in await uow.requests.history(tracking_number) if h.applied]
-    outcome = decide(row.status, target, actor, past)
+    outcome = decide(row.status, target, move.actor, past)
     if outcome is Outcome.ILLEGAL:
         raise Conflict("illegal-transition", f"A request that is {row.status} cannot become {target}.",
-                       allowed=sorted(legal_moves(row.status, actor)))
+                       allowed=sorted(legal_moves(row.status, move.actor)), current_status=row.status)
+    if outcome is Outcome.STALE and move.stale_is_conflict:
+        raise Conflict("status-changed", f"Someone else moved this request meanwhile: it is now {row.status}.",
+                       current_status=row.status)
     applied = outcome is Outcome.APPLY
-    await uow.requests.record(tracking_number, target, row.status, actor_label, note, at, applied, event_id)
+    await uow.requests.record(tracking_number, target, row.status, move.actor_label, move.note, at, applied,
+                              move.event_id, move.actor_name)
     if not applied:
         log.info("stale_status_ignored", tracking_number=tracking_number, status=target, current=row.status)
         return outcome, row
-    await uow.requests.set_status(tracking_number, target, at, fields)
-    await uow.publish(_status_changed(row, target, row.status, actor_label, note, at), exchange=EVENTS,
-                      routing_key="requests.request.status_changed", subject=tracking_number)
-    return outcome, replace(row, status=target, updated_at=at, fields=row.fields if fields is None else fields)
+    await uow.requests.set_status(tracking_number, target, at, move.fields, action_note=move.note,
+                                  fields_to_correct=move.fields_to_correct)
+    await uow.publish(_status_changed(row, target, row.status, _public_actor(move.actor_label, row.ministry),
+                                      move.note, at, move.fields_to_correct),
+                      exchange=EVENTS, routing_key="requests.request.status_changed", subject=tracking_number)
+    if target == "completed":
+        await uow.publish(SurveyInvited(tracking_number=tracking_number, service=row.service, ministry=row.ministry,
+                                        citizen=row.citizen, lang="en" if row.lang == "en" else "ar",
+                                        invited_at=at),
+                          exchange=EVENTS, routing_key="requests.survey.invited", subject=tracking_number)
+    moved = await uow.requests.get(tracking_number)
+    assert moved is not None
+    return outcome, moved
 
 
-async def report_status(command: ReportStatus, deps: Deps) -> Outcome:
+async def _check_report(uow: RequestsUnitOfWork, row: RequestRow, command: ReportStatus) -> None:
+    if row.ministry != command.ministry:
+        raise Forbidden("wrong-ministry", "A ministry moves only its own requests.")
+    if command.expected_status is not None and row.status != command.expected_status:
+        raise Conflict("status-changed", f"Someone else moved this request meanwhile: it is now {row.status}.",
+                       current_status=row.status, expected_status=command.expected_status)
+    if command.fields_to_correct:
+        if command.status != "action_required":
+            raise Invalid("fields-to-correct-invalid", "Fields to correct go only with action_required.")
+        service = await uow.catalogue.record(row.service)
+        known = {f.name for f in service.form} if service else set()
+        unknown = sorted(set(command.fields_to_correct) - known)
+        if unknown:
+            raise Invalid("fields-to-correct-invalid", "Some fields to correct are not on this service's form.",
+                          errors=[{"field": name, "message": "is not a field of this service's form"}
+                                  for name in unknown])
+    if command.officer is not None and command.status == "rejected" and not (command.note or "").strip():
+        raise Invalid("note-required", "Say why the request is rejected: the citizen reads this note.")
+    if command.document is not None and command.status != "completed":
+        raise Invalid("document-needs-completed", "A document is issued only with completed.")
+
+
+async def report_status(command: ReportStatus, deps: Deps) -> StatusReported:
     tracking_number = parse_tracking_number(command.tracking_number)
+    at = deps.clock()
     async with deps.uow() as uow:
         if command.event_id and not await uow.claim(command.event_id, "requests.ministry"):
-            return Outcome.STALE
+            current = await uow.requests.get(tracking_number)
+            return StatusReported(Outcome.STALE, current.status if current else command.status)
         row = await uow.requests.get(tracking_number, for_update=True)
         if row is None:
             raise NotFound("request-not-found", f"No request {tracking_number}.")
-        if row.ministry != command.ministry:
-            raise Forbidden("wrong-ministry", "A ministry moves only its own requests.")
-        outcome, _ = await _move(uow, row, command.status, "ministry", f"ministry:{command.ministry}",
-                                 command.note, deps.clock(), command.event_id)
+        await _check_report(uow, row, command)
+        officer = command.officer
+        move = Move(command.status, "ministry",
+                    f"officer:{officer.subject}" if officer else f"ministry:{command.ministry}", command.note,
+                    actor_name=officer.name if officer else None, event_id=command.event_id,
+                    fields_to_correct=list(command.fields_to_correct), stale_is_conflict=officer is not None)
+        outcome, moved = await _move(uow, row, move, at)
+        if command.document is not None and outcome is Outcome.APPLY:
+            document = command.document
+            await keep_document(uow, IssueDocument(row.ministry, row.citizen, document.document_type,
+                                                   document.number, document.issued_on, document.expires_on,
+                                                   tracking_number), at)
         await uow.commit()
     log.info("request_status_reported", tracking_number=tracking_number, status=command.status,
-             outcome=outcome.value)
-    return outcome
+             outcome=outcome.value, by_officer=officer is not None)
+    return StatusReported(outcome, moved.status)
 
 
 async def apply_ministry_status(message: Inbound[RequestStatusUpdated], deps: Deps) -> None:
@@ -145,9 +256,27 @@ async def apply_ministry_status(message: Inbound[RequestStatusUpdated], deps: De
         raise Rejected(f"published by {message.user_id!r}, not by the broker user of ministry {ministry!r}")
     event = message.event
     try:
-        await report_status(ReportStatus(event.tracking_number, event.status, event.note, ministry, message.id), deps)
+        await report_status(ReportStatus(event.tracking_number, event.status, event.note, ministry, message.id,
+                                         tuple(event.fields_to_correct)), deps)
     except RequestError as error:
         raise Rejected(f"{error.code}: {error.detail}") from error
+
+
+async def assign_request(command: AssignRequest, deps: Deps) -> RequestInfo:
+    tracking_number = parse_tracking_number(command.tracking_number)
+    officer = command.officer
+    async with deps.uow() as uow:
+        row = await uow.requests.get(tracking_number, for_update=True)
+        if row is None or officer.ministry != row.ministry:
+            raise NotFound("request-not-found", f"Your ministry has no request {tracking_number}.")
+        if command.check_expected and row.assignee != command.expected_assignee:
+            raise Conflict("assignment-changed", "Someone else changed who handles this request meanwhile.",
+                           current_assignee=row.assignee)
+        assignee, name = (officer.subject, officer.name) if command.to_me else (None, None)
+        await uow.requests.assign(tracking_number, assignee, name)
+        await uow.commit()
+    log.info("request_assigned", tracking_number=tracking_number, assigned=command.to_me)
+    return RequestInfo(replace(row, assignee=assignee, assignee_name=name))
 
 
 def _owned(row: RequestRow | None, citizen: Identity, tracking_number: str) -> RequestRow:
@@ -160,8 +289,7 @@ async def cancel_request(command: CancelRequest, deps: Deps) -> RequestRow:
     tracking_number = parse_tracking_number(command.tracking_number)
     async with deps.uow() as uow:
         row = _owned(await uow.requests.get(tracking_number, for_update=True), command.citizen, tracking_number)
-        outcome, updated = await _move(uow, row, "cancelled", "citizen", "citizen", None,
-                                       deps.clock(), None)
+        outcome, updated = await _move(uow, row, Move("cancelled", "citizen", "citizen"), deps.clock())
         if outcome is not Outcome.APPLY:
             raise Conflict("not-cancellable", "This request can no longer be cancelled.")
         await uow.commit()
@@ -180,20 +308,23 @@ async def respond_to_request(command: RespondToRequest, deps: Deps) -> RequestRo
             if errors:
                 raise Invalid("invalid-fields", "Some answers need correcting.",
                               errors=[e.as_dict() for e in errors])
-        _, updated = await _move(uow, row, "in_review", "citizen", "citizen", command.note,
-                                 deps.clock(), None, fields=row.fields | command.fields)
+        _, updated = await _move(uow, row, Move("in_review", "citizen", "citizen", command.note,
+                                                fields=row.fields | command.fields), deps.clock())
         await uow.commit()
     return updated
 
 
-async def my_requests(citizen: Identity, deps: Deps, limit: int = 50, offset: int = 0) -> list[RequestRow]:
+async def my_requests(citizen: Identity, deps: Deps, limit: int = 50, offset: int = 0) -> list[RequestInfo]:
+    now = deps.clock()
     async with deps.uow(read_only=True) as uow:
         rows = await uow.requests.of_citizen(citizen.subject, limit, offset)
-    return sorted(rows, key=lambda r: (r.status not in OPEN_STATUSES, -r.submitted_at.timestamp()))
+        rated = await uow.ratings.of_requests([r.tracking_number for r in rows])
+        infos = [RequestInfo(r, rating=rated.get(r.tracking_number),
+                             expected_completion=await deps.estimates.expected(uow, r, now)) for r in rows]
+    return sorted(infos, key=lambda i: (i.row.status not in OPEN_STATUSES, -i.row.submitted_at.timestamp()))
 
 
-async def request_detail(tracking_number: str, viewer: Identity, deps: Deps
-                         ) -> tuple[RequestRow, list[HistoryRow]]:
+async def request_detail(tracking_number: str, viewer: Identity, deps: Deps) -> RequestInfo:
     canonical = parse_tracking_number(tracking_number)
     async with deps.uow(read_only=True) as uow:
         row = await uow.requests.get(canonical)
@@ -201,24 +332,8 @@ async def request_detail(tracking_number: str, viewer: Identity, deps: Deps
                                        else viewer.acts_for(row.ministry))
         if row is None or not visible:
             raise NotFound("request-not-found", f"You have no request {canonical}.")
-        return row, await uow.requests.history(canonical)
-
-
-@dataclass(frozen=True)
-class MinistryQueueQuery:
-    ministry: str
-    status: str | None = None
-    service: str | None = None
-    overdue: bool = False
-    limit: int = 50
-    offset: int = 0
-
-
-async def ministry_requests(query: MinistryQueueQuery, deps: Deps) -> tuple[int, list[RequestRow]]:
-    async with deps.uow(read_only=True) as uow:
-        return await uow.requests.of_ministry(query.ministry, status=query.status, service=query.service,
-                                              overdue_at=deps.clock() if query.overdue else None,
-                                              limit=query.limit, offset=query.offset)
+        return RequestInfo(row, await uow.requests.history(canonical), await uow.ratings.of_request(canonical),
+                           await deps.estimates.expected(uow, row, deps.clock()))
 
 
 async def overdue_requests(ministry: str | None, deps: Deps) -> list[tuple[str, str, int]]:

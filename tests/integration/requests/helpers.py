@@ -15,7 +15,7 @@ from shared.bus.topology import EVENTS, FROM_MINISTRIES, ministry_broker_user
 from shared.contracts.base import Bilingual
 from shared.contracts.catalog import FormField, ServicePublished, ServiceRecord
 from shared.contracts.ministries import RequestStatusUpdated
-from tests.factories import create_admin, create_citizen
+from tests.factories import create_admin, create_citizen, create_ministry_identity
 from tests.integration.bus.helpers import eventually
 
 
@@ -105,3 +105,31 @@ class Harness:
 
     async def dead_letter_reasons(self, expected: int) -> list[str]:
         return [str(item["reason"]) for item in await self.dead_letters(expected)]
+
+
+def at(harness: Harness, when: datetime) -> None:
+    harness.app.state.deps = dataclasses.replace(harness.app.state.deps, clock=lambda: when)
+
+
+def on(day: str, hour: int = 8) -> datetime:
+    return datetime.fromisoformat(day).replace(hour=hour, tzinfo=UTC)
+
+
+async def submit(harness: Harness, when: datetime, service: str = "renew-licence",
+                 citizen: Identity | None = None) -> str:
+    at(harness, when)
+    response = await harness.client.post("/api/v1/requests", headers=harness.as_(citizen or create_citizen()),
+                                         json={"service": service, "fields": {"licence": "L-1234"}})
+    assert response.status_code == 201, response.text
+    tracking_number: str = response.json()["tracking_number"]
+    return tracking_number
+
+
+async def move(harness: Harness, tracking_number: str, *steps: tuple[str, datetime], ministry: str = "rop",
+               who: Identity | None = None) -> None:
+    for status, when in steps:
+        at(harness, when)
+        response = await harness.client.post(
+            f"/api/v1/ministry/requests/{tracking_number}/status", json={"status": status, "note": "done"},
+            headers=harness.as_(who or create_ministry_identity(ministry)))
+        assert response.status_code == 200, response.text

@@ -6,6 +6,7 @@ import time
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
 
 import httpx
 import pytest
@@ -16,15 +17,17 @@ from sqlalchemy import func, select
 from ministry_sdk import IncomingRequest, MinistryClient
 from services.requests.app import create_app
 from services.requests.config import Settings
-from services.requests.store import requests
+from services.requests.store import outbox, requests
 from shared.auth import IdentitySigner
 from shared.bus import Envelope, connect_bus
 from shared.bus.admin import BrokerAdmin, vhost_of, with_credentials
 from shared.bus.topology import EVENTS, FROM_MINISTRIES
 from shared.contracts.catalog import ServicePublished
+from shared.contracts.requests import RenewalDue
 from tests.factories import create_admin, create_citizen
 from tests.integration.bus.helpers import eventually
 from tests.integration.conftest import MANAGEMENT_URL
+from tests.integration.requests.factories import create_renewal_service
 from tests.integration.requests.helpers import create_service_record
 
 pytestmark = pytest.mark.integration
@@ -206,3 +209,41 @@ async def test_a_dead_letter_replayed_over_rabbitmq_applies_under_the_ministrys_
         return await portal.status_of(tracking_number) == "in_review"
 
     await eventually(in_review)
+
+
+async def test_a_document_issued_over_rabbitmq_becomes_one_renewal_offer_however_often_it_is_sent(
+        portal: Portal) -> None:
+    await portal.app.state.runtime.bus.publish(
+        Envelope(type=ServicePublished.TYPE, source="/catalog",
+                 data=ServicePublished(service=create_renewal_service()).model_dump(mode="json")),
+        EVENTS, "catalog.service.published")
+    expires_on = datetime.now(UTC).date() + timedelta(days=10)
+
+    async def renewal_known() -> bool:
+        async with portal.app.state.deps.uow(read_only=True) as uow:
+            return await uow.catalogue.get("renew-driving-licence") is not None
+
+    await eventually(renewal_known)
+    citizen = create_citizen()
+    event_id = await portal.a.client.issue_document(citizen.subject, "driving_licence", "DL-7001",
+                                                    date(2016, 1, 1), expires_on)
+    await portal.a.client.issue_document(citizen.subject, "driving_licence", "DL-7001", date(2016, 1, 1),
+                                         expires_on, event_id=event_id)
+    await portal.a.client.issue_document(citizen.subject, "driving_licence", "DL-7001", date(2016, 1, 1),
+                                         expires_on)
+    headers = {"x-portal-identity": portal.signer.sign(citizen)}
+
+    async def offered() -> bool:
+        response = await portal.client.get("/api/v1/me/offers", headers=headers)
+        return len(response.json()["items"]) == 1
+
+    await eventually(offered)
+    await asyncio.sleep(0.5)
+    [offer] = (await portal.client.get("/api/v1/me/offers", headers=headers)).json()["items"]
+    assert offer["prefill"] == {"licence_number": "DL-7001"}
+    documents = (await portal.client.get("/api/v1/me/documents", headers=headers)).json()["items"]
+    assert [(d["ministry"], d["number"]) for d in documents] == [(portal.a.code, "DL-7001")]
+    async with portal.app.state.runtime.engine.connect() as connection:
+        due = (await connection.execute(select(func.count()).select_from(outbox)
+                                        .where(outbox.c.type == RenewalDue.TYPE))).scalar()
+    assert due == 1

@@ -1,14 +1,16 @@
 """The ministry SDK with the in-memory bus: what a ministry's developer can rely on."""
 
 import asyncio
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import pytest
+from pydantic import ValidationError
 
 from ministry_sdk import IncomingRequest, MinistryClient, RequestRefused
 from shared.bus import Envelope, PublishFailed
 from shared.bus.memory import InMemoryBus
 from shared.bus.topology import DEAD_LETTERS, TO_MINISTRIES, from_ministry, ministry_inbox
+from shared.contracts.ministries import DocumentIssued
 from shared.contracts.requests import Applicant, RequestSubmitted
 
 
@@ -92,4 +94,39 @@ async def test_a_status_is_published_under_the_ministrys_own_routing_key() -> No
     [delivered] = await bus.drain("requests.from.rop")
     assert delivered.routing_key == "rop.request.status_updated"
     assert Envelope.from_body(delivered.body).data["note"] == "checking the documents"
+    await client.close()
+
+
+async def test_an_issued_document_is_published_under_the_ministrys_key_once_however_often_the_broker_refuses(
+        ) -> None:
+    bus = FlakyBroker(failures=2)
+    client = await started(bus)
+    event_id = await client.issue_document("12345678", "driving_licence", "DL-778899", date(2026, 1, 10),
+                                           date(2036, 1, 10), tracking_number="ROP-2026-000001-Q")
+    [delivered] = await bus.drain("requests.from.rop")
+    envelope = Envelope.from_body(delivered.body)
+    assert (envelope.id, delivered.routing_key, delivered.user_id) == (event_id, "rop.document.issued",
+                                                                       "ministry-rop")
+    assert envelope.type == DocumentIssued.TYPE
+    issued = DocumentIssued.model_validate(envelope.data)
+    assert (issued.national_id, issued.number, issued.expires_on) == ("12345678", "DL-778899", date(2036, 1, 10))
+    # The citizen's civil number is in the payload only, never in the envelope's subject that operators see.
+    assert envelope.subject == "ROP-2026-000001-Q"
+    await client.close()
+
+
+async def test_a_document_the_portal_could_never_accept_is_refused_before_it_is_published() -> None:
+    client = await started(InMemoryBus())
+    with pytest.raises(ValidationError):
+        await client.issue_document("not-an-id", "driving_licence", "DL-1", date(2026, 1, 10))
+    await client.close()
+
+
+async def test_a_request_for_more_names_the_fields_the_citizen_should_answer_again() -> None:
+    bus = InMemoryBus()
+    client = await started(bus)
+    await client.update_status("ROP-2026-000001-Q", "action_required", "the photo is blurred",
+                               fields_to_correct=["photo"])
+    [delivered] = await bus.drain("requests.from.rop")
+    assert Envelope.from_body(delivered.body).data["fields_to_correct"] == ["photo"]
     await client.close()

@@ -1,14 +1,17 @@
 """Handlers with fakes that subclass the ports: no database, no broker."""
 
+from datetime import UTC, date, datetime
+
 import pytest
 
-from services.requests.handlers import Deps, cache_service
+from services.requests.handlers import Deps, KeptFor, apply_document_issued, cache_service
 from services.requests.store import RequestsUnitOfWork
-from shared.bus import Delivery, Envelope
+from shared.bus import Delivery, Envelope, Rejected
 from shared.bus.dispatch import Inbound
 from shared.bus.memory import InMemoryBus
 from shared.contracts.base import Bilingual
 from shared.contracts.catalog import ServicePublished, ServiceRecord
+from shared.contracts.ministries import DocumentIssued
 
 
 class BrokerHiccup(Exception):
@@ -48,3 +51,29 @@ async def test_a_new_ministrys_queues_are_ensured_before_the_event_is_recorded_s
     with pytest.raises(BrokerHiccup):
         await cache_service(create_published(), deps)
     assert links.calls == 1
+
+
+def create_document_issued(routing_key: str, user_id: str | None) -> Inbound[DocumentIssued]:
+    event = DocumentIssued(national_id="12345678", document_type="passport", number="P-1",
+                           issued_on=date(2026, 1, 1), occurred_at=datetime.now(UTC))
+    envelope = Envelope(type=event.TYPE, source="/ministries/rop", data=event.model_dump(mode="json"))
+    return Inbound(envelope.id, event, Delivery(envelope, routing_key, "requests.from.rop", user_id=user_id))
+
+
+@pytest.mark.parametrize("user_id", [None, "ministry-moh", "guest"])
+async def test_a_document_not_published_by_the_ministrys_own_broker_user_is_refused_before_anything_is_kept(
+        user_id: str | None) -> None:
+    deps = Deps(uow=no_database, catalog=NoCatalog(), ministry_links=FlakyMinistryLinks(), bus=InMemoryBus())
+    with pytest.raises(Rejected, match="not by the broker user of ministry 'rop'"):
+        await apply_document_issued(create_document_issued("rop.document.issued", user_id), deps)
+
+
+def test_a_kept_report_is_served_until_its_time_is_up(monkeypatch: pytest.MonkeyPatch) -> None:
+    now = [100.0]
+    monkeypatch.setattr("services.requests.handlers.caching.time.monotonic", lambda: now[0])
+    kept = KeptFor(seconds=60)
+    kept.put(("january", None), "report")
+    now[0] += 59
+    assert kept.get(("january", None)) == "report"
+    now[0] += 2
+    assert kept.get(("january", None)) is None

@@ -1,4 +1,4 @@
-"""Request rules: tracking numbers, the lifecycle, form validation and due dates. No I/O."""
+"""Request rules: tracking numbers, the lifecycle, form validation and due dates."""
 
 import math
 import re

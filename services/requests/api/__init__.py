@@ -1,0 +1,12 @@
+"""The requests service's HTTP API, one router per concept."""
+
+from fastapi import APIRouter
+
+from services.requests.api import dead_letters, ministry, performance, proactive, requests
+from services.requests.api.common import problem
+
+router = APIRouter()
+for part in (requests, proactive, ministry, performance, dead_letters):
+    router.include_router(part.router)
+
+__all__ = ["problem", "router"]

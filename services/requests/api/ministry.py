@@ -1,0 +1,178 @@
+"""The ministry's side: its system (API key) and its staff in the workspace (officers act, managers read)."""
+
+import csv
+import io
+from datetime import date, timedelta
+from typing import Annotated, Any, Literal, get_args
+
+from fastapi import APIRouter, Query, Response
+from pydantic import BaseModel, ConfigDict, Field
+
+from services.requests import handlers
+from services.requests.api.common import D, MinistryActor, MinistryReader, Officer, Page
+from services.requests.api.views import RequestView, view
+from services.requests.domain import Invalid, Status
+from services.requests.domain.kpis import Period
+from shared.contracts.base import SafeText
+from shared.contracts.ministries import MinistryStatus
+
+router = APIRouter()
+
+DocumentType = Annotated[str, Field(min_length=2, max_length=64, pattern=r"^[a-z][a-z0-9_]*$")]
+DocumentNumber = Annotated[SafeText, Field(min_length=1, max_length=64)]
+FieldName = Annotated[str, Field(min_length=1, max_length=80)]
+
+
+class DocumentBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    document_type: DocumentType
+    number: DocumentNumber
+    issued_on: date
+    expires_on: date | None = None
+
+
+class StatusBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    status: MinistryStatus
+    note: SafeText | None = Field(default=None, max_length=2000)
+    fields_to_correct: list[FieldName] = Field(default_factory=list, max_length=100)
+    expected_status: Status | None = None
+    document: DocumentBody | None = None
+
+
+@router.post("/api/v1/ministry/requests/{tracking_number}/status")
+async def report_status(tracking_number: str, body: StatusBody, actor: MinistryActor, deps: D) -> dict[str, str]:
+    assert actor.ministry is not None
+    document = body.document
+    reported = await handlers.report_status(handlers.ReportStatus(
+        tracking_number, body.status, body.note, actor.ministry, fields_to_correct=tuple(body.fields_to_correct),
+        expected_status=body.expected_status,
+        document=handlers.IssuedDocument(document.document_type, document.number, document.issued_on,
+                                         document.expires_on) if document else None,
+        officer=actor if actor.role == "officer" else None), deps)
+    return {"outcome": reported.outcome.value, "status": reported.status}
+
+
+class AssignBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    assignee: Literal["me"] | None
+    expected_assignee: str | None = Field(default=None, max_length=100)
+
+
+@router.post("/api/v1/ministry/requests/{tracking_number}/assign")
+async def assign_request(tracking_number: str, body: AssignBody, officer: Officer, deps: D) -> RequestView:
+    info = await handlers.assign_request(handlers.AssignRequest(
+        tracking_number, officer, body.assignee == "me", body.expected_assignee,
+        check_expected="expected_assignee" in body.model_fields_set), deps)
+    return view(info, officer, deps.clock())
+
+
+class MinistryQueue(BaseModel):
+    total: int
+    page: int
+    counts: dict[str, int]
+    items: list[RequestView]
+
+
+STATUSES: tuple[str, ...] = get_args(Status)
+
+
+@router.get("/api/v1/ministry/requests")
+async def ministry_requests(reader: MinistryReader, deps: D, page: Page = 1, status: Status | None = None,
+                            service: Annotated[str | None, Query(max_length=80)] = None, overdue: bool = False,
+                            assigned: Annotated[str | None, Query(min_length=1, max_length=100)] = None
+                            ) -> MinistryQueue:
+    """The ministry's own requests, due first, 50 a page; counts cover the ministry's (or the service's) queue."""
+    assert reader.ministry is not None
+    queue = await handlers.ministry_requests(handlers.MinistryQueueQuery(
+        reader.ministry, status, service, overdue, assigned, viewer=reader.subject if reader.role != "ministry"
+        else None, limit=50, offset=(page - 1) * 50), deps)
+    now = deps.clock()
+    counts = {s: queue.counts.per_status.get(s, 0) for s in STATUSES} | {
+        "overdue": queue.counts.overdue, "assigned_to_me": queue.counts.assigned_to_me,
+        "unassigned": queue.counts.unassigned}
+    return MinistryQueue(total=queue.total, page=page, counts=counts,
+                         items=[view(i, reader, now) for i in queue.items])
+
+
+class IssueDocumentBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    national_id: str = Field(pattern=r"^\d{6,10}$")
+    document_type: DocumentType
+    number: DocumentNumber
+    issued_on: date
+    expires_on: date | None = None
+    tracking_number: str | None = Field(default=None, max_length=40)
+
+
+@router.post("/api/v1/ministry/documents", status_code=201)
+async def issue_document(body: IssueDocumentBody, actor: MinistryActor, deps: D, response: Response
+                         ) -> dict[str, str]:
+    """Created (201), or the same id (200) when the ministry already recorded this document type and number."""
+    assert actor.ministry is not None
+    id_, new = await handlers.issue_document(handlers.IssueDocument(
+        actor.ministry, body.national_id, body.document_type, body.number, body.issued_on, body.expires_on,
+        body.tracking_number), deps)
+    if not new:
+        response.status_code = 200
+    return {"id": id_}
+
+
+Channel = Literal["service_centre", "ministry_office", "call_centre", "post"]
+
+
+class ChannelCountBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    service: str = Field(min_length=1, max_length=80, pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$")
+    month: str = Field(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")
+    channel: Channel
+    completed: int = Field(ge=0, le=10_000_000)
+
+
+@router.post("/api/v1/ministry/channel-counts")
+async def report_channel_count(body: ChannelCountBody, actor: MinistryActor, deps: D) -> dict[str, Any]:
+    assert actor.ministry is not None
+    await handlers.report_channel_count(handlers.ReportChannelCount(
+        actor.ministry, body.service, date.fromisoformat(f"{body.month}-01"), body.channel, body.completed), deps)
+    return body.model_dump()
+
+
+def period_of(start: date | None, end: date | None, today: date) -> Period:
+    end = end or today
+    start = start or end - timedelta(days=365)
+    if end < start:
+        raise Invalid("period-invalid", "`from` must be on or before `to`.")
+    if (end - start).days > 3660:
+        raise Invalid("period-invalid", "A period spans at most ten years.")
+    return Period(start, end)
+
+
+SERVICE_LOAD_COLUMNS = ("service", "open", "overdue", "decided", "median_handling_hours")
+OFFICER_LOAD_COLUMNS = ("officer", "officer_name", "assigned_open", "overdue", "decided", "median_handling_hours")
+From = Annotated[date | None, Query(alias="from")]
+To = Annotated[date | None, Query(alias="to")]
+
+
+@router.get("/api/v1/ministry/workload", response_model=None)
+async def workload(reader: MinistryReader, deps: D, start: From = None, end: To = None,
+                   format: Literal["json", "csv"] = "json") -> dict[str, Any] | Response:
+    """Per service and per officer: open and overdue now, decided in the period, median handling hours."""
+    load = await handlers.workload(reader, period_of(start, end, deps.clock().date()), deps)
+    services = [s.__dict__ for s in load.services]
+    officers = [o.__dict__ for o in load.officers]
+    if format == "json":
+        return {"services": services, "officers": officers}
+    out = io.StringIO()
+    writer = csv.writer(out)
+    for kind, rows in (("services", services), ("officers", officers)):
+        columns = list(SERVICE_LOAD_COLUMNS if kind == "services" else OFFICER_LOAD_COLUMNS)
+        writer.writerow([kind])
+        writer.writerow(columns)
+        writer.writerows([["" if row[c] is None else row[c] for c in columns] for row in rows])
+    return Response(out.getvalue(), media_type="text/csv; charset=utf-8",
+                    headers={"content-disposition": 'attachment; filename="workload.csv"'})

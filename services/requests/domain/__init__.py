@@ -1,0 +1,32 @@
+"""The requests service's rules, no I/O: the lifecycle, renewals and life events, KPIs, completion estimates."""
+
+from services.requests.domain.lifecycle import (
+    AWAITING_DECISION,
+    OPEN_STATUSES,
+    Actor,
+    Conflict,
+    FieldError,
+    Forbidden,
+    Invalid,
+    NotFound,
+    Outcome,
+    RequestError,
+    Status,
+    Unavailable,
+    add_working_days,
+    check_character,
+    decide,
+    format_tracking_number,
+    is_overdue,
+    legal_moves,
+    ministry_of,
+    parse_tracking_number,
+    validate_fields,
+)
+
+__all__ = [
+    "AWAITING_DECISION", "OPEN_STATUSES", "Actor", "Conflict", "FieldError", "Forbidden", "Invalid", "NotFound",
+    "Outcome", "RequestError", "Status", "Unavailable", "add_working_days", "check_character", "decide",
+    "format_tracking_number", "is_overdue", "legal_moves", "ministry_of", "parse_tracking_number",
+    "validate_fields",
+]

@@ -1,0 +1,70 @@
+"""The requests service's tables, repositories and unit of work."""
+
+from datetime import datetime
+from typing import Any
+
+from services.requests.store.dead_letters import DeadLetterRow, DeadLetters
+from services.requests.store.kpis import (
+    ChannelCounts,
+    Decision,
+    OpenRequest,
+    Performance,
+    RatingRow,
+    Ratings,
+    Readiness,
+)
+from services.requests.store.proactive import Documents, OfferRow, Offers, Preferences
+from services.requests.store.requests import (
+    UNASSIGNED,
+    Catalogue,
+    HistoryRow,
+    QueueCounts,
+    QueueFilter,
+    RequestRow,
+    Requests,
+)
+from services.requests.store.tables import (
+    MIGRATIONS,
+    catalogue,
+    channel_counts,
+    dead_letters,
+    documents,
+    history,
+    inbox,
+    metadata,
+    offers,
+    outbox,
+    preferences,
+    ratings,
+    readiness,
+    requests,
+    sequences,
+)
+from shared.db import UnitOfWork, utcnow
+
+__all__ = [
+    "MIGRATIONS", "UNASSIGNED", "Catalogue", "ChannelCounts", "DeadLetterRow", "DeadLetters", "Decision",
+    "Documents", "HistoryRow", "OfferRow", "Offers", "OpenRequest", "Performance", "Preferences", "QueueCounts",
+    "QueueFilter", "RatingRow", "Ratings", "Readiness", "RequestRow", "Requests", "RequestsUnitOfWork", "catalogue",
+    "channel_counts", "dead_letters", "documents", "history", "inbox", "metadata", "now", "offers", "outbox",
+    "preferences", "ratings", "readiness", "requests", "sequences",
+]
+
+
+class RequestsUnitOfWork(UnitOfWork):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.catalogue = Catalogue(self)
+        self.requests = Requests(self)
+        self.dead_letters = DeadLetters(self)
+        self.documents = Documents(self)
+        self.offers = Offers(self)
+        self.preferences = Preferences(self)
+        self.ratings = Ratings(self)
+        self.channel_counts = ChannelCounts(self)
+        self.readiness = Readiness(self)
+        self.performance = Performance(self)
+
+
+def now() -> datetime:
+    return utcnow()

@@ -1,0 +1,260 @@
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, case, func, select, update
+from sqlalchemy.exc import IntegrityError
+
+from services.requests.domain import AWAITING_DECISION
+from services.requests.store.tables import catalogue, history, requests, sequences
+from shared.contracts.catalog import ServiceRecord
+from shared.db import UnitOfWork
+
+UNASSIGNED = ""
+
+
+@dataclass(frozen=True)
+class RequestRow:
+    tracking_number: str
+    service: str
+    service_version: int
+    ministry: str
+    citizen: str
+    citizen_name: str | None
+    lang: str
+    status: str
+    fields: dict[str, Any]
+    submitted_at: datetime
+    updated_at: datetime
+    due_on: datetime
+    assignee: str | None = None
+    assignee_name: str | None = None
+    action_note: str | None = None
+    fields_to_correct: list[str] | None = None
+    decided_at: datetime | None = None
+    completed_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class HistoryRow:
+    status: str
+    previous_status: str | None
+    actor: str
+    note: str | None
+    at: datetime
+    applied: bool
+    actor_name: str | None = None
+
+
+@dataclass(frozen=True)
+class QueueFilter:
+    ministry: str
+    status: str | None = None
+    service: str | None = None
+    overdue_at: datetime | None = None
+    # None: anyone; UNASSIGNED: nobody; otherwise an officer's subject.
+    assignee: str | None = None
+
+
+@dataclass(frozen=True)
+class QueueCounts:
+    per_status: dict[str, int]
+    overdue: int
+    assigned_to_me: int
+    unassigned: int
+
+
+class Catalogue:
+    def __init__(self, uow: UnitOfWork) -> None:
+        self._uow = uow
+
+    async def get(self, slug: str) -> ServiceRecord | None:
+        """The service if it is published and takes requests."""
+        row = (await self._uow.connection.execute(
+            select(catalogue.c.status, catalogue.c.record).where(catalogue.c.slug == slug))).first()
+        if row is None or row.status != "published" or row.record is None:
+            return None
+        return ServiceRecord.model_validate(row.record)
+
+    async def record(self, slug: str) -> ServiceRecord | None:
+        """The service as last known, even retired: past requests still answer to its form."""
+        row = (await self._uow.connection.execute(
+            select(catalogue.c.record).where(catalogue.c.slug == slug))).first()
+        return ServiceRecord.model_validate(row.record) if row is not None and row.record is not None else None
+
+    async def all_records(self) -> list[ServiceRecord]:
+        rows = await self._uow.connection.execute(
+            select(catalogue.c.record).where(catalogue.c.record.is_not(None)).order_by(catalogue.c.slug))
+        return [ServiceRecord.model_validate(r.record) for r in rows]
+
+    async def knows(self, slug: str) -> bool:
+        return await self.version_of(slug) is not None
+
+    async def version_of(self, slug: str) -> int | None:
+        return (await self._uow.connection.execute(
+            select(catalogue.c.version).where(catalogue.c.slug == slug))).scalar()
+
+    async def put(self, record: ServiceRecord, status: str) -> None:
+        values = {"ministry": record.ministry, "version": record.version, "status": status,
+                  "record": record.model_dump(mode="json")}
+        newer = update(catalogue).where(catalogue.c.slug == record.slug, catalogue.c.version < record.version)
+        done = await self._uow.connection.execute(newer.values(**values))
+        if done.rowcount:
+            return
+        try:
+            async with self._uow.connection.begin_nested():
+                await self._uow.connection.execute(catalogue.insert().values(slug=record.slug, **values))
+        except IntegrityError:
+            # Cached meanwhile by a concurrent submission or event; the version guard above kept the newest.
+            await self._uow.connection.execute(newer.values(**values))
+
+    async def retire(self, slug: str, ministry: str, version: int) -> None:
+        done = await self._uow.connection.execute(
+            update(catalogue).where(catalogue.c.slug == slug).values(status="retired", version=version))
+        if not done.rowcount:
+            await self._uow.connection.execute(catalogue.insert().values(
+                slug=slug, ministry=ministry, version=version, status="retired", record=None))
+
+    async def ministries(self) -> list[str]:
+        rows = await self._uow.connection.execute(select(catalogue.c.ministry).distinct())
+        return sorted(r.ministry for r in rows)
+
+
+def _queue_conditions(query: QueueFilter) -> list[ColumnElement[bool]]:
+    conditions: list[ColumnElement[bool]] = [requests.c.ministry == query.ministry]
+    if query.status is not None:
+        conditions.append(requests.c.status == query.status)
+    if query.service is not None:
+        conditions.append(requests.c.service == query.service)
+    if query.overdue_at is not None:
+        conditions += [requests.c.status.in_(sorted(AWAITING_DECISION)), requests.c.due_on < query.overdue_at]
+    if query.assignee == UNASSIGNED:
+        conditions.append(requests.c.assignee.is_(None))
+    elif query.assignee is not None:
+        conditions.append(requests.c.assignee == query.assignee)
+    return conditions
+
+
+class Requests:
+    def __init__(self, uow: UnitOfWork) -> None:
+        self._uow = uow
+
+    async def next_sequence(self, ministry: str, year: int) -> int:
+        connection = self._uow.connection
+        bumped = await connection.execute(
+            update(sequences).where(sequences.c.ministry == ministry, sequences.c.year == year)
+            .values(last=sequences.c.last + 1).returning(sequences.c.last))
+        value = bumped.scalar()
+        if value is not None:
+            return int(value)
+        try:
+            async with connection.begin_nested():
+                await connection.execute(sequences.insert().values(ministry=ministry, year=year, last=1))
+            return 1
+        except IntegrityError:
+            # Another submission started this ministry's year at the same moment: take the next number.
+            return await self.next_sequence(ministry, year)
+
+    async def add(self, row: RequestRow, actor: str) -> None:
+        await self._uow.connection.execute(requests.insert().values(**row.__dict__))
+        await self.record(row.tracking_number, row.status, None, actor, None, row.submitted_at, True, None)
+
+    async def get(self, tracking_number: str, *, for_update: bool = False) -> RequestRow | None:
+        query = select(requests).where(requests.c.tracking_number == tracking_number)
+        if for_update:
+            query = query.with_for_update()
+        row = (await self._uow.connection.execute(query)).mappings().first()
+        return RequestRow(**row) if row else None
+
+    async def set_status(self, tracking_number: str, status: str, at: datetime, fields: dict[str, Any] | None = None,
+                         *, action_note: str | None = None, fields_to_correct: list[str] | None = None) -> None:
+        values: dict[str, Any] = {"status": status, "updated_at": at}
+        if fields is not None:
+            values["fields"] = fields
+        if status == "action_required":
+            values |= {"action_note": action_note, "fields_to_correct": fields_to_correct or []}
+        if status in ("approved", "rejected"):
+            values["decided_at"] = at
+        if status == "completed":
+            values["completed_at"] = at
+        await self._uow.connection.execute(
+            update(requests).where(requests.c.tracking_number == tracking_number).values(**values))
+
+    async def assign(self, tracking_number: str, assignee: str | None, assignee_name: str | None) -> None:
+        await self._uow.connection.execute(update(requests).where(requests.c.tracking_number == tracking_number)
+                                           .values(assignee=assignee, assignee_name=assignee_name))
+
+    async def record(self, tracking_number: str, status: str, previous: str | None, actor: str,
+                     note: str | None, at: datetime, applied: bool, event_id: str | None,
+                     actor_name: str | None = None) -> None:
+        await self._uow.connection.execute(history.insert().values(
+            tracking_number=tracking_number, status=status, previous_status=previous, actor=actor,
+            actor_name=actor_name, note=note, at=at, applied=int(applied), event_id=event_id))
+
+    async def history(self, tracking_number: str) -> list[HistoryRow]:
+        rows = await self._uow.connection.execute(
+            select(history).where(history.c.tracking_number == tracking_number).order_by(history.c.id))
+        return [HistoryRow(r.status, r.previous_status, r.actor, r.note, r.at, bool(r.applied), r.actor_name)
+                for r in rows]
+
+    async def of_citizen(self, citizen: str, limit: int, offset: int) -> list[RequestRow]:
+        rows = await self._uow.connection.execute(
+            select(requests).where(requests.c.citizen == citizen)
+            .order_by(requests.c.submitted_at.desc()).limit(limit).offset(offset))
+        return [RequestRow(**r) for r in rows.mappings()]
+
+    async def latest_lang(self, citizen: str) -> str | None:
+        return (await self._uow.connection.execute(
+            select(requests.c.lang).where(requests.c.citizen == citizen)
+            .order_by(requests.c.submitted_at.desc()).limit(1))).scalar()
+
+    async def overdue_counts(self, at: datetime, ministry: str | None = None) -> list[tuple[str, str, int]]:
+        """(ministry, service, undecided requests past their due date), largest first."""
+        query = (select(requests.c.ministry, requests.c.service, func.count().label("n"))
+                 .where(requests.c.status.in_(sorted(AWAITING_DECISION)), requests.c.due_on < at)
+                 .group_by(requests.c.ministry, requests.c.service))
+        if ministry is not None:
+            query = query.where(requests.c.ministry == ministry)
+        rows = await self._uow.connection.execute(query)
+        return sorted(((r.ministry, r.service, int(r.n)) for r in rows), key=lambda t: (-t[2], t[0], t[1]))
+
+    async def queue(self, query: QueueFilter, *, limit: int, offset: int) -> tuple[int, list[RequestRow]]:
+        """The ministry's requests matching the filter, those due first."""
+        conditions = _queue_conditions(query)
+        connection = self._uow.connection
+        total = (await connection.execute(select(func.count()).select_from(requests).where(*conditions))).scalar()
+        rows = await connection.execute(select(requests).where(*conditions)
+                                        .order_by(requests.c.due_on, requests.c.tracking_number)
+                                        .limit(limit).offset(offset))
+        return int(total or 0), [RequestRow(**r) for r in rows.mappings()]
+
+    async def queue_counts(self, ministry: str, service: str | None, at: datetime, me: str | None) -> QueueCounts:
+        """Every tab's count in one grouped pass over the ministry's status index (it covers due date and
+        assignee); past-due counts only for the statuses still awaiting a decision."""
+        query = select(
+            requests.c.status, func.count().label("n"),
+            func.sum(case((requests.c.due_on < at, 1), else_=0)).label("past_due"),
+            func.sum(case((requests.c.assignee == (me or ""), 1), else_=0)).label("mine"),
+            func.sum(case((requests.c.assignee.is_(None), 1), else_=0)).label("unassigned"),
+        ).where(requests.c.ministry == ministry).group_by(requests.c.status)
+        if service is not None:
+            query = query.where(requests.c.service == service)
+        rows = (await self._uow.connection.execute(query)).all()
+        return QueueCounts(per_status={r.status: int(r.n) for r in rows},
+                           overdue=sum(int(r.past_due or 0) for r in rows if r.status in AWAITING_DECISION),
+                           assigned_to_me=sum(int(r.mine or 0) for r in rows),
+                           unassigned=sum(int(r.unassigned or 0) for r in rows))
+
+    async def timelines(self, service: str, limit: int = 500) -> list[list[tuple[str, datetime]]]:
+        """The applied changes of the service's latest completed requests, each in order."""
+        recent = (select(requests.c.tracking_number).where(requests.c.service == service,
+                                                            requests.c.completed_at.is_not(None))
+                  .order_by(requests.c.completed_at.desc()).limit(limit)).subquery()
+        rows = await self._uow.connection.execute(
+            select(history.c.tracking_number, history.c.status, history.c.at)
+            .where(history.c.tracking_number.in_(select(recent.c.tracking_number)), history.c.applied == 1)
+            .order_by(history.c.tracking_number, history.c.id))
+        timelines: dict[str, list[tuple[str, datetime]]] = {}
+        for r in rows:
+            timelines.setdefault(r.tracking_number, []).append((r.status, r.at))
+        return list(timelines.values())

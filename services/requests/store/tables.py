@@ -1,0 +1,183 @@
+from pathlib import Path
+
+from sqlalchemy import (
+    JSON,
+    Column,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+from shared.db import UtcDateTime, inbox_table, outbox_table
+
+MIGRATIONS = Path(__file__).parent.parent / "migrations"
+metadata = MetaData()
+
+catalogue = Table(
+    "catalogue", metadata,
+    Column("slug", String(80), primary_key=True),
+    Column("ministry", String(16), nullable=False, index=True),
+    Column("version", Integer, nullable=False),
+    Column("status", String(16), nullable=False),
+    # None for a retirement seen before the service itself: the tombstone keeps a late publish out.
+    Column("record", JSON),
+)
+
+requests = Table(
+    "requests", metadata,
+    Column("tracking_number", String(40), primary_key=True),
+    Column("service", String(80), nullable=False),
+    Column("service_version", Integer, nullable=False),
+    Column("ministry", String(16), nullable=False, index=True),
+    Column("citizen", String(20), nullable=False, index=True),
+    Column("citizen_name", String(200)),
+    Column("lang", String(2), nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("fields", JSON, nullable=False),
+    Column("submitted_at", UtcDateTime(), nullable=False),
+    Column("updated_at", UtcDateTime(), nullable=False),
+    Column("due_on", UtcDateTime(), nullable=False),
+    Column("assignee", String(100)),
+    Column("assignee_name", String(200)),
+    Column("action_note", Text),
+    Column("fields_to_correct", JSON),
+    Column("decided_at", UtcDateTime()),
+    Column("completed_at", UtcDateTime()),
+    # The workspace queue: each filter walks an index already in due-date order, ties by tracking number;
+    # every tab's count reads the status index alone (it covers overdue and assignee).
+    Index("ix_requests_ministry_status_due", "ministry", "status", "due_on", "assignee"),
+    Index("ix_requests_ministry_due", "ministry", "due_on", "tracking_number"),
+    Index("ix_requests_ministry_assignee_due", "ministry", "assignee", "due_on", "tracking_number"),
+    Index("ix_requests_ministry_service_due", "ministry", "service", "due_on", "tracking_number"),
+    Index("ix_requests_ministry_service_status", "ministry", "service", "status", "due_on", "assignee"),
+    Index("ix_requests_submitted_at", "submitted_at"),
+    Index("ix_requests_completed_at", "completed_at"),
+    Index("ix_requests_decided_at", "decided_at"),
+)
+
+history = Table(
+    "request_history", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("tracking_number", String(40), ForeignKey("requests.tracking_number"), nullable=False, index=True),
+    Column("status", String(20), nullable=False),
+    Column("previous_status", String(20)),
+    Column("actor", String(100), nullable=False),
+    Column("actor_name", String(200)),
+    Column("note", Text),
+    Column("at", UtcDateTime(), nullable=False),
+    Column("applied", Integer, nullable=False, default=1),
+    Column("event_id", String(36)),
+)
+
+sequences = Table(
+    "tracking_sequences", metadata,
+    Column("ministry", String(16), primary_key=True),
+    Column("year", Integer, primary_key=True),
+    Column("last", Integer, nullable=False),
+)
+
+dead_letters = Table(
+    "dead_letters", metadata,
+    Column("id", String(36), primary_key=True),
+    Column("queue", String(255), nullable=False, index=True),
+    Column("routing_key", String(255), nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("sender", String(100)),
+    Column("message_id", String(100)),
+    Column("event_type", String(200)),
+    Column("subject", String(200)),
+    Column("body", LargeBinary, nullable=False),
+    Column("headers", JSON, nullable=False),
+    Column("received_at", UtcDateTime(), nullable=False),
+    Column("status", String(12), nullable=False, index=True),
+    Column("resolved_at", UtcDateTime()),
+    Column("resolved_by", String(100)),
+    Column("resolution_note", Text),
+)
+
+documents = Table(
+    "documents", metadata,
+    Column("id", String(36), primary_key=True),
+    Column("ministry", String(16), nullable=False),
+    Column("citizen", String(20), nullable=False, index=True),
+    Column("document_type", String(64), nullable=False),
+    Column("number", String(64), nullable=False),
+    Column("issued_on", Date, nullable=False),
+    Column("expires_on", Date),
+    Column("tracking_number", String(40)),
+    Column("recorded_at", UtcDateTime(), nullable=False),
+    UniqueConstraint("ministry", "document_type", "number", name="uq_documents_ministry_type_number"),
+    Index("ix_documents_type_expires", "document_type", "expires_on"),
+)
+
+offers = Table(
+    "offers", metadata,
+    Column("id", String(36), primary_key=True),
+    # One offer per document and expiry (renewals) or per document and service (life events), whichever
+    # replica or redelivery gets there first.
+    Column("dedupe_key", String(200), nullable=False, unique=True),
+    Column("citizen", String(20), nullable=False, index=True),
+    Column("kind", String(16), nullable=False),
+    Column("service", String(80), nullable=False),
+    Column("ministry", String(16), nullable=False),
+    Column("status", String(12), nullable=False),
+    Column("document_id", String(36), ForeignKey("documents.id")),
+    Column("document_type", String(64), nullable=False),
+    Column("document_number", String(64)),
+    Column("expires_on", Date),
+    Column("days_ahead", Integer),
+    Column("life_event", String(40)),
+    Column("prefill", JSON, nullable=False),
+    Column("tracking_number", String(40)),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("updated_at", UtcDateTime(), nullable=False),
+)
+
+preferences = Table(
+    "proactive_preferences", metadata,
+    Column("citizen", String(20), primary_key=True),
+    Column("proactive", Integer, nullable=False),
+    Column("updated_at", UtcDateTime(), nullable=False),
+)
+
+ratings = Table(
+    "ratings", metadata,
+    Column("tracking_number", String(40), ForeignKey("requests.tracking_number"), primary_key=True),
+    Column("service", String(80), nullable=False),
+    Column("ministry", String(16), nullable=False),
+    Column("score", Integer, nullable=False),
+    Column("comment", Text),
+    Column("rated_at", UtcDateTime(), nullable=False, index=True),
+)
+
+channel_counts = Table(
+    "channel_counts", metadata,
+    Column("service", String(80), primary_key=True),
+    Column("month", Date, primary_key=True),
+    Column("channel", String(20), primary_key=True),
+    Column("ministry", String(16), nullable=False),
+    Column("completed", Integer, nullable=False),
+    Column("reported_at", UtcDateTime(), nullable=False),
+)
+
+readiness = Table(
+    "readiness", metadata,
+    Column("slug", String(80), primary_key=True),
+    Column("ministry", String(16), nullable=False),
+    Column("maturity", String(20), nullable=False),
+    Column("volume_per_year", Integer, nullable=False),
+    # Text keeps the rials exact on both engines.
+    Column("manual_cost_omr", String(20), nullable=False),
+    Column("digital_cost_omr", String(20), nullable=False),
+    Column("assessed_at", UtcDateTime(), nullable=False),
+)
+
+outbox = outbox_table(metadata)
+inbox = inbox_table(metadata)

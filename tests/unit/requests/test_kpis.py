@@ -1,0 +1,81 @@
+"""The KPI definitions on small hand-checked cases."""
+
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+
+from services.requests.domain.kpis import (
+    ChannelFacts,
+    Costs,
+    Facts,
+    Period,
+    RatingFacts,
+    RequestFacts,
+    compute,
+    group,
+    nearest_rank,
+)
+
+JANUARY = Period(date(2026, 1, 1), date(2026, 1, 31))
+START = datetime(2026, 1, 5, 8, tzinfo=UTC)
+
+
+def create_request(status: str = "completed", days: float | None = 2.0, service: str = "s", ministry: str = "m",
+                   submitted_at: datetime = START, late: bool = False) -> RequestFacts:
+    done = submitted_at + timedelta(days=days) if days is not None else None
+    decided = done - timedelta(hours=1) if done is not None else None
+    due = (decided + timedelta(hours=-1 if late else 1)) if decided is not None else submitted_at + timedelta(days=3)
+    return RequestFacts(service, ministry, status, submitted_at, due, decided, done)
+
+
+def test_an_empty_period_gives_zero_counts_and_no_rates() -> None:
+    kpis = compute(Facts(), {}, JANUARY)
+    assert (kpis.started, kpis.completion_rate, kpis.median_processing_days, kpis.sla_met_rate,
+            kpis.digital_take_up, kpis.cost_per_transaction_omr) == (0, None, None, None, None, None)
+    assert kpis.satisfaction.responses == 0 and kpis.satisfaction.csat is None
+
+
+def test_the_median_of_an_even_count_is_the_mean_of_the_middle_two_and_p90_is_a_nearest_rank() -> None:
+    facts = Facts(requests=[create_request(days=d) for d in (1.0, 2.0, 4.0, 10.0)])
+    kpis = compute(facts, {}, JANUARY)
+    assert (kpis.median_processing_days, kpis.p90_processing_days) == (3.0, 10.0)
+    assert nearest_rank([float(n) for n in range(1, 21)], 90) == 18.0
+
+
+def test_completion_rate_counts_only_requests_started_in_the_period() -> None:
+    before = START - timedelta(days=30)
+    facts = Facts(requests=[create_request(), create_request(status="cancelled", days=None),
+                            create_request(status="in_review", days=None),
+                            create_request(status="cancelled", days=None, submitted_at=before)])
+    kpis = compute(facts, {}, JANUARY)
+    assert (kpis.started, kpis.completed, kpis.cancelled, kpis.completion_rate) == (3, 1, 1, 0.5)
+
+
+def test_sla_counts_decisions_made_on_or_before_the_due_date() -> None:
+    kpis = compute(Facts(requests=[create_request(), create_request(late=True), create_request(late=True)]), {},
+                   JANUARY)
+    assert kpis.sla_met_rate == 0.3333
+
+
+def test_satisfaction_counts_ratings_given_in_the_period() -> None:
+    ratings = [RatingFacts("s", "m", score, START) for score in (5, 4, 2)] + [
+        RatingFacts("s", "m", 1, datetime(2026, 2, 1, tzinfo=UTC))]
+    kpis = compute(Facts(ratings=ratings), {}, JANUARY)
+    assert (kpis.satisfaction.responses, kpis.satisfaction.csat, kpis.satisfaction.mean_score) == (3, 0.6667, 3.67)
+
+
+def test_costs_blend_online_and_other_channels_and_savings_count_online_only() -> None:
+    facts = Facts(requests=[create_request(), create_request()],
+                  channels=[ChannelFacts("s", "m", date(2026, 1, 1), 8), ChannelFacts("s", "m", date(2026, 2, 1), 50)])
+    kpis = compute(facts, {"s": Costs(manual=Decimal("4.000"), digital=Decimal("0.500"))}, JANUARY)
+    assert (kpis.online_completed, kpis.other_channel_completed, kpis.digital_take_up) == (2, 8, 0.2)
+    assert (kpis.cost_per_transaction_omr, kpis.estimated_saving_omr) == ("3.300", "7.000")
+
+
+def test_a_digital_channel_dearer_than_the_manual_one_saves_nothing() -> None:
+    kpis = compute(Facts(requests=[create_request()]), {"s": Costs(Decimal("1"), Decimal("2"))}, JANUARY)
+    assert (kpis.cost_per_transaction_omr, kpis.estimated_saving_omr) == ("2.000", "0.000")
+
+
+def test_grouping_keeps_an_entry_for_a_service_without_any_activity() -> None:
+    groups = group(Facts(requests=[create_request(service="a")]), "service", ["a", "b"])
+    assert sorted(groups) == ["a", "b"] and groups["b"].requests == []
