@@ -21,6 +21,7 @@ from services.requests.domain.lifecycle import (
     legal_moves,
     ministry_of,
     parse_tracking_number,
+    takes_requests_online,
     validate_fields,
 )
 
@@ -28,5 +29,5 @@ __all__ = [
     "AWAITING_DECISION", "OPEN_STATUSES", "Actor", "Conflict", "FieldError", "Forbidden", "Invalid", "NotFound",
     "Outcome", "RequestError", "Status", "Unavailable", "add_working_days", "check_character", "decide",
     "format_tracking_number", "is_overdue", "legal_moves", "ministry_of", "parse_tracking_number",
-    "validate_fields",
+    "takes_requests_online", "validate_fields",
 ]

@@ -196,6 +196,11 @@ def _check(spec: FormField, value: Any) -> str | None:
     return "has an unknown kind"
 
 
+def takes_requests_online(service: ServiceRecord) -> bool:
+    """A manual service is handled in person until its ministry brings it online."""
+    return service.maturity != "manual"
+
+
 def validate_fields(service: ServiceRecord, fields: dict[str, Any], *, partial: bool = False) -> list[FieldError]:
     """Every problem with the submitted fields at once, so the citizen fixes them in one go."""
     form = {f.name: f for f in service.form}

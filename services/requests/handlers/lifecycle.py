@@ -16,6 +16,7 @@ from services.requests.domain import (
     format_tracking_number,
     legal_moves,
     parse_tracking_number,
+    takes_requests_online,
     validate_fields,
 )
 from services.requests.handlers.catalogue import published_service
@@ -151,7 +152,9 @@ async def create_request(uow: RequestsUnitOfWork, service: ServiceRecord, fields
     return row
 
 
-def invalid_fields(service: ServiceRecord, fields: dict[str, Any]) -> None:
+def check_submission(service: ServiceRecord, fields: dict[str, Any]) -> None:
+    if not takes_requests_online(service):
+        raise Conflict("service-not-online", "This service is handled in person; see its page for where to go.")
     errors = validate_fields(service, fields)
     if errors:
         raise Invalid("invalid-fields", "Some answers need correcting.", errors=[e.as_dict() for e in errors])
@@ -159,7 +162,7 @@ def invalid_fields(service: ServiceRecord, fields: dict[str, Any]) -> None:
 
 async def submit_request(command: SubmitRequest, deps: Deps) -> RequestRow:
     service = await published_service(command.service, deps)
-    invalid_fields(service, command.fields)
+    check_submission(service, command.fields)
     at = deps.clock()
     async with deps.uow() as uow:
         row = await create_request(uow, service, command.fields, command.citizen, at)

@@ -10,7 +10,7 @@ from services.requests.domain.renewals import RENEWALS, Document, missing_fields
 from services.requests.handlers.catalogue import published_service
 from services.requests.handlers.deps import Deps
 from services.requests.handlers.documents import offer_for
-from services.requests.handlers.lifecycle import create_request, invalid_fields
+from services.requests.handlers.lifecycle import check_submission, create_request
 from services.requests.store import OfferRow, RequestRow
 from shared.auth import Identity
 from shared.logging import get_logger
@@ -85,7 +85,7 @@ async def submit_offer(citizen: Identity, offer_id: str, fields: dict[str, Any],
     seen = await _own_offer(deps, citizen, offer_id)
     service = await published_service(seen.service, deps)
     answers = seen.prefill | fields
-    invalid_fields(service, answers)
+    check_submission(service, answers)
     at = deps.clock()
     async with deps.uow() as uow:
         row = await uow.offers.get(offer_id, for_update=True)

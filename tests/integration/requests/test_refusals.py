@@ -6,6 +6,7 @@ import pytest
 
 from services.requests.domain import format_tracking_number
 from tests.factories import create_citizen, create_ministry_identity
+from tests.integration.bus.helpers import eventually
 from tests.integration.requests.helpers import Harness, create_service_record
 
 pytestmark = pytest.mark.integration
@@ -95,3 +96,19 @@ async def test_an_invalid_submission_is_refused_and_nothing_is_queued(harness: H
     assert response.status_code == expected_status
     assert response.json()["code"] == expected_code
     assert harness.bus.queues["ministry.rop.inbox"].messages.qsize() == 0
+
+
+async def test_a_manual_service_takes_no_online_request_until_its_ministry_brings_it_online(
+        harness: Harness) -> None:
+    paper = create_service_record(slug="paper-permit").model_copy(update={"maturity": "manual"})
+    await harness.publish_service(paper)
+    citizen = harness.as_(create_citizen())
+    body = {"service": "paper-permit", "fields": {"licence": "L-1234"}}
+    refused = await harness.client.post("/api/v1/requests", headers=citizen, json=body)
+    assert (refused.status_code, refused.json()["code"]) == (409, "service-not-online")
+    await harness.publish_service(paper.model_copy(update={"maturity": "semi_electronic", "version": 2}))
+
+    async def accepted() -> bool:
+        return (await harness.client.post("/api/v1/requests", headers=citizen, json=body)).status_code == 201
+
+    await eventually(accepted)

@@ -1,0 +1,48 @@
+"""The simulated ministry of `make run`: it answers every request and issues what the service produces."""
+
+from datetime import UTC, date, datetime, timedelta
+
+from portal.simulator import SimulatedMinistry, document_number
+from shared.bus import Envelope
+from shared.bus.memory import InMemoryBus
+from shared.bus.topology import TO_MINISTRIES
+from shared.contracts.requests import Applicant, RequestSubmitted
+from tests.unit.ministry_sdk.test_client import started, until
+
+
+def create_submitted(service: str, tracking_number: str = "ROP-2026-000042-7") -> Envelope:
+    event = RequestSubmitted(tracking_number=tracking_number, service=service, service_version=1, ministry="rop",
+                             applicant=Applicant(national_id="12345678"), fields={},
+                             submitted_at=datetime.now(UTC), due_on=datetime.now(UTC))
+    return Envelope(type=RequestSubmitted.TYPE, source="/requests", data=event.model_dump(mode="json"))
+
+
+async def journey(service: str) -> list[Envelope]:
+    bus = InMemoryBus()
+    client = await started(bus)
+    await SimulatedMinistry(client, delay_seconds=0.001).start()
+    await bus.publish(create_submitted(service), TO_MINISTRIES, "rop.request.submitted")
+    queue = bus.queues["requests.from.rop"].messages
+    await until(lambda: queue.qsize() >= (5 if service == "renew-driving-licence" else 4))
+    await client.close()
+    return [Envelope.from_body(d.body) for d in await bus.drain("requests.from.rop")]
+
+
+async def test_a_renewed_licence_is_issued_valid_ten_years_before_the_request_is_completed() -> None:
+    events = await journey("renew-driving-licence")
+    kinds = [e.data.get("status") or e.data["document_type"] for e in events]
+    assert kinds == ["received", "in_review", "approved", "driving_licence", "completed"]
+    document = events[3].data
+    assert (document["national_id"], document["number"], document["tracking_number"]) == \
+        ("12345678", "ROP26000042", "ROP-2026-000042-7")
+    issued = date.fromisoformat(document["issued_on"])
+    assert date.fromisoformat(document["expires_on"]) == issued + timedelta(days=3650)
+
+
+async def test_a_service_that_produces_no_document_only_moves_the_request() -> None:
+    events = await journey("pay-traffic-fines")
+    assert [e.data["status"] for e in events] == ["received", "in_review", "approved", "completed"]
+
+
+def test_a_document_number_comes_from_the_request_it_answers() -> None:
+    assert document_number("MOH-2027-001234-X") == "MOH27001234"
