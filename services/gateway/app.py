@@ -28,6 +28,7 @@ from services.gateway.handlers import (
 )
 from services.gateway.store import ApiKeyCache
 from services.gateway.ui import PageProblem, Pages, ui_router
+from services.gateway.workspace import workspace_router
 from shared.auth import IdentitySigner
 from shared.bus import Bus, Consumer, Delivery, connect_bus
 from shared.bus.topology import EVENTS, Binding, QueueSpec
@@ -124,5 +125,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.add_exception_handler(error, pages.on_error)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.include_router(ui_router)
+    app.include_router(workspace_router)
     app.include_router(router)
     return app

@@ -24,7 +24,7 @@ from tests.conftest import IN_CI, require_service
 
 CHROMIUM = Path(os.environ.get("PORTAL_CHROMIUM", "/usr/bin/chromium"))
 AXE = Path(__file__).parent / "node_modules" / "axe-core" / "axe.min.js"
-BASE_PORT = 18200
+BASE_PORT = int(os.environ.get("PORTAL_BROWSER_BASE_PORT", "18200"))
 # Long enough to watch each step of the simulated ministry arrive on an open page, short enough for CI.
 SIMULATOR_DELAY = "2.0"
 

@@ -1,0 +1,9 @@
+"""Every workspace route, under /workspace/."""
+
+from fastapi import APIRouter
+
+from services.gateway.workspace.routes import queue, reports, request_page, services, sign_in
+
+workspace_router = APIRouter()
+for module in (sign_in, queue, request_page, services, reports):
+    workspace_router.include_router(module.router)

@@ -1,0 +1,85 @@
+"""Workload (per service and per officer, with a CSV download) and portal staff's onboarding views."""
+
+from datetime import date
+from typing import Any
+
+from fastapi import APIRouter, Request, Response
+
+from services.gateway import handlers
+from services.gateway.workspace.access import Refused, ministry_in_view, pages_of, signed_in
+from services.gateway.workspace.calls import read, refused_by
+from services.gateway.workspace.render import WorkspaceRoute, render
+from services.gateway.workspace.staff import ADMINS, READERS
+from shared.auth import Identity
+
+router = APIRouter(prefix="/workspace", route_class=WorkspaceRoute, include_in_schema=False)
+
+
+def _period(from_: str, to: str) -> dict[str, str]:
+    period: dict[str, str] = {}
+    for key, raw in (("from", from_), ("to", to)):
+        if raw:
+            try:
+                period[key] = date.fromisoformat(raw[:10]).isoformat()
+            except ValueError as exc:
+                raise Refused(422, "bad_period") from exc
+    return period
+
+
+def _params(who: Identity, shown: str, period: dict[str, str]) -> dict[str, Any]:
+    return period | ({"ministry": shown} if who.role == "admin" else {})
+
+
+@router.get("/workload")
+async def workload(request: Request, ministry: str = "", to: str = "") -> Response:
+    pages = pages_of(request)
+    who = await signed_in(request, pages, READERS)
+    if isinstance(who, Response):
+        return who
+    shown = ministry_in_view(who, ministry[:16])
+    if shown is None:
+        return render(request, pages, "choose_ministry.html", {"target": "/workspace/workload"}, who)
+    period = _period(request.query_params.get("from", ""), to)
+    found = await read(pages, "requests", "/api/v1/ministry/workload", who, _params(who, shown, period))
+    return render(request, pages, "workload.html", {"found": found, "ministry": shown, "period": period}, who)
+
+
+@router.get("/workload.csv")
+async def workload_csv(request: Request, ministry: str = "", to: str = "") -> Response:
+    pages = pages_of(request)
+    who = await signed_in(request, pages, READERS)
+    if isinstance(who, Response):
+        return who
+    shown = ministry_in_view(who, ministry[:16])
+    if shown is None:
+        raise Refused(422, "choose_ministry")
+    period = _period(request.query_params.get("from", ""), to)
+    response = await handlers.call_upstream(pages.deps, "requests", "GET", "/api/v1/ministry/workload",
+                                            params=_params(who, shown, period) | {"format": "csv"},
+                                            headers=handlers.signed_headers(who, pages.deps))
+    if response.status_code != 200:
+        raise refused_by(response.status_code, "requests")
+    return Response(response.content, media_type="text/csv; charset=utf-8", headers={
+        "Content-Disposition": f'attachment; filename="workload-{shown}.csv"', "Cache-Control": "no-store"})
+
+
+@router.get("/admin/onboarding")
+async def onboarding(request: Request) -> Response:
+    pages = pages_of(request)
+    who = await signed_in(request, pages, ADMINS)
+    if isinstance(who, Response):
+        return who
+    found = await read(pages, "catalog", "/api/v1/admin/onboarding", who)
+    return render(request, pages, "onboarding.html", {"ministries": found.get("ministries") or []}, who)
+
+
+@router.get("/admin/readiness")
+async def priorities(request: Request, ministry: str = "") -> Response:
+    pages = pages_of(request)
+    who = await signed_in(request, pages, ADMINS)
+    if isinstance(who, Response):
+        return who
+    params = {"ministry": ministry[:16]} if ministry else None
+    found = await read(pages, "catalog", "/api/v1/admin/readiness", who, params)
+    return render(request, pages, "priorities.html", {"items": found.get("items") or [], "ministry": ministry},
+                  who)

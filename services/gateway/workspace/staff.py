@@ -1,0 +1,64 @@
+"""Who may do what in the workspace, and which actions a request's status allows. No I/O."""
+
+import re
+from dataclasses import dataclass
+from typing import Literal
+
+Action = Literal["start_review", "ask_info", "approve", "reject", "complete"]
+READERS = frozenset({"officer", "service_manager", "admin"})
+MOVERS = frozenset({"officer"})
+DESIGNERS = frozenset({"service_manager"})
+# Portal staff read every ministry's designer and readiness pages but change nothing.
+DESIGN_READERS = frozenset({"service_manager", "admin"})
+ADMINS = frozenset({"admin"})
+MINISTRY_CODE = re.compile(r"^[a-z][a-z0-9]{1,15}$")
+
+
+@dataclass(frozen=True)
+class DevStaff:
+    national_id: str
+    name: str
+    role: Literal["officer", "service_manager", "admin"]
+    ministry: str | None
+
+
+# The staff the coordinator seeds (portal/seed) for the development sign-in's quick buttons.
+DEV_STAFF = (
+    DevStaff("90000101", "Salma Al-Harthy", "officer", "mosd"),
+    DevStaff("90000103", "Khalid Al-Balushi", "officer", "mosd"),
+    DevStaff("90000102", "Aisha Al-Rawahi", "service_manager", "mosd"),
+    DevStaff("90000001", "Portal Staff", "admin", None),
+)
+
+# The ministry-side moves of the lifecycle, as the officer sees them: one button each.
+ACTIONS: dict[str, tuple[Action, ...]] = {
+    "submitted": ("start_review",),
+    "received": ("start_review",),
+    "in_review": ("ask_info", "approve", "reject"),
+    "action_required": ("start_review", "reject"),
+    "approved": ("complete",),
+    "rejected": ("complete",),
+}
+TARGET: dict[Action, str] = {"start_review": "in_review", "ask_info": "action_required", "approve": "approved",
+                             "reject": "rejected", "complete": "completed"}
+
+
+def actions_for(status: str) -> tuple[Action, ...]:
+    return ACTIONS.get(status, ())
+
+
+def status_steps(action: Action, current: str) -> list[tuple[str, str]]:
+    """The (expected, target) status changes an action makes: a new request is first marked received,
+    exactly as an integrated ministry acknowledges it, then taken into review."""
+    if action == "start_review" and current == "submitted":
+        return [("submitted", "received"), ("received", "in_review")]
+    return [(current, TARGET[action])]
+
+
+def ministry_of_tracking_number(tracking_number: str) -> str:
+    return tracking_number.split("-", 1)[0].lower()
+
+
+def may_see(role: str, own_ministry: str | None, ministry: str) -> bool:
+    return role == "admin" or (role in READERS and own_ministry == ministry)
+SLUG = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
