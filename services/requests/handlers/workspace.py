@@ -38,11 +38,11 @@ class MinistryQueue:
 async def ministry_requests(query: MinistryQueueQuery, deps: Deps) -> MinistryQueue:
     now = deps.clock()
     assignee = {"me": query.viewer or "", "none": UNASSIGNED}.get(query.assigned or "", query.assigned)
+    wanted = QueueFilter(query.ministry, query.status, query.service, now if query.overdue else None, assignee)
     async with deps.uow(read_only=True) as uow:
-        total, rows = await uow.requests.queue(QueueFilter(
-            query.ministry, query.status, query.service, now if query.overdue else None, assignee),
-            limit=query.limit, offset=query.offset)
         counts = await uow.requests.queue_counts(query.ministry, query.service, now, query.viewer)
+        total, rows = await uow.requests.queue(wanted, limit=query.limit, offset=query.offset,
+                                               known_total=counts.total_for(wanted, query.viewer))
         items = [RequestInfo(r, expected_completion=await deps.estimates.expected(uow, r, now)) for r in rows]
     return MinistryQueue(total, counts, items)
 

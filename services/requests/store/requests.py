@@ -63,6 +63,21 @@ class QueueCounts:
     assigned_to_me: int
     unassigned: int
 
+    def total_for(self, query: QueueFilter, me: str | None) -> int | None:
+        """The filter's total when one tab's count already is it (the counts follow the service filter)."""
+        narrowed = [query.status is not None, query.overdue_at is not None, query.assignee is not None]
+        if sum(narrowed) > 1:
+            return None
+        if query.status is not None:
+            return self.per_status.get(query.status, 0)
+        if query.overdue_at is not None:
+            return self.overdue
+        if query.assignee == UNASSIGNED:
+            return self.unassigned
+        if query.assignee is not None:
+            return self.assigned_to_me if query.assignee == (me or "") else None
+        return sum(self.per_status.values())
+
 
 class Catalogue:
     def __init__(self, uow: UnitOfWork) -> None:
@@ -218,11 +233,13 @@ class Requests:
         rows = await self._uow.connection.execute(query)
         return sorted(((r.ministry, r.service, int(r.n)) for r in rows), key=lambda t: (-t[2], t[0], t[1]))
 
-    async def queue(self, query: QueueFilter, *, limit: int, offset: int) -> tuple[int, list[RequestRow]]:
+    async def queue(self, query: QueueFilter, *, limit: int, offset: int, known_total: int | None = None
+                    ) -> tuple[int, list[RequestRow]]:
         """The ministry's requests matching the filter, those due first."""
         conditions = _queue_conditions(query)
         connection = self._uow.connection
-        total = (await connection.execute(select(func.count()).select_from(requests).where(*conditions))).scalar()
+        total = known_total if known_total is not None else (await connection.execute(
+            select(func.count()).select_from(requests).where(*conditions))).scalar()
         rows = await connection.execute(select(requests).where(*conditions)
                                         .order_by(requests.c.due_on, requests.c.tracking_number)
                                         .limit(limit).offset(offset))
