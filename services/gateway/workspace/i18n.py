@@ -55,9 +55,6 @@ WORDS: dict[str, tuple[str, str]] = {
     "choose_ministry": ("اختر جهة لعرضها", "Choose a ministry to view"),
     "show": ("اعرض", "Show"),
     "find_request": ("ابحث عن طلب برقم التتبّع", "Find a request by its tracking number"),
-    "queue_closed": ("لا تتيح خدمة الطلبات قوائم الجهات لموظفي البوابة؛ افتح الطلب برقم تتبّعه (للاطلاع فقط).",
-                     "The requests service opens a ministry's queue to its own staff only; open a request by its "
-                     "tracking number instead (read only)."),
     # Request page
     "request": ("الطلب", "Request"),
     "expected_completion": ("الإنجاز المتوقع", "Expected completion"),

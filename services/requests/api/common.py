@@ -11,7 +11,8 @@ Citizen = Annotated[Identity, Depends(require_identity("citizen"))]
 Viewer = Annotated[Identity, Depends(require_identity("citizen", "ministry", "officer", "service_manager",
                                                       "admin"))]
 MinistryActor = Annotated[Identity, Depends(require_identity("ministry", "officer"))]
-MinistryReader = Annotated[Identity, Depends(require_identity("ministry", "officer", "service_manager"))]
+MinistryReader = Annotated[Identity, Depends(require_identity("ministry", "officer", "service_manager", "admin"))]
+MinistryCode = Annotated[str | None, Query(pattern=r"^[a-z][a-z0-9]{1,15}$")]
 Officer = Annotated[Identity, Depends(require_identity("officer"))]
 Staff = Annotated[Identity, Depends(require_identity("admin"))]
 Page = Annotated[int, Query(ge=1, le=10_000)]
@@ -28,3 +29,15 @@ D = Annotated[Deps, Depends(get_deps)]
 def problem(error: Exception) -> Problem:
     assert isinstance(error, RequestError)
     return Problem(error.status, error.code, error.detail, **error.extra)
+
+
+def ministry_read_by(reader: Identity, ministry: str | None) -> str:
+    """Whose queue a reader sees: their own ministry's; portal staff (admin) read any one, named in `?ministry=`."""
+    if reader.role == "admin":
+        if ministry is None:
+            raise Problem(422, "ministry-required", "Portal staff name the ministry with ?ministry=CODE.")
+        return ministry
+    assert reader.ministry is not None
+    if ministry is not None and ministry != reader.ministry:
+        raise Problem(403, "wrong-ministry", "A ministry sees only its own requests.")
+    return reader.ministry

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from services.requests import handlers
-from services.requests.api.common import D, MinistryActor, MinistryReader, Officer, Page
+from services.requests.api.common import D, MinistryActor, MinistryCode, MinistryReader, Officer, Page, ministry_read_by
 from services.requests.api.views import RequestView, view
 from services.requests.domain import Invalid, Status
 from services.requests.domain.kpis import Period
@@ -83,13 +83,13 @@ STATUSES: tuple[str, ...] = get_args(Status)
 @router.get("/api/v1/ministry/requests")
 async def ministry_requests(reader: MinistryReader, deps: D, page: Page = 1, status: Status | None = None,
                             service: Annotated[str | None, Query(max_length=80)] = None, overdue: bool = False,
-                            assigned: Annotated[str | None, Query(min_length=1, max_length=100)] = None
-                            ) -> MinistryQueue:
-    """The ministry's own requests, due first, 50 a page; counts cover the ministry's (or the service's) queue."""
-    assert reader.ministry is not None
+                            assigned: Annotated[str | None, Query(min_length=1, max_length=100)] = None,
+                            ministry: MinistryCode = None) -> MinistryQueue:
+    """The ministry's own requests, due first, 50 a page; counts cover the ministry's (or the service's) queue.
+    Portal staff read any ministry's queue with `?ministry=`."""
     queue = await handlers.ministry_requests(handlers.MinistryQueueQuery(
-        reader.ministry, status, service, overdue, assigned, viewer=reader.subject if reader.role != "ministry"
-        else None, limit=50, offset=(page - 1) * 50), deps)
+        ministry_read_by(reader, ministry), status, service, overdue, assigned,
+        viewer=reader.subject if reader.role != "ministry" else None, limit=50, offset=(page - 1) * 50), deps)
     now = deps.clock()
     counts = {s: queue.counts.per_status.get(s, 0) for s in STATUSES} | {
         "overdue": queue.counts.overdue, "assigned_to_me": queue.counts.assigned_to_me,
@@ -160,9 +160,10 @@ To = Annotated[date | None, Query(alias="to")]
 
 @router.get("/api/v1/ministry/workload", response_model=None)
 async def workload(reader: MinistryReader, deps: D, start: From = None, end: To = None,
-                   format: Literal["json", "csv"] = "json") -> dict[str, Any] | Response:
+                   format: Literal["json", "csv"] = "json", ministry: MinistryCode = None) -> dict[str, Any] | Response:
     """Per service and per officer: open and overdue now, decided in the period, median handling hours."""
-    load = await handlers.workload(reader, period_of(start, end, deps.clock().date()), deps)
+    load = await handlers.workload(ministry_read_by(reader, ministry), period_of(start, end, deps.clock().date()),
+                                   deps)
     services = [s.__dict__ for s in load.services]
     officers = [o.__dict__ for o in load.officers]
     if format == "json":

@@ -9,7 +9,6 @@ from services.requests.domain.kpis import Period
 from services.requests.handlers.deps import Deps
 from services.requests.handlers.lifecycle import RequestInfo
 from services.requests.store import UNASSIGNED, Decision, QueueCounts, QueueFilter
-from shared.auth import Identity
 from shared.logging import get_logger
 
 log = get_logger(__name__)
@@ -99,13 +98,12 @@ def _median_hours(decisions: list[Decision]) -> float | None:
     return round(statistics.median(hours), 1) if hours else None
 
 
-async def workload(staff: Identity, period: Period, deps: Deps) -> Workload:
+async def workload(ministry: str, period: Period, deps: Deps) -> Workload:
     """Open and overdue requests now, and what was decided in the period (with the handling time from
     submission to decision), per service and per officer."""
-    assert staff.ministry is not None
     async with deps.uow(read_only=True) as uow:
-        open_now = await uow.performance.open_requests(staff.ministry, deps.clock())
-        decisions = await uow.performance.decisions(staff.ministry, period)
+        open_now = await uow.performance.open_requests(ministry, deps.clock())
+        decisions = await uow.performance.decisions(ministry, period)
     services = sorted({r.service for r in open_now} | {d.service for d in decisions})
     officers = sorted({r.assignee for r in open_now if r.assignee} | {d.officer for d in decisions if d.officer})
     names = {r.assignee: r.assignee_name for r in open_now if r.assignee} | {

@@ -249,3 +249,21 @@ async def test_an_officer_repeating_a_move_someone_already_made_is_told_and_noth
     assert again.status_code == 409
     assert (again.json()["code"], again.json()["current_status"]) == ("status-changed", "received")
     assert [h["status"] for h in (await as_staff(harness, tracking_number))["history"]] == ["submitted", "received"]
+
+
+async def test_portal_staff_read_any_ministrys_queue_and_workload_but_name_it_and_move_nothing(
+        harness: Harness) -> None:
+    tracking_number = (await harness.submit()).json()["tracking_number"]
+    admin = harness.as_(create_admin())
+    queue = await harness.client.get("/api/v1/ministry/requests", headers=admin, params={"ministry": "rop"})
+    assert [r["tracking_number"] for r in queue.json()["items"]] == [tracking_number]
+    load = await harness.client.get("/api/v1/ministry/workload", headers=admin, params={"ministry": "rop"})
+    assert [s["service"] for s in load.json()["services"]] == ["renew-licence"]
+    unnamed = await harness.client.get("/api/v1/ministry/requests", headers=admin)
+    assert (unnamed.status_code, unnamed.json()["code"]) == (422, "ministry-required")
+    moved = await harness.client.post(f"/api/v1/ministry/requests/{tracking_number}/status", headers=admin,
+                                      json={"status": "received"})
+    assert moved.status_code == 403
+    other = await harness.client.get("/api/v1/ministry/requests", params={"ministry": "moh"},
+                                     headers=harness.as_(create_officer()))
+    assert (other.status_code, other.json()["code"]) == (403, "wrong-ministry")

@@ -75,7 +75,6 @@ class WorkspaceFakes:
     services: dict[str, dict[str, Any]] = field(default_factory=dict)
     readiness: dict[str, dict[str, Any]] = field(default_factory=dict)
     calls: list[Call] = field(default_factory=list)
-    queue_closed_to_admin: bool = False
 
     def client(self, name: str) -> httpx.AsyncClient:
         async def handle(request: httpx.Request) -> httpx.Response:
@@ -149,8 +148,7 @@ class WorkspaceFakes:
         return httpx.Response(200, json={"outcome": "apply", "status": found["status"]})
 
     def _queue(self, request: httpx.Request, who: Identity) -> httpx.Response:
-        if who.role not in ("officer", "service_manager", "ministry", "admin") or \
-                (who.role == "admin" and self.queue_closed_to_admin):
+        if who.role not in ("officer", "service_manager", "ministry", "admin"):
             return httpx.Response(403, json={"code": "forbidden"})
         params = request.url.params
         ministry = params.get("ministry") if who.role == "admin" else who.ministry

@@ -163,9 +163,14 @@ async def test_a_request_is_found_by_its_tracking_number_and_a_typo_is_explained
     assert typo.status_code == 422 and 'id="field-number-error"' in typo.text
 
 
-async def test_portal_staff_are_told_when_the_requests_service_keeps_a_queue_to_its_ministry(
+async def test_portal_staff_read_a_ministrys_queue_they_name_without_any_action_to_take(
         workspace: Workspace) -> None:
+    mosd = workspace.fakes.add_request()
+    rop = workspace.fakes.add_request(ministry="rop")
     await workspace.sign_in("admin")
-    workspace.fakes.queue_closed_to_admin = True
+    chooser = await workspace.client.get("/workspace/?lang=en")
+    assert 'name="ministry"' in chooser.text
     page = await workspace.client.get("/workspace/?ministry=mosd&lang=en")
-    assert page.status_code == 403 and 'id="queue-closed"' in page.text and 'action="/workspace/find"' in page.text
+    assert page.status_code == 200 and mosd in page.text and rop not in page.text
+    call = next(c for c in workspace.fakes.calls if c.path == "/api/v1/ministry/requests")
+    assert call.params["ministry"] == "mosd"
