@@ -13,6 +13,7 @@ from bench.report import latency_report, summary, throughput_report
 from bench.search import measure_search, search_report, search_summary
 from bench.settings import BenchSettings
 from bench.throughput import measure_throughput
+from bench.workspace import measure_workspace, workspace_report
 from shared.logging import configure_logging
 
 
@@ -36,9 +37,13 @@ async def run(settings: BenchSettings) -> None:
     print("Measuring notifications (status events → in-app + email, real SMTP server)…", flush=True)
     notifications = await measure_notifications(settings)
     print(notifications_report(notifications) + "\n", flush=True)
+    print("Measuring the ministry workspace's queue (100,000 requests; starting `portal up`)…", flush=True)
+    workspace = await measure_workspace(settings)
+    print(workspace_report(workspace) + "\n", flush=True)
     print(summary(throughput, codec, latency))
     print(ministries_summary(ministries))
     print(search_summary(search, latency.search_through_gateway))
+    print(f"workspace queue page p99 {workspace.queue_p99:.1f} ms at {workspace.rows:,} requests")
     print(f"(took {time.monotonic() - started:.0f} s)")
 
 
