@@ -4,7 +4,11 @@ The search service runs as its own uvicorn process on a free port (embedded engi
 database and index), exactly as `portal serve search` runs it. The synthetic catalogue is generated,
 deterministically, from the seeded services: each is a seeded service placed in one of Oman's
 governorates and mixed with another service's words, so queries meet the overlaps a real catalogue
-has. Relevance is scored on the seeded catalogue itself, with tests/data/search_relevance.json.
+has. Relevance is scored on the seeded catalogue itself, with tests/data/search_relevance.json, and
+per tier with tests/data/search_intent_relevance.json (query understanding, issue #12), for the portal
+and, in the same run, for the plain engine with its stemmer only (understanding off) as the baseline.
+The cross-language tier is scored on a one-language catalogue: English queries against the services
+with only their Arabic text, Arabic queries against only their English text.
 """
 
 import asyncio
@@ -37,9 +41,14 @@ REQUESTS = 2_000
 WARMUP = 200
 CONCURRENCY = 8
 BATCH = 50
-TARGET_P99_MS = 20.0
+TARGET_P99_MS = 10.0
 READY_TIMEOUT = 60.0
 RELEVANCE_SET = REPO / "tests" / "data" / "search_relevance.json"
+TIERED_SET = REPO / "tests" / "data" / "search_intent_relevance.json"
+TIERS = ("spelling", "intent", "colloquial", "transliterated", "cross_language")
+# hit@3 each tier must reach with understanding on.
+TIER_TARGETS = {"spelling": 1.0, "intent": 0.9, "colloquial": 0.9, "transliterated": 0.9, "cross_language": 0.9}
+CROSS_LANGUAGE = "cross_language"
 SEARCH, SUGGEST = "/api/v1/search", "/api/v1/search/suggest"
 REBUILDS = "/api/v1/admin/search/rebuilds"
 GOVERNORATES = [
@@ -67,12 +76,24 @@ class Relevance:
 
 
 @dataclass
+class TierScore:
+    tier: str
+    queries: int
+    hit1: float
+    hit3: float
+    mrr: float
+    missed: list[tuple[str, str, list[str]]] = field(default_factory=list)
+
+
+@dataclass
 class SearchBench:
     services: int
     endpoint: str
     index_seconds: float
     relevance: Relevance
     latencies: list[Latency]
+    tiers: list[TierScore] = field(default_factory=list)
+    baseline: list[TierScore] = field(default_factory=list)
 
     @property
     def search_p99(self) -> float:
@@ -104,15 +125,37 @@ def synthetic_catalogue(count: int = SERVICES) -> list[ServiceRecord]:
     return records
 
 
+def one_language(records: list[ServiceRecord], lang: str) -> list[ServiceRecord]:
+    """The services with their own text in one language only (titles, descriptions, keywords, synonyms);
+    the ministry's name stays bilingual."""
+    def kept(text: Bilingual) -> Bilingual:
+        return Bilingual(ar=text.ar, en=text.ar) if lang == "ar" else Bilingual(ar=text.en, en=text.en)
+
+    def arabic(text: str) -> bool:
+        return any("\u0600" <= c <= "\u06ff" for c in text)
+
+    return [r.model_copy(update={
+        "title": kept(r.title), "description": kept(r.description),
+        "keywords": [k for k in r.keywords if arabic(k) == (lang == "ar")],
+        "synonyms": r.synonyms.model_copy(update={"en": []} if lang == "ar" else {"ar": []}),
+    }) for r in records]
+
+
+def tiered_queries() -> list[dict[str, str]]:
+    queries: list[dict[str, str]] = json.loads(TIERED_SET.read_text())["queries"]
+    return queries
+
+
 def relevance_queries() -> list[dict[str, str]]:
     queries: list[dict[str, str]] = json.loads(RELEVANCE_SET.read_text())["queries"]
     return queries
 
 
 def search_requests() -> list[dict[str, Any]]:
-    """What the measurement asks, in turn: the relevance set as citizens type it, plus filtered and
+    """What the measurement asks, in turn: both relevance sets as citizens type them, plus filtered and
     browsing queries, a second page, and a query of a word no service holds."""
-    typed: list[dict[str, Any]] = [{"q": item["q"], "lang": item["lang"]} for item in relevance_queries()]
+    typed: list[dict[str, Any]] = [{"q": item["q"], "lang": item["lang"]}
+                                   for item in [*relevance_queries(), *tiered_queries()]]
     return [*typed,
             {"q": "رخصة", "ministry": "rop"}, {"q": "certificate", "life_event": "education", "lang": "en"},
             {"q": "renew", "lang": "en", "maturity": "electronic"}, {"q": "", "ministry": "moh"},
@@ -137,7 +180,7 @@ def free_port() -> int:
 class SearchProcess:
     """`portal serve search` on a free port, with its own temporary database and index directory."""
 
-    def __init__(self, run_dir: Path) -> None:
+    def __init__(self, run_dir: Path, understanding: bool = True) -> None:
         private, public = generate_keypair()
         self.signer = IdentitySigner(private)
         self.port = free_port()
@@ -146,6 +189,7 @@ class SearchProcess:
             "SEARCH_DATABASE_URL": f"sqlite+aiosqlite:///{run_dir / 'search.db'}",
             "SEARCH_AMQP_URL": "memory://bench-search", "SEARCH_IDENTITY_PUBLIC_KEY": public,
             "SEARCH_INDEX_DIR": str(run_dir / "index"), "SEARCH_LOG_LEVEL": "warning",
+            "SEARCH_UNDERSTANDING": "true" if understanding else "false",
         }
         self._log = run_dir / "search.log"
         self._process: asyncio.subprocess.Process | None = None
@@ -180,9 +224,9 @@ class SearchProcess:
 
 
 @contextlib.asynccontextmanager
-async def running_search_service() -> AsyncIterator[SearchProcess]:
+async def running_search_service(understanding: bool = True) -> AsyncIterator[SearchProcess]:
     run_dir = Path(tempfile.mkdtemp(prefix="bench-search-"))
-    process = SearchProcess(run_dir)
+    process = SearchProcess(run_dir, understanding)
     try:
         await process.start()
         yield process
@@ -227,6 +271,45 @@ async def score_relevance(client: httpx.AsyncClient) -> Relevance:
     return Relevance(len(queries), top1 / len(queries), top3 / len(queries), missed)
 
 
+async def _ranks(client: httpx.AsyncClient, queries: list[dict[str, str]]) -> list[tuple[dict[str, str], list[str]]]:
+    return [(item, [hit["slug"] for hit in _ok(await client.get(SEARCH, params={"q": item["q"],
+                                                                               "lang": item["lang"]}))["hits"]])
+            for item in queries]
+
+
+def _tier_score(tier: str, ranked: list[tuple[dict[str, str], list[str]]]) -> TierScore:
+    hit1 = sum(found[:1] == [item["expected"]] for item, found in ranked)
+    hit3 = sum(item["expected"] in found[:3] for item, found in ranked)
+    mrr = sum(1 / (found.index(item["expected"]) + 1) for item, found in ranked if item["expected"] in found)
+    missed = [(item["q"], item["expected"], found[:3]) for item, found in ranked if item["expected"] not in found[:3]]
+    count = max(len(ranked), 1)
+    return TierScore(tier, len(ranked), hit1 / count, hit3 / count, mrr / count, missed)
+
+
+async def score_tiers(client: httpx.AsyncClient, headers: Any) -> list[TierScore]:
+    """hit@1, hit@3 and MRR per tier; the cross-language tier on one-language catalogues, after which the
+    seeded catalogue is loaded again."""
+    queries = tiered_queries()
+    seeded = seeded_catalogue()
+    ranked = {tier: await _ranks(client, [q for q in queries if q["tier"] == tier])
+              for tier in TIERS if tier != CROSS_LANGUAGE}
+    crossing: list[tuple[dict[str, str], list[str]]] = []
+    for records, asked in ((one_language(seeded, "ar"), "en"), (one_language(seeded, "en"), "ar")):
+        await load_catalogue(client, records, headers)
+        crossing += await _ranks(client, [q for q in queries if q["tier"] == CROSS_LANGUAGE and q["lang"] == asked])
+    ranked[CROSS_LANGUAGE] = crossing
+    await load_catalogue(client, seeded, headers)
+    return [_tier_score(tier, ranked[tier]) for tier in TIERS]
+
+
+async def measure_baseline() -> list[TierScore]:
+    """The same tiers against the plain engine: the search service with query understanding off."""
+    async with running_search_service(understanding=False) as search, \
+            httpx.AsyncClient(base_url=search.url, timeout=30.0) as client:
+        await load_catalogue(client, seeded_catalogue(), search.admin)
+        return await score_tiers(client, search.admin)
+
+
 async def measure_endpoint(client: httpx.AsyncClient, label: str, path: str, requests: list[dict[str, Any]],
                            count: int = REQUESTS, concurrency: int = CONCURRENCY, warmup: int = WARMUP) -> Latency:
     """Latency one request at a time (so queueing does not count), then queries/s with `concurrency` in flight."""
@@ -255,6 +338,7 @@ async def measure_search(services: int = SERVICES, requests: int = REQUESTS,
     async with running_search_service() as search, httpx.AsyncClient(base_url=search.url, timeout=30.0) as client:
         await load_catalogue(client, seeded_catalogue(), search.admin)
         relevance = await score_relevance(client)
+        tiers = await score_tiers(client, search.admin)
         index_seconds = await load_catalogue(client, synthetic_catalogue(services), search.admin)
         latencies = [
             await measure_endpoint(client, f"GET {SEARCH}", SEARCH, search_requests(), requests, concurrency),
@@ -262,7 +346,7 @@ async def measure_search(services: int = SERVICES, requests: int = REQUESTS,
             await measure_endpoint(client, "GET /healthz (baseline)", "/healthz", [{}], requests, concurrency),
         ]
     endpoint = f"the search service's own uvicorn process on 127.0.0.1:{search.port} (embedded engine)"
-    return SearchBench(services, endpoint, index_seconds, relevance, latencies)
+    return SearchBench(services, endpoint, index_seconds, relevance, latencies, tiers, await measure_baseline())
 
 
 async def measure_search_through_gateway(gateway_url: str, services: int = SERVICES, requests: int = REQUESTS,
@@ -285,6 +369,26 @@ def _row(latency: Latency) -> list[str]:
     return [latency.label, *(f"{v:.1f}" for v in values), f"{latency.qps:,.0f}"]
 
 
+def tiers_report(tiers: list[TierScore], baseline: list[TierScore]) -> str:
+    """Per tier: the portal (understanding on) beside the plain engine (stemmer only), and the target."""
+    plain = {score.tier: score for score in baseline}
+    rows = []
+    for score in tiers:
+        base = plain.get(score.tier)
+        met = "yes" if score.hit3 >= TIER_TARGETS[score.tier] else "NO"
+        rows.append([score.tier, str(score.queries), f"{score.hit1:.1%}", f"{score.hit3:.1%}", f"{score.mrr:.3f}",
+                     *((f"{base.hit1:.1%}", f"{base.hit3:.1%}", f"{base.mrr:.3f}") if base else ("-", "-", "-")),
+                     f"≥{TIER_TARGETS[score.tier]:.0%} {met}"])
+    missed = "; ".join(f"[{s.tier}] {q!r} → {expected} (got {', '.join(found) or 'nothing'})"
+                       for s in tiers for q, expected, found in s.missed) or "none"
+    return "\n".join([
+        f"query understanding ({sum(s.queries for s in tiers)} queries in tiers, {TIERED_SET.name}; "
+        "baseline = the plain engine with its stemmer, understanding off):",
+        table(["tier", "n", "hit@1", "hit@3", "MRR", "base hit@1", "base hit@3", "base MRR", "hit@3 target"], rows),
+        f"missed top 3 with understanding: {missed}",
+    ])
+
+
 def search_report(result: SearchBench, through_gateway: Latency | None = None) -> str:
     latencies = [*result.latencies, *([through_gateway] if through_gateway else [])]
     relevance = result.relevance
@@ -301,8 +405,10 @@ def search_report(result: SearchBench, through_gateway: Latency | None = None) -
         f"index built in {result.index_seconds:.1f} s through the admin rebuild API ({BATCH} services a request)",
         f"relevance ({relevance.queries} queries as citizens type them, seeded catalogue): "
         f"top-3 {relevance.top3:.1%}, top-1 {relevance.top1:.1%}; missed top 3: {missed}",
-        f"search p99 = {result.search_p99:.1f} ms at {result.services:,} services "
+        f"search p99 = {result.search_p99:.1f} ms at {result.services:,} services, understanding on "
         f"({result.search_p99 / TARGET_P99_MS:.2f}× the {TARGET_P99_MS:.0f} ms target)",
+        "",
+        tiers_report(result.tiers, result.baseline),
     ])
 
 
@@ -310,7 +416,8 @@ def search_summary(result: SearchBench, through_gateway: Latency | None = None) 
     search = result.latencies[0]
     line = (f"search at {result.services:,} services: p50 {percentile(search.ms, 50):.1f} ms, "
             f"p99 {result.search_p99:.1f} ms, {search.qps:,.0f} queries/s; relevance top-3 "
-            f"{result.relevance.top3:.1%}, top-1 {result.relevance.top1:.1%} (n={result.relevance.queries})")
+            f"{result.relevance.top3:.1%}, top-1 {result.relevance.top1:.1%} (n={result.relevance.queries}); "
+            "understanding hit@3 " + ", ".join(f"{s.tier} {s.hit3:.0%}" for s in result.tiers))
     if through_gateway is not None:
         line += (f"; through the gateway p50 {percentile(through_gateway.ms, 50):.1f} ms, "
                  f"p99 {percentile(through_gateway.ms, 99):.1f} ms, {through_gateway.qps:,.0f} queries/s")

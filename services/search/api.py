@@ -1,5 +1,5 @@
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel, Field
@@ -38,12 +38,22 @@ class Ministry(BaseModel):
     name: Bilingual
 
 
+class MatchReason(BaseModel):
+    """Why a hit matched: an intent or concept the query and the service share, or words of the query."""
+
+    kind: Literal["intent", "concept", "words"]
+    value: str
+    label: str
+
+
 class SearchHit(BaseModel):
     slug: str
     title: Bilingual
     ministry: Ministry
     score: float
     highlight: str
+    # Added for query understanding; clients that do not know it can ignore it.
+    why: list[MatchReason] = []
 
 
 class SearchFacets(BaseModel):
@@ -88,7 +98,9 @@ async def search(deps: D, q: Text = "", lang: Lang = "ar", ministry: str | None 
     found = SearchPage(
         total=results.total, page=page,
         hits=[SearchHit(slug=hit.service.slug, title=hit.service.title, ministry=_ministry(hit.service),
-                        score=hit.score, highlight=hit.highlight) for hit in results.hits],
+                        score=hit.score, highlight=hit.highlight,
+                        why=[MatchReason(kind=r.kind, value=r.value, label=r.label) for r in hit.why])
+             for hit in results.hits],
         facets=SearchFacets(ministry=results.facets.ministry, life_event=results.facets.life_event,
                             maturity=results.facets.maturity),
         suggestion=results.suggestion,
@@ -124,11 +136,15 @@ class QueryCountOut(BaseModel):
     searches: int
     without_results: int
     last_searched_at: datetime
+    # How query understanding rewrote the query (rewrites, concepts, intents); None when it changed nothing.
+    rewritten: str | None = None
 
 
 class QueryReport(BaseModel):
     most_frequent: list[QueryCountOut]
     without_results: list[QueryCountOut]
+    # The queries understanding rewrote, most searched first: what staff read to grow the lexicon.
+    rewritten: list[QueryCountOut] = []
     queries_kept: int
 
 

@@ -10,6 +10,7 @@ from services.search.engines import SearchEngine
 from services.search.engines.embedded import EmbeddedEngine
 from services.search.engines.opensearch import OpenSearchEngine
 from services.search.handlers import Deps, SynonymCache
+from services.search.lexicon import load_lexicon
 from services.search.scheduling import Every
 from services.search.store import MIGRATIONS, SearchUnitOfWork, metadata
 from shared.bus.dispatch import EventRouter
@@ -37,7 +38,8 @@ def create_app(settings: Settings | None = None, engine: SearchEngine | None = N
     runtime = Runtime(SERVICE, settings, metadata, MIGRATIONS)
     deps = Deps(uow=runtime.unit_of_work(SearchUnitOfWork), engine=engine or create_search_engine(settings),
                 synonyms=SynonymCache(settings.synonyms_refresh_seconds), queries=QueryTally(settings.query_log_limit),
-                query_log_limit=settings.query_log_limit)
+                query_log_limit=settings.query_log_limit,
+                lexicon=load_lexicon() if settings.understanding else None)
     catalogue_events = EventRouter(deps)
     handlers.register_catalogue(catalogue_events)
     request_events = EventRouter(deps)

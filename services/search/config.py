@@ -27,6 +27,9 @@ class Settings(ServiceSettings):
     # Query counts are kept in memory and written this often; at most this many distinct queries are kept.
     query_log_flush_seconds: float = 5.0
     query_log_limit: int = 10_000
+    # Query understanding (colloquial Arabic, Arabizi, the concept lexicon, intents). Off, search is the
+    # plain engine with its stemmer: the baseline the bench compares against.
+    understanding: bool = True
 
     def embedded_index_dir(self) -> Path:
         if self.index_dir is not None:

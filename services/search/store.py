@@ -35,6 +35,8 @@ search_queries = Table(
     Column("searches", Integer, nullable=False),
     Column("without_results", Integer, nullable=False),
     Column("last_searched_at", UtcDateTime(), nullable=False, index=True),
+    # How query understanding rewrote it, as last searched: staff read these to grow the lexicon.
+    Column("rewritten", String(400), nullable=True),
 )
 
 service_popularity = Table(
@@ -48,12 +50,15 @@ outbox = outbox_table(metadata)
 inbox = inbox_table(metadata)
 
 
-def _upsert(uow: UnitOfWork, table: Table, key: Column[Any], adding: tuple[str, ...], set_: dict[str, Any]) -> Any:
-    """An insert that, where the key exists, adds the new row's `adding` columns to the stored ones and sets
-    `set_`: two replicas writing the same key at once never collide, and many rows go in one statement."""
+def _upsert(uow: UnitOfWork, table: Table, key: Column[Any], adding: tuple[str, ...], set_: dict[str, Any],
+            replacing: tuple[str, ...] = ()) -> Any:
+    """An insert that, where the key exists, adds the new row's `adding` columns to the stored ones, takes its
+    `replacing` columns and sets `set_`: two replicas writing the same key at once never collide, and many
+    rows go in one statement."""
     statement = (postgresql_insert(table) if uow.connection.dialect.name == "postgresql" else sqlite_insert(table))
     return statement.on_conflict_do_update(index_elements=[key], set_={
-        **{name: table.c[name] + statement.excluded[name] for name in adding}, **set_})
+        **{name: table.c[name] + statement.excluded[name] for name in adding},
+        **{name: statement.excluded[name] for name in replacing}, **set_})
 
 
 def _synonym_set(row: Any) -> SynonymSet:
@@ -84,10 +89,11 @@ class SearchQueries:
 
     async def add(self, counts: Mapping[str, QueryCount], now: datetime) -> None:
         t = search_queries
-        statement = _upsert(self._uow, t, t.c.query, ("searches", "without_results"), {"last_searched_at": now})
+        statement = _upsert(self._uow, t, t.c.query, ("searches", "without_results"), {"last_searched_at": now},
+                            replacing=("rewritten",))
         await self._uow.connection.execute(statement, [
-            {"query": query, "searches": c.searches, "without_results": c.without_results, "last_searched_at": now}
-            for query, c in counts.items()])
+            {"query": query, "searches": c.searches, "without_results": c.without_results, "last_searched_at": now,
+             "rewritten": c.rewritten} for query, c in counts.items()])
 
     async def keep_latest(self, limit: int) -> int:
         """Forget all but the `limit` most recently searched queries."""
@@ -101,6 +107,14 @@ class SearchQueries:
 
     async def without_results(self, limit: int) -> list[dict[str, Any]]:
         return await self._listed(search_queries.c.without_results, limit)
+
+    async def rewritten(self, limit: int) -> list[dict[str, Any]]:
+        """The queries understanding rewrote, most searched first, with how."""
+        t = search_queries
+        rows = await self._uow.connection.execute(
+            select(t).where(t.c.rewritten.is_not(None))
+            .order_by(desc(t.c.searches), desc(t.c.last_searched_at), t.c.query).limit(limit))
+        return [dict(row._mapping) for row in rows]
 
     async def _listed(self, by: Any, limit: int) -> list[dict[str, Any]]:
         t = search_queries

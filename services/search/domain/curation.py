@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from services.search.domain.analysis import analyse, is_arabic, words
 from services.search.domain.errors import Invalid
 from services.search.domain.queries import MAX_QUERY_LENGTH, Lang
+from services.search.domain.understanding import Lexicon, understand
 
 MIN_PHRASES, MAX_PHRASES, MAX_PHRASE_LENGTH = 2, 20, 80
 # A word with this many digits may be a civil number, a phone or a tracking number: never kept.
@@ -40,6 +41,14 @@ def loggable_query(text: str) -> str | None:
 class QueryCount:
     searches: int = 0
     without_results: int = 0
+    # How understanding rewrote the query (see Understanding.describe); None when it changed nothing.
+    rewritten: str | None = None
+
+
+def rewritten_query(query: str, lexicon: Lexicon) -> str | None:
+    """How a loggable query is understood, for staff growing the lexicon: built from the loggable words
+    only, so it holds nothing the query log may not."""
+    return understand(query.split(), query, lexicon).describe()
 
 
 class QueryTally:
@@ -50,7 +59,7 @@ class QueryTally:
         self._counts: dict[str, QueryCount] = {}
         self.dropped = 0
 
-    def record(self, text: str, total: int) -> None:
+    def record(self, text: str, total: int, lexicon: Lexicon | None = None) -> None:
         query = loggable_query(text)
         if query is None:
             return
@@ -59,7 +68,8 @@ class QueryTally:
             if len(self._counts) >= self._limit:
                 self.dropped += 1
                 return
-            count = self._counts[query] = QueryCount()
+            count = self._counts[query] = QueryCount(
+                rewritten=rewritten_query(query, lexicon) if lexicon else None)
         count.searches += 1
         count.without_results += 1 if total == 0 else 0
 

@@ -4,6 +4,7 @@ import math
 
 from pydantic import BaseModel, ConfigDict
 
+from services.search.domain.understanding import Lexicon, tag_service
 from shared.contracts.base import Bilingual
 from shared.contracts.catalog import ServiceRecord
 
@@ -28,14 +29,23 @@ class IndexedService(BaseModel):
     maturity: str
     life_events: tuple[str, ...] = ()
     popularity: int = 0
+    # Lexicon concepts found in the service's own text (title or keywords; description) and its title's
+    # intents. Read at indexing time, so any ministry's new service is tagged without touching the lexicon.
+    concepts: tuple[str, ...] = ()
+    body_concepts: tuple[str, ...] = ()
+    intents: tuple[str, ...] = ()
 
 
-def build_document(record: ServiceRecord, popularity: int = 0) -> IndexedService:
+def build_document(record: ServiceRecord, popularity: int = 0, lexicon: Lexicon | None = None) -> IndexedService:
     keywords = tuple(dict.fromkeys([*record.keywords, *record.synonyms.ar, *record.synonyms.en]))
+    tags = tag_service((record.title.ar, record.title.en), keywords,
+                       (record.description.ar, record.description.en), lexicon) if lexicon else None
     return IndexedService(
         slug=record.slug, ministry=record.ministry, ministry_name=record.ministry_name, version=record.version,
         title=record.title, description=record.description, keywords=keywords, maturity=record.maturity,
-        life_events=tuple(dict.fromkeys(record.life_events)), popularity=popularity)
+        life_events=tuple(dict.fromkeys(record.life_events)), popularity=popularity,
+        concepts=tags.concepts if tags else (), body_concepts=tags.body_concepts if tags else (),
+        intents=tags.intents if tags else ())
 
 
 def is_newer(version: int, indexed_version: int | None) -> bool:

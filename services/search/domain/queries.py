@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from services.search.domain.analysis import analyse, normalise, prefix_forms, term, words, written_words
+from services.search.domain.understanding import Lexicon, Understanding, understand
 
 Lang = Literal["ar", "en"]
 
@@ -89,10 +90,24 @@ class QueryPlan:
     query: SearchQuery
     words: tuple[Word, ...]
     clauses: tuple[Clause, ...]
+    # None when understanding is off: the words as typed, stemmed, and nothing more.
+    understanding: Understanding | None = None
+
+    @property
+    def concepts(self) -> tuple[str, ...]:
+        return self.understanding.concepts if self.understanding else ()
+
+    @property
+    def intents(self) -> tuple[str, ...]:
+        return self.understanding.intents if self.understanding else ()
 
     @property
     def is_blank(self) -> bool:
-        return not self.clauses
+        return not self.clauses and not self.concepts and not self.intents
+
+    def understood(self, term_text: str) -> bool:
+        """Whether a term was read as (part of) a concept: then it is meant as typed, not a misspelling."""
+        return self.understanding is not None and term_text in self.understanding.marks
 
     @property
     def terms(self) -> frozenset[str]:
@@ -116,10 +131,15 @@ class SynonymIndex:
         return list(dict.fromkeys(self._by_terms.get(terms, [])))
 
 
-def plan_query(query: SearchQuery, synonyms: SynonymIndex) -> QueryPlan:
-    """Typed words become clauses; a run of them that is a synonym phrase gains its synonyms as alternatives."""
+def plan_query(query: SearchQuery, synonyms: SynonymIndex, lexicon: Lexicon | None = None) -> QueryPlan:
+    """Typed words become clauses; a run of them that is a synonym phrase gains its synonyms as alternatives.
+    With a lexicon, the words are first understood: rewritten, and read for concepts and intents."""
     typed = [Word(w, normalised, term(normalised)) for w in written_words(query.text) if (normalised := normalise(w))]
-    searched = [w for w in typed if w.term]
+    understanding = understand([w.normalised for w in typed], query.text, lexicon) if lexicon else None
+    if understanding is None:
+        searched = [w for w in typed if w.term]
+    else:
+        searched = [Word(w, w, found) for w in understanding.searched if (found := term(w))]
     clauses: list[Clause] = []
     start = 0
     while start < len(searched):
@@ -129,7 +149,7 @@ def plan_query(query: SearchQuery, synonyms: SynonymIndex) -> QueryPlan:
             clause = (Clause((Alternative((word.term or "",), word.normalised),)), 1)
         clauses.append(clause[0])
         start += clause[1]
-    return QueryPlan(query, tuple(typed), tuple(clauses))
+    return QueryPlan(query, tuple(typed), tuple(clauses), understanding)
 
 
 def _longest_synonym(searched: Sequence[Word], start: int, synonyms: SynonymIndex) -> tuple[Clause, int] | None:

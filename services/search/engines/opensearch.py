@@ -19,6 +19,7 @@ from services.search.domain.analysis import analyse
 from services.search.domain.errors import Conflict, NotFound
 from services.search.domain.queries import Clause, edits_allowed
 from services.search.domain.results import Facets, did_you_mean, facet_counts, hits
+from services.search.domain.understanding import CONCEPT_WEIGHTS, INTENT_WEIGHT
 from services.search.engines import RebuildSummary
 from services.search.engines import opensearch_schema as schema
 from shared.logging import get_logger
@@ -42,6 +43,10 @@ class OpenSearchEngine:
             first = self._new_index()
             await self._client.indices.create(index=first, body={"aliases": {self._alias: {}}})
             log.info("search_index_created", engine="opensearch", index=first)
+        else:
+            # The mapping is strict: without the tag fields, a live index made from an older template
+            # would refuse every service written before the next rebuild.
+            await self._client.indices.put_mapping(index=self._alias, body={"properties": schema.TAG_MAPPINGS})
         log.info("search_index_opened", engine="opensearch", alias=self._alias)
 
     async def close(self) -> None:
@@ -101,15 +106,24 @@ class OpenSearchEngine:
 
     # Searching.
 
-    def _alternatives(self, clause: Clause) -> dict[str, Any]:
+    def _alternatives(self, clause: Clause, plan: QueryPlan) -> dict[str, Any]:
         matches = []
         for alternative in clause.alternatives:
             match: dict[str, Any] = {"query": alternative.text, "fields": schema.text_fields(),
                                      "type": "best_fields", "tie_breaker": TIE_BREAKER, "operator": "and"}
-            if not clause.has_synonyms and edits_allowed(alternative.text):
+            understood = any(plan.understood(t) for t in alternative.terms)
+            if not clause.has_synonyms and edits_allowed(alternative.text) and not understood:
                 match |= {"fuzziness": "AUTO", "prefix_length": 0, "max_expansions": 20}
             matches.append({"multi_match": match})
         return matches[0] if len(matches) == 1 else {"dis_max": {"queries": matches}}
+
+    @staticmethod
+    def _understood(plan: QueryPlan) -> list[dict[str, Any]]:
+        """The concepts the query means, wherever a service holds them, and the intents of its title; a
+        keyword term scores by its rarity times the boost, as the embedded engine's tags do."""
+        concepts = [{"dis_max": {"queries": [{"term": {field: {"value": c, "boost": weight}}}
+                                             for field, weight in CONCEPT_WEIGHTS.items()]}} for c in plan.concepts]
+        return concepts + [{"term": {"intents": {"value": i, "boost": INTENT_WEIGHT}}} for i in plan.intents]
 
     def search_body(self, plan: QueryPlan) -> dict[str, Any]:
         """The request a query becomes; public so its shape can be checked without a cluster."""
@@ -119,15 +133,16 @@ class OpenSearchEngine:
                     if (value := getattr(query, name))]
         matching: dict[str, Any] = {"bool": {"filter": filters}}
         if not plan.is_blank:
-            matching["bool"] |= {"should": [self._alternatives(c) for c in plan.clauses], "minimum_should_match": 1}
+            should = [self._alternatives(c, plan) for c in plan.clauses] + self._understood(plan)
+            matching["bool"] |= {"should": should, "minimum_should_match": 1}
         body: dict[str, Any] = {
             "query": schema.popularity_scored(matching), "from": query.offset, "size": query.page_size,
             "track_total_hits": True, "track_scores": True, "sort": ["_score", {"slug": "asc"}],
             "_source": ["source"],
             "aggs": {name: {"terms": {"field": field, "size": 1000}} for name, field in schema.FACET_FIELDS.items()},
         }
-        if not plan.is_blank:
-            text = " ".join(word.normalised for word in plan.words)
+        if plan.clauses:
+            text = " ".join(word.normalised for word in plan.words if not (word.term and plan.understood(word.term)))
             body["suggest"] = {"spelling": {"text": text, "term": {
                 "field": "spelling", "suggest_mode": "missing", "max_edits": 2, "min_word_length": 3, "size": 1}}}
         return body

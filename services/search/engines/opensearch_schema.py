@@ -21,7 +21,7 @@ from services.search.domain.analysis import (
 )
 from services.search.domain.documents import POPULARITY_WEIGHT
 
-TEMPLATE_VERSION = 1
+TEMPLATE_VERSION = 2
 # Lucene's ArabicNormalizer folds these; the mapping char filter takes the rest of LETTER_FOLDS.
 LUCENE_ARABIC_NORMALIZATION = frozenset("أإآىة")
 ARABIC_FIELDS = ("title_ar", "keywords_ar", "description_ar", "ministry_name_ar")
@@ -30,6 +30,9 @@ FIELD_WEIGHTS = {"title": 3.0, "keywords": 2.0, "description": 1.0, "ministry_na
 PREFIX_FIELDS = {"title_ar.prefix": 2.0, "title_en.prefix": 2.0, "keywords_ar.prefix": 1.0,
                  "keywords_en.prefix": 1.0}
 FACET_FIELDS = {"ministry": "ministry", "life_event": "life_events", "maturity": "maturity"}
+# Lexicon concepts and intents (query understanding), added in template version 2; an index made from
+# version 1 gains them in place (adding fields is the one mapping change a live index accepts).
+TAG_MAPPINGS = {"concepts": {"type": "keyword"}, "body_concepts": {"type": "keyword"}, "intents": {"type": "keyword"}}
 # Only a newer catalogue version replaces what is stored; popularity only grows. A noop answer means
 # the index already holds this version or a newer one, so replaying an event changes nothing.
 APPLY_IF_NEWER = """
@@ -97,6 +100,7 @@ def mappings() -> dict[str, Any]:
         "slug": {"type": "keyword"}, "ministry": {"type": "keyword"}, "maturity": {"type": "keyword"},
         "life_events": {"type": "keyword"}, "version": {"type": "long"}, "retired": {"type": "boolean"},
         "popularity": {"type": "long"}, "spelling": _text("portal_fold"),
+        **TAG_MAPPINGS,
         "source": {"type": "object", "enabled": False},
     }
     for name in ARABIC_FIELDS:
@@ -132,6 +136,8 @@ def document(service: IndexedService) -> dict[str, Any]:
         "slug": service.slug, "ministry": service.ministry, "maturity": service.maturity,
         "life_events": list(service.life_events), "version": service.version, "retired": False,
         "popularity": service.popularity,
+        "concepts": list(service.concepts), "body_concepts": list(service.body_concepts),
+        "intents": list(service.intents),
         "title_ar": service.title.ar, "title_en": service.title.en,
         "keywords_ar": keywords_ar, "keywords_en": keywords_en,
         "description_ar": service.description.ar, "description_en": service.description.en,

@@ -56,6 +56,7 @@ async def query_report(limit: int, deps: Deps) -> dict[str, Any]:
     async with deps.uow(read_only=True) as uow:
         return {"most_frequent": await uow.queries.most_frequent(limit),
                 "without_results": await uow.queries.without_results(limit),
+                "rewritten": await uow.queries.rewritten(limit),
                 "queries_kept": await uow.queries.count()}
 
 
@@ -70,7 +71,8 @@ async def begin_rebuild(deps: Deps) -> str:
 async def add_to_rebuild(build: str, records: list[ServiceRecord], deps: Deps) -> int:
     async with deps.uow(read_only=True) as uow:
         popularity = await uow.popularity.of([r.slug for r in records])
-    return await deps.engine.add_to_rebuild(build, [build_document(r, popularity.get(r.slug, 0)) for r in records])
+    return await deps.engine.add_to_rebuild(
+        build, [build_document(r, popularity.get(r.slug, 0), deps.lexicon) for r in records])
 
 
 async def complete_rebuild(build: str, expected: int, deps: Deps) -> RebuildSummary:

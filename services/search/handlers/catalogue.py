@@ -37,7 +37,7 @@ async def _apply(event_id: str, slug: str, version: int, deps: Deps,
 
 async def _index(event_id: str, record: ServiceRecord, deps: Deps) -> None:
     async def put(popularity: int) -> bool:
-        return await deps.engine.put(build_document(record, popularity))
+        return await deps.engine.put(build_document(record, popularity, deps.lexicon))
 
     if await _apply(event_id, record.slug, record.version, deps, put):
         log.info("service_indexed", service=record.slug, version=record.version)

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from services.search.domain import SynonymIndex, SynonymSet
 from services.search.domain.curation import QueryTally
+from services.search.domain.understanding import Lexicon
 from services.search.engines import SearchEngine
 from services.search.store import SearchUnitOfWork
 from shared.db import UnitOfWorkFactory
@@ -39,3 +40,5 @@ class Deps:
     synonyms: SynonymCache
     queries: QueryTally
     query_log_limit: int
+    # The query-understanding lexicon; None runs the plain engine (the stemmer only), as the bench's baseline.
+    lexicon: Lexicon | None = None

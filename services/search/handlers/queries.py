@@ -24,9 +24,10 @@ async def _synonyms(deps: Deps) -> SynonymIndex:
 
 
 async def search_services(query: SearchQuery, deps: Deps) -> SearchResults:
-    results = await deps.engine.search(plan_query(query, await _synonyms(deps)))
+    plan = plan_query(query, await _synonyms(deps), deps.lexicon)
+    results = await deps.engine.search(plan)
     if query.page == 1 and not query.is_blank:
-        deps.queries.record(query.text, results.total)
+        deps.queries.record(query.text, results.total, deps.lexicon)
     return results
 
 

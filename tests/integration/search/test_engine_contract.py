@@ -11,16 +11,19 @@ import pytest
 from services.search.domain import (
     Conflict,
     NotFound,
+    QueryPlan,
     SearchQuery,
     SearchResults,
     SynonymIndex,
     SynonymSet,
+    build_document,
     plan_prefix,
     plan_query,
 )
 from services.search.engines import SearchEngine
+from services.search.lexicon import load_lexicon
 from tests.integration.search.engines import ENGINES, EngineFactory, engine_factory, opened
-from tests.integration.search.helpers import create_indexed_service
+from tests.integration.search.helpers import create_indexed_service, create_service_record
 
 
 @pytest.fixture(params=ENGINES)
@@ -247,3 +250,24 @@ async def test_the_index_outlives_the_process(factory: EngineFactory) -> None:
         assert await found(second, "birth") == ["birth"]
         assert await second.version_of("birth") == 4
         assert await second.version_of("old") == 2
+
+
+async def test_a_query_meaning_a_concept_finds_a_service_tagged_with_it_in_the_other_language(
+        engine: SearchEngine) -> None:
+    lexicon = load_lexicon()
+    arabic_only = create_service_record("death-grant", title_ar="منحة الوفاة", title_en="منحة الوفاة",
+                                        description_ar="تصرف لأسرة المتوفى", description_en="تصرف لأسرة المتوفى")
+    renewal = create_service_record("renew-card", title_ar="تجديد بطاقة الصيد", title_en="Renew a fishing card")
+    replacement = create_service_record("replace-card", title_ar="بدل فاقد لبطاقة الصيد",
+                                        title_en="Replace a fishing card")
+    for record in (arabic_only, renewal, replacement):
+        assert await engine.put(build_document(record, lexicon=lexicon))
+
+    def understood(text: str) -> QueryPlan:
+        return plan_query(SearchQuery(text, lang="en"), SynonymIndex(), lexicon)
+
+    passed_away = await engine.search(understood("my mother passed away"))
+    assert [hit.service.slug for hit in passed_away.hits] == ["death-grant"]
+    assert [reason.value for reason in passed_away.hits[0].why] == ["death"]
+    stolen = await engine.search(understood("my fishing card was stolen"))
+    assert [hit.service.slug for hit in stolen.hits][:1] == ["replace-card"]

@@ -24,3 +24,11 @@ def test_building_the_app_touches_neither_the_index_nor_a_cluster(tmp_path: Path
     create_app(create_settings(public_key, engine="opensearch", opensearch_url="http://nowhere.invalid:9200"))
     create_app(create_settings(public_key, index_dir=tmp_path / "index"))
     assert not (tmp_path / "index").exists()
+
+
+def test_query_understanding_is_on_unless_configured_off(tmp_path: Path, public_key: str) -> None:
+    understanding = create_app(create_settings(public_key, index_dir=tmp_path / "on"))
+    plain = create_app(create_settings(public_key, index_dir=tmp_path / "off", understanding=False))
+
+    assert understanding.state.deps.lexicon is not None
+    assert plain.state.deps.lexicon is None

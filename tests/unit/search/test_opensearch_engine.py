@@ -21,8 +21,10 @@ from services.search.domain.analysis import (
     ENGLISH_VARIANTS,
     LETTER_FOLDS,
 )
+from services.search.domain.understanding import CONCEPT_WEIGHTS, INTENT_WEIGHT
 from services.search.engines import opensearch_schema as schema
 from services.search.engines.opensearch import OpenSearchEngine
+from services.search.lexicon import load_lexicon
 from tests.integration.search.helpers import create_indexed_service, create_service_record
 from tests.unit.search.fake_opensearch import FakeCluster
 
@@ -60,14 +62,17 @@ async def test_starting_installs_the_template_and_puts_a_first_index_behind_the_
     assert created.body == {"aliases": {ALIAS: {}}}
 
 
-async def test_starting_again_keeps_the_live_index() -> None:
+async def test_starting_again_keeps_the_live_index_and_adds_the_concept_fields_to_it() -> None:
     cluster = FakeCluster()
     cluster.answer("PUT", f"/_index_template/{ALIAS}-template")
     cluster.answer("HEAD", f"/_alias/{ALIAS}")
+    cluster.answer("PUT", f"/{ALIAS}/_mapping")
 
     await create_engine(cluster).start()
 
     assert cluster.requests("PUT", f"/{ALIAS}-") == []
+    [mapping] = cluster.requests("PUT", f"/{ALIAS}/_mapping")
+    assert mapping.body == {"properties": {f: {"type": "keyword"} for f in ("concepts", "body_concepts", "intents")}}
 
 
 async def test_a_service_is_written_only_when_its_version_is_newer_than_the_stored_one() -> None:
@@ -283,3 +288,39 @@ def test_a_document_splits_keywords_by_language_and_keeps_what_hits_show() -> No
     assert (document["keywords_ar"], document["keywords_en"]) == (["ليسن"], ["DL"])
     assert document["source"]["slug"] == record.slug
     assert set(document) <= set(schema.mappings()["properties"])
+
+
+def test_an_understood_query_asks_for_its_concepts_and_intents_with_the_embedded_engines_weights() -> None:
+    lexicon = load_lexicon()
+    plan = plan_query(SearchQuery("ودي اجدد الليسن"), SynonymIndex(), lexicon)
+
+    should = create_engine(FakeCluster()).search_body(plan)["query"]["function_score"]["query"]["bool"]["should"]
+
+    texts = [q["multi_match"]["query"] for clause in should if "multi_match" in clause or "dis_max" in clause
+             for q in ([clause] if "multi_match" in clause else clause["dis_max"]["queries"]) if "multi_match" in q]
+    assert "تجديد" in texts and "رخصه" in texts and "ودي" not in texts
+    concepts = [clause["dis_max"]["queries"] for clause in should
+                if "dis_max" in clause and "term" in clause["dis_max"]["queries"][0]]
+    assert [{"term": {field: {"value": "driving-licence", "boost": weight}}}
+            for field, weight in CONCEPT_WEIGHTS.items()] in concepts
+    assert {"term": {"intents": {"value": "renew", "boost": INTENT_WEIGHT}}} in should
+
+
+def test_a_document_carries_the_concepts_its_text_holds_in_mapped_keyword_fields() -> None:
+    record = create_service_record(title_ar="إصدار بدل فاقد لبطاقة الصيد", title_en="Replace a lost fishing card",
+                                   description_en="If the card is stolen, apply for a replacement.")
+    document = schema.document(build_document(record, lexicon=load_lexicon()))
+    properties = schema.mappings()["properties"]
+
+    assert "replace" in document["intents"] and "card" in document["concepts"]
+    assert all(properties[f] == {"type": "keyword"} for f in ("concepts", "body_concepts", "intents"))
+    assert set(document) <= set(properties)
+
+
+def test_a_query_of_only_concepts_still_asks_for_them() -> None:
+    plan = plan_query(SearchQuery("وش اسوي اذا انسرقت"), SynonymIndex(), load_lexicon())
+
+    matching = create_engine(FakeCluster()).search_body(plan)["query"]["function_score"]["query"]["bool"]
+
+    assert {"term": {"intents": {"value": "replace", "boost": INTENT_WEIGHT}}} in matching["should"]
+    assert matching["minimum_should_match"] == 1

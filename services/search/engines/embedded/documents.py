@@ -17,6 +17,8 @@ from services.search.domain.results import FACETS
 FIELD_WEIGHTS = {"title": 3.0, "keywords": 2.0, "body": 1.0, "ministry_name": 0.5}
 SUGGEST_WEIGHTS = {"title_prefixes": 2.0, "keyword_prefixes": 1.0}
 SERVICE, RETIRED = "service", "retired"
+# Lexicon concepts and intents, one raw token each; the weights are the domain's (CONCEPT_WEIGHTS).
+TAG_FIELDS = ("concepts", "body_concepts", "intents")
 # A slug, its catalogue version, and how to build its document if that version is to be written.
 Versioned = tuple[str, int, Callable[[], tantivy.Document]]
 
@@ -27,6 +29,8 @@ def schema() -> tantivy.Schema:
     builder.add_text_field("kind", tokenizer_name="raw", index_option="basic")
     for facet in FACETS:
         builder.add_text_field(facet, tokenizer_name="raw", index_option="basic", fast=True)
+    for tags in TAG_FIELDS:
+        builder.add_text_field(tags, tokenizer_name="raw", index_option="basic")
     for text in (*FIELD_WEIGHTS, "words"):
         builder.add_text_field(text, index_option="freq")
     for prefixes in SUGGEST_WEIGHTS:
@@ -76,6 +80,9 @@ def document(service: IndexedService) -> tantivy.Document:
     doc.add_text("maturity", service.maturity)
     for event in service.life_events:
         doc.add_text("life_event", event)
+    for name in TAG_FIELDS:
+        for tag in getattr(service, name):
+            doc.add_text(name, tag)
     titles = (service.title.ar, service.title.en)
     _tokens(doc, "title", (t for text in titles for t in analyse(text)))
     _tokens(doc, "keywords", (t for text in service.keywords for t in analyse(text)))

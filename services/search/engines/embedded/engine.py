@@ -38,7 +38,7 @@ from shared.logging import get_logger
 log = get_logger(__name__)
 
 # Bump when the fields change: a new schema starts an empty index beside the old one (then reindex).
-SCHEMA_VERSION = "v1"
+SCHEMA_VERSION = "v2"
 POINTER = "current"
 # Hits scoring the same are ordered by slug; this many either side of a page are re-sorted for it.
 TIE_WINDOW = 20
@@ -149,9 +149,20 @@ class EmbeddedEngine:
               ) -> tuple[int, list[tuple[float, IndexedService]]]:
         found = searcher.search(query, offset + size + TIE_WINDOW, count=True, weight_by_field="boost")
         start = max(offset - TIE_WINDOW, 0)
-        window = [(score, searcher.doc(address)) for score, address in found.hits[start:]]
-        window.sort(key=lambda pair: (-round(pair[0], 5), str(pair[1].get_first("slug"))))
-        page = [(score, source_of(doc)) for score, doc in window[offset - start:offset - start + size]]
+        window = found.hits[start:]
+        keys = [round(score, 5) for score, _ in window]
+        # Ties are re-sorted by slug only within a run of equal scores, so only the runs the page touches
+        # are read from the index: a run before or after the page keeps its place whatever its order.
+        first, end = offset - start, offset - start + size
+        while 0 < first < len(keys) and keys[first - 1] == keys[first]:
+            first -= 1
+        end = min(end, len(keys))
+        while 0 < end < len(keys) and keys[end] == keys[end - 1]:
+            end += 1
+        runs = [(score, searcher.doc(address)) for score, address in window[first:end]]
+        runs.sort(key=lambda pair: (-round(pair[0], 5), str(pair[1].get_first("slug"))))
+        skip = offset - start - first
+        page = [(score, source_of(doc)) for score, doc in runs[skip:skip + size]]
         return count_of(found), page
 
     @staticmethod

@@ -10,6 +10,7 @@ from services.search.domain.analysis import normalise, term
 from services.search.domain.queries import Alternative, edits_allowed
 from services.search.domain.results import FACETS
 from services.search.domain.spelling import Vocabulary
+from services.search.domain.understanding import CONCEPT_WEIGHTS, INTENT_WEIGHT
 from services.search.engines.embedded.documents import FIELD_WEIGHTS, SERVICE, SUGGEST_WEIGHTS
 
 TIE_BREAKER = 0.3
@@ -40,6 +41,18 @@ class QueryBuilder:
         found_in = self._searcher.doc_freq(field, term_text)
         idf = math.log(1 + (self._searcher.num_docs - found_in + 0.5) / (found_in + 0.5))
         return tantivy.Query.const_score_query(query, weight * idf)
+
+    def _tag(self, field: str, tag: str, weight: float) -> tantivy.Query:
+        # Scored as a keyword is: the weight times how rare the tag is, whatever else the service holds.
+        found_in = self._searcher.doc_freq(field, tag)
+        idf = math.log(1 + (self._searcher.num_docs - found_in + 0.5) / (found_in + 0.5))
+        return tantivy.Query.const_score_query(self._term(field, tag), weight * idf)
+
+    def understood(self, plan: QueryPlan) -> list[tantivy.Query]:
+        """The concepts the query means, wherever a service holds them, and the intents of its title."""
+        queries = [tantivy.Query.disjunction_max_query([self._tag(f, c, w) for f, w in CONCEPT_WEIGHTS.items()])
+                   for c in plan.concepts]
+        return queries + [self._tag("intents", i, INTENT_WEIGHT) for i in plan.intents]
 
     def _fields(self, term_text: str, weights: dict[str, float]) -> tantivy.Query:
         return tantivy.Query.disjunction_max_query(
@@ -81,9 +94,10 @@ class QueryBuilder:
         for clause in plan.clauses:
             # Staff declared a set's phrases the same, so each counts as if it had been typed.
             options = [self._all_of(a.terms) for a in clause.alternatives]
-            if not clause.has_synonyms and len(clause.typed.terms) == 1:
+            if not clause.has_synonyms and len(clause.typed.terms) == 1 and not plan.understood(clause.typed.terms[0]):
                 options += self._near_misses(clause.typed)
             clauses.append(options[0] if len(options) == 1 else tantivy.Query.disjunction_max_query(options))
+        clauses += self.understood(plan)
         return tantivy.Query.boolean_query([(tantivy.Occur.Should, c) for c in clauses])
 
     def filtered(self, query: tantivy.Query, plan: QueryPlan | None = None) -> tantivy.Query:
