@@ -23,6 +23,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "life_events": ("خدمات حسب مناسبات الحياة", "Services by life event"),
     "results": ("نتائج البحث", "Search results"),
     "results_count": ("عدد النتائج", "Results found"),
+    "matched_because": ("ظهرت لأنها تطابق", "Matched because of"),
     "no_results": ("لم نجد خدمات تطابق بحثك. جرّب كلمات أخرى.", "No services match your search. Try other words."),
     "did_you_mean": ("هل تقصد", "Did you mean"),
     "filter": ("تصفية النتائج", "Filter the results"),

@@ -80,7 +80,9 @@ class FakeServices:
         q = request.url.params.get("q", "")
         hits = [{"slug": s["slug"], "title": s["title"], "ministry": {"code": s["ministry"],
                                                                      "name": s["ministry_name"]},
-                 "score": 1.0, "highlight": f"<mark>{q}</mark> &amp; more"}
+                 "score": 1.0, "highlight": f"<mark>{q}</mark> &amp; more",
+                 "why": [{"kind": "words", "value": q, "label": q},
+                         {"kind": "concept", "value": "renewal", "label": "renewal"}]}
                 for s in self.services.values() if q and (q in s["title"]["ar"] or q in s["title"]["en"])]
         return httpx.Response(200, json={"total": len(hits), "page": 1, "hits": hits, "suggestion": None,
                                          "facets": {"ministry": {"rop": len(hits)}, "life_event": {},

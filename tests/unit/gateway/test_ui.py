@@ -36,6 +36,7 @@ async def test_search_results_link_to_service_pages_with_steps_documents_fees_ti
     results = await portal.client.get("/search", params={"q": "تجديد"})
     assert 'href="/services/renew-driving-licence"' in results.text
     assert "<mark>تجديد</mark> &amp;amp; more" not in results.text and "<mark>تجديد</mark> &amp; more" in results.text
+    assert "ظهرت لأنها تطابق: renewal</p>" in results.text
     page = (await portal.client.get("/services/renew-driving-licence", params={"lang": "en"})).text
     for expected in ("Steps", "Pay the fee", "Documents you need", "Civil ID card", "Bring the original",
                      "20.000 OMR", "3 working days", "The website", 'href="/services/renew-driving-licence/apply"'):
