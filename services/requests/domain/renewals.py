@@ -58,14 +58,14 @@ RENEWALS: dict[str, RenewalRule] = {
     "municipal_licence": RenewalRule("renew-municipal-licence", 30, lambda d: {"licence_number": d.number}),
 }
 
-# The seed has no child health card service yet: the suggestion appears once the catalogue publishes one.
+# A suggestion is made only for a service the catalogue has published.
 LIFE_EVENTS: dict[str, LifeEventRule] = {
     "birth_certificate": LifeEventRule("birth", (
         ("child-benefit", lambda d: {"guardian_civil_number": d.citizen}),
         ("issue-child-health-card", _nothing),
     )),
     "vehicle_ownership": LifeEventRule("vehicle", (
-        ("renew-vehicle-registration", lambda d: {"plate_number": d.number}),
+        ("register-new-vehicle", lambda d: {"chassis_number": d.number}),
     )),
 }
 

@@ -4,6 +4,7 @@ from datetime import UTC, date, datetime, timedelta
 
 from services.requests.domain.estimates import expected_completion, typical_stays
 from services.requests.domain.renewals import (
+    LIFE_EVENTS,
     RENEWALS,
     Document,
     fit_prefill,
@@ -27,6 +28,14 @@ def test_each_document_type_is_renewed_ahead_by_its_own_window() -> None:
         "driving_licence", "passport", "civil_id", "vehicle_registration")} == {
         "driving_licence": ("renew-driving-licence", 30), "passport": ("issue-renew-passport", 180),
         "civil_id": ("issue-renew-civil-id-card", 90), "vehicle_registration": ("renew-vehicle-registration", 30)}
+
+
+def test_a_birth_suggests_child_benefit_and_a_health_card_and_a_new_vehicle_its_registration() -> None:
+    birth, vehicle = LIFE_EVENTS["birth_certificate"], LIFE_EVENTS["vehicle_ownership"]
+    assert [slug for slug, _ in birth.services] == ["child-benefit", "issue-child-health-card"]
+    assert [slug for slug, _ in vehicle.services] == ["register-new-vehicle"]
+    (_, prefill), = vehicle.services
+    assert prefill(create_document("vehicle_ownership")) == {"chassis_number": "N-1"}
 
 
 def test_a_renewal_is_due_from_the_first_day_of_its_window_and_after_the_expiry() -> None:
