@@ -77,8 +77,9 @@ def test_an_officer_handles_a_request_end_to_end_and_the_citizen_sees_each_chang
     citizen.reload()
     respond = citizen.locator('form[action$="/respond"]')
     expect(respond).to_be_visible()
-    if respond.locator("#field-phone").count():
-        respond.locator("#field-phone").fill("99887766")
+    expect(citizen.locator("#fields-to-correct")).to_contain_text("Phone number")
+    expect(respond.locator("#field-topic")).to_have_count(0)  # only what the officer asked for
+    respond.locator("#field-phone").fill("99887766")
     respond.locator("#field-note").fill("My daytime number is 99887766.")
     respond.locator("button[type=submit]").click()
     expect(status).to_have_attribute("data-status", "in_review", timeout=20_000)
@@ -86,6 +87,7 @@ def test_an_officer_handles_a_request_end_to_end_and_the_citizen_sees_each_chang
 
     officer.reload()
     expect(officer.locator("#current-status")).to_have_attribute("data-status", "in_review")
+    expect(officer.locator("main")).to_contain_text("99887766")
     officer.locator("#action-approve").click()
     expect(officer.locator("#current-status")).to_have_attribute("data-status", "approved")
     expect(status).to_have_attribute("data-status", "approved", timeout=20_000)
@@ -160,11 +162,50 @@ def test_a_service_manager_reorders_previews_and_publishes_a_form_without_javasc
     expect(page.locator("#field-f0-name")).to_have_value(first_name)
 
 
+def test_a_manual_service_digitised_in_the_designer_takes_online_requests_at_once_and_shows_its_maturity(
+        browser_without_js: Page, portal: RunningPortal) -> None:
+    slug = "request-elderly-home-care"
+    answers = {"elderly_civil_number": "10203040", "relationship": "son_or_daughter", "governorate": "muscat",
+               "care_needs": ["personal_care"], "phone": "91234567"}
+    with httpx.Client(base_url=portal.url, timeout=30) as client:
+        token = client.post("/api/v1/auth/dev-token", json={"national_id": "61234567", "name": "Zahra"}).json()
+        citizen = {"Authorization": f"Bearer {token['access_token']}"}
+
+        def apply() -> httpx.Response:
+            return client.post("/api/v1/requests", json={"service": slug, "fields": answers}, headers=citizen)
+
+        assert apply().json()["code"] == "service-not-online"
+        page = browser_without_js
+        staff_sign_in(page, AISHA_MANAGER)
+        page.goto(f"/workspace/services/{slug}?lang=en")
+        page.select_option("#field-maturity", "electronic")
+        page.locator("#publish").click()
+        expect(page.locator("#published")).to_be_visible()
+        for _ in range(40):  # the requests service hears of the new version over the bus
+            accepted = apply()
+            if accepted.status_code == 201:
+                break
+            time.sleep(0.25)
+        assert accepted.status_code == 201, accepted.text
+        record = client.get(f"/api/v1/services/{slug}").json()
+        assert (record["maturity"], record["digitised_on"]) == ("electronic", date.today().isoformat())
+        assert any(c["kind"] == "online" for c in record["channels"])
+        for _ in range(40):
+            found = client.get("/api/v1/search", params={"q": "elderly home care", "lang": "en",
+                                                        "maturity": "electronic"}).json()
+            if any(hit["slug"] == slug for hit in found["hits"]):
+                break
+            time.sleep(0.25)
+        assert any(hit["slug"] == slug for hit in found["hits"])
+        assert found["facets"]["maturity"].get("electronic", 0) >= 1
+
+
 WORKSPACE_PAGES = {
-    SALMA: ["/workspace/", "/workspace/requests/{number}", "/workspace/workload", "/workspace/services"],
+    SALMA: ["/workspace/", "/workspace/requests/{number}", "/workspace/workload", "/workspace/services",
+            "/workspace/?ministry=rop"],
     AISHA_MANAGER: ["/workspace/services", f"/workspace/services/{SERVICE}",
                     f"/workspace/services/{SERVICE}/readiness"],
-    PORTAL_STAFF: ["/workspace/admin/onboarding", "/workspace/admin/readiness", "/workspace/services",
+    PORTAL_STAFF: ["/workspace/", "/workspace/admin/onboarding", "/workspace/admin/readiness", "/workspace/services",
                    "/workspace/requests/{number}", "/workspace/?ministry=mosd", "/workspace/find?number=MOSD-1"],
 }
 

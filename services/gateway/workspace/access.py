@@ -1,5 +1,6 @@
 """The signed-in staff member: the workspace's own session cookie (or a bearer token), never a citizen."""
 
+import re
 from collections.abc import Iterable
 from urllib.parse import parse_qs, quote
 
@@ -89,9 +90,14 @@ def ensure_ministry(identity: Identity, ministry: str) -> None:
         raise forbidden()
 
 
+MINISTRY_CODE = re.compile(r"[a-z][a-z0-9]{1,15}")
+
+
 def ministry_in_view(identity: Identity, asked: str | None) -> str | None:
     """The ministry a page shows: the staff member's own; portal staff choose any (read-only)."""
     if identity.role == "admin":
+        if asked and not MINISTRY_CODE.fullmatch(asked):
+            raise Refused(404, "not_found")
         return asked or None
     if asked and asked != identity.ministry:
         raise forbidden()

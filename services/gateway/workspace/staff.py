@@ -22,7 +22,7 @@ class DevStaff:
     ministry: str | None
 
 
-# The staff the coordinator seeds (portal/seed) for the development sign-in's quick buttons.
+# Who the development sign-in's quick buttons make you: the workspace ministry's staff and a portal operator.
 DEV_STAFF = (
     DevStaff("90000101", "Salma Al-Harthy", "officer", "mosd"),
     DevStaff("90000103", "Khalid Al-Balushi", "officer", "mosd"),

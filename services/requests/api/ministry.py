@@ -9,7 +9,16 @@ from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from services.requests import handlers
-from services.requests.api.common import D, MinistryActor, MinistryCode, MinistryReader, Officer, Page, ministry_read_by
+from services.requests.api.common import (
+    D,
+    MinistryActor,
+    MinistryCode,
+    MinistryReader,
+    Officer,
+    Page,
+    ministry_read_by,
+    own_ministry,
+)
 from services.requests.api.views import RequestView, view
 from services.requests.domain import Invalid, Status
 from services.requests.domain.kpis import Period
@@ -44,10 +53,10 @@ class StatusBody(BaseModel):
 
 @router.post("/api/v1/ministry/requests/{tracking_number}/status")
 async def report_status(tracking_number: str, body: StatusBody, actor: MinistryActor, deps: D) -> dict[str, str]:
-    assert actor.ministry is not None
+    ministry = own_ministry(actor)
     document = body.document
     reported = await handlers.report_status(handlers.ReportStatus(
-        tracking_number, body.status, body.note, actor.ministry, fields_to_correct=tuple(body.fields_to_correct),
+        tracking_number, body.status, body.note, ministry, fields_to_correct=tuple(body.fields_to_correct),
         expected_status=body.expected_status,
         document=handlers.IssuedDocument(document.document_type, document.number, document.issued_on,
                                          document.expires_on) if document else None,
@@ -113,9 +122,9 @@ class IssueDocumentBody(BaseModel):
 async def issue_document(body: IssueDocumentBody, actor: MinistryActor, deps: D, response: Response
                          ) -> dict[str, str]:
     """Created (201), or the same id (200) when the ministry already recorded this document type and number."""
-    assert actor.ministry is not None
+    ministry = own_ministry(actor)
     id_, new = await handlers.issue_document(handlers.IssueDocument(
-        actor.ministry, body.national_id, body.document_type, body.number, body.issued_on, body.expires_on,
+        ministry, body.national_id, body.document_type, body.number, body.issued_on, body.expires_on,
         body.tracking_number), deps)
     if not new:
         response.status_code = 200
@@ -136,9 +145,9 @@ class ChannelCountBody(BaseModel):
 
 @router.post("/api/v1/ministry/channel-counts")
 async def report_channel_count(body: ChannelCountBody, actor: MinistryActor, deps: D) -> dict[str, Any]:
-    assert actor.ministry is not None
+    ministry = own_ministry(actor)
     await handlers.report_channel_count(handlers.ReportChannelCount(
-        actor.ministry, body.service, date.fromisoformat(f"{body.month}-01"), body.channel, body.completed), deps)
+        ministry, body.service, date.fromisoformat(f"{body.month}-01"), body.channel, body.completed), deps)
     return body.model_dump()
 
 

@@ -40,12 +40,13 @@ def typical_stays(timelines: Iterable[Timeline], min_samples: int = MIN_SAMPLES)
 
 def expected_completion(status: str, entered_at: datetime, due_on: datetime, now: datetime,
                         typical: dict[str, float]) -> datetime | None:
-    """None for a closed request; the due date when the service's history is too thin."""
+    """None for a closed request; the due date when the service's history is too thin (or now, once an
+    overdue request has passed it: an expected date already gone tells the citizen nothing)."""
     ahead = AHEAD.get(status)
     if ahead is None:
         return None
     if any(state not in typical for state in ahead):
-        return due_on
+        return max(due_on, now)
     current, *later = ahead
     finish_current = max(now, entered_at + timedelta(seconds=typical[current]))
     return finish_current + timedelta(seconds=sum(typical[state] for state in later))

@@ -69,8 +69,6 @@ LIFE_EVENTS: dict[str, LifeEventRule] = {
     )),
 }
 
-LONGEST_WINDOW = max(rule.days_ahead for rule in RENEWALS.values())
-
 
 def renewal_for(document: Document) -> RenewalRule | None:
     return RENEWALS.get(document.document_type)

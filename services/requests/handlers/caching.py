@@ -1,3 +1,4 @@
+import asyncio
 import time
 from collections.abc import Hashable
 
@@ -8,6 +9,8 @@ class KeptFor:
     def __init__(self, seconds: float = 60.0, most: int = 1000) -> None:
         self._seconds, self._most = seconds, most
         self._kept: dict[Hashable, tuple[float, object]] = {}
+        # What is not kept is computed one at a time: a burst of different periods queues, it does not pile up.
+        self.computing = asyncio.Lock()
 
     def get(self, key: Hashable) -> object | None:
         kept = self._kept.get(key)

@@ -49,8 +49,12 @@ async def performance(period: Period, deps: Deps, *, ministry: str | None = None
     cached = deps.reports.get(key)
     if isinstance(cached, PerformanceReport):
         return cached
-    report = await _compute(period, deps, ministry, service)
-    deps.reports.put(key, report)
+    async with deps.reports.computing:
+        cached = deps.reports.get(key)
+        if isinstance(cached, PerformanceReport):
+            return cached
+        report = await _compute(period, deps, ministry, service)
+        deps.reports.put(key, report)
     return report
 
 

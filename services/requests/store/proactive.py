@@ -135,9 +135,11 @@ class Offers:
 
     async def withdraw_superseded(self, document_id: str, expires_on: date | None, at: datetime) -> int:
         """Open renewal offers for an expiry the document no longer has (it was renewed elsewhere)."""
+        # In SQL nothing equals NULL: a document that no longer expires withdraws every open renewal.
+        superseded = offers.c.expires_on.is_not(None) if expires_on is None else offers.c.expires_on != expires_on
         done = await self._uow.connection.execute(update(offers).where(
             offers.c.document_id == document_id, offers.c.kind == "renewal", offers.c.status == "open",
-            offers.c.expires_on != expires_on).values(status="dismissed", updated_at=at))
+            superseded).values(status="dismissed", updated_at=at))
         return int(done.rowcount or 0)
 
     async def withdraw_open(self, citizen: str, at: datetime) -> int:

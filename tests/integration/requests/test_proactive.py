@@ -241,6 +241,16 @@ async def test_a_licence_renewed_at_the_counter_withdraws_the_old_offer_and_is_o
     assert await renewals_due(harness) == 2
 
 
+async def test_a_licence_reissued_without_an_expiry_withdraws_the_open_renewal(harness: Harness) -> None:
+    set_clock(harness, NEW_YEAR)
+    await record(harness)
+    assert len((await my_offers(harness))["items"]) == 1
+    await harness.client.post("/api/v1/ministry/documents", headers=harness.as_(create_ministry_identity()),
+                              json={"national_id": "12345678", "document_type": "driving_licence",
+                                    "number": "DL-1001", "issued_on": "2026-01-02"})
+    assert (await my_offers(harness))["items"] == []
+
+
 @pytest.mark.parametrize("scan_seconds", [0.05])
 async def test_the_background_scan_offers_a_renewal_for_a_document_recorded_before_its_window(
         harness: Harness) -> None:

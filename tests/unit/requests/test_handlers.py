@@ -1,10 +1,12 @@
 """Handlers with fakes that subclass the ports: no database, no broker."""
 
+import asyncio
 from datetime import UTC, date, datetime
 
 import pytest
 
-from services.requests.handlers import Deps, KeptFor, apply_document_issued, cache_service
+from services.requests.domain.kpis import Period
+from services.requests.handlers import Deps, KeptFor, apply_document_issued, cache_service, kpis
 from services.requests.store import RequestsUnitOfWork
 from shared.bus import Delivery, Envelope, Rejected
 from shared.bus.dispatch import Inbound
@@ -77,3 +79,20 @@ def test_a_kept_report_is_served_until_its_time_is_up(monkeypatch: pytest.Monkey
     assert kept.get(("january", None)) == "report"
     now[0] += 2
     assert kept.get(("january", None)) is None
+
+
+async def test_many_visitors_asking_for_the_same_uncached_kpis_at_once_cost_one_computation(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    computed: list[object] = []
+
+    async def slow_compute(period: Period, deps: Deps, ministry: str | None, service: str | None) -> object:
+        computed.append(period)
+        await asyncio.sleep(0.05)
+        return kpis.PerformanceReport(period, datetime.now(UTC), None, [], [])  # type: ignore[arg-type]
+
+    monkeypatch.setattr(kpis, "_compute", slow_compute)
+    deps = Deps(uow=no_database, catalog=NoCatalog(), ministry_links=FlakyMinistryLinks(), bus=InMemoryBus())
+    period = Period(date(2026, 1, 1), date(2026, 12, 31))
+    reports = await asyncio.gather(*(kpis.performance(period, deps) for _ in range(5)))
+    assert len(computed) == 1
+    assert all(r is reports[0] for r in reports)

@@ -90,4 +90,6 @@ def test_with_too_few_past_requests_the_due_date_is_the_estimate_and_closed_requ
     typical = typical_stays([timeline(0, 1, 3, 27, 51)] * 4)
     due = START + timedelta(days=3)
     assert expected_completion("in_review", START, due, START, typical) == due
+    late = due + timedelta(days=2)
+    assert expected_completion("in_review", START, due, late, typical) == late
     assert expected_completion("completed", START, due, START, typical) is None

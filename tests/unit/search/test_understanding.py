@@ -68,7 +68,7 @@ def test_english_words_and_names_are_not_taken_for_arabizi(text: str) -> None:
 
 
 @pytest.mark.parametrize("text", ["ROP-2026-000042-7", "MOH-2025-000913-2 status", "12345678", "٩٦٨٩١٢٣٤٥٦٧",
-                                  "2026"])
+                                  "2026", "MO2-2026-000042-K", "MOCIIPROMOTE-2026-000007-3", "mosd-2026-000001-x"])
 def test_tracking_numbers_and_numbers_are_searched_exactly_as_typed(text: str) -> None:
     found = understood(text)
     assert [r for r in found.rewrites if r.how != "filler"] == []
