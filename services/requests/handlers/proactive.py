@@ -95,6 +95,8 @@ async def submit_offer(citizen: Identity, offer_id: str, fields: dict[str, Any],
                            tracking_number=row.tracking_number)
         if row.status == "dismissed":
             raise Conflict("offer-dismissed", "You dismissed this offer; submit the service from its page.")
+        if row.status == "withdrawn":
+            raise Conflict("offer-withdrawn", "You turned proactive offers off; submit the service from its page.")
         request = await create_request(uow, service, answers, citizen, at)
         await uow.offers.set_status(row.id, "submitted", at, request.tracking_number)
         await uow.commit()
@@ -103,11 +105,14 @@ async def submit_offer(citizen: Identity, offer_id: str, fields: dict[str, Any],
 
 
 async def set_proactive(citizen: Identity, enabled: bool, deps: Deps) -> bool:
-    """Opting out withdraws the open offers; no new offer and no RenewalDue follow until opted in again."""
+    """Opting out withdraws the open offers and no new offer or RenewalDue follows; opting in again brings the
+    withdrawn ones back (a renewal already superseded stays closed), and the scan resumes."""
     at = deps.clock()
     async with deps.uow() as uow:
         await uow.preferences.set_proactive(citizen.subject, enabled, at)
-        if not enabled:
+        if enabled:
+            await uow.offers.restore_withdrawn(citizen.subject, at)
+        else:
             await uow.offers.withdraw_open(citizen.subject, at)
         await uow.commit()
     log.info("proactive_preference_set", enabled=enabled)

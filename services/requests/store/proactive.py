@@ -138,13 +138,19 @@ class Offers:
         # In SQL nothing equals NULL: a document that no longer expires withdraws every open renewal.
         superseded = offers.c.expires_on.is_not(None) if expires_on is None else offers.c.expires_on != expires_on
         done = await self._uow.connection.execute(update(offers).where(
-            offers.c.document_id == document_id, offers.c.kind == "renewal", offers.c.status == "open",
-            superseded).values(status="dismissed", updated_at=at))
+            offers.c.document_id == document_id, offers.c.kind == "renewal",
+            offers.c.status.in_(("open", "withdrawn")), superseded).values(status="dismissed", updated_at=at))
         return int(done.rowcount or 0)
 
     async def withdraw_open(self, citizen: str, at: datetime) -> int:
+        """Opting out sets the open offers aside (withdrawn), to come back if the citizen opts in again."""
         done = await self._uow.connection.execute(update(offers).where(
-            offers.c.citizen == citizen, offers.c.status == "open").values(status="dismissed", updated_at=at))
+            offers.c.citizen == citizen, offers.c.status == "open").values(status="withdrawn", updated_at=at))
+        return int(done.rowcount or 0)
+
+    async def restore_withdrawn(self, citizen: str, at: datetime) -> int:
+        done = await self._uow.connection.execute(update(offers).where(
+            offers.c.citizen == citizen, offers.c.status == "withdrawn").values(status="open", updated_at=at))
         return int(done.rowcount or 0)
 
 

@@ -127,9 +127,26 @@ async def test_a_citizen_who_opted_out_gets_no_offer_and_no_renewal_due(harness:
     await handlers.scan_renewals(harness.app.state.deps)
     body = await my_offers(harness, status="all")
     assert body["proactive"] is False
-    assert [(o["reason"]["document_number"], o["status"]) for o in body["items"]] == [("DL-OLD", "dismissed")]
+    assert [(o["reason"]["document_number"], o["status"]) for o in body["items"]] == [("DL-OLD", "withdrawn")]
     assert await renewals_due(harness) == 1
     assert (await my_offers(harness))["items"] == []
+    withdrawn = body["items"][0]["id"]
+    refused = await harness.client.post(f"/api/v1/me/offers/{withdrawn}/submit", headers=harness.as_(create_citizen()))
+    assert (refused.status_code, refused.json()["code"]) == (409, "offer-withdrawn")
+
+
+async def test_opting_in_again_brings_back_the_withdrawn_offers_and_the_scan_resumes(harness: Harness) -> None:
+    set_clock(harness, NEW_YEAR)
+    await record(harness, number="DL-OLD")
+    citizen = harness.as_(create_citizen())
+    await harness.client.put("/api/v1/me/proactive", headers=citizen, json={"enabled": False})
+    await record(harness, number="DL-NEW")
+    back = await harness.client.put("/api/v1/me/proactive", headers=citizen, json={"enabled": True})
+    assert back.json() == {"proactive": True}
+    assert await handlers.scan_renewals(harness.app.state.deps) == 1
+    offered = sorted(o["reason"]["document_number"] for o in (await my_offers(harness))["items"])
+    assert offered == ["DL-NEW", "DL-OLD"]
+    assert await renewals_due(harness) == 2
 
 
 async def test_the_prefilled_renewal_submits_in_one_step(harness: Harness) -> None:
