@@ -1,6 +1,9 @@
 """An officer's road through the workspace: the queue, a request, each action sent upstream as the officer."""
 
+import json
 import re
+
+from structlog.testing import capture_logs
 
 from tests.unit.gateway.workspace.conftest import Workspace
 
@@ -174,3 +177,19 @@ async def test_portal_staff_read_a_ministrys_queue_they_name_without_any_action_
     assert page.status_code == 200 and mosd in page.text and rop not in page.text
     call = next(c for c in workspace.fakes.calls if c.path == "/api/v1/ministry/requests")
     assert call.params["ministry"] == "mosd"
+
+
+async def test_the_workspace_logs_what_was_done_but_nobodys_civil_number_name_or_phone(
+        workspace: Workspace) -> None:
+    number = workspace.fakes.add_request()
+    await workspace.sign_in("officer")
+    with capture_logs() as logs:
+        await workspace.client.get(f"/workspace/requests/{number}")
+        await workspace.post(f"/workspace/requests/{number}/assign", {"expected_assignee": ""})
+        for form in ({"action": "start_review", "expected_status": "submitted"},
+                     {"action": "approve", "expected_status": "in_review"}):
+            await workspace.post(f"/workspace/requests/{number}/status", form)
+    assert {entry["event"] for entry in logs} >= {"workspace_request_assigned", "workspace_status_changed"}
+    written = json.dumps(logs, default=str)
+    for personal in ("12345678", "90000101", "Salma", "91234567"):
+        assert personal not in written
