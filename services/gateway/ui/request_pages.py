@@ -52,24 +52,38 @@ def _request_page(request: Request, pages: Pages, identity: Identity, found: dic
         "errors": errors or {}}, status=status, identity=identity)
 
 
-@request_router.get("/requests/{tracking_number}")
-async def request_page(tracking_number: str, request: Request, pages: P) -> Response:
+Form = dict[str, list[str]]
+
+
+async def _citizens_request(request: Request, pages: Pages, tracking_number: str, *, posting: bool = False
+                            ) -> tuple[Identity, dict[str, Any], Form] | Response:
+    """The signed-in citizen, their request and, for a POST, the form with its CSRF token checked; or the way in."""
     identity = await pages.citizen(request)
     if identity is None:
         return sign_in_first(request)
-    found = await my_request(tracking_number, identity, pages)
+    posted: Form = {}
+    if posting:
+        posted = await posted_form(request)
+        check_csrf(request, pages, posted)
+    return identity, await my_request(tracking_number, identity, pages), posted
+
+
+@request_router.get("/requests/{tracking_number}")
+async def request_page(tracking_number: str, request: Request, pages: P) -> Response:
+    seen = await _citizens_request(request, pages, tracking_number)
+    if isinstance(seen, Response):
+        return seen
+    identity, found, _ = seen
     service = await _service_or_none(found["service"], lang_of(request), pages)
     return _request_page(request, pages, identity, found, service)
 
 
 @request_router.post("/requests/{tracking_number}/respond")
 async def respond(tracking_number: str, request: Request, pages: P) -> Response:
-    identity = await pages.citizen(request)
-    if identity is None:
-        return sign_in_first(request)
-    posted = await posted_form(request)
-    check_csrf(request, pages, posted)
-    found = await my_request(tracking_number, identity, pages)
+    seen = await _citizens_request(request, pages, tracking_number, posting=True)
+    if isinstance(seen, Response):
+        return seen
+    identity, found, posted = seen
     number = found["tracking_number"]
     if found.get("status") != "action_required":
         return RedirectResponse(f"/requests/{number}", status_code=303)
@@ -113,21 +127,19 @@ def _rating_state(found: dict[str, Any]) -> str:
 
 @request_router.get("/requests/{tracking_number}/rating")
 async def rating_form(tracking_number: str, request: Request, pages: P) -> Response:
-    identity = await pages.citizen(request)
-    if identity is None:
-        return sign_in_first(request)
-    found = await my_request(tracking_number, identity, pages)
+    seen = await _citizens_request(request, pages, tracking_number)
+    if isinstance(seen, Response):
+        return seen
+    identity, found, _ = seen
     return _rating_page(request, pages, identity, found, state=_rating_state(found))
 
 
 @request_router.post("/requests/{tracking_number}/rating")
 async def rate(tracking_number: str, request: Request, pages: P) -> Response:
-    identity = await pages.citizen(request)
-    if identity is None:
-        return sign_in_first(request)
-    posted = await posted_form(request)
-    check_csrf(request, pages, posted)
-    found = await my_request(tracking_number, identity, pages)
+    seen = await _citizens_request(request, pages, tracking_number, posting=True)
+    if isinstance(seen, Response):
+        return seen
+    identity, found, posted = seen
     score, comment = first(posted, "score"), first(posted, "comment").strip()
     errors: dict[str, str] = {}
     if score not in SCORES:
@@ -156,8 +168,8 @@ async def rate(tracking_number: str, request: Request, pages: P) -> Response:
 
 @request_router.get("/requests/{tracking_number}/rating/thanks")
 async def rating_thanks(tracking_number: str, request: Request, pages: P) -> Response:
-    identity = await pages.citizen(request)
-    if identity is None:
-        return sign_in_first(request)
-    found = await my_request(tracking_number, identity, pages)
+    seen = await _citizens_request(request, pages, tracking_number)
+    if isinstance(seen, Response):
+        return seen
+    identity, found, _ = seen
     return _rating_page(request, pages, identity, found, state="thanks")

@@ -48,6 +48,17 @@ async def _owned(pages: Pages, who: Identity, slug: str) -> dict[str, Any]:
     raise Refused(403 if who.role != "admin" else 404, "forbidden" if who.role != "admin" else "not_found")
 
 
+async def _designer_post(request: Request, slug: str
+                         ) -> tuple[Pages, Identity, dict[str, Any], dict[str, list[str]]] | Response:
+    """A service manager's form about one of the ministry's services, its CSRF token checked; or the way in."""
+    pages = pages_of(request)
+    who = await signed_in(request, pages, DESIGNERS)
+    if isinstance(who, Response):
+        return who
+    item = await _owned(pages, who, slug)
+    return pages, who, item, await posted_form(request, pages)
+
+
 def _latest(item: dict[str, Any]) -> dict[str, Any]:
     latest: dict[str, Any] = item.get("draft") or item["record"]
     return latest
@@ -91,12 +102,10 @@ async def designer(slug: str, request: Request) -> Response:
 
 @router.post("/services/{slug}")
 async def edit_form(slug: str, request: Request) -> Response:
-    pages = pages_of(request)
-    who = await signed_in(request, pages, DESIGNERS)
-    if isinstance(who, Response):
-        return who
-    item = await _owned(pages, who, slug)
-    form = await posted_form(request, pages)
+    designing = await _designer_post(request, slug)
+    if isinstance(designing, Response):
+        return designing
+    pages, who, item, form = designing
     designed = read_designed(form)
     op = first(form, "op")
     if op != "publish":
@@ -153,12 +162,10 @@ async def readiness(slug: str, request: Request) -> Response:
 
 @router.post("/services/{slug}/readiness")
 async def answer_readiness(slug: str, request: Request) -> Response:
-    pages = pages_of(request)
-    who = await signed_in(request, pages, DESIGNERS)
-    if isinstance(who, Response):
-        return who
-    item = await _owned(pages, who, slug)
-    form = await posted_form(request, pages)
+    designing = await _designer_post(request, slug)
+    if isinstance(designing, Response):
+        return designing
+    pages, who, item, form = designing
     answers, errors, typed = read_answers(form)
     if errors:
         return _readiness_page(request, pages, who, item, None, typed, errors, status=422)
