@@ -4,16 +4,12 @@ The search service runs as its own uvicorn process on a free port (embedded engi
 database and index), exactly as `portal serve search` runs it. The synthetic catalogue is generated,
 deterministically, from the seeded services: each is a seeded service placed in one of Oman's
 governorates and mixed with another service's words, so queries meet the overlaps a real catalogue
-has. Relevance is scored on the seeded catalogue itself, with tests/data/search_relevance.json, and
-per tier with tests/data/search_intent_relevance.json (query understanding, issue #12), for the portal
-and, in the same run, for the plain engine with its stemmer only (understanding off) as the baseline.
-The cross-language tier is scored on a one-language catalogue: English queries against the services
-with only their Arabic text, Arabic queries against only their English text.
+has. Relevance (bench/relevance.py) is scored on the seeded catalogue, for the portal and, in the same run,
+for the plain engine with its stemmer only (understanding off) as the baseline.
 """
 
 import asyncio
 import contextlib
-import json
 import os
 import random
 import shutil
@@ -29,6 +25,15 @@ from typing import Any
 
 import httpx
 
+from bench.relevance import (
+    SEARCH,
+    TierScore,
+    relevance_queries,
+    score_relevance,
+    score_tiers,
+    tiered_queries,
+    tiers_report,
+)
 from bench.settings import REPO
 from bench.stats import percentile, table
 from portal.onboarding import dev_token, seed_ministries, seed_services
@@ -43,13 +48,8 @@ CONCURRENCY = 8
 BATCH = 50
 TARGET_P99_MS = 10.0
 READY_TIMEOUT = 60.0
-RELEVANCE_SET = REPO / "tests" / "data" / "search_relevance.json"
-TIERED_SET = REPO / "tests" / "data" / "search_intent_relevance.json"
-TIERS = ("spelling", "intent", "colloquial", "transliterated", "cross_language")
 # hit@3 each tier must reach with understanding on.
-TIER_TARGETS = {"spelling": 1.0, "intent": 0.9, "colloquial": 0.9, "transliterated": 0.9, "cross_language": 0.9}
-CROSS_LANGUAGE = "cross_language"
-SEARCH, SUGGEST = "/api/v1/search", "/api/v1/search/suggest"
+SUGGEST = "/api/v1/search/suggest"
 REBUILDS = "/api/v1/admin/search/rebuilds"
 GOVERNORATES = [
     ("مسقط", "Muscat"), ("ظفار", "Dhofar"), ("مسندم", "Musandam"), ("البريمي", "Al Buraimi"),
@@ -68,29 +68,11 @@ class Latency:
 
 
 @dataclass
-class Relevance:
-    queries: int
-    top1: float
-    top3: float
-    missed: list[tuple[str, str, list[str]]] = field(default_factory=list)
-
-
-@dataclass
-class TierScore:
-    tier: str
-    queries: int
-    hit1: float
-    hit3: float
-    mrr: float
-    missed: list[tuple[str, str, list[str]]] = field(default_factory=list)
-
-
-@dataclass
 class SearchBench:
     services: int
     endpoint: str
     index_seconds: float
-    relevance: Relevance
+    relevance: TierScore
     latencies: list[Latency]
     tiers: list[TierScore] = field(default_factory=list)
     baseline: list[TierScore] = field(default_factory=list)
@@ -123,32 +105,6 @@ def synthetic_catalogue(count: int = SERVICES) -> list[ServiceRecord]:
             "steps": [], "form": [], "evidence": [], "channels": [], "fees": [], "legal_basis": [],
         }))
     return records
-
-
-def one_language(records: list[ServiceRecord], lang: str) -> list[ServiceRecord]:
-    """The services with their own text in one language only (titles, descriptions, keywords, synonyms);
-    the ministry's name stays bilingual."""
-    def kept(text: Bilingual) -> Bilingual:
-        return Bilingual(ar=text.ar, en=text.ar) if lang == "ar" else Bilingual(ar=text.en, en=text.en)
-
-    def arabic(text: str) -> bool:
-        return any("\u0600" <= c <= "\u06ff" for c in text)
-
-    return [r.model_copy(update={
-        "title": kept(r.title), "description": kept(r.description),
-        "keywords": [k for k in r.keywords if arabic(k) == (lang == "ar")],
-        "synonyms": r.synonyms.model_copy(update={"en": []} if lang == "ar" else {"ar": []}),
-    }) for r in records]
-
-
-def tiered_queries() -> list[dict[str, str]]:
-    queries: list[dict[str, str]] = json.loads(TIERED_SET.read_text())["queries"]
-    return queries
-
-
-def relevance_queries() -> list[dict[str, str]]:
-    queries: list[dict[str, str]] = json.loads(RELEVANCE_SET.read_text())["queries"]
-    return queries
 
 
 def search_requests() -> list[dict[str, Any]]:
@@ -255,59 +211,13 @@ async def load_catalogue(client: httpx.AsyncClient, records: list[ServiceRecord]
     return time.perf_counter() - started
 
 
-async def score_relevance(client: httpx.AsyncClient) -> Relevance:
-    queries = relevance_queries()
-    top1 = top3 = 0
-    missed: list[tuple[str, str, list[str]]] = []
-    for item in queries:
-        body = _ok(await client.get(SEARCH, params={"q": item["q"], "lang": item["lang"]}))
-        found = [hit["slug"] for hit in body["hits"][:3]]
-        if found[:1] == [item["expected"]]:
-            top1 += 1
-        if item["expected"] in found:
-            top3 += 1
-        else:
-            missed.append((item["q"], item["expected"], found))
-    return Relevance(len(queries), top1 / len(queries), top3 / len(queries), missed)
-
-
-async def _ranks(client: httpx.AsyncClient, queries: list[dict[str, str]]) -> list[tuple[dict[str, str], list[str]]]:
-    return [(item, [hit["slug"] for hit in _ok(await client.get(SEARCH, params={"q": item["q"],
-                                                                               "lang": item["lang"]}))["hits"]])
-            for item in queries]
-
-
-def _tier_score(tier: str, ranked: list[tuple[dict[str, str], list[str]]]) -> TierScore:
-    hit1 = sum(found[:1] == [item["expected"]] for item, found in ranked)
-    hit3 = sum(item["expected"] in found[:3] for item, found in ranked)
-    mrr = sum(1 / (found.index(item["expected"]) + 1) for item, found in ranked if item["expected"] in found)
-    missed = [(item["q"], item["expected"], found[:3]) for item, found in ranked if item["expected"] not in found[:3]]
-    count = max(len(ranked), 1)
-    return TierScore(tier, len(ranked), hit1 / count, hit3 / count, mrr / count, missed)
-
-
-async def score_tiers(client: httpx.AsyncClient, headers: Any) -> list[TierScore]:
-    """hit@1, hit@3 and MRR per tier; the cross-language tier on one-language catalogues, after which the
-    seeded catalogue is loaded again."""
-    queries = tiered_queries()
-    seeded = seeded_catalogue()
-    ranked = {tier: await _ranks(client, [q for q in queries if q["tier"] == tier])
-              for tier in TIERS if tier != CROSS_LANGUAGE}
-    crossing: list[tuple[dict[str, str], list[str]]] = []
-    for records, asked in ((one_language(seeded, "ar"), "en"), (one_language(seeded, "en"), "ar")):
-        await load_catalogue(client, records, headers)
-        crossing += await _ranks(client, [q for q in queries if q["tier"] == CROSS_LANGUAGE and q["lang"] == asked])
-    ranked[CROSS_LANGUAGE] = crossing
-    await load_catalogue(client, seeded, headers)
-    return [_tier_score(tier, ranked[tier]) for tier in TIERS]
-
-
 async def measure_baseline() -> list[TierScore]:
     """The same tiers against the plain engine: the search service with query understanding off."""
     async with running_search_service(understanding=False) as search, \
             httpx.AsyncClient(base_url=search.url, timeout=30.0) as client:
-        await load_catalogue(client, seeded_catalogue(), search.admin)
-        return await score_tiers(client, search.admin)
+        seeded = seeded_catalogue()
+        await load_catalogue(client, seeded, search.admin)
+        return await score_tiers(client, seeded, lambda records: load_catalogue(client, records, search.admin))
 
 
 async def measure_endpoint(client: httpx.AsyncClient, label: str, path: str, requests: list[dict[str, Any]],
@@ -336,9 +246,10 @@ async def measure_search(services: int = SERVICES, requests: int = REQUESTS,
     """Relevance on the seeded catalogue, then latency and queries/s at `services` services, against the
     search service's own HTTP endpoint."""
     async with running_search_service() as search, httpx.AsyncClient(base_url=search.url, timeout=30.0) as client:
-        await load_catalogue(client, seeded_catalogue(), search.admin)
+        seeded = seeded_catalogue()
+        await load_catalogue(client, seeded, search.admin)
         relevance = await score_relevance(client)
-        tiers = await score_tiers(client, search.admin)
+        tiers = await score_tiers(client, seeded, lambda records: load_catalogue(client, records, search.admin))
         index_seconds = await load_catalogue(client, synthetic_catalogue(services), search.admin)
         latencies = [
             await measure_endpoint(client, f"GET {SEARCH}", SEARCH, search_requests(), requests, concurrency),
@@ -369,26 +280,6 @@ def _row(latency: Latency) -> list[str]:
     return [latency.label, *(f"{v:.1f}" for v in values), f"{latency.qps:,.0f}"]
 
 
-def tiers_report(tiers: list[TierScore], baseline: list[TierScore]) -> str:
-    """Per tier: the portal (understanding on) beside the plain engine (stemmer only), and the target."""
-    plain = {score.tier: score for score in baseline}
-    rows = []
-    for score in tiers:
-        base = plain.get(score.tier)
-        met = "yes" if score.hit3 >= TIER_TARGETS[score.tier] else "NO"
-        rows.append([score.tier, str(score.queries), f"{score.hit1:.1%}", f"{score.hit3:.1%}", f"{score.mrr:.3f}",
-                     *((f"{base.hit1:.1%}", f"{base.hit3:.1%}", f"{base.mrr:.3f}") if base else ("-", "-", "-")),
-                     f"≥{TIER_TARGETS[score.tier]:.0%} {met}"])
-    missed = "; ".join(f"[{s.tier}] {q!r} → {expected} (got {', '.join(found) or 'nothing'})"
-                       for s in tiers for q, expected, found in s.missed) or "none"
-    return "\n".join([
-        f"query understanding ({sum(s.queries for s in tiers)} queries in tiers, {TIERED_SET.name}; "
-        "baseline = the plain engine with its stemmer, understanding off):",
-        table(["tier", "n", "hit@1", "hit@3", "MRR", "base hit@1", "base hit@3", "base MRR", "hit@3 target"], rows),
-        f"missed top 3 with understanding: {missed}",
-    ])
-
-
 def search_report(result: SearchBench, through_gateway: Latency | None = None) -> str:
     latencies = [*result.latencies, *([through_gateway] if through_gateway else [])]
     relevance = result.relevance
@@ -404,7 +295,7 @@ def search_report(result: SearchBench, through_gateway: Latency | None = None) -
         "",
         f"index built in {result.index_seconds:.1f} s through the admin rebuild API ({BATCH} services a request)",
         f"relevance ({relevance.queries} queries as citizens type them, seeded catalogue): "
-        f"top-3 {relevance.top3:.1%}, top-1 {relevance.top1:.1%}; missed top 3: {missed}",
+        f"top-3 {relevance.hit3:.1%}, top-1 {relevance.hit1:.1%}; missed top 3: {missed}",
         f"search p99 = {result.search_p99:.1f} ms at {result.services:,} services, understanding on "
         f"({result.search_p99 / TARGET_P99_MS:.2f}× the {TARGET_P99_MS:.0f} ms target)",
         "",
@@ -416,7 +307,7 @@ def search_summary(result: SearchBench, through_gateway: Latency | None = None) 
     search = result.latencies[0]
     line = (f"search at {result.services:,} services: p50 {percentile(search.ms, 50):.1f} ms, "
             f"p99 {result.search_p99:.1f} ms, {search.qps:,.0f} queries/s; relevance top-3 "
-            f"{result.relevance.top3:.1%}, top-1 {result.relevance.top1:.1%} (n={result.relevance.queries}); "
+            f"{result.relevance.hit3:.1%}, top-1 {result.relevance.hit1:.1%} (n={result.relevance.queries}); "
             "understanding hit@3 " + ", ".join(f"{s.tier} {s.hit3:.0%}" for s in result.tiers))
     if through_gateway is not None:
         line += (f"; through the gateway p50 {percentile(through_gateway.ms, 50):.1f} ms, "
