@@ -84,6 +84,16 @@ async def signed_in(request: Request, pages: Pages, roles: frozenset[str]) -> Id
     return identity
 
 
+async def staff_post(request: Request, roles: frozenset[str]
+                     ) -> tuple[Pages, Identity, dict[str, list[str]]] | Response:
+    """A form posted by a staff member whose role is one of `roles`, its CSRF token checked; or the way in."""
+    pages = pages_of(request)
+    who = await signed_in(request, pages, roles)
+    if isinstance(who, Response):
+        return who
+    return pages, who, await posted_form(request, pages)
+
+
 def ensure_ministry(identity: Identity, ministry: str) -> None:
     """Before any upstream call: staff of one ministry never reach another's requests or services."""
     if not may_see(identity.role, identity.ministry, ministry):

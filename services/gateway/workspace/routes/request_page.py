@@ -7,7 +7,7 @@ from fastapi.responses import RedirectResponse
 
 from services.gateway.domain import check_tracking_number
 from services.gateway.ui.pages import Pages, lang_of
-from services.gateway.workspace.access import Refused, ensure_ministry, first, pages_of, posted_form, signed_in
+from services.gateway.workspace.access import Refused, ensure_ministry, first, pages_of, signed_in, staff_post
 from services.gateway.workspace.calls import problem_of, read, write
 from services.gateway.workspace.forms import StatusChange, read_status_change, status_body
 from services.gateway.workspace.render import WorkspaceRoute, render
@@ -65,12 +65,11 @@ async def request_page(tracking_number: str, request: Request) -> Response:
 
 @router.post("/requests/{tracking_number}/assign")
 async def assign(tracking_number: str, request: Request) -> Response:
-    pages = pages_of(request)
-    who = await signed_in(request, pages, MOVERS)
-    if isinstance(who, Response):
-        return who
+    posted = await staff_post(request, MOVERS)
+    if isinstance(posted, Response):
+        return posted
+    pages, who, form = posted
     number = _number(tracking_number, who)
-    form = await posted_form(request, pages)
     release = first(form, "assignee") == "none"
     expected = first(form, "expected_assignee") or None
     response = await write(pages, "requests", "POST", f"/api/v1/ministry/requests/{number}/assign", who,
@@ -86,12 +85,11 @@ async def assign(tracking_number: str, request: Request) -> Response:
 
 @router.post("/requests/{tracking_number}/status")
 async def change_status(tracking_number: str, request: Request) -> Response:
-    pages = pages_of(request)
-    who = await signed_in(request, pages, MOVERS)
-    if isinstance(who, Response):
-        return who
+    posted = await staff_post(request, MOVERS)
+    if isinstance(posted, Response):
+        return posted
+    pages, who, form = posted
     number = _number(tracking_number, who)
-    form = await posted_form(request, pages)
     form_fields: list[str] = []
     if first(form, "action") == "ask_info":
         found = await read(pages, "requests", f"/api/v1/requests/{number}", who)

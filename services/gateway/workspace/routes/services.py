@@ -8,7 +8,14 @@ from fastapi.responses import RedirectResponse
 from services.gateway import handlers
 from services.gateway.ui.i18n import TEXT, pick
 from services.gateway.ui.pages import Pages
-from services.gateway.workspace.access import Refused, first, ministry_in_view, pages_of, posted_form, signed_in
+from services.gateway.workspace.access import (
+    Refused,
+    first,
+    ministry_in_view,
+    pages_of,
+    signed_in,
+    staff_post,
+)
 from services.gateway.workspace.calls import problem_of, read, refused_by, write
 from services.gateway.workspace.designer import (
     KINDS,
@@ -51,12 +58,11 @@ async def _owned(pages: Pages, who: Identity, slug: str) -> dict[str, Any]:
 async def _designer_post(request: Request, slug: str
                          ) -> tuple[Pages, Identity, dict[str, Any], dict[str, list[str]]] | Response:
     """A service manager's form about one of the ministry's services, its CSRF token checked; or the way in."""
-    pages = pages_of(request)
-    who = await signed_in(request, pages, DESIGNERS)
-    if isinstance(who, Response):
-        return who
-    item = await _owned(pages, who, slug)
-    return pages, who, item, await posted_form(request, pages)
+    posted = await staff_post(request, DESIGNERS)
+    if isinstance(posted, Response):
+        return posted
+    pages, who, form = posted
+    return pages, who, await _owned(pages, who, slug), form
 
 
 def _latest(item: dict[str, Any]) -> dict[str, Any]:
