@@ -16,7 +16,7 @@ setup: $(STAMP)
 run: setup
 	$(VENV)/bin/portal up
 
-test: setup browser-deps
+test: setup browser-deps lint
 	$(VENV)/bin/pytest -q --timeout=300 tests
 
 # The browser tests' needs: Debian's Chromium (Playwright cannot download one here) and axe-core from the lock file.

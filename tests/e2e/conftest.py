@@ -15,7 +15,8 @@ import pytest
 
 from tests.conftest import require_service
 
-BASE_PORT = 18000
+# Parallel checkouts on one machine each pick their own ports.
+BASE_PORT = int(os.environ.get("PORTAL_E2E_BASE_PORT", "18000"))
 
 
 @dataclass(frozen=True)

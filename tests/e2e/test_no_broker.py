@@ -5,13 +5,13 @@ import time
 import httpx
 import pytest
 
-from tests.e2e.conftest import start_portal
+from tests.e2e.conftest import BASE_PORT, start_portal
 
 pytestmark = pytest.mark.e2e
 
 
 def test_without_a_broker_the_whole_journey_still_works_in_one_process(tmp_path: object) -> None:
-    with start_portal(tmp_path, 18100, "--no-broker") as portal, \
+    with start_portal(tmp_path, BASE_PORT + 100, "--no-broker") as portal, \
             httpx.Client(base_url=portal.url, timeout=10) as client:  # type: ignore[arg-type]
         assert "in-memory bus" in portal.output.read_text()
         token = client.post("/api/v1/auth/dev-token", json={"national_id": "55556666", "name": "Maryam"}).json()
