@@ -6,8 +6,9 @@ from fastapi import APIRouter, Depends, Request, Response
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
 from services.gateway import handlers
+from services.gateway.adapters.dev_identity import DevSignIn
 from services.gateway.domain import check_tracking_number, route_for
-from services.gateway.handlers import Deps, DevSignIn
+from services.gateway.handlers import Deps
 from services.gateway.ui.pages import SESSION_COOKIE
 from shared.auth import Identity
 from shared.web import Problem

@@ -11,21 +11,16 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from services.gateway.adapters.dev_identity import DevIdentityProvider
+from services.gateway.adapters.live_hub import LiveHub
+from services.gateway.adapters.oidc import OidcVerifier
+from services.gateway.adapters.oidc_flow import AuthorizationCodeFlow, OidcClient
+from services.gateway.adapters.upstream import upstream_ready
 from services.gateway.api import router
 from services.gateway.config import Settings
 from services.gateway.domain import RateLimiter, Upstream
-from services.gateway.handlers import (
-    AuthorizationCodeFlow,
-    Deps,
-    DevIdentityProvider,
-    Limits,
-    LiveHub,
-    OidcClient,
-    OidcVerifier,
-    Throttled,
-    relay_status_changed,
-    upstream_ready,
-)
+from services.gateway.handlers import Deps, Limits, relay_status_changed
+from services.gateway.problems import Throttled
 from services.gateway.store import ApiKeyCache
 from services.gateway.ui import PageProblem, Pages, ui_router
 from services.gateway.workspace import workspace_router

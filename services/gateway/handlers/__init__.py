@@ -1,31 +1,18 @@
-"""The gateway's handlers, by concept: who is calling, the upstreams, live tracking, the dashboard."""
+"""The gateway's handlers, by concept: who is calling, the upstreams, live tracking, the dashboard.
 
-from services.gateway.handlers.auth import (
-    API_KEY_PREFIX,
-    DevIdentityProvider,
-    DevSignIn,
-    OidcVerifier,
-    Throttled,
-    authenticate,
-    issue_dev_token,
-    limit_address,
-)
+The calls to upstreams and the problems they raise are the adapters' own; they are named here too because every
+page and route that reaches a service goes through them.
+"""
+
+from services.gateway.adapters.dev_identity import DevSignIn
+from services.gateway.adapters.upstream import call_upstream, signed_headers
+from services.gateway.handlers.auth import API_KEY_PREFIX, authenticate, issue_dev_token, limit_address
 from services.gateway.handlers.dashboard import dashboard
 from services.gateway.handlers.deps import Deps, Limits
-from services.gateway.handlers.live import LiveHub, live_updates, owned_request, relay_status_changed
-from services.gateway.handlers.oidc_flow import AuthorizationCodeFlow, OidcClient, SignedIn
-from services.gateway.handlers.upstream import (
-    Forwarded,
-    call_upstream,
-    forward,
-    read_json,
-    search_services,
-    signed_headers,
-    upstream_ready,
-)
+from services.gateway.handlers.live import live_updates, owned_request, relay_status_changed
+from services.gateway.handlers.upstream import Forwarded, forward, read_json, search_services
+from services.gateway.problems import Throttled
 
-__all__ = ["API_KEY_PREFIX", "AuthorizationCodeFlow", "Deps", "DevIdentityProvider", "DevSignIn", "Forwarded",
-           "Limits", "LiveHub", "OidcClient", "OidcVerifier", "SignedIn", "Throttled", "authenticate",
+__all__ = ["API_KEY_PREFIX", "Deps", "DevSignIn", "Forwarded", "Limits", "Throttled", "authenticate",
            "call_upstream", "dashboard", "forward", "issue_dev_token", "limit_address", "live_updates",
-           "owned_request", "read_json", "relay_status_changed", "search_services", "signed_headers",
-           "upstream_ready"]
+           "owned_request", "read_json", "relay_status_changed", "search_services", "signed_headers"]

@@ -3,18 +3,17 @@
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import httpx
 
+from services.gateway.adapters.dev_identity import DevIdentityProvider
+from services.gateway.adapters.live_hub import LiveHub
+from services.gateway.adapters.oidc import OidcVerifier
+from services.gateway.adapters.oidc_flow import AuthorizationCodeFlow
 from services.gateway.domain import CircuitBreaker, RateLimiter, Upstream
 from services.gateway.store import ApiKeyCache
 from shared.auth import IdentitySigner
-
-if TYPE_CHECKING:
-    from services.gateway.handlers.auth import DevIdentityProvider, OidcVerifier
-    from services.gateway.handlers.live import LiveHub
-    from services.gateway.handlers.oidc_flow import AuthorizationCodeFlow
 
 
 @dataclass
@@ -31,17 +30,17 @@ class Deps:
     signer: IdentitySigner
     upstreams: dict[Upstream, httpx.AsyncClient]
     api_keys: ApiKeyCache
-    dev_idp: "DevIdentityProvider | None"
-    oidc: "OidcVerifier | None"
+    dev_idp: DevIdentityProvider | None
+    oidc: OidcVerifier | None
     max_body_bytes: int
     limits: Limits
-    live: "LiveHub"
+    live: LiveHub
     bus_contract: dict[str, Any] = field(default_factory=dict)
     breakers: dict[str, CircuitBreaker] = field(default_factory=dict)
     breaker_threshold: int = 5
     breaker_open_seconds: float = 10.0
     clock: Callable[[], float] = time.monotonic
-    sign_in_flow: "AuthorizationCodeFlow | None" = None
+    sign_in_flow: AuthorizationCodeFlow | None = None
 
     def breaker(self, upstream: str) -> CircuitBreaker:
         found = self.breakers.get(upstream)

@@ -13,7 +13,8 @@ from fastapi.templating import Jinja2Templates
 from markupsafe import Markup
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from services.gateway.handlers import Deps, Throttled, authenticate
+from services.gateway.handlers import Deps, authenticate
+from services.gateway.problems import Throttled
 from services.gateway.ui import csrf
 from services.gateway.ui.i18n import Translator
 from shared.auth import Identity

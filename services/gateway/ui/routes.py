@@ -6,8 +6,8 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import RedirectResponse
 
 from services.gateway import handlers
+from services.gateway.adapters.dev_identity import DevSignIn
 from services.gateway.domain import check_tracking_number
-from services.gateway.handlers import DevSignIn
 from services.gateway.ui.common import (
     P,
     find_service,

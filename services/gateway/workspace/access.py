@@ -8,7 +8,7 @@ from fastapi import Request, Response
 from fastapi.responses import RedirectResponse
 
 from services.gateway import handlers
-from services.gateway.handlers import Throttled
+from services.gateway.problems import Throttled
 from services.gateway.ui.pages import SESSION_COOKIE, Pages
 from services.gateway.workspace.staff import READERS, may_see
 from shared.auth import Identity

@@ -12,9 +12,10 @@ import jwt
 import pytest
 from asgi_lifespan import LifespanManager
 
+from services.gateway.adapters.oidc import OidcVerifier
+from services.gateway.adapters.oidc_flow import AuthorizationCodeFlow, OidcClient
 from services.gateway.app import create_app
 from services.gateway.config import Settings
-from services.gateway.handlers import AuthorizationCodeFlow, OidcClient, OidcVerifier
 from tests.unit.gateway.conftest import Portal, start_portal
 from tests.unit.gateway.test_security import AUDIENCE, ISSUER, TRUSTED, LocalJwks
 

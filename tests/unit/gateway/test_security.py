@@ -13,7 +13,7 @@ from asgi_lifespan import LifespanManager
 from cryptography.hazmat.primitives.asymmetric import rsa
 from jwt.algorithms import RSAAlgorithm
 
-from services.gateway.handlers import OidcVerifier
+from services.gateway.adapters.oidc import OidcVerifier
 from tests.unit.gateway.conftest import Portal, start_portal
 
 ISSUER, AUDIENCE = "https://idp.example.om", "portal-web"

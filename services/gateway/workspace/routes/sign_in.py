@@ -4,7 +4,7 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import RedirectResponse
 
 from services.gateway import handlers
-from services.gateway.handlers import DevSignIn
+from services.gateway.adapters.dev_identity import DevSignIn
 from services.gateway.ui.pages import lang_of, secure_cookies
 from services.gateway.workspace.access import COOKIE_PATH, STAFF_COOKIE, first, pages_of, posted_form
 from services.gateway.workspace.render import WorkspaceRoute, render

@@ -17,7 +17,7 @@ from urllib.parse import urlencode
 import httpx
 import jwt
 
-from services.gateway.handlers.auth import OidcVerifier
+from services.gateway.adapters.oidc import OidcVerifier
 from shared.logging import get_logger
 from shared.web import Problem
 

@@ -1,0 +1,85 @@
+"""Calls to the services behind the gateway: pooled clients, a breaker per upstream, retries only for reads."""
+
+import asyncio
+from collections.abc import Callable
+from typing import Any, Protocol
+
+import httpx
+
+from services.gateway.domain import CircuitBreaker, Upstream
+from services.gateway.problems import Throttled
+from shared.auth import IDENTITY_HEADER, Identity, IdentitySigner
+from shared.logging import get_logger
+from shared.tracing import TRACEPARENT, outgoing_traceparent
+from shared.web import Problem
+
+log = get_logger(__name__)
+IDEMPOTENT = ("GET", "HEAD")
+# Answers that say the upstream itself is in trouble (not the caller): they count against its breaker.
+UPSTREAM_TROUBLE = (502, 503, 504)
+
+
+class UpstreamPool(Protocol):
+    """What a call needs: the pooled clients, their breakers, a clock, and the key that signs identities."""
+
+    @property
+    def upstreams(self) -> dict[Upstream, httpx.AsyncClient]: ...
+
+    @property
+    def signer(self) -> IdentitySigner: ...
+
+    @property
+    def clock(self) -> Callable[[], float]: ...
+
+    def breaker(self, upstream: str) -> CircuitBreaker: ...
+
+
+def unavailable(upstream: str, retry_after: float | None = None) -> Problem:
+    detail = f"The {upstream} service is unavailable; the rest of the portal still works."
+    if retry_after is not None:
+        return Throttled(503, "upstream-unavailable", detail, retry_after, upstream=upstream)
+    return Problem(503, "upstream-unavailable", detail, upstream=upstream)
+
+
+async def call_upstream(deps: UpstreamPool, upstream: Upstream, method: str, path: str, *, params: Any = None,
+                        headers: dict[str, str] | None = None, content: bytes | None = None,
+                        json: Any = None) -> httpx.Response:
+    """One call through the upstream's breaker; reads are retried on transport errors, writes never are."""
+    breaker = deps.breaker(upstream)
+    if not breaker.allow(deps.clock()):
+        raise unavailable(upstream, breaker.retry_after(deps.clock()))
+    client = deps.upstreams[upstream]
+    attempts = 3 if method in IDEMPOTENT else 1
+    for attempt in range(1, attempts + 1):
+        try:
+            response = await client.request(method, path, params=params, headers=headers, content=content,
+                                            json=json)
+        except httpx.TransportError as exc:
+            # A write might have landed before the connection broke: only reads are tried again.
+            if attempt == attempts:
+                breaker.failed(deps.clock())
+                log.warning("upstream_unavailable", upstream=upstream, error=type(exc).__name__,
+                            breaker=breaker.state)
+                raise unavailable(upstream) from exc
+            await asyncio.sleep(0.05 * 2 ** attempt)
+            continue
+        if response.status_code in UPSTREAM_TROUBLE:
+            breaker.failed(deps.clock())
+        else:
+            breaker.succeeded()
+        return response
+    raise unavailable(upstream)  # pragma: no cover - the loop always returns or raises
+
+
+def signed_headers(identity: Identity | None, deps: UpstreamPool,
+                   extra: dict[str, str] | None = None) -> dict[str, str]:
+    headers = dict(extra or {})
+    headers[TRACEPARENT] = outgoing_traceparent()
+    if identity is not None:
+        headers[IDENTITY_HEADER] = deps.signer.sign(identity)
+    return headers
+
+
+async def upstream_ready(client: httpx.AsyncClient) -> bool:
+    response = await client.get("/readyz", timeout=2.0)
+    return response.status_code == 200
