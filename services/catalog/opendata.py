@@ -8,11 +8,14 @@ under it, so the top-level `@graph` holds the services and one `cv:PublicOrganis
     slug                  dct:identifier                     "renew-passport"; @id <base>/services/<slug>
     title, description    dct:title, dct:description         @ar and @en literals
     ministry              cv:hasCompetentAuthority           cv:PublicOrganisation <base>/ministries/<code>,
-                                                             skos:prefLabel @ar/@en, dct:identifier, dct:spatial
-    channels              cv:hasChannel                      cv:Channel: dct:type, dct:identifier (the kind),
-                                                             cv:ownedBy the ministry, dct:title, schema:url,
-                                                             schema:openingHours ("Su,Mo,Tu,We,Th 07:30-14:30")
-    fees                  cv:hasCost                         cv:Cost: cv:hasValue "1.500"^^xsd:decimal,
+                                                             skos:prefLabel and dct:title @ar/@en,
+                                                             dct:identifier, dct:spatial
+    channels              cv:hasChannel                      cv:Channel: dct:type (a portal:channel-* concept),
+                                                             dct:identifier (the kind), cv:ownedBy the ministry,
+                                                             dct:title, schema:url, schema:openingHours
+                                                             ("Su,Mo,Tu,We,Th 07:30-14:30")
+    fees                  cv:hasCost                         cv:Cost: cv:hasValue "1.500"^^xsd:double,
+                                                             portal:amount "1.500"^^xsd:decimal (exact),
                                                              cv:currency <.../authority/currency/OMR>,
                                                              cv:ifAccessedThrough the cv:Channel, dct:description
     evidence              cpsv:hasInput                      cv:Evidence: dct:title, dct:description
@@ -20,25 +23,31 @@ under it, so the top-level `@graph` holds the services and one `cv:PublicOrganis
     eligibility           cv:holdsRequirement                cv:Requirement: dct:title, dct:description
     legal_basis           cv:hasLegalResource                eli:LegalResource: dct:title, dct:identifier, schema:url
     life_events           cv:isGroupedBy                     cv:LifeEvent <base>/life-events/<code>: dct:title
-    audience              dct:audience (CPSV-AP "addressee") portal:audience-citizen|resident|business
+    audience              dct:audience (CPSV-AP "addressee") a portal:audience-* concept
     target_days           cv:processingTime                  "P5D"^^xsd:duration (working days, see below)
     keywords, synonyms    dcat:keyword                       @ar or @en literals
     version               owl:versionInfo                    "3"
     (constant)            dct:language                       <.../authority/language/ARA>, <.../ENG>
     (constant)            dct:spatial                        <.../authority/country/OMN>
 
-Deviations, deliberate: CPSV-AP's SHACL types cv:hasValue as xsd:double; money is published as xsd:decimal
-with exactly three decimals (baisa), as a binary double cannot hold most baisa amounts exactly. Opening hours
-use schema:openingHours text instead of CPSV-AP's cv:openingHours -> time:TemporalEntity structure. cv:sector
-is not emitted: the catalogue has no NACE sector for a service. Portal-specific facts live under `portal:`
-(https://portal.gov.om/ns#): portal:maturity, portal:targetWorkingDays (xsd:integer), portal:originalRequired
-(on evidence) and portal:illustrative (on a cost whose amount is an example, not a tariff).
+Every vocabulary value the document uses (the EU authority tables' language, country and currency, the portal's
+audiences and channel types) is a top-level node typed as the CPSV-AP shapes ask (skos:Concept, and
+dct:LinguisticSystem or dct:Location) with its skos:prefLabel in Arabic and English, so the document validates on
+its own, offline, under the official CPSV-AP 3.2.0 SHACL shapes (tests/data/cpsv-ap-3.2.0).
+
+Deviations, deliberate: CPSV-AP's shapes type cv:hasValue as xsd:double, which cannot hold most baisa amounts
+exactly, so the exact amount is repeated as portal:amount (xsd:decimal, three decimals). Opening hours use
+schema:openingHours text instead of CPSV-AP's cv:openingHours -> time:TemporalEntity structure. cv:sector is not
+emitted: the catalogue has no NACE sector for a service. Portal-specific facts live under `portal:`
+(https://portal.gov.om/ns#): portal:maturity, portal:targetWorkingDays (xsd:integer), portal:amount,
+portal:originalRequired (on evidence) and portal:illustrative (on a cost whose amount is an example, not a tariff).
 """
 
 import csv
 import io
 import re
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 from urllib.parse import quote
@@ -49,10 +58,7 @@ from shared.contracts.catalog import Channel, ChannelKind, ServiceRecord
 Node = dict[str, Any]
 
 PORTAL_NS = "https://portal.gov.om/ns#"
-CURRENCY_OMR = "http://publications.europa.eu/resource/authority/currency/OMR"
-COUNTRY_OMAN = "http://publications.europa.eu/resource/authority/country/OMN"
-LANGUAGES = ("http://publications.europa.eu/resource/authority/language/ARA",
-             "http://publications.europa.eu/resource/authority/language/ENG")
+_AUTHORITY = "http://publications.europa.eu/resource/authority/"
 
 CONTEXT: dict[str, str] = {
     "cpsv": "http://purl.org/vocab/cpsv#",
@@ -91,6 +97,37 @@ LIFE_EVENT_TITLES: dict[str, Bilingual] = {
     )
 }
 _ELIGIBILITY = Bilingual(ar="شروط الأهلية", en="Eligibility")
+
+
+@dataclass(frozen=True)
+class Concept:
+    """A vocabulary value the document uses, with the classes the CPSV-AP shapes expect of it."""
+
+    iri: str
+    scheme: str
+    label: Bilingual
+    classes: tuple[str, ...] = ("skos:Concept",)
+
+
+def _authority(table: str, code: str, ar: str, en: str, *classes: str) -> Concept:
+    return Concept(f"{_AUTHORITY}{table}/{code}", f"{_AUTHORITY}{table}", Bilingual(ar=ar, en=en),
+                   ("skos:Concept", *classes))
+
+
+def _portal(scheme: str, code: str, ar: str, en: str) -> Concept:
+    return Concept(f"{PORTAL_NS}{scheme}-{code.replace('_', '-')}", f"{PORTAL_NS}{scheme}s", Bilingual(ar=ar, en=en))
+
+
+_ARABIC_LANGUAGE = _authority("language", "ARA", "العربية", "Arabic", "dct:LinguisticSystem")
+_ENGLISH_LANGUAGE = _authority("language", "ENG", "الإنجليزية", "English", "dct:LinguisticSystem")
+_OMAN = _authority("country", "OMN", "عُمان", "Oman", "dct:Location")
+_RIAL = _authority("currency", "OMR", "ريال عماني", "Omani rial")
+AUDIENCES: dict[str, Concept] = {code: _portal("audience", code, ar, en) for code, ar, en in (
+    ("citizen", "المواطنون", "Citizens"), ("resident", "المقيمون", "Residents"),
+    ("business", "المنشآت التجارية", "Businesses"))}
+CHANNEL_TYPES: dict[str, Concept] = {code: _portal("channel", code, ar, en) for code, ar, en in (
+    ("online", "عبر الإنترنت", "Online"), ("service_centre", "مركز خدمة", "Service centre"),
+    ("ministry_office", "مكتب الوزارة", "Ministry office"))}
 
 
 def _omr(amount: Decimal) -> str:
@@ -159,7 +196,7 @@ def _channels(record: ServiceRecord, service_id: str, ministry_id: str) -> tuple
         fragment = kind.replace("_", "-") + (f"-{len(ids) + 1}" if ids else "")
         ids.append(f"{service_id}#channel-{fragment}")
         node: Node = {"@id": ids[-1], "@type": "cv:Channel", "dct:identifier": kind,
-                      "dct:type": {"@id": f"portal:channel-{kind.replace('_', '-')}"},
+                      "dct:type": {"@id": CHANNEL_TYPES[kind].iri},
                       "cv:ownedBy": {"@id": ministry_id}}
         if channel is not None:
             _with(node, {"dct:title": _texts(channel.name),
@@ -179,8 +216,9 @@ def _costs(record: ServiceRecord, service_id: str, channel_ids: dict[str, list[s
                 "@id": f"{service_id}#cost-{number}",
                 "@type": "cv:Cost",
                 "dct:identifier": f"{record.slug}-cost-{number}",
-                "cv:hasValue": {"@value": _omr(fee.amount_omr), "@type": "xsd:decimal"},
-                "cv:currency": {"@id": CURRENCY_OMR},
+                "cv:hasValue": {"@value": _omr(fee.amount_omr), "@type": "xsd:double"},
+                "portal:amount": {"@value": _omr(fee.amount_omr), "@type": "xsd:decimal"},
+                "cv:currency": {"@id": _RIAL.iri},
                 "cv:ifAccessedThrough": {"@id": channel_id},
                 "portal:illustrative": _boolean(fee.illustrative),
             }, {"dct:description": _texts(fee.description)}))
@@ -233,8 +271,8 @@ def _service(record: ServiceRecord, base_url: str) -> Node:
         "dct:title": _texts(record.title),
         "dct:description": _texts(record.description),
         "cv:hasCompetentAuthority": {"@id": ministry_id},
-        "dct:language": [{"@id": language} for language in LANGUAGES],
-        "dct:spatial": {"@id": COUNTRY_OMAN},
+        "dct:language": [{"@id": language.iri} for language in (_ARABIC_LANGUAGE, _ENGLISH_LANGUAGE)],
+        "dct:spatial": {"@id": _OMAN.iri},
         "owl:versionInfo": str(record.version),
         "portal:maturity": record.maturity,
         "portal:targetWorkingDays": {"@value": str(record.target_days), "@type": "xsd:integer"},
@@ -245,7 +283,7 @@ def _service(record: ServiceRecord, base_url: str) -> Node:
         node["cv:processingTime"] = {"@value": f"P{record.target_days}D", "@type": "xsd:duration"}
     return _with(node, {
         "dcat:keyword": _keywords(record),
-        "dct:audience": [{"@id": f"portal:audience-{who}"} for who in dict.fromkeys(record.audience)],
+        "dct:audience": [{"@id": AUDIENCES[who].iri} for who in dict.fromkeys(record.audience)],
         "cv:hasChannel": channels,
         "cv:hasCost": _costs(record, service_id, channel_ids),
         "cpsv:hasInput": _evidence(record, service_id),
@@ -262,15 +300,28 @@ def _organisations(records: Iterable[ServiceRecord], base_url: str) -> list[Node
     for record in records:
         names.setdefault(record.ministry, record.ministry_name)
     return [{"@id": f"{base_url}/ministries/{_segment(code)}", "@type": "cv:PublicOrganisation",
-             "dct:identifier": code, "skos:prefLabel": _texts(name), "dct:spatial": {"@id": COUNTRY_OMAN}}
+             "dct:identifier": code, "skos:prefLabel": _texts(name), "dct:title": _texts(name),
+             "dct:spatial": {"@id": _OMAN.iri}}
             for code, name in names.items()]
+
+
+def _concepts(records: Sequence[ServiceRecord]) -> list[Node]:
+    """The vocabulary values the services point at, each once, typed and labelled."""
+    used = [_ARABIC_LANGUAGE, _ENGLISH_LANGUAGE, _OMAN]
+    used += [_RIAL] if any(record.fees for record in records) else []
+    used += [AUDIENCES[who] for who in dict.fromkeys(who for record in records for who in record.audience)]
+    used += [CHANNEL_TYPES[kind] for kind in dict.fromkeys(
+        kind for record in records for kind in [*(c.kind for c in record.channels), *(f.channel for f in record.fees)])]
+    return [{"@id": concept.iri, "@type": list(concept.classes), "skos:prefLabel": _texts(concept.label),
+             "skos:inScheme": {"@id": concept.scheme}} for concept in used]
 
 
 def catalogue_jsonld(records: Sequence[ServiceRecord], base_url: str) -> dict[str, Any]:
     """The catalogue as a CPSV-AP 3.x JSON-LD document; `base_url` is where the portal's IRIs live."""
     base = base_url.rstrip("/")
     return {"@context": dict(CONTEXT),
-            "@graph": [*_organisations(records, base), *(_service(record, base) for record in records)]}
+            "@graph": [*_organisations(records, base), *(_service(record, base) for record in records),
+                       *_concepts(records)]}
 
 
 CSV_COLUMNS = ("slug", "ministry", "ministry_name_ar", "ministry_name_en", "title_ar", "title_en", "maturity",

@@ -2,12 +2,14 @@
 
 import time
 import uuid
+from collections import Counter
 from typing import Any
 
 import httpx
 import pytest
 
 from tests.e2e.conftest import RunningPortal
+from tests.standards import cpsv_ap_findings, violations
 
 pytestmark = pytest.mark.e2e
 
@@ -121,3 +123,4 @@ def test_through_the_gateway_anyone_filters_the_seeded_catalogue_and_reads_it_in
         jsonld = client.get("/open-data/catalogue.jsonld")
         assert jsonld.headers["content-type"] == "application/ld+json"
         assert sum(1 for n in jsonld.json()["@graph"] if n.get("@type") == "cpsv:PublicService") >= 60
+        assert violations(cpsv_ap_findings(jsonld.json())) == Counter(), "the official CPSV-AP 3.2.0 shapes agree"
