@@ -5,10 +5,10 @@ import contextlib
 import json
 import os
 import shutil
-import signal
 import socket
 import sys
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -21,6 +21,7 @@ from portal.dev_mail import DevMailServer, notifications_mail_env
 from portal.onboarding import MinistryCredentials, dev_token, seed_catalogue
 from portal.search_admin import reindex
 from portal.simulator import SimulatedMinistry
+from portal.supervisor import Supervisor, keep_running
 from shared.auth import generate_keypair
 from shared.bus.admin import BrokerAdmin, vhost_of, with_credentials
 from shared.logging import get_logger
@@ -171,33 +172,22 @@ async def spawn(args: list[str], env: dict[str, str]) -> asyncio.subprocess.Proc
                                                 start_new_session=True)
 
 
-async def stop_all(processes: list[asyncio.subprocess.Process]) -> None:
-    for process in processes:
-        if process.returncode is None:
-            process.send_signal(signal.SIGTERM)
-    try:
-        await asyncio.wait_for(asyncio.gather(*(p.wait() for p in processes)), timeout=10)
-    except TimeoutError:
-        for process in processes:
-            if process.returncode is None:
-                process.kill()
-
-
 WORKER_PORT_OFFSET = 10
 
 
-async def start_requests_workers(config: UpConfig, env: dict[str, str], codes: list[str]
-                                 ) -> dict[str, asyncio.subprocess.Process]:
+async def start_requests_workers(config: UpConfig, env: dict[str, str], codes: list[str],
+                                 supervisor: Supervisor) -> None:
     """One requests worker per ministry; the requests service's own process relays their outbox."""
     worker_env = env | {"REQUESTS_OUTBOX_RELAY": "false"}
     ports = {code: config.base_port + WORKER_PORT_OFFSET + i for i, code in enumerate(codes)}
-    workers = {f"worker-{code}": await spawn(["requests-worker", "--ministries", code, "--port", str(port)],
-                                             worker_env) for code, port in ports.items()}
+    for code, port in ports.items():
+        await supervisor.start(f"worker-{code}", ["requests-worker", "--ministries", code, "--port", str(port)],
+                               worker_env)
     await wait_ready({f"worker-{code}": f"http://127.0.0.1:{port}" for code, port in ports.items()})
-    return workers
 
 
 async def run_processes(config: UpConfig) -> None:
+    """Every service, worker and the simulated ministry as supervised child processes, until cancelled."""
     keys = identity_keys(config.run_dir)
     admin = await broker_admin(config)
     mail = dev_mail_server(config)
@@ -206,26 +196,27 @@ async def run_processes(config: UpConfig) -> None:
     service_envs = {s: env for s in SERVICES}
     if config.requests_workers:
         service_envs["requests"] = env | {"REQUESTS_CONSUME_MINISTRIES": "false", "REQUESTS_OUTBOX_POLL_SECONDS": "0.1"}
-    processes = {s: await spawn(["serve", s, "--port", str(config.port(s))], service_envs[s]) for s in SERVICES}
+    supervisor = Supervisor(spawn, config.run_dir)
     try:
+        for service in SERVICES:
+            await supervisor.start(service, ["serve", service, "--port", str(config.port(service))],
+                                   service_envs[service])
         await wait_ready({s: config.url(s) for s in SERVICES})
         credentials = await seed(config, admin)
         if config.requests_workers:
-            processes |= await start_requests_workers(config, env, [c.code for c in credentials])
+            await start_requests_workers(config, env, [c.code for c in credentials], supervisor)
         simulator_env = env | {"PORTAL_SIMULATOR_CREDENTIALS": json.dumps(
             [{"code": c.code, "user": c.broker_user, "password": c.broker_password} for c in simulated(credentials)]),
-            "PORTAL_AMQP_URL": config.amqp_url, "PORTAL_SIMULATOR_DELAY": str(config.simulator_delay)}
-        processes["simulator"] = await spawn(["simulate-ministry"], simulator_env)
+            "PORTAL_AMQP_URL": config.amqp_url, "PORTAL_SIMULATOR_DELAY": str(config.simulator_delay),
+            "PORTAL_RUN_DIR": str(config.run_dir)}
+        await supervisor.start("simulator", ["simulate-ministry"], simulator_env)
         layout = "each service its own process"
         if config.requests_workers:
             layout += f", a requests worker per ministry ({len(credentials)})"
         print(f"The portal is ready on {config.url('gateway')} ({layout}, on RabbitMQ).", flush=True)
-        await asyncio.wait([asyncio.create_task(p.wait()) for p in processes.values()],
-                           return_when=asyncio.FIRST_COMPLETED)
-        stopped = [name for name, p in processes.items() if p.returncode is not None]
-        raise RuntimeError(f"stopped unexpectedly: {', '.join(stopped)}")
+        await asyncio.Event().wait()
     finally:
-        await stop_all(list(processes.values()))
+        await supervisor.stop()
         await admin.close()
         mail.stop()
 
@@ -265,24 +256,30 @@ async def run_in_process(config: UpConfig) -> None:
     os.environ.update(service_env(config, "memory://portal", keys))
     mail = dev_mail_server(config)
     mail.start()
-    servers = [uvicorn.Server(uvicorn.Config(create_service_app(s), host="127.0.0.1", port=config.port(s),
-                                             log_level="warning")) for s in SERVICES]
-    tasks = [asyncio.create_task(server.serve()) for server in servers]
+    servers: dict[str, uvicorn.Server] = {}
+    stopping = asyncio.Event()
+
+    def serving(service: str) -> Callable[[], Awaitable[None]]:
+        async def serve() -> None:
+            servers[service] = uvicorn.Server(uvicorn.Config(create_service_app(service), host="127.0.0.1",
+                                                             port=config.port(service), log_level="warning"))
+            await servers[service].serve()
+        return serve
+
+    tasks = [asyncio.create_task(keep_running(s, serving(s), stopping=stopping)) for s in SERVICES]
     try:
         await wait_ready({s: config.url(s) for s in SERVICES})
         credentials = await seed(config, None)
-        simulators = asyncio.create_task(run_simulators(
-            "memory://portal",
-            [{"code": c.code, "user": c.broker_user, "password": ""} for c in simulated(credentials)],
-            config.simulator_delay))
+        answering = [{"code": c.code, "user": c.broker_user, "password": ""} for c in simulated(credentials)]
+        tasks.append(asyncio.create_task(keep_running("simulator", lambda: run_simulators(
+            "memory://portal", answering, config.simulator_delay), stopping=stopping)))
         print(f"The portal is ready on {config.url('gateway')}. No broker answered, so all services run in "
               "this one process on the in-memory bus.", flush=True)
-        done, _ = await asyncio.wait([*tasks, simulators], return_when=asyncio.FIRST_COMPLETED)
-        for task in done:
-            task.result()
-        raise RuntimeError("a service stopped unexpectedly")
+        await asyncio.gather(*tasks)
     finally:
-        for server in servers:
+        stopping.set()
+        for server in servers.values():
             server.should_exit = True
+        tasks[-1].cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
         mail.stop()
