@@ -3,20 +3,39 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 STAMP := $(VENV)/.synced
+RUN_STAMP := $(VENV)/.synced-run
+# The deployment checkers (checkov, yamllint, kubernetes-validate) live in their own environment and lock.
+TOOLS_STAMP := tools/.venv/.synced
 
-.PHONY: setup run test test-unit test-integration test-e2e lint bench clean browser-deps
+.PHONY: uv setup setup-run tools run test test-unit test-integration test-e2e lint bench clean browser-deps
 
-$(STAMP): pyproject.toml uv.lock
-	$(PYTHON) -m uv --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet uv
+uv:
+	@$(PYTHON) -m uv --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet uv
+
+# Everything, tests' tools included.
+$(STAMP): pyproject.toml uv.lock | uv
 	$(PYTHON) -m uv sync --frozen --python $(PYTHON)
-	touch $(STAMP)
+	touch $(STAMP) $(RUN_STAMP)
+
+# Only what the portal needs to run (no dev group); --inexact keeps a test set-up that is already there.
+$(RUN_STAMP): pyproject.toml uv.lock | uv
+	$(PYTHON) -m uv sync --frozen --no-dev --inexact --python $(PYTHON)
+	touch $(RUN_STAMP)
+
+$(TOOLS_STAMP): tools/pyproject.toml tools/uv.lock | uv
+	$(PYTHON) -m uv sync --frozen --project tools --python $(PYTHON)
+	touch $(TOOLS_STAMP)
 
 setup: $(STAMP)
 
-run: setup
+setup-run: $(RUN_STAMP)
+
+tools: $(TOOLS_STAMP)
+
+run: setup-run
 	$(VENV)/bin/portal up
 
-test: setup browser-deps lint
+test: setup tools browser-deps lint
 	$(VENV)/bin/pytest -q --timeout=300 tests
 
 # The browser tests' needs: Debian's Chromium (Playwright cannot download one here) and axe-core from the lock file.
@@ -25,7 +44,7 @@ browser-deps:
 		else sudo apt-get update && sudo apt-get install -y chromium; fi; }
 	@test -d tests/browser/node_modules/axe-core || (cd tests/browser && npm ci --no-audit --no-fund)
 
-test-unit: setup
+test-unit: setup tools
 	$(VENV)/bin/pytest -q tests/unit
 
 test-integration: setup
@@ -43,4 +62,4 @@ bench: setup
 	$(VENV)/bin/python -m bench
 
 clean:
-	rm -rf .run $(VENV)
+	rm -rf .run $(VENV) tools/.venv

@@ -20,6 +20,8 @@ NAMESPACE = "gov-portal"
 SERVICES = ("gateway", "catalog", "search", "requests", "notifications")
 DB_SERVICES = ("catalog", "search", "requests", "notifications")
 RUN_AS = 10001
+# The checkers' own environment (tools/pyproject.toml), which `make test` installs and `make run` does not.
+TOOLS_BIN = REPO / "tools" / ".venv" / "bin"
 
 Obj = dict[str, Any]
 
@@ -71,6 +73,12 @@ def walk(value: Any) -> Iterator[Any]:
     elif isinstance(value, list):
         for item in value:
             yield from walk(item)
+
+
+def tool(name: str) -> str:
+    found = TOOLS_BIN / name
+    assert found.exists(), f"{name} is not installed: `make tools` puts it in tools/.venv (make test does)"
+    return str(found)
 
 
 def load_generator() -> ModuleType:

@@ -6,30 +6,18 @@ import json
 import re
 import shutil
 import subprocess
-import sys
-from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
-from tests.unit.deploy.manifests import K8S, OVERLAYS, REPO, Obj, of_kind, walk
+from tests.unit.deploy.manifests import K8S, OVERLAYS, REPO, Obj, of_kind, tool, walk
 
-BIN = Path(sys.executable).parent
 CHECKOV_CONFIG = REPO / ".checkov.yaml"
 YAMLLINT_CONFIG = REPO / ".yamllint"
 # A value that embeds credentials: scheme://user:password@host, unless both are $(VAR) references.
 URL_WITH_CREDENTIALS = re.compile(r"://(?!\$\([A-Z_]+\):\$\([A-Z_]+\)@)[^/\s:@]+:[^/\s@]+@")
 SECRETISH_NAME = re.compile(r"PASSWORD|TOKEN|SECRET|PRIVATE|_KEY$|CREDENTIAL", re.IGNORECASE)
-
-
-def tool(name: str) -> str:
-    found = BIN / name
-    if not found.exists():
-        which = shutil.which(name)
-        assert which, f"{name} is not installed (it is a dev dependency: make setup)"
-        return which
-    return str(found)
 
 
 @pytest.fixture(scope="module")
@@ -112,3 +100,16 @@ def test_no_secret_value_is_in_the_rendered_output(overlay: str, overlays: dict[
 def test_no_kustomization_generates_a_secret() -> None:
     for path in K8S.rglob("kustomization.yaml"):
         assert "secretGenerator" not in yaml.safe_load(path.read_text(encoding="utf-8")), path
+
+
+def test_the_checkers_have_their_own_environment_and_make_run_installs_neither_them_nor_the_dev_group() -> None:
+    portal_lock = (REPO / "uv.lock").read_text(encoding="utf-8")
+    tools_lock = (REPO / "tools" / "uv.lock").read_text(encoding="utf-8")
+    for checker in ("checkov", "yamllint", "kubernetes-validate"):
+        assert f'name = "{checker}"' not in portal_lock, checker
+        assert f'name = "{checker}"' in tools_lock, checker
+    makefile = (REPO / "Makefile").read_text(encoding="utf-8")
+    run_sync = re.search(r"^\$\(RUN_STAMP\):.*\n\t(.*)\n", makefile, flags=re.MULTILINE)
+    assert run_sync and "uv sync --frozen --no-dev" in run_sync.group(1)
+    assert re.search(r"^run: setup-run$", makefile, flags=re.MULTILINE)
+    assert re.search(r"^test: .*\btools\b", makefile, flags=re.MULTILINE)
