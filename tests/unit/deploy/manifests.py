@@ -81,6 +81,16 @@ def tool(name: str) -> str:
     return str(found)
 
 
+def kubernetes_validate(objects: list[Obj], folder: Path, version: str = "1.31.0") -> str:
+    """kubernetes-validate --strict over built-in objects; returns its complaints ("" when all are valid)."""
+    rendered = folder / "objects.yaml"
+    rendered.write_text(yaml.safe_dump_all(objects), encoding="utf-8")
+    done = subprocess.run([tool("kubernetes-validate"), "--kubernetes-version", version, "--strict", "--quiet",
+                           str(rendered)], capture_output=True, text=True, check=False)
+    complaints = done.stdout + done.stderr
+    return complaints if done.returncode or "Couldn't find schema" in complaints else ""
+
+
 def load_generator() -> ModuleType:
     if "k8s_generate" in sys.modules:
         return sys.modules["k8s_generate"]

@@ -7,7 +7,6 @@ import json
 from contextlib import redirect_stderr, redirect_stdout
 from pathlib import Path
 
-import kubernetes_validate
 import pytest
 
 from shared.bus.topology import FROM_MINISTRIES, from_ministry, ministry_broker_user, ministry_inbox
@@ -19,6 +18,7 @@ from tests.unit.deploy.manifests import (
     Obj,
     containers,
     env_of,
+    kubernetes_validate,
     load_generator,
     named,
     of_kind,
@@ -132,14 +132,14 @@ def test_every_listed_ministry_has_its_queues_broker_user_and_rights_and_no_one_
         assert topic["permissions"]["write"] == f"^{code}\\."
 
 
-def test_the_onboarding_job_of_a_listed_ministry_is_a_locked_down_one_shot_job() -> None:
+def test_the_onboarding_job_of_a_listed_ministry_is_a_locked_down_one_shot_job(tmp_path: Path) -> None:
     out = io.StringIO()
     image = f"registry.portal.gov.om/gov-portal@sha256:{'a' * 64}"
     with redirect_stdout(out):
         status = generate.main(["onboard-job", "rop", "--image", image])
     assert status == 0
     (job,) = parse(out.getvalue())
-    kubernetes_validate.validate(job, "1.31.0", strict=True)
+    assert kubernetes_validate([job], tmp_path) == ""
     assert job["metadata"]["namespace"] == "gov-portal"
     assert job["spec"]["backoffLimit"] == 0
     spec = job["spec"]["template"]["spec"]
