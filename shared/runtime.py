@@ -17,7 +17,7 @@ from shared.config import ServiceSettings
 from shared.db import OutboxRelay, UnitOfWork, UnitOfWorkFactory, database_answers, engine_for
 from shared.db.migrate import upgrade
 from shared.logging import get_logger
-from shared.web import Problem, ReadinessCheck, install_plumbing, problem_response
+from shared.web import Problem, Readiness, install_plumbing, problem_response
 
 log = get_logger(__name__)
 U = TypeVar("U", bound=UnitOfWork)
@@ -64,8 +64,10 @@ class Runtime:
         await self.bus.close()
         await self.engine.dispose()
 
-    def readiness(self) -> dict[str, ReadinessCheck]:
-        return {"database": lambda: database_answers(self.engine), "bus": self.bus.is_ready}
+    def readiness(self) -> Readiness:
+        """Every route needs the database; the broker only carries events, which the outbox keeps meanwhile."""
+        return Readiness(required={"database": lambda: database_answers(self.engine)},
+                         dependencies={"bus": self.bus.is_ready}, detail={"bus_writes": self.bus.writes.report})
 
     def create_app(self, title: str, router: APIRouter, deps: object, *,
                    started: Callable[[], Awaitable[None]] | None = None,

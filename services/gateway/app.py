@@ -29,7 +29,7 @@ from shared.bus import Bus, Consumer, Delivery, connect_bus
 from shared.bus.topology import EVENTS, Binding, QueueSpec
 from shared.contracts.asyncapi import asyncapi_document
 from shared.logging import configure_logging, get_logger
-from shared.web import Problem, ReadinessCheck, install_plumbing
+from shared.web import Problem, Readiness, ReadinessCheck, install_plumbing
 
 SERVICE = "gateway"
 HERE = Path(__file__).parent
@@ -108,13 +108,23 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         for client in [*upstreams.values(), *([idp_http] if idp_http else [])]:
             await client.aclose()
 
-    def check(client: httpx.AsyncClient) -> ReadinessCheck:
-        return lambda: upstream_ready(client)
+    def check(name: Upstream) -> ReadinessCheck:
+        return lambda: upstream_ready(deps.upstreams[name])
+
+    async def live_tracking() -> bool:
+        bus: Bus | None = app.state.bus
+        return bus is not None and await bus.is_ready()
 
     app = FastAPI(title="Unified Government Services Portal", lifespan=lifespan)
     app.state.deps = deps
+    app.state.bus = None
     pages = app.state.pages = Pages(HERE / "templates", csrf_secret, deps)
-    install_plumbing(app, SERVICE, {name: check(client) for name, client in upstreams.items()})
+    # The gateway serves its own pages, sign-in and every route whose backend answers: a backend or the broker
+    # being down is detail (and 503 naming it on its routes), never a reason to take this pod out of service.
+    dependencies: dict[str, ReadinessCheck] = {name: check(name) for name in upstreams}
+    if settings.amqp_url:
+        dependencies["bus"] = live_tracking
+    install_plumbing(app, SERVICE, Readiness(dependencies=dependencies))
     # Pages get accessible error pages; API paths keep their problem documents (with Retry-After when due).
     for error in (Problem, Throttled, PageProblem, StarletteHTTPException, Exception):
         app.add_exception_handler(error, pages.on_error)

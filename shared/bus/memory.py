@@ -96,6 +96,7 @@ class InMemoryBus(Bus):
         for queue in targets:
             queue.messages.put_nowait(_Message(message.body, routing_key, dict(message.headers), message.user_id,
                                                exchange=exchange, message_id=message.message_id))
+        self.writes.confirmed()
 
     async def publish(self, envelope: Envelope, exchange: str, routing_key: str, *,
                       user_id: str | None = None) -> None:

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from shared.bus.envelope import Envelope
+from shared.bus.health import PublishHealth
 from shared.bus.topology import QueueSpec
 from shared.logging import get_logger
 from shared.tracing import TRACEPARENT
@@ -92,6 +93,14 @@ class Consumer(abc.ABC):
 
 
 class Bus(abc.ABC):
+    @property
+    def writes(self) -> PublishHealth:
+        """Whether the broker confirms this bus's publishes (readiness detail and metrics)."""
+        health: PublishHealth | None = self.__dict__.get("_writes")
+        if health is None:
+            health = self.__dict__["_writes"] = PublishHealth(getattr(self, "_name", type(self).__name__))
+        return health
+
     @abc.abstractmethod
     async def start(self) -> None: ...
 

@@ -119,9 +119,12 @@ class RabbitBus(Bus):
             target = await self._exchange(exchange)
             await target.publish(message, routing_key, mandatory=True, timeout=PUBLISH_TIMEOUT)
         except DeliveryError as exc:
+            self.writes.failed()
             raise PublishFailed(f"the broker refused {routing_key!r} on {exchange!r}: {exc}") from exc
         except (AMQPError, ConnectionError, TimeoutError, RuntimeError) as exc:
+            self.writes.failed()
             raise PublishFailed(f"publishing {routing_key!r} on {exchange!r} failed: {exc!r}") from exc
+        self.writes.confirmed()
         PUBLISHED.labels(exchange).inc()
 
     async def publish(self, envelope: Envelope, exchange: str, routing_key: str, *,

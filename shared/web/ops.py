@@ -3,15 +3,32 @@
 import asyncio
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
-from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, Counter, Gauge, Histogram, generate_latest
 from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
 
 from shared.tracing import TRACEPARENT, continue_trace
 
 ReadinessCheck = Callable[[], Awaitable[bool]]
+Detail = Callable[[], dict[str, Any]]
+
+DEPENDENCY_UP = Gauge("portal_dependency_up", "Whether a dependency answered the last readiness probe (1) or not (0)",
+                      ["service", "dependency"])
+
+
+@dataclass(frozen=True)
+class Readiness:
+    """Readiness is "this process can serve its own routes". `required`: without it no route can be served.
+    `dependencies`: reported as detail and metrics, never taking the pod out of service, because their routes
+    answer 503 naming them while every other route still works."""
+
+    required: dict[str, ReadinessCheck] = field(default_factory=dict)
+    dependencies: dict[str, ReadinessCheck] = field(default_factory=dict)
+    detail: dict[str, Detail] = field(default_factory=dict)
 
 HTTP_REQUESTS = Counter("portal_http_requests_total", "HTTP requests served",
                         ["service", "method", "route", "status"])
@@ -34,8 +51,16 @@ class TraceAndMetricsMiddleware(BaseHTTPMiddleware):
         return response
 
 
-def ops_router(checks: dict[str, ReadinessCheck]) -> APIRouter:
+async def _answers(check: ReadinessCheck) -> bool:
+    try:
+        return await asyncio.wait_for(check(), timeout=2.0)
+    except Exception:
+        return False
+
+
+def ops_router(service: str, readiness: Readiness) -> APIRouter:
     router = APIRouter(include_in_schema=False)
+    checks = readiness.required | readiness.dependencies
 
     @router.get("/healthz")
     async def healthz() -> dict[str, str]:
@@ -43,17 +68,16 @@ def ops_router(checks: dict[str, ReadinessCheck]) -> APIRouter:
 
     @router.get("/readyz")
     async def readyz() -> JSONResponse:
-        async def run(check: ReadinessCheck) -> bool:
-            try:
-                return await asyncio.wait_for(check(), timeout=2.0)
-            except Exception:
-                return False
-
-        results = await asyncio.gather(*(run(c) for c in checks.values()))
-        report = {name: "ok" if ok else "unavailable" for name, ok in zip(checks, results, strict=True)}
-        ready = all(results)
-        return JSONResponse({"status": "ready" if ready else "not_ready", "checks": report},
-                            status_code=200 if ready else 503)
+        results = dict(zip(checks, await asyncio.gather(*(_answers(c) for c in checks.values())), strict=True))
+        for name, ok in results.items():
+            DEPENDENCY_UP.labels(service, name).set(1 if ok else 0)
+        ready = all(results[name] for name in readiness.required)
+        body: dict[str, Any] = {"status": "ready" if ready else "not_ready",
+                                "checks": {name: "ok" if ok else "unavailable" for name, ok in results.items()},
+                                "required": sorted(readiness.required)}
+        if readiness.detail:
+            body["detail"] = {name: report() for name, report in readiness.detail.items()}
+        return JSONResponse(body, status_code=200 if ready else 503)
 
     @router.get("/metrics")
     async def metrics() -> Response:

@@ -64,6 +64,7 @@ WORDS: dict[str, tuple[str, str]] = {
     "when": ("الوقت", "When"),
     "who": ("بواسطة", "By"),
     "note": ("ملاحظة", "Note"),
+    "not_applied": ("لم يُطبَّق (مكرر أو متأخر)", "Not applied (a duplicate or late event)"),
     "actor_citizen": ("المواطن", "The citizen"),
     "actor_ministry": ("الجهة (نظام متكامل)", "The ministry (integrated system)"),
     "actor_system": ("البوابة", "The portal"),

@@ -1,4 +1,7 @@
-"""What a request looks like to whoever asks: citizens never see staff ids, ministries see who acted."""
+"""What a request looks like to whoever asks: citizens never see staff ids, ministries see who acted.
+
+Citizens never see machinery: a duplicate or stale event the service recorded but did not apply stays in the
+ministry's and staff's view only."""
 
 from datetime import datetime
 from typing import Any
@@ -74,5 +77,5 @@ def view(info: RequestInfo, viewer: Identity, now: datetime, *, with_fields: boo
         survey_open=row.status == "completed" and rating is None,
         assignee=Assignee(id=row.assignee, name=row.assignee_name) if staff_view and row.assignee else None,
         fields=row.fields if with_fields else None,
-        history=[history_item(h, staff_view=staff_view) for h in info.history] if info.history is not None
-        else None)
+        history=[history_item(h, staff_view=staff_view) for h in info.history if staff_view or h.applied]
+        if info.history is not None else None)

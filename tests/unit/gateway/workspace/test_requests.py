@@ -193,3 +193,18 @@ async def test_the_workspace_logs_what_was_done_but_nobodys_civil_number_name_or
     written = json.dumps(logs, default=str)
     for personal in ("12345678", "90000101", "Salma", "91234567"):
         assert personal not in written
+
+
+async def test_the_ministry_sees_a_duplicate_event_it_sent_marked_as_not_applied(workspace: Workspace) -> None:
+    number = workspace.fakes.add_request(status="received")
+    workspace.fakes.requests[number]["history"] += [
+        {"status": "received", "previous_status": "submitted", "actor": "ministry:mosd", "actor_name": None,
+         "note": None, "at": "2026-11-20T09:00:00+00:00", "applied": True},
+        {"status": "received", "previous_status": "received", "actor": "ministry:mosd", "actor_name": None,
+         "note": None, "at": "2026-11-20T09:01:00+00:00", "applied": False}]
+    await workspace.sign_in("officer")
+
+    page = (await workspace.client.get(f"/workspace/requests/{number}", params={"lang": "en"})).text
+
+    assert page.count('class="not-applied"') == 1
+    assert "Not applied (a duplicate or late event)" in page
