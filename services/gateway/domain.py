@@ -27,6 +27,7 @@ ROUTES = (
     Route("/api/v1/admin/readiness", "catalog", "signed_in"),
     Route("/api/v1/admin/dead-letters", "requests", "signed_in"),
     Route("/api/v1/admin/requests", "requests", "signed_in"),
+    Route("/api/v1/admin/calendar", "requests", "signed_in"),
     Route("/open-data/catalogue.jsonld", "catalog", "public"),
     Route("/open-data/catalogue.csv", "catalog", "public"),
     Route("/open-data/kpis.csv", "requests", "public"),

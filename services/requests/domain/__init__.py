@@ -13,7 +13,6 @@ from services.requests.domain.lifecycle import (
     RequestError,
     Status,
     Unavailable,
-    add_working_days,
     check_character,
     decide,
     format_tracking_number,
@@ -27,7 +26,7 @@ from services.requests.domain.lifecycle import (
 
 __all__ = [
     "AWAITING_DECISION", "OPEN_STATUSES", "Actor", "Conflict", "FieldError", "Forbidden", "Invalid", "NotFound",
-    "Outcome", "RequestError", "Status", "Unavailable", "add_working_days", "check_character", "decide",
+    "Outcome", "RequestError", "Status", "Unavailable", "check_character", "decide",
     "format_tracking_number", "is_overdue", "legal_moves", "ministry_of", "parse_tracking_number",
     "takes_requests_online", "validate_fields",
 ]

@@ -3,7 +3,7 @@
 import math
 import re
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from enum import Enum
 from typing import Any, Literal
 
@@ -123,20 +123,6 @@ def decide(current: str, target: str, actor: Actor, history: list[str]) -> Outco
 
 def legal_moves(current: str, actor: Actor) -> set[str]:
     return set(_MOVES.get((current, actor), set()))
-
-
-# Oman's weekend is Friday and Saturday.
-_WEEKEND = {4, 5}
-
-
-def add_working_days(start: datetime, days: int) -> datetime:
-    current = start
-    remaining = days
-    while remaining > 0:
-        current += timedelta(days=1)
-        if current.weekday() not in _WEEKEND:
-            remaining -= 1
-    return current
 
 
 _PHONE = re.compile(r"^(\+968)?[79]\d{7}$")

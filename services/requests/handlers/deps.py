@@ -3,7 +3,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
-from services.requests.handlers.caching import KeptFor
+from services.requests.handlers.caching import Calendars, KeptFor
 from services.requests.handlers.estimates import CompletionEstimates
 from services.requests.store import RequestsUnitOfWork, now
 from shared.bus import Bus
@@ -26,6 +26,7 @@ class Deps:
     ministry_links: MinistryLinksPort
     bus: Bus
     clock: Callable[[], datetime] = field(default=now)
+    calendars: Calendars = field(default_factory=Calendars)
     estimates: CompletionEstimates = field(default_factory=CompletionEstimates)
     # The public performance reports, by period and filter.
     reports: KeptFor = field(default_factory=KeptFor)

@@ -11,7 +11,6 @@ from services.requests.domain import (
     NotFound,
     Outcome,
     RequestError,
-    add_working_days,
     decide,
     format_tracking_number,
     legal_moves,
@@ -19,6 +18,7 @@ from services.requests.domain import (
     takes_requests_online,
     validate_fields,
 )
+from services.requests.domain.calendar import WorkingCalendar
 from services.requests.handlers.catalogue import published_service
 from services.requests.handlers.deps import Deps
 from services.requests.handlers.documents import IssueDocument, keep_document
@@ -132,14 +132,14 @@ def _public_actor(label: str, ministry: str) -> str:
 
 
 async def create_request(uow: RequestsUnitOfWork, service: ServiceRecord, fields: dict[str, Any],
-                         citizen: Identity, at: datetime) -> RequestRow:
+                         citizen: Identity, at: datetime, calendar: WorkingCalendar) -> RequestRow:
     """A new request in the caller's unit of work, on its way to the ministry's queue once committed."""
     sequence = await uow.requests.next_sequence(service.ministry, at.year)
     row = RequestRow(
         tracking_number=format_tracking_number(service.ministry, at.year, sequence), service=service.slug,
         service_version=service.version, ministry=service.ministry, citizen=citizen.subject,
         citizen_name=citizen.name, lang=citizen.lang, status="submitted",
-        fields=fields, submitted_at=at, updated_at=at, due_on=add_working_days(at, service.target_days))
+        fields=fields, submitted_at=at, updated_at=at, due_on=calendar.add_working_days(at, service.target_days))
     await uow.requests.add(row, actor="citizen")
     applicant = Applicant(national_id=row.citizen, name=row.citizen_name, lang="en" if row.lang == "en" else "ar")
     await uow.publish(
@@ -165,7 +165,8 @@ async def submit_request(command: SubmitRequest, deps: Deps) -> RequestRow:
     check_submission(service, command.fields)
     at = deps.clock()
     async with deps.uow() as uow:
-        row = await create_request(uow, service, command.fields, command.citizen, at)
+        row = await create_request(uow, service, command.fields, command.citizen, at,
+                                   await deps.calendars.current(uow))
         await uow.commit()
     log.info("request_submitted", service=row.service, ministry=row.ministry)
     return row
@@ -322,8 +323,9 @@ async def my_requests(citizen: Identity, deps: Deps, limit: int = 50, offset: in
     async with deps.uow(read_only=True) as uow:
         rows = await uow.requests.of_citizen(citizen.subject, limit, offset)
         rated = await uow.ratings.of_requests([r.tracking_number for r in rows])
+        calendar = await deps.calendars.current(uow)
         infos = [RequestInfo(r, rating=rated.get(r.tracking_number),
-                             expected_completion=await deps.estimates.expected(uow, r, now)) for r in rows]
+                             expected_completion=await deps.estimates.expected(uow, r, now, calendar)) for r in rows]
     return sorted(infos, key=lambda i: (i.row.status not in OPEN_STATUSES, -i.row.submitted_at.timestamp()))
 
 
@@ -336,7 +338,8 @@ async def request_detail(tracking_number: str, viewer: Identity, deps: Deps) -> 
         if row is None or not visible:
             raise NotFound("request-not-found", f"You have no request {canonical}.")
         return RequestInfo(row, await uow.requests.history(canonical), await uow.ratings.of_request(canonical),
-                           await deps.estimates.expected(uow, row, deps.clock()))
+                           await deps.estimates.expected(uow, row, deps.clock(),
+                                                       await deps.calendars.current(uow)))
 
 
 async def overdue_requests(ministry: str | None, deps: Deps) -> list[tuple[str, str, int]]:

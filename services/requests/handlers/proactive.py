@@ -97,7 +97,7 @@ async def submit_offer(citizen: Identity, offer_id: str, fields: dict[str, Any],
             raise Conflict("offer-dismissed", "You dismissed this offer; submit the service from its page.")
         if row.status == "withdrawn":
             raise Conflict("offer-withdrawn", "You turned proactive offers off; submit the service from its page.")
-        request = await create_request(uow, service, answers, citizen, at)
+        request = await create_request(uow, service, answers, citizen, at, await deps.calendars.current(uow))
         await uow.offers.set_status(row.id, "submitted", at, request.tracking_number)
         await uow.commit()
     log.info("offer_submitted", service=service.slug, kind=row.kind)

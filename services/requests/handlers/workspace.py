@@ -42,7 +42,9 @@ async def ministry_requests(query: MinistryQueueQuery, deps: Deps) -> MinistryQu
         counts = await uow.requests.queue_counts(query.ministry, query.service, now, query.viewer)
         total, rows = await uow.requests.queue(wanted, limit=query.limit, offset=query.offset,
                                                known_total=counts.total_for(wanted, query.viewer))
-        items = [RequestInfo(r, expected_completion=await deps.estimates.expected(uow, r, now)) for r in rows]
+        calendar = await deps.calendars.current(uow)
+        items = [RequestInfo(r, expected_completion=await deps.estimates.expected(uow, r, now, calendar))
+                 for r in rows]
     return MinistryQueue(total, counts, items)
 
 

@@ -3,6 +3,7 @@
 from datetime import datetime
 from typing import Any
 
+from services.requests.store.calendar import CalendarChangeRow, CalendarChanges
 from services.requests.store.dead_letters import DeadLetterRow, DeadLetters
 from services.requests.store.kpis import (
     ChannelCounts,
@@ -25,6 +26,7 @@ from services.requests.store.requests import (
 )
 from services.requests.store.tables import (
     MIGRATIONS,
+    calendar_changes,
     catalogue,
     channel_counts,
     dead_letters,
@@ -43,11 +45,46 @@ from services.requests.store.tables import (
 from shared.db import UnitOfWork, utcnow
 
 __all__ = [
-    "MIGRATIONS", "UNASSIGNED", "Catalogue", "ChannelCounts", "DeadLetterRow", "DeadLetters", "Decision",
-    "Documents", "HistoryRow", "OfferRow", "Offers", "OpenRequest", "Performance", "Preferences", "QueueCounts",
-    "QueueFilter", "RatingRow", "Ratings", "Readiness", "RequestRow", "Requests", "RequestsUnitOfWork", "catalogue",
-    "channel_counts", "dead_letters", "documents", "history", "inbox", "metadata", "now", "offers", "outbox",
-    "preferences", "ratings", "readiness", "requests", "sequences",
+    "MIGRATIONS",
+    "UNASSIGNED",
+    "CalendarChangeRow",
+    "CalendarChanges",
+    "Catalogue",
+    "ChannelCounts",
+    "DeadLetterRow",
+    "DeadLetters",
+    "Decision",
+    "Documents",
+    "HistoryRow",
+    "OfferRow",
+    "Offers",
+    "OpenRequest",
+    "Performance",
+    "Preferences",
+    "QueueCounts",
+    "QueueFilter",
+    "RatingRow",
+    "Ratings",
+    "Readiness",
+    "RequestRow",
+    "Requests",
+    "RequestsUnitOfWork",
+    "calendar_changes",
+    "catalogue",
+    "channel_counts",
+    "dead_letters",
+    "documents",
+    "history",
+    "inbox",
+    "metadata",
+    "now",
+    "offers",
+    "outbox",
+    "preferences",
+    "ratings",
+    "readiness",
+    "requests",
+    "sequences",
 ]
 
 
@@ -64,6 +101,7 @@ class RequestsUnitOfWork(UnitOfWork):
         self.channel_counts = ChannelCounts(self)
         self.readiness = Readiness(self)
         self.performance = Performance(self)
+        self.calendar = CalendarChanges(self)
 
 
 def now() -> datetime:

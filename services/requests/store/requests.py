@@ -223,6 +223,18 @@ class Requests:
             select(requests.c.lang).where(requests.c.citizen == citizen)
             .order_by(requests.c.submitted_at.desc()).limit(1))).scalar()
 
+    async def undecided_across(self, start: datetime) -> list[RequestRow]:
+        """Undecided requests submitted before `start` and due at or after it: those a change to the day
+        beginning at `start` moves."""
+        rows = await self._uow.connection.execute(select(requests).where(
+            requests.c.status.in_(sorted(AWAITING_DECISION)), requests.c.submitted_at < start,
+            requests.c.due_on >= start))
+        return [RequestRow(**row._mapping) for row in rows]
+
+    async def set_due(self, tracking_number: str, due_on: datetime) -> None:
+        await self._uow.connection.execute(update(requests).where(
+            requests.c.tracking_number == tracking_number).values(due_on=due_on))
+
     async def overdue_counts(self, at: datetime, ministry: str | None = None) -> list[tuple[str, str, int]]:
         """(ministry, service, undecided requests past their due date), largest first."""
         query = (select(requests.c.ministry, requests.c.service, func.count().label("n"))

@@ -179,5 +179,20 @@ readiness = Table(
     Column("assessed_at", UtcDateTime(), nullable=False),
 )
 
+# The government's announced changes to the working calendar; a revoked one is kept, with who revoked it and when.
+calendar_changes = Table(
+    "calendar_changes", metadata,
+    Column("id", String(36), primary_key=True),
+    Column("day", Date, nullable=False, index=True),
+    Column("kind", String(12), nullable=False),
+    Column("name_en", String(200), nullable=False),
+    Column("name_ar", String(200), nullable=False),
+    Column("reference", String(200)),
+    Column("added_by", String(100), nullable=False),
+    Column("added_at", UtcDateTime(), nullable=False),
+    Column("revoked_by", String(100)),
+    Column("revoked_at", UtcDateTime()),
+)
+
 outbox = outbox_table(metadata)
 inbox = inbox_table(metadata)

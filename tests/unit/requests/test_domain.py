@@ -5,7 +5,6 @@ import pytest
 from services.requests.domain import (
     Invalid,
     Outcome,
-    add_working_days,
     check_character,
     decide,
     format_tracking_number,
@@ -105,11 +104,6 @@ def test_nothing_moves_a_completed_request() -> None:
 
 def test_skipping_review_straight_to_approval_is_illegal() -> None:
     assert decide("received", "approved", "ministry", ["submitted", "received"]) is Outcome.ILLEGAL
-
-
-def test_working_days_skip_the_omani_weekend_of_friday_and_saturday() -> None:
-    thursday = datetime(2026, 11, 26, 10, tzinfo=UTC)
-    assert add_working_days(thursday, 1).weekday() == 6  # Sunday
 
 
 def test_all_problems_with_the_answers_are_reported_at_once() -> None:

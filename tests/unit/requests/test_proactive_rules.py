@@ -2,6 +2,7 @@
 
 from datetime import UTC, date, datetime, timedelta
 
+from services.requests.domain.calendar import WorkingCalendar
 from services.requests.domain.estimates import expected_completion, typical_stays
 from services.requests.domain.renewals import (
     LIFE_EVENTS,
@@ -68,6 +69,7 @@ def test_the_prefill_keeps_only_fields_of_the_form_and_names_what_is_still_missi
 
 
 START = datetime(2026, 1, 4, 8, tzinfo=UTC)
+OMAN = WorkingCalendar()
 
 
 def timeline(*hours: float) -> list[tuple[str, datetime]]:
@@ -76,20 +78,20 @@ def timeline(*hours: float) -> list[tuple[str, datetime]]:
 
 
 def test_an_open_request_is_expected_after_the_typical_time_of_each_state_ahead() -> None:
-    typical = typical_stays([timeline(0, 1, 3, 27, 51)] * 5)
+    typical = typical_stays([timeline(0, 1, 3, 27, 51)] * 5, OMAN)
     assert typical == {"submitted": 3600.0, "received": 7200.0, "in_review": 86400.0, "approved": 86400.0}
     now = START + timedelta(minutes=30)
-    expected = expected_completion("submitted", START, START + timedelta(days=9), now, typical)
+    expected = expected_completion("submitted", START, START + timedelta(days=9), now, typical, OMAN)
     assert expected == START + timedelta(hours=51)
     # Overstaying a state pushes the estimate on from now, not from the typical time.
     late = START + timedelta(hours=10)
-    assert expected_completion("submitted", START, START, late, typical) == late + timedelta(hours=50)
+    assert expected_completion("submitted", START, START, late, typical, OMAN) == late + timedelta(hours=50)
 
 
 def test_with_too_few_past_requests_the_due_date_is_the_estimate_and_closed_requests_have_none() -> None:
-    typical = typical_stays([timeline(0, 1, 3, 27, 51)] * 4)
+    typical = typical_stays([timeline(0, 1, 3, 27, 51)] * 4, OMAN)
     due = START + timedelta(days=3)
-    assert expected_completion("in_review", START, due, START, typical) == due
+    assert expected_completion("in_review", START, due, START, typical, OMAN) == due
     late = due + timedelta(days=2)
-    assert expected_completion("in_review", START, due, late, typical) == late
-    assert expected_completion("completed", START, due, START, typical) is None
+    assert expected_completion("in_review", START, due, late, typical, OMAN) == late
+    assert expected_completion("completed", START, due, START, typical, OMAN) is None
