@@ -7,7 +7,7 @@ RUN_STAMP := $(VENV)/.synced-run
 # The deployment checkers (checkov, yamllint, kubernetes-validate) live in their own environment and lock.
 TOOLS_STAMP := tools/.venv/.synced
 
-.PHONY: uv setup setup-run tools run test test-unit test-integration test-e2e lint bench clean browser-deps
+.PHONY: uv setup setup-run tools run test test-unit test-integration test-e2e lint bench clean browser-deps validator-deps
 
 uv:
 	@$(PYTHON) -m uv --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet uv
@@ -35,7 +35,7 @@ tools: $(TOOLS_STAMP)
 run: setup-run
 	$(VENV)/bin/portal up
 
-test: setup tools browser-deps lint
+test: setup tools browser-deps validator-deps lint
 	$(VENV)/bin/pytest -q --timeout=300 tests
 
 # The browser tests' needs: Debian's Chromium (Playwright cannot download one here) and axe-core from the lock file.
@@ -44,13 +44,17 @@ browser-deps:
 		else sudo apt-get update && sudo apt-get install -y chromium; fi; }
 	@test -d tests/browser/node_modules/axe-core || (cd tests/browser && npm ci --no-audit --no-fund)
 
-test-unit: setup tools
+# The standards' own validators that run on Node (the AsyncAPI initiative's parser), from the lock file.
+validator-deps:
+	@test -d tests/validators/node_modules/@asyncapi/parser || (cd tests/validators && npm ci --no-audit --no-fund)
+
+test-unit: setup tools validator-deps
 	$(VENV)/bin/pytest -q tests/unit
 
 test-integration: setup
 	$(VENV)/bin/pytest -q --timeout=300 tests/integration
 
-test-e2e: setup
+test-e2e: setup validator-deps
 	$(VENV)/bin/pytest -q --timeout=300 tests/e2e
 
 lint: setup

@@ -1,4 +1,4 @@
-"""The AsyncAPI 3.0 document of the bus, generated from the event models: what a ministry integrates against."""
+"""The AsyncAPI 3.1 document of the bus, generated from the event models: what a ministry integrates against."""
 
 from typing import Any
 
@@ -7,6 +7,7 @@ from pydantic.json_schema import models_json_schema
 
 from shared.contracts.base import IntegrationEvent
 from shared.contracts.catalog import ReadinessAssessed, ServicePublished, ServiceRetired, ServiceUpdated
+from shared.contracts.examples import EXAMPLES
 from shared.contracts.ministries import DocumentIssued, RequestStatusUpdated
 from shared.contracts.notifications import DeliveryFailed
 from shared.contracts.requests import RenewalDue, RequestStatusChanged, RequestSubmitted, SurveyInvited
@@ -88,6 +89,8 @@ def asyncapi_document(server_host: str = "rabbitmq.portal.gov.om:5671") -> dict[
             "payload": {"allOf": [{"$ref": "#/components/schemas/CloudEvent"}, {
                 "type": "object", "properties": {"type": {"const": model.TYPE},
                                                  "data": {"$ref": SCHEMAS.format(model=name)}}}]},
+            "examples": [{"name": f"{name}Example", "summary": EXAMPLES[model].summary,
+                          "payload": EXAMPLES[model].envelope()}],
         }
         channels[channel] = {"address": address, "messages": {name: {"$ref": f"#/components/messages/{name}"}},
                              "bindings": bindings, **({"parameters": parameters} if parameters else {})}
@@ -103,7 +106,7 @@ def asyncapi_document(server_host: str = "rabbitmq.portal.gov.om:5671") -> dict[
             "bindings": {"amqp": _SEND if action == "send" else _RECEIVE},
         }
     return {
-        "asyncapi": "3.0.0",
+        "asyncapi": "3.1.0",
         "info": {
             "title": "Unified Government Services Portal: the bus",
             "version": "1.0.0",

@@ -1,8 +1,8 @@
 """The AsyncAPI document ministries integrate against is valid and says exactly what the portal accepts."""
 
+import copy
 import json
 import uuid
-import warnings
 from datetime import UTC, datetime
 from typing import Any
 
@@ -15,20 +15,28 @@ from shared.bus import Envelope
 from shared.contracts import catalog, ministries, notifications, requests
 from shared.contracts.asyncapi import asyncapi_document
 from shared.contracts.base import IntegrationEvent
+from shared.contracts.examples import EXAMPLES
 from shared.contracts.ministries import RequestStatusUpdated
-
-with warnings.catch_warnings():
-    warnings.simplefilter("ignore")
-    from asyncapi3 import AsyncAPI3
+from tests.standards import Diagnostic, asyncapi_parser
 
 DOCUMENT = asyncapi_document()
+
+
+@pytest.fixture(scope="module")
+def parsed() -> tuple[list[Diagnostic], list[Diagnostic]]:
+    """The document as served, and the same with an operation written in AsyncAPI 2's words, in one Node run."""
+    broken = copy.deepcopy(DOCUMENT)
+    broken["operations"]["publishRequestStatusUpdated"]["action"] = "publish"
+    served, refused = asyncapi_parser(DOCUMENT, broken)
+    return served, refused
 
 
 def _validator(message: str) -> jsonschema.Draft202012Validator:
     registry: Registry[Any] = Registry().with_resource(
         "urn:doc", Resource.from_contents(DOCUMENT, default_specification=DRAFT202012))
     schema = {"$ref": f"urn:doc#/components/messages/{message}/payload"}
-    return jsonschema.Draft202012Validator(schema, registry=registry)
+    return jsonschema.Draft202012Validator(schema, registry=registry,
+                                           format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER)
 
 
 def _refs(node: Any) -> list[str]:
@@ -46,9 +54,40 @@ def _resolve(pointer: str) -> Any:
     return node
 
 
-def test_the_document_is_valid_asyncapi_3() -> None:
-    parsed = AsyncAPI3.model_validate(DOCUMENT)
-    assert parsed.asyncapi == "3.0.0"
+def test_the_asyncapi_parser_finds_no_error_and_no_warning_in_the_document(
+        parsed: tuple[list[Diagnostic], list[Diagnostic]]) -> None:
+    served, _ = parsed
+
+    assert [d for d in served if d["severity"] in ("error", "warning")] == []
+    assert DOCUMENT["asyncapi"] == "3.1.0"
+
+
+def test_the_asyncapi_parser_catches_a_deliberately_broken_document(
+        parsed: tuple[list[Diagnostic], list[Diagnostic]]) -> None:
+    _, refused = parsed
+
+    assert [(d["severity"], d["path"]) for d in refused] == [
+        ("error", "operations/publishRequestStatusUpdated/action")]
+
+
+def test_every_message_carries_an_example_that_its_own_documented_schema_accepts() -> None:
+    for name, message in DOCUMENT["components"]["messages"].items():
+        [example] = message["examples"]
+        _validator(name).validate(example["payload"])
+
+
+def test_an_example_that_drifted_from_its_schema_is_caught() -> None:
+    drifted = copy.deepcopy(DOCUMENT["components"]["messages"]["DocumentIssued"]["examples"][0]["payload"])
+    drifted["data"]["issued_on"] = "yesterday"
+    with pytest.raises(jsonschema.ValidationError):
+        _validator("DocumentIssued").validate(drifted)
+
+
+def test_every_example_is_a_message_the_portal_can_read() -> None:
+    for model, example in EXAMPLES.items():
+        envelope = Envelope.from_body(json.dumps(example.envelope()).encode())
+        assert envelope.type == model.TYPE
+        assert model.model_validate(envelope.data) == example.event
 
 
 def test_every_reference_in_the_document_resolves() -> None:
