@@ -73,7 +73,7 @@ def _event(n: int) -> Envelope:
 
 
 def _raw_messages(count: int) -> list[Message]:
-    content = render_email(TEMPLATES["approved"], Personalisation(tracking_number="BEN-2025-000000-X",
+    content = render_email(TEMPLATES["approved"], Personalisation(tracking_number="BEN-2025-000000-W",
                                                                   service="bench-service"), "ar",
                            "https://portal.gov.om")
     return [build_message(OutgoingEmail(str(uuid.uuid4()), f"citizen{n}@example.om", "ar", content.subject,

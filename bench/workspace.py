@@ -28,9 +28,9 @@ from bench.e2e import PortalProcess, ensure_ports_free
 from bench.settings import BenchSettings
 from bench.stats import median, percentile, table
 from portal.up import BACKENDS
-from services.requests.domain import format_tracking_number
 from shared.auth import IDENTITY_HEADER, Identity, IdentitySigner
 from shared.bus.admin import BrokerAdmin
+from shared.contracts.tracking import format_tracking_number
 from shared.db import engine_for
 
 ROWS = 100_000

@@ -39,7 +39,7 @@ DOCUMENTS = {
 
 
 def document_number(tracking_number: str) -> str:
-    """A number the document would carry: the request's ministry and sequence, e.g. ROP-2026-000042-7 → ROP26000042."""
+    """A number the document would carry: the request's ministry and sequence, e.g. ROP-2026-000042-8 → ROP26000042."""
     ministry, year, sequence, _ = tracking_number.split("-")
     return f"{ministry}{year[2:]}{sequence}"
 

@@ -7,10 +7,11 @@ from sse_starlette import EventSourceResponse, ServerSentEvent
 
 from services.gateway import handlers
 from services.gateway.adapters.dev_identity import DevSignIn
-from services.gateway.domain import check_tracking_number, route_for
+from services.gateway.domain import route_for
 from services.gateway.handlers import Deps
 from services.gateway.ui.pages import SESSION_COOKIE
 from shared.auth import Identity
+from shared.contracts.tracking import check_tracking_number
 from shared.web import Problem
 
 router = APIRouter()

@@ -150,35 +150,6 @@ class CircuitBreaker:
             self.state, self.opened_at, self.probing = "open", now, False
 
 
-# --- Tracking numbers: ROP-2026-000042-7, ISO 7064 MOD 37-36 (the requests service's format) ------------------
-
-_ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-_TRACKING = re.compile(r"^([A-Z][A-Z0-9]{1,15})-([0-9]{4})-([0-9]{6,})-([0-9A-Z])$", re.ASCII)
-_DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹", "01234567890123456789")
-TrackingProblem = Literal["malformed", "mistyped"]
-
-
-def _check_character(payload: str) -> str:
-    modulus = 36
-    product = modulus
-    for char in payload:
-        total = (product + _ALPHABET.index(char)) % modulus or modulus
-        product = (2 * total) % (modulus + 1)
-    return _ALPHABET[(modulus + 1 - product) % modulus]
-
-
-def check_tracking_number(text: str) -> tuple[str, TrackingProblem | None]:
-    """The canonical number and None, or what is wrong with what was typed (caught before any look-up)."""
-    candidate = re.sub(r"\s+", "", text.translate(_DIGITS)).upper()
-    match = _TRACKING.match(candidate)
-    if not match:
-        return candidate, "malformed"
-    ministry, year, sequence, check = match.groups()
-    if _check_character(f"{ministry}{year}{sequence}") != check:
-        return candidate, "mistyped"
-    return candidate, None
-
-
 # --- The dashboard --------------------------------------------------------------------------------------------
 
 CLOSED_STATUSES = frozenset({"completed", "rejected", "cancelled"})

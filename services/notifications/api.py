@@ -131,7 +131,7 @@ class SampleValues(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    tracking_number: SafeText = Field(default="ROP-2025-000123-K", min_length=1, max_length=64)
+    tracking_number: SafeText = Field(default="ROP-2025-000123-F", min_length=1, max_length=64)
     service: SafeText = Field(default="passport-renewal", min_length=1, max_length=200)
     note: SafeText | None = Field(default="Please attach a clear passport photo.", max_length=2000)
     document_type: SafeText | None = Field(default="driving_licence", max_length=64)

@@ -10,8 +10,8 @@ import httpx
 import pytest
 
 from ministry_sdk import MinistryClient
-from services.requests.domain import format_tracking_number
 from shared.bus.admin import with_credentials
+from shared.contracts.tracking import format_tracking_number
 from tests.e2e.conftest import RunningPortal
 from tests.e2e.test_thin_slice import poll
 from tests.standards import asyncapi_parser

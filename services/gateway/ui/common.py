@@ -7,9 +7,9 @@ from fastapi import Depends, Request
 from fastapi.responses import RedirectResponse
 
 from services.gateway import handlers
-from services.gateway.domain import check_tracking_number
 from services.gateway.ui.pages import PageProblem, Pages
 from shared.auth import Identity
+from shared.contracts.tracking import check_tracking_number
 from shared.web import Problem
 
 MAX_FORM_BYTES = 64_000

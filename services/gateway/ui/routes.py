@@ -7,7 +7,6 @@ from fastapi.responses import RedirectResponse
 
 from services.gateway import handlers
 from services.gateway.adapters.dev_identity import DevSignIn
-from services.gateway.domain import check_tracking_number
 from services.gateway.ui.common import (
     P,
     find_service,
@@ -23,6 +22,7 @@ from services.gateway.ui.pages import SESSION_COOKIE, PageProblem, Pages, lang_o
 from services.gateway.ui.performance import performance_router
 from services.gateway.ui.request_pages import request_router
 from shared.auth import Identity
+from shared.contracts.tracking import check_tracking_number
 from shared.web import Problem
 
 ui_router = APIRouter(include_in_schema=False)

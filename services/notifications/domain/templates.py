@@ -195,7 +195,7 @@ FOOTER = Bilingual(
 SENDER_NAME = Bilingual(ar="بوابة الخدمات الحكومية", en="Oman Government Services Portal")
 SMS_SIGNATURE = Bilingual(ar="بوابة الخدمات الحكومية", en="Oman Gov Portal")
 
-SAMPLE = Personalisation(tracking_number="ROP-2025-000123-K", service="passport-renewal",
+SAMPLE = Personalisation(tracking_number="ROP-2025-000123-F", service="passport-renewal",
                          note="Please attach a clear passport photo.", document_type="driving_licence",
                          document_number="1234567", expires_on="2026-12-20")
 

@@ -13,12 +13,9 @@ from services.requests.domain.lifecycle import (
     RequestError,
     Status,
     Unavailable,
-    check_character,
     decide,
-    format_tracking_number,
     is_overdue,
     legal_moves,
-    ministry_of,
     parse_tracking_number,
     takes_requests_online,
     validate_fields,
@@ -26,7 +23,7 @@ from services.requests.domain.lifecycle import (
 
 __all__ = [
     "AWAITING_DECISION", "OPEN_STATUSES", "Actor", "Conflict", "FieldError", "Forbidden", "Invalid", "NotFound",
-    "Outcome", "RequestError", "Status", "Unavailable", "check_character", "decide",
-    "format_tracking_number", "is_overdue", "legal_moves", "ministry_of", "parse_tracking_number",
+    "Outcome", "RequestError", "Status", "Unavailable", "decide",
+    "is_overdue", "legal_moves", "parse_tracking_number",
     "takes_requests_online", "validate_fields",
 ]

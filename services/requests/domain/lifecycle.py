@@ -9,6 +9,7 @@ from typing import Any, Literal
 
 from shared.contracts.base import has_unsafe_characters
 from shared.contracts.catalog import FormField, ServiceRecord
+from shared.contracts.tracking import EXAMPLE, check_tracking_number
 
 Status = Literal["submitted", "received", "in_review", "action_required", "approved", "rejected",
                  "completed", "cancelled"]
@@ -43,44 +44,16 @@ class Unavailable(RequestError):
     status = 503
 
 
-# Tracking numbers: ROP-2026-000042-7. ISO 7064 MOD 37-36 check character: any single mistyped
-# character and any swap of two neighbours is caught before a look-up.
-_ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-_TRACKING = re.compile(r"^([A-Z][A-Z0-9]{1,15})-([0-9]{4})-([0-9]{6,})-([0-9A-Z])$", re.ASCII)
-# Citizens type the digits their keyboard gives: Arabic-Indic (٠-٩) and Persian (۰-۹) read as 0-9.
-_DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹", "01234567890123456789")
-
-
-def check_character(payload: str) -> str:
-    modulus = 36
-    product = modulus
-    for char in payload:
-        total = (product + _ALPHABET.index(char)) % modulus or modulus
-        product = (2 * total) % (modulus + 1)
-    return _ALPHABET[(modulus + 1 - product) % modulus]
-
-
-def format_tracking_number(ministry: str, year: int, sequence: int) -> str:
-    body = f"{ministry.upper()}{year:04d}{sequence:06d}"
-    return f"{ministry.upper()}-{year:04d}-{sequence:06d}-{check_character(body)}"
-
-
 def parse_tracking_number(text: str) -> str:
     """The canonical tracking number, or RequestError saying what is wrong with what was typed."""
-    candidate = re.sub(r"\s+", "", text.translate(_DIGITS)).upper()
-    match = _TRACKING.match(candidate)
-    if not match:
+    candidate, problem = check_tracking_number(text)
+    if problem == "malformed":
         raise Invalid("tracking-number-malformed",
-                      "A tracking number looks like ROP-2026-000042-7: ministry, year, number, check character.")
-    ministry, year, sequence, check = match.groups()
-    if check_character(f"{ministry}{year}{sequence}") != check:
+                      f"A tracking number looks like {EXAMPLE}: ministry, year, number, check character.")
+    if problem == "mistyped":
         raise Invalid("tracking-number-mistyped",
                       "This tracking number has a typing mistake: please check each character again.")
     return candidate
-
-
-def ministry_of(tracking_number: str) -> str:
-    return tracking_number.split("-", 1)[0].lower()
 
 
 class Outcome(Enum):

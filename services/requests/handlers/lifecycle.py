@@ -12,7 +12,6 @@ from services.requests.domain import (
     Outcome,
     RequestError,
     decide,
-    format_tracking_number,
     legal_moves,
     parse_tracking_number,
     takes_requests_online,
@@ -30,6 +29,7 @@ from shared.bus.topology import EVENTS, TO_MINISTRIES, ministry_broker_user
 from shared.contracts.catalog import ServiceRecord
 from shared.contracts.ministries import RequestStatusUpdated
 from shared.contracts.requests import Applicant, RequestStatusChanged, RequestSubmitted, SurveyInvited
+from shared.contracts.tracking import format_tracking_number
 from shared.logging import get_logger
 
 log = get_logger(__name__)

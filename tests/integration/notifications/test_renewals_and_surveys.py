@@ -42,7 +42,7 @@ def create_renewal_due(citizen: str = AISHA, lang: str = "ar", number: str = "12
 
 
 def create_survey_invited(citizen: str = AISHA, lang: str = "ar",
-                          tracking_number: str = "ROP-2026-000042-7") -> SurveyInvited:
+                          tracking_number: str = "ROP-2026-000042-8") -> SurveyInvited:
     return SurveyInvited.model_validate({
         "tracking_number": tracking_number, "service": "renew-driving-licence", "ministry": "rop",
         "citizen": citizen, "lang": lang, "invited_at": datetime.now(UTC)})
@@ -94,11 +94,11 @@ async def test_a_survey_invitation_in_arabic_leads_to_the_rating_form_in_the_inb
 
     assert item["kind"] == "survey_invited"
     assert item["title"] == "كيف كانت تجربتك؟"
-    assert item["link"] == "/requests/ROP-2026-000042-7/rating"
-    assert item["tracking_number"] == "ROP-2026-000042-7"
+    assert item["link"] == "/requests/ROP-2026-000042-8/rating"
+    assert item["tracking_number"] == "ROP-2026-000042-8"
     [text] = sms.sent
     assert text.lang == "ar"
-    assert text.text.endswith("https://portal.gov.om/requests/ROP-2026-000042-7/rating")
+    assert text.text.endswith("https://portal.gov.om/requests/ROP-2026-000042-8/rating")
 
 
 async def test_each_kind_of_event_is_claimed_on_its_own_and_a_bad_renewal_is_dead_lettered(

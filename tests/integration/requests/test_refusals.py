@@ -4,7 +4,7 @@ from typing import Any
 
 import pytest
 
-from services.requests.domain import format_tracking_number
+from shared.contracts.tracking import format_tracking_number
 from tests.factories import create_citizen, create_ministry_identity
 from tests.integration.bus.helpers import eventually
 from tests.integration.requests.helpers import Harness, create_service_record

@@ -207,9 +207,9 @@ class FakeServices:
 
 
 def check(ministry: str, sequence: int) -> str:
-    from services.gateway.domain import _check_character
+    from shared.contracts.tracking import format_tracking_number
 
-    return _check_character(f"{ministry}2026{sequence:06d}")
+    return format_tracking_number(ministry, 2026, sequence)[-1]
 
 
 @dataclass

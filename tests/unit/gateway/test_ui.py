@@ -136,7 +136,7 @@ async def test_the_requests_services_own_objections_appear_beside_the_fields(por
 
 @pytest.mark.parametrize(("typed", "message"), [
     ("ROP-2026-000001-0", "This tracking number has a typing mistake"),
-    ("not a number", "Enter a tracking number like ROP-2026-000042-7"),
+    ("not a number", "Enter a tracking number like ROP-2026-000042-8"),
 ])
 async def test_a_mistyped_tracking_number_gets_a_clear_error(portal: Portal, typed: str, message: str) -> None:
     page = await portal.client.get("/track", params={"number": typed, "lang": "en"})

@@ -24,7 +24,7 @@ ARABIC_LETTER = re.compile("[\u0621-\u064a]")
 PUBLIC = "https://portal.gov.om/"
 RENEWAL = Personalisation(service="Driving licence renewal", document_type="driving_licence",
                           document_number="1234567", expires_on="2026-12-20")
-SURVEY = Personalisation(tracking_number="ROP-2026-000042-7", service="Driving licence renewal")
+SURVEY = Personalisation(tracking_number="ROP-2026-000042-8", service="Driving licence renewal")
 
 
 def test_a_renewal_due_says_which_document_expires_and_when_in_english() -> None:
@@ -71,10 +71,10 @@ def test_a_survey_invitation_links_to_the_rating_form_of_its_request() -> None:
     sms = render_sms(SURVEY_INVITED, SURVEY, "ar", PUBLIC)
 
     assert inbox.title == "How was your experience?"
-    assert "Your request ROP-2026-000042-7 for Driving licence renewal is complete. Rate the service" in inbox.body
-    assert inbox.link == "/requests/ROP-2026-000042-7/rating"
-    assert 'href="https://portal.gov.om/requests/ROP-2026-000042-7/rating">Rate the service</a>' in email.html
-    assert sms.endswith("https://portal.gov.om/requests/ROP-2026-000042-7/rating")
+    assert "Your request ROP-2026-000042-8 for Driving licence renewal is complete. Rate the service" in inbox.body
+    assert inbox.link == "/requests/ROP-2026-000042-8/rating"
+    assert 'href="https://portal.gov.om/requests/ROP-2026-000042-8/rating">Rate the service</a>' in email.html
+    assert sms.endswith("https://portal.gov.om/requests/ROP-2026-000042-8/rating")
 
 
 @pytest.mark.parametrize("template", [RENEWAL_DUE, SURVEY_INVITED], ids=lambda t: t.id)

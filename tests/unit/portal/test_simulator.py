@@ -10,7 +10,7 @@ from shared.contracts.requests import Applicant, RequestSubmitted
 from tests.unit.ministry_sdk.test_client import started, until
 
 
-def create_submitted(service: str, tracking_number: str = "ROP-2026-000042-7") -> Envelope:
+def create_submitted(service: str, tracking_number: str = "ROP-2026-000042-8") -> Envelope:
     event = RequestSubmitted(tracking_number=tracking_number, service=service, service_version=1, ministry="rop",
                              applicant=Applicant(national_id="12345678"), fields={},
                              submitted_at=datetime.now(UTC), due_on=datetime.now(UTC))
@@ -34,7 +34,7 @@ async def test_a_renewed_licence_is_issued_valid_ten_years_before_the_request_is
     assert kinds == ["received", "in_review", "approved", "driving_licence", "completed"]
     document = events[3].data
     assert (document["national_id"], document["number"], document["tracking_number"]) == \
-        ("12345678", "ROP26000042", "ROP-2026-000042-7")
+        ("12345678", "ROP26000042", "ROP-2026-000042-8")
     issued = date.fromisoformat(document["issued_on"])
     assert date.fromisoformat(document["expires_on"]) == issued + timedelta(days=3650)
 

@@ -5,15 +5,14 @@ import pytest
 from services.requests.domain import (
     Invalid,
     Outcome,
-    check_character,
     decide,
-    format_tracking_number,
     is_overdue,
     parse_tracking_number,
     validate_fields,
 )
 from shared.contracts.base import Bilingual
 from shared.contracts.catalog import FormField, ServiceRecord
+from shared.contracts.tracking import format_tracking_number
 
 ALPHANUMERIC = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 
@@ -68,7 +67,7 @@ def test_a_number_of_the_wrong_shape_is_explained_not_looked_up() -> None:
 
 
 def test_the_check_character_is_one_letter_or_digit() -> None:
-    assert check_character("ROP2026000001") in ALPHANUMERIC
+    assert format_tracking_number("rop", 2026, 1)[-1] in ALPHANUMERIC
 
 
 @pytest.mark.parametrize(("current", "target", "actor"), [

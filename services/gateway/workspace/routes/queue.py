@@ -9,13 +9,13 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import RedirectResponse
 
-from services.gateway.domain import check_tracking_number
 from services.gateway.ui.pages import Pages
 from services.gateway.workspace.access import Refused, ministry_in_view, pages_of, signed_in
 from services.gateway.workspace.calls import read
 from services.gateway.workspace.render import WorkspaceRoute, render
 from services.gateway.workspace.staff import ACTIONS, READERS
 from shared.auth import Identity
+from shared.contracts.tracking import check_tracking_number
 from shared.web import Problem
 
 router = APIRouter(prefix="/workspace", route_class=WorkspaceRoute, include_in_schema=False)

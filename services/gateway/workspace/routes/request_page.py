@@ -5,7 +5,6 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import RedirectResponse
 
-from services.gateway.domain import check_tracking_number
 from services.gateway.ui.pages import Pages, lang_of
 from services.gateway.workspace.access import Refused, ensure_ministry, first, pages_of, signed_in, staff_post
 from services.gateway.workspace.calls import problem_of, read, write
@@ -13,6 +12,7 @@ from services.gateway.workspace.forms import StatusChange, read_status_change, s
 from services.gateway.workspace.render import WorkspaceRoute, render
 from services.gateway.workspace.staff import MOVERS, READERS, actions_for, ministry_of_tracking_number, status_steps
 from shared.auth import Identity
+from shared.contracts.tracking import check_tracking_number
 from shared.logging import get_logger
 
 router = APIRouter(prefix="/workspace", route_class=WorkspaceRoute, include_in_schema=False)

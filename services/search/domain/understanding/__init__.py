@@ -26,7 +26,7 @@ __all__ = [
 # keyword, so a service that says the same thing in other words ranks beside one that uses the query's.
 CONCEPT_WEIGHTS = {"concepts": 2.5, "body_concepts": 0.6}
 INTENT_WEIGHT = 2.5
-# A tracking number (ROP-2026-000042-7) is searched as typed: no part of it is Arabizi or filler.
+# A tracking number (ROP-2026-000042-8) is searched as typed: no part of it is Arabizi or filler.
 TRACKING_NUMBER = re.compile(r"\b[A-Za-z][A-Za-z0-9]{1,15}-\d{4}-\d{6,}-[0-9A-Za-z]\b|\b[A-Za-z]{2,6}(?:-\d+){2,}\b")
 MAX_DESCRIBED = 400
 

@@ -14,8 +14,8 @@ from fastapi import FastAPI
 
 from services.gateway.app import create_app
 from services.gateway.config import Settings
-from services.gateway.domain import _check_character
 from shared.auth import IDENTITY_HEADER, Identity, IdentityVerifier
+from shared.contracts.tracking import format_tracking_number
 from tests.unit.gateway.conftest import UPSTREAMS, csrf_of
 
 MOVES = {"submitted": {"received"}, "received": {"in_review"},
@@ -26,8 +26,7 @@ STATUSES = ("submitted", "received", "in_review", "action_required", "approved",
 
 
 def tracking_number(ministry: str, sequence: int) -> str:
-    code = ministry.upper()
-    return f"{code}-2026-{sequence:06d}-{_check_character(f'{code}2026{sequence:06d}')}"
+    return format_tracking_number(ministry, 2026, sequence)
 
 
 def create_managed_service(slug: str, ministry: str, maturity: str = "semi_electronic") -> dict[str, Any]:
