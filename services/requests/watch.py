@@ -5,6 +5,7 @@ import contextlib
 
 from prometheus_client import Gauge
 
+from services.requests.domain.idempotency import KEPT_FOR
 from services.requests.handlers import Deps, overdue_requests, scan_renewals
 from shared.logging import get_logger
 
@@ -25,6 +26,9 @@ class OperationsWatch:
             per_ministry[ministry] = per_ministry.get(ministry, 0) + count
         async with self._deps.uow(read_only=True) as uow:
             pending = await uow.dead_letters.pending_per_queue()
+        async with self._deps.uow() as uow:
+            await uow.idempotency.forget_older_than(self._deps.clock() - KEPT_FOR)
+            await uow.commit()
         # Series that dropped to nothing must read zero, not keep their last value.
         for gauge, values in ((OVERDUE, per_ministry), (DEAD_LETTERS_PENDING, pending)):
             gauge.clear()

@@ -105,6 +105,8 @@ TEXT: dict[str, tuple[str, str]] = {
     "too_large": ("الرقم أكبر من المسموح", "This number is too large"),
     "invalid": ("هذه الإجابة غير صحيحة", "This answer is not valid"),
     "expired_form": ("انتهت صلاحية النموذج. أعد المحاولة.", "This form has expired. Please try again."),
+    "form_already_sent": ("أُرسل هذا النموذج من قبل بإجابات أخرى. افتح النموذج من جديد لتقديم طلب جديد.",
+                          "This form was already sent with other answers. Open the form again to apply anew."),
     "not_found": ("الصفحة غير موجودة", "Page not found"),
     "not_found_detail": ("لم نجد ما تبحث عنه. تحقّق من العنوان.", "We could not find that page. Check the address."),
     "error": ("حدث خطأ", "Something went wrong"),

@@ -1,5 +1,6 @@
 """The citizen's pages: find a service, apply, follow the request, the dashboard and notifications."""
 
+import uuid
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
@@ -63,9 +64,17 @@ async def service_page(slug: str, request: Request, pages: P) -> Response:
 
 
 def _form_page(request: Request, pages: Pages, service: dict[str, Any], identity: Identity, typed: dict[str, Any],
-               errors: dict[str, str], status: int = 200) -> Response:
-    return pages.render(request, "apply.html", {"service": service, "typed": typed, "errors": errors},
+               errors: dict[str, str], status: int = 200, idempotency_key: str | None = None) -> Response:
+    """The form carries its own Idempotency-Key: sending it twice (a double click, a retry after a timeout, the
+    back button) makes one request; the key is kept while the citizen corrects mistakes on the same form."""
+    return pages.render(request, "apply.html", {"service": service, "typed": typed, "errors": errors,
+                                                "idempotency_key": idempotency_key or str(uuid.uuid4())},
                         status=status, identity=identity)
+
+
+def _form_key(posted: dict[str, list[str]]) -> str | None:
+    key = first(posted, "idempotency_key")
+    return key if key and len(key) <= 64 and all(c.isalnum() or c == "-" for c in key) else None
 
 
 @ui_router.get("/services/{slug}/apply")
@@ -87,18 +96,22 @@ async def submit_application(slug: str, request: Request, pages: P) -> Response:
         raise PageProblem(403, "error", "expired_form")
     service = await find_service(slug, lang_of(request), pages)
     answers = read_answers(service.get("form", []), posted)
+    key = _form_key(posted)
     if answers.errors:
-        return _form_page(request, pages, service, identity, answers.typed, answers.errors, 422)
+        return _form_page(request, pages, service, identity, answers.typed, answers.errors, 422, key)
+    extra = {"Idempotency-Key": key} if key else {}
     response = await handlers.call_upstream(pages.deps, "requests", "POST", "/api/v1/requests",
                                             json={"service": service["slug"], "fields": answers.fields},
-                                            headers=handlers.signed_headers(identity, pages.deps))
+                                            headers=handlers.signed_headers(identity, pages.deps, extra))
     if response.status_code == 201:
         tracking_number = response.json()["tracking_number"]
         return RedirectResponse(f"/requests/{tracking_number}/confirmation", status_code=303)
     if response.status_code == 422:
         errors = upstream_errors(response.json(), service.get("form", []))
         if errors:
-            return _form_page(request, pages, service, identity, answers.typed, errors, 422)
+            return _form_page(request, pages, service, identity, answers.typed, errors, 422, key)
+    if response.status_code == 409 and response.json().get("code") == "idempotency-key-reused":
+        raise PageProblem(409, "error", "form_already_sent")
     if response.status_code >= 500:
         raise PageProblem(503, "error", "unavailable", "requests")
     raise PageProblem(response.status_code if 400 <= response.status_code < 500 else 400, "error", "invalid")

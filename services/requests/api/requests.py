@@ -1,12 +1,14 @@
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Header, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from services.requests import handlers
 from services.requests.api.common import Citizen, D, Staff, Viewer
 from services.requests.api.views import RequestView, view
+from services.requests.domain.idempotency import parse_idempotency_key
 from shared.contracts.base import SafeText
+from shared.web import Problem
 
 router = APIRouter()
 
@@ -33,9 +35,20 @@ class RatingBody(BaseModel):
 
 
 @router.post("/api/v1/requests", status_code=201)
-async def submit_request(body: SubmitBody, citizen: Citizen, deps: D) -> dict[str, str]:
-    row = await handlers.submit_request(handlers.SubmitRequest(body.service, body.fields, citizen), deps)
-    return {"tracking_number": row.tracking_number, "status": row.status}
+async def submit_request(body: SubmitBody, citizen: Citizen, deps: D, response: Response,
+                         idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key",
+                                                                       max_length=1000)] = None) -> dict[str, str]:
+    """With an Idempotency-Key, the same key and answers within 24 hours return the first answer (marked
+    Idempotent-Replayed) instead of a second request; the same key with other answers is 409."""
+    key = None
+    if idempotency_key is not None:
+        key = parse_idempotency_key(idempotency_key)
+        if key is None:
+            raise Problem(400, "idempotency-key-invalid", "An Idempotency-Key is 1 to 255 printable ASCII characters.")
+    submitted = await handlers.submit_request(handlers.SubmitRequest(body.service, body.fields, citizen, key), deps)
+    if submitted.replayed:
+        response.headers["Idempotent-Replayed"] = "true"
+    return {"tracking_number": submitted.tracking_number, "status": submitted.status}
 
 
 @router.get("/api/v1/requests")

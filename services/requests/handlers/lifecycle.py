@@ -18,6 +18,7 @@ from services.requests.domain import (
     validate_fields,
 )
 from services.requests.domain.calendar import WorkingCalendar
+from services.requests.domain.idempotency import fingerprint, still_kept
 from services.requests.handlers.catalogue import published_service
 from services.requests.handlers.deps import Deps
 from services.requests.handlers.documents import IssueDocument, keep_document
@@ -40,6 +41,15 @@ class SubmitRequest:
     service: str
     fields: dict[str, Any]
     citizen: Identity
+    idempotency_key: str | None = None
+
+
+@dataclass(frozen=True)
+class Submitted:
+    tracking_number: str
+    status: str
+    # The first answer to this Idempotency-Key, given again: no second request was made.
+    replayed: bool = False
 
 
 @dataclass(frozen=True)
@@ -160,16 +170,45 @@ def check_submission(service: ServiceRecord, fields: dict[str, Any]) -> None:
         raise Invalid("invalid-fields", "Some answers need correcting.", errors=[e.as_dict() for e in errors])
 
 
-async def submit_request(command: SubmitRequest, deps: Deps) -> RequestRow:
+async def submit_request(command: SubmitRequest, deps: Deps) -> Submitted:
     service = await published_service(command.service, deps)
     check_submission(service, command.fields)
     at = deps.clock()
+    key, citizen = command.idempotency_key, command.citizen.subject
+    answers = fingerprint(command.service, command.fields) if key else ""
     async with deps.uow() as uow:
+        if key is not None:
+            kept = await _kept_answer(uow, citizen, key, answers, at)
+            if kept is not None:
+                log.info("request_submission_replayed", service=command.service)
+                return kept
         row = await create_request(uow, service, command.fields, command.citizen, at,
                                    await deps.calendars.current(uow))
+        submitted = Submitted(row.tracking_number, row.status)
+        if key is not None:
+            await uow.idempotency.answer(citizen, key, 201, {"tracking_number": row.tracking_number,
+                                                              "status": row.status})
         await uow.commit()
     log.info("request_submitted", service=row.service, ministry=row.ministry)
-    return row
+    return submitted
+
+
+async def _kept_answer(uow: RequestsUnitOfWork, citizen: str, key: str, answers: str, at: datetime
+                       ) -> Submitted | None:
+    """The first answer to this key, or None once this submission holds the key (it answers it)."""
+    if await uow.idempotency.take(citizen, key, answers, at):
+        return None
+    kept = await uow.idempotency.get(citizen, key)
+    if kept is None or not still_kept(kept.created_at, at):
+        await uow.idempotency.forget(citizen, key)
+        await uow.idempotency.take(citizen, key, answers, at)
+        return None
+    if kept.fingerprint != answers:
+        raise Conflict("idempotency-key-reused", "This Idempotency-Key was already used for a different "
+                       "submission; use a new key for new answers.")
+    if kept.response is None:
+        raise Conflict("idempotency-key-in-use", "A submission with this Idempotency-Key is still in progress.")
+    return Submitted(str(kept.response["tracking_number"]), str(kept.response["status"]), replayed=True)
 
 
 async def _move(uow: RequestsUnitOfWork, row: RequestRow, move: Move, at: datetime) -> tuple[Outcome, RequestRow]:

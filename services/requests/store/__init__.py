@@ -5,6 +5,7 @@ from typing import Any
 
 from services.requests.store.calendar import CalendarChangeRow, CalendarChanges
 from services.requests.store.dead_letters import DeadLetterRow, DeadLetters
+from services.requests.store.idempotency import IdempotencyKeys, KeptAnswer
 from services.requests.store.kpis import (
     ChannelCounts,
     Decision,
@@ -32,6 +33,7 @@ from services.requests.store.tables import (
     dead_letters,
     documents,
     history,
+    idempotency_keys,
     inbox,
     metadata,
     offers,
@@ -56,6 +58,8 @@ __all__ = [
     "Decision",
     "Documents",
     "HistoryRow",
+    "IdempotencyKeys",
+    "KeptAnswer",
     "OfferRow",
     "Offers",
     "OpenRequest",
@@ -75,6 +79,7 @@ __all__ = [
     "dead_letters",
     "documents",
     "history",
+    "idempotency_keys",
     "inbox",
     "metadata",
     "now",
@@ -102,6 +107,7 @@ class RequestsUnitOfWork(UnitOfWork):
         self.readiness = Readiness(self)
         self.performance = Performance(self)
         self.calendar = CalendarChanges(self)
+        self.idempotency = IdempotencyKeys(self)
 
 
 def now() -> datetime:

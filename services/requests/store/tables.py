@@ -194,5 +194,16 @@ calendar_changes = Table(
     Column("revoked_at", UtcDateTime()),
 )
 
+# The first answer to each citizen's Idempotency-Key, kept a day (domain/idempotency.py).
+idempotency_keys = Table(
+    "idempotency_keys", metadata,
+    Column("citizen", String(20), primary_key=True),
+    Column("key", String(255), primary_key=True),
+    Column("fingerprint", String(64), nullable=False),
+    Column("created_at", UtcDateTime(), nullable=False, index=True),
+    Column("status_code", Integer),
+    Column("response", JSON),
+)
+
 outbox = outbox_table(metadata)
 inbox = inbox_table(metadata)

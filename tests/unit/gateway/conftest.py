@@ -30,6 +30,7 @@ class FakeServices:
     failing: set[str] = field(default_factory=set)
     calls: list[tuple[str, str, str]] = field(default_factory=list)
     submitted: list[dict[str, Any]] = field(default_factory=list)
+    idempotency_keys: list[str | None] = field(default_factory=list)
     reject_fields: dict[str, str] = field(default_factory=dict)
     # Issue #8: the citizen's offers (id -> offer with its "owner"), documents (with "owner"), proactive
     # choice per citizen, ratings and answers to "action required", and the public KPIs.
@@ -119,6 +120,7 @@ class FakeServices:
                 return httpx.Response(422, json={"code": "invalid-fields", "errors": errors})
             number = self._new_request(body["service"], who.subject)
             self.submitted.append(body)
+            self.idempotency_keys.append(request.headers.get("idempotency-key"))
             return httpx.Response(201, json={"tracking_number": number, "status": "submitted"})
         if path == "/api/v1/requests":
             mine = [self._view(r) for r in self.requests.values() if r["owner"] == who.subject]

@@ -216,3 +216,22 @@ async def test_a_search_the_search_service_will_not_run_finds_nothing_rather_tha
                                                                   base_url="http://s")
     page = await portal.client.get("/search", params={"q": "x", "maturity": "nonsense", "lang": "en"})
     assert page.status_code == 200 and "No services match your search" in page.text
+
+
+async def test_the_application_form_carries_one_idempotency_key_kept_while_mistakes_are_corrected(
+        portal: Portal) -> None:
+    await portal.browser_sign_in()
+    form = (await portal.client.get("/services/renew-driving-licence/apply")).text
+    key = form.split('name="idempotency_key" value="', 1)[1].split('"', 1)[0]
+    answers = {"csrf_token": csrf_of(form), "idempotency_key": key, "delivery": "post", "phone": "91234567",
+               "copies": "2", "insured": "true"}
+
+    corrected = await portal.client.post("/services/renew-driving-licence/apply", data=answers)
+    assert corrected.status_code == 422
+    assert f'name="idempotency_key" value="{key}"' in corrected.text
+    sent = await portal.client.post("/services/renew-driving-licence/apply",
+                                    data=answers | {"licence_number": "AB12345"})
+    assert sent.status_code == 303
+    assert portal.fakes.idempotency_keys == [key]
+    other_form = (await portal.client.get("/services/renew-driving-licence/apply")).text
+    assert f'value="{key}"' not in other_form

@@ -1,0 +1,53 @@
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from services.requests.store.tables import idempotency_keys
+from shared.db import UnitOfWork
+
+
+@dataclass(frozen=True)
+class KeptAnswer:
+    fingerprint: str
+    created_at: datetime
+    status_code: int | None
+    response: dict[str, Any] | None
+
+
+class IdempotencyKeys:
+    def __init__(self, uow: UnitOfWork) -> None:
+        self._uow = uow
+
+    async def take(self, citizen: str, key: str, fingerprint: str, at: datetime) -> bool:
+        """Hold the key for this transaction; False when another submission holds or held it.
+
+        On PostgreSQL a concurrent holder makes this wait until it commits or rolls back, so the loser reads
+        the winner's answer; SQLite serialises writers, so it never sees a holder in flight.
+        """
+        upsert = postgresql_insert if self._uow.connection.dialect.name == "postgresql" else sqlite_insert
+        done = await self._uow.connection.execute(upsert(idempotency_keys).values(
+            citizen=citizen, key=key, fingerprint=fingerprint, created_at=at).on_conflict_do_nothing())
+        return bool(done.rowcount)
+
+    async def get(self, citizen: str, key: str) -> KeptAnswer | None:
+        row = (await self._uow.connection.execute(select(idempotency_keys).where(
+            idempotency_keys.c.citizen == citizen, idempotency_keys.c.key == key))).first()
+        return KeptAnswer(row.fingerprint, row.created_at, row.status_code, row.response) if row else None
+
+    async def answer(self, citizen: str, key: str, status_code: int, response: dict[str, Any]) -> None:
+        await self._uow.connection.execute(update(idempotency_keys).where(
+            idempotency_keys.c.citizen == citizen, idempotency_keys.c.key == key).values(
+            status_code=status_code, response=response))
+
+    async def forget(self, citizen: str, key: str) -> None:
+        await self._uow.connection.execute(delete(idempotency_keys).where(
+            idempotency_keys.c.citizen == citizen, idempotency_keys.c.key == key))
+
+    async def forget_older_than(self, before: datetime) -> int:
+        done = await self._uow.connection.execute(delete(idempotency_keys).where(
+            idempotency_keys.c.created_at < before))
+        return int(done.rowcount or 0)
