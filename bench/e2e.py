@@ -192,7 +192,7 @@ class StatusProbe:
         started = time.perf_counter()
         await self._ministry.publish(status_envelope(self._code, tracking_number), FROM_MINISTRIES,
                                      f"{self._code}.request.status_updated",
-                                     user_id=ministry_broker_user(self._code))
+                                     user_id=ministry_broker_user(self._code, self._ministry.vhost))
         confirmed = time.perf_counter()
         polls = await self._poll_until_received(tracking_number, started)
         seen = time.perf_counter()

@@ -119,5 +119,5 @@ class MinistryClient:
                                            wait=wait_exponential(multiplier=0.2, max=10.0) + wait_random(0, 0.2)):
             with attempt:
                 await self._bus.publish(envelope, FROM_MINISTRIES, f"{self.ministry}.{key}",
-                                        user_id=ministry_broker_user(self.ministry))
+                                        user_id=ministry_broker_user(self.ministry, self._bus.vhost))
         return envelope.id

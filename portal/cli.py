@@ -99,9 +99,12 @@ def onboard(code: str, name_en: Annotated[str, typer.Option("--name-en")],
                                                            "API; off where the Topology Operator owns it")] = True,
             workspace: Annotated[bool, typer.Option(help="Its staff handle requests in the portal's workspace "
                                                          "(no system of its own on the bus)")] = False,
+            vhost: Annotated[str | None, typer.Option(help="With --no-broker-user: the broker vhost the "
+                                                           "ministry connects to (default: PORTAL_AMQP_URL's)")] = None,
             ) -> None:
     """Create the ministry, its API key and its broker user; print the credentials once."""
     config = up.UpConfig.from_env()
+    vhost = vhost or vhost_of(config.amqp_url)
 
     async def run() -> None:
         admin = await up.broker_admin(config) if broker_user else None
@@ -109,7 +112,7 @@ def onboard(code: str, name_en: Annotated[str, typer.Option("--name-en")],
             async with httpx.AsyncClient(base_url=gateway_url, timeout=15.0) as gateway:
                 token = admin_token or await dev_token(gateway)
                 credentials = await onboard_ministry(gateway, token, code, {"ar": name_ar, "en": name_en}, admin,
-                                                     workspace=workspace)
+                                                     workspace=workspace, vhost=vhost)
         finally:
             if admin is not None:
                 await admin.close()
@@ -118,7 +121,7 @@ def onboard(code: str, name_en: Annotated[str, typer.Option("--name-en")],
         if admin is not None:
             print(f"  broker user:    {credentials.broker_user}")
             print(f"  broker password: {credentials.broker_password}")
-            print(f"  vhost:          {vhost_of(config.amqp_url)}")
+            print(f"  vhost:          {vhost}")
         else:
             print(f"  broker user:    {credentials.broker_user} (its password is in the Secret the Topology "
                   "Operator generates)")

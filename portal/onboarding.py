@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 
 from shared.bus.admin import BrokerAdmin
-from shared.bus.topology import ministry_broker_user
+from shared.bus.topology import DEFAULT_VHOST, ministry_broker_user
 from shared.logging import get_logger
 
 log = get_logger(__name__)
@@ -50,9 +50,11 @@ async def dev_token(gateway: httpx.AsyncClient, role: str = "admin", ministry: s
 
 
 async def onboard_ministry(gateway: httpx.AsyncClient, admin_token: str, code: str, name: dict[str, str],
-                           broker: BrokerAdmin | None, saved: Path | None = None, *, workspace: bool = False
-                           ) -> MinistryCredentials:
-    """Create the ministry; with `saved`, reuse credentials kept from an earlier run of the same portal."""
+                           broker: BrokerAdmin | None, saved: Path | None = None, *, workspace: bool = False,
+                           vhost: str = DEFAULT_VHOST) -> MinistryCredentials:
+    """Create the ministry; with `saved`, reuse credentials kept from an earlier run of the same portal.
+
+    Without `broker` someone else creates the broker user (the Topology Operator), named for `vhost`."""
     if saved is not None and (kept := _load(saved)) is not None:
         return kept
     response = await gateway.post("/api/v1/admin/ministries", json={"code": code, "name": name,
@@ -61,7 +63,7 @@ async def onboard_ministry(gateway: httpx.AsyncClient, admin_token: str, code: s
     if response.status_code != 201:
         raise OnboardingError(f"onboarding {code} failed: {response.status_code} {response.text[:300]}")
     password = secrets.token_urlsafe(24)
-    user = await broker.onboard_ministry(code, password) if broker else ministry_broker_user(code)
+    user = await broker.onboard_ministry(code, password) if broker else ministry_broker_user(code, vhost)
     credentials = MinistryCredentials(code, response.json()["api_key"], user, password, workspace)
     if saved is not None:
         _keep(saved, credentials)

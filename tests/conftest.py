@@ -1,5 +1,7 @@
 """Fixtures every test layer shares: identities, and real databases and brokers that fail loudly in CI."""
 
+import asyncio
+import concurrent.futures
 import os
 import socket
 import uuid
@@ -10,10 +12,26 @@ import asyncpg
 import pytest
 
 from shared.auth import IdentitySigner, generate_keypair
+from shared.bus.admin import BrokerAdmin
 
 PG_ADMIN_DSN = os.environ.get("TEST_POSTGRES_DSN", "postgresql://postgres@127.0.0.1:5432/postgres")
 AMQP_URL = os.environ.get("TEST_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/")
 IN_CI = bool(os.environ.get("CI"))
+
+
+def drop_vhost(vhost: str) -> None:
+    """A test portal's vhost and the ministry broker users named for it."""
+
+    async def drop() -> None:
+        admin = BrokerAdmin("http://127.0.0.1:15672", "guest", "guest", vhost)
+        try:
+            await admin.delete_vhost()
+        finally:
+            await admin.close()
+
+    # Its own thread: Playwright's sync API may hold an event loop open in this one.
+    with concurrent.futures.ThreadPoolExecutor(1) as thread:
+        thread.submit(asyncio.run, drop()).result()
 
 
 def _reachable(host: str, port: int) -> bool:

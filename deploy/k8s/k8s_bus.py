@@ -135,7 +135,9 @@ def gateway_permissions() -> dict[str, str]:
 
 def ministry_topology(ministry: Ministry) -> list[dict[str, Any]]:
     code = ministry.code
-    user = bus.ministry_broker_user(code)
+    # The RabbitMQ user name (bus.ministry_broker_user(code, VHOST)) is the `username` of this Secret, created
+    # by the operator (README); the objects are named for Kubernetes, which allows no `@`.
+    user = f"ministry-{code}"
     extra = {"portal.gov.om/ministry": code}
     docs = queue_and_bindings(bus.ministry_inbox(code), "ministry-bus", **extra)
     docs += queue_and_bindings(bus.from_ministry(code), "ministry-bus", **extra)

@@ -160,7 +160,7 @@ def onboarding_job(ministry: Ministry, image: str) -> dict[str, Any]:
         # The broker user, its permissions and its queues are the Topology Operator's (components/ministries):
         # the Job only creates the catalogue entry and the API key, through the gateway.
         "command": ["portal", "ministry", "onboard", ministry.code, "--name-en", ministry.name_en,
-                    "--name-ar", ministry.name_ar, "--no-broker-user"],
+                    "--name-ar", ministry.name_ar, "--no-broker-user", "--vhost", VHOST],
         "env": [env_from("PORTAL_GATEWAY_URL", "config", "portal-config", "gateway_url"),
                 env_from("PORTAL_ADMIN_TOKEN", "secret", "portal-admin-token", "token")],
         "securityContext": container_security(),

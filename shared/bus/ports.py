@@ -10,7 +10,7 @@ from typing import Any
 
 from shared.bus.envelope import Envelope
 from shared.bus.health import PublishHealth
-from shared.bus.topology import QueueSpec
+from shared.bus.topology import DEFAULT_VHOST, QueueSpec
 from shared.logging import get_logger
 from shared.tracing import TRACEPARENT
 
@@ -93,6 +93,9 @@ class Consumer(abc.ABC):
 
 
 class Bus(abc.ABC):
+    # Names that are global to the broker (its users) carry the vhost; see topology.ministry_broker_user.
+    vhost: str = DEFAULT_VHOST
+
     @property
     def writes(self) -> PublishHealth:
         """Whether the broker confirms this bus's publishes (readiness detail and metrics)."""

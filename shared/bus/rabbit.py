@@ -33,7 +33,7 @@ from shared.bus.ports import (
     origin_of,
     replay_headers,
 )
-from shared.bus.topology import DEAD_LETTERS, EXCHANGES, QueueSpec
+from shared.bus.topology import DEAD_LETTERS, EXCHANGES, QueueSpec, vhost_of
 from shared.logging import get_logger
 from shared.tracing import TRACEPARENT, continue_trace
 
@@ -65,6 +65,7 @@ class RabbitBus(Bus):
         """dead_letters_by_broker: for users that may not write to portal.dead-letters (ministries): a message
         that cannot be applied is rejected and the queue's dead-letter exchange takes it, without our reason."""
         self._url = url
+        self.vhost = vhost_of(url)
         self._name = name
         self._broker_dead_letters = dead_letters_by_broker
         self._connection: AbstractRobustConnection | None = None

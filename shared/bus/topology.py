@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import unquote, urlsplit
 
 EVENTS = "portal.events"
 TO_MINISTRIES = "portal.to-ministries"
@@ -54,8 +55,19 @@ def from_ministry(code: str) -> QueueSpec:
     return QueueSpec(f"requests.from.{code}", (Binding(FROM_MINISTRIES, f"{code}.#"),))
 
 
-def ministry_broker_user(code: str) -> str:
-    return f"ministry-{code}"
+def vhost_of(amqp_url: str) -> str:
+    path = urlsplit(amqp_url).path
+    return unquote(path[1:]) if len(path) > 1 else "/"
+
+
+DEFAULT_VHOST = "/"
+
+
+def ministry_broker_user(code: str, vhost: str) -> str:
+    """Broker users are global to a RabbitMQ node, so the name carries the vhost: two portals on one broker
+    (each in its own vhost) never overwrite each other's ministry users. A code is alphanumeric, so the first
+    `@` separates it from the vhost unambiguously."""
+    return f"ministry-{code}" if vhost == DEFAULT_VHOST else f"ministry-{code}@{vhost}"
 
 
 DEAD_LETTER_QUEUE = QueueSpec(DEAD_LETTERS, (Binding(DEAD_LETTERS, "#"),), dead_letters=False,

@@ -16,11 +16,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
 
-from tests.conftest import IN_CI, require_service
+from tests.conftest import IN_CI, drop_vhost, require_service
 
 CHROMIUM = Path(os.environ.get("PORTAL_CHROMIUM", "/usr/bin/chromium"))
 AXE = Path(__file__).parent / "node_modules" / "axe-core" / "axe.min.js"
@@ -68,7 +67,7 @@ def start_portal(run_dir: Path, base_port: int) -> Iterator[RunningPortal]:
                 process.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 process.kill()
-            httpx.delete(f"http://127.0.0.1:15672/api/vhosts/{vhost}", auth=("guest", "guest"))
+            drop_vhost(vhost)
 
 
 # Package scope, not session: Playwright's sync API keeps an event loop running in this thread while it is

@@ -10,10 +10,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
 import pytest
 
-from tests.conftest import require_service
+from tests.conftest import drop_vhost, require_service
 
 # Parallel checkouts on one machine each pick their own ports.
 BASE_PORT = int(os.environ.get("PORTAL_E2E_BASE_PORT", "18000"))
@@ -56,7 +55,7 @@ def start_portal(run_dir: Path, base_port: int, *args: str) -> Iterator[RunningP
         except subprocess.TimeoutExpired:
             process.kill()
         if not args:
-            httpx.delete(f"http://127.0.0.1:15672/api/vhosts/{vhost}", auth=("guest", "guest"))
+            drop_vhost(vhost)
         log.close()
 
 

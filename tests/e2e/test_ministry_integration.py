@@ -10,7 +10,8 @@ import httpx
 import pytest
 
 from ministry_sdk import MinistryClient
-from shared.bus.admin import with_credentials
+from shared.bus.admin import vhost_of, with_credentials
+from shared.bus.topology import ministry_broker_user
 from shared.contracts.tracking import format_tracking_number
 from tests.e2e.conftest import RunningPortal
 from tests.e2e.test_thin_slice import poll
@@ -49,7 +50,7 @@ def test_staff_find_a_ministrys_bad_status_event_with_its_reason_and_discard_it(
     assert "request-not-found" in listing
     letter = next(line.split()[0] for line in listing.splitlines() if line.rstrip().endswith("[pending]"))
     shown = json.loads(portal_command(portal, "dead-letters", "show", letter))
-    assert shown["sender"] == "ministry-rop"
+    assert shown["sender"] == saved["broker_user"] == ministry_broker_user("rop", vhost_of(portal.amqp_url))
     assert shown["message"]["data"]["tracking_number"] == unknown
     portal_command(portal, "dead-letters", "discard", letter, "--note", "the ministry's test record")
     after = portal_command(portal, "dead-letters", "list", "--status", "all", "--queue", "requests.from.rop")

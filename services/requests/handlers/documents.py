@@ -118,7 +118,7 @@ async def issue_document(command: IssueDocument, deps: Deps) -> tuple[str, bool]
 
 async def apply_document_issued(message: Inbound[DocumentIssued], deps: Deps) -> None:
     ministry = message.delivery.routing_key.split(".", 1)[0]
-    if message.user_id != ministry_broker_user(ministry):
+    if message.user_id != ministry_broker_user(ministry, deps.bus.vhost):
         raise Rejected(f"published by {message.user_id!r}, not by the broker user of ministry {ministry!r}")
     event = message.event
     try:

@@ -295,7 +295,7 @@ async def report_status(command: ReportStatus, deps: Deps) -> StatusReported:
 
 async def apply_ministry_status(message: Inbound[RequestStatusUpdated], deps: Deps) -> None:
     ministry = message.delivery.routing_key.split(".", 1)[0]
-    if message.user_id != ministry_broker_user(ministry):
+    if message.user_id != ministry_broker_user(ministry, deps.bus.vhost):
         raise Rejected(f"published by {message.user_id!r}, not by the broker user of ministry {ministry!r}")
     event = message.event
     try:

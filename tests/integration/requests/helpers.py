@@ -71,8 +71,8 @@ class Harness:
                                      occurred_at=datetime.now(UTC))
         envelope = Envelope(type=RequestStatusUpdated.TYPE, source=f"/ministries/{ministry}", subject=tracking_number,
                             data=event.model_dump(mode="json"), id=event_id or str(uuid.uuid4()))
-        await self.bus.publish(envelope, FROM_MINISTRIES, f"{ministry}.request.status_updated",
-                               user_id=ministry_broker_user(ministry) if user_id == "default" else user_id)
+        sender = ministry_broker_user(ministry, self.bus.vhost) if user_id == "default" else user_id
+        await self.bus.publish(envelope, FROM_MINISTRIES, f"{ministry}.request.status_updated", user_id=sender)
         return envelope.id
 
     async def status_of(self, tracking_number: str, citizen: Identity | None = None) -> dict[str, Any]:

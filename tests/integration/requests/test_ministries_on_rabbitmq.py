@@ -21,7 +21,7 @@ from services.requests.store import outbox, requests
 from shared.auth import IdentitySigner
 from shared.bus import Envelope, connect_bus
 from shared.bus.admin import BrokerAdmin, vhost_of, with_credentials
-from shared.bus.topology import EVENTS, FROM_MINISTRIES
+from shared.bus.topology import EVENTS, FROM_MINISTRIES, ministry_broker_user
 from shared.contracts.catalog import ServicePublished
 from shared.contracts.requests import RenewalDue
 from tests.factories import create_admin, create_citizen
@@ -116,7 +116,7 @@ async def portal(broker_url: str, postgres_url: str, public_key: str, signer: Id
                 await ministry.client.close()
     finally:
         for code in codes:
-            await admin.delete_user(f"ministry-{code}")
+            await admin.delete_user(ministry_broker_user(code, admin.vhost))
         await admin.close()
 
 
@@ -194,7 +194,7 @@ async def test_a_dead_letter_replayed_over_rabbitmq_applies_under_the_ministrys_
         return len(kept) == 1
 
     await eventually(dead_lettered)
-    assert kept[0]["sender"] == f"ministry-{a.code}"
+    assert kept[0]["sender"] == ministry_broker_user(a.code, vhost_of(a.url))
     await a.client.update_status(tracking_number, "received")
 
     async def received() -> bool:

@@ -24,7 +24,7 @@ from services.requests.store import history, requests
 from shared.auth import IdentitySigner
 from shared.bus import Envelope
 from shared.bus.admin import BrokerAdmin, vhost_of, with_credentials
-from shared.bus.topology import EVENTS
+from shared.bus.topology import EVENTS, ministry_broker_user
 from shared.contracts.catalog import ServicePublished
 from tests.factories import create_citizen
 from tests.integration.bus.helpers import eventually
@@ -172,7 +172,7 @@ async def deployment(broker_url: str, postgres_url: str, public_key: str, signer
                 await ministry.client.close()
     finally:
         for ministry in ministries:
-            await admin.delete_user(f"ministry-{ministry.code}")
+            await admin.delete_user(ministry_broker_user(ministry.code, admin.vhost))
         await admin.close()
 
 

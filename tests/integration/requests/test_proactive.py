@@ -63,7 +63,8 @@ async def ministry_issues(harness: Harness, expires_on: date, event_id: str) -> 
                            issued_on=date(2016, 1, 1), expires_on=expires_on, occurred_at=datetime.now(UTC))
     envelope = Envelope(type=DocumentIssued.TYPE, source="/ministries/rop", data=event.model_dump(mode="json"),
                         id=event_id)
-    await harness.bus.publish(envelope, FROM_MINISTRIES, "rop.document.issued", user_id=ministry_broker_user("rop"))
+    await harness.bus.publish(envelope, FROM_MINISTRIES, "rop.document.issued",
+                              user_id=ministry_broker_user("rop", harness.bus.vhost))
 
 
 @pytest.fixture(autouse=True)

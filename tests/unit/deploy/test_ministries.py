@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from shared.bus.topology import FROM_MINISTRIES, from_ministry, ministry_broker_user, ministry_inbox
+from shared.bus.topology import FROM_MINISTRIES, from_ministry, ministry_inbox
 from tests.unit.deploy.manifests import (
     K8S,
     OVERLAYS,
@@ -111,7 +111,7 @@ def test_every_listed_ministry_has_its_queues_broker_user_and_rights_and_no_one_
     objects = overlays[overlay]
     ministry_users = sorted(u["metadata"]["name"] for u in of_kind(objects, "User")
                             if u["metadata"]["name"].startswith("ministry-"))
-    assert ministry_users == sorted(ministry_broker_user(code) for code in listed)
+    assert ministry_users == sorted(f"ministry-{code}" for code in listed)
     queues = {q["spec"]["name"]: q for q in of_kind(objects, "Queue")}
     bindings = {(b["spec"]["source"], b["spec"]["destination"], b["spec"]["routingKey"])
                 for b in of_kind(objects, "Binding")}
@@ -122,12 +122,12 @@ def test_every_listed_ministry_has_its_queues_broker_user_and_rights_and_no_one_
             assert arguments == spec.arguments(), spec.name
             for binding in spec.bindings:
                 assert (binding.exchange, spec.name, binding.routing_key) in bindings
-        user = named(objects, "User", ministry_broker_user(code))
+        user = named(objects, "User", f"ministry-{code}")
         assert user["spec"]["importCredentialsSecret"] == {"name": f"ministry-{code}-broker"}
-        rights = named(objects, "Permission", ministry_broker_user(code))["spec"]
-        assert rights["userReference"] == {"name": ministry_broker_user(code)}
+        rights = named(objects, "Permission", f"ministry-{code}")["spec"]
+        assert rights["userReference"] == {"name": f"ministry-{code}"}
         assert rights["permissions"]["configure"] == "^$"
-        topic = named(objects, "TopicPermission", ministry_broker_user(code))["spec"]
+        topic = named(objects, "TopicPermission", f"ministry-{code}")["spec"]
         assert topic["permissions"]["exchange"] == FROM_MINISTRIES
         assert topic["permissions"]["write"] == f"^{code}\\."
 
