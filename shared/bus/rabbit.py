@@ -2,6 +2,7 @@
 
 import asyncio
 import contextlib
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -13,7 +14,7 @@ from aio_pika.abc import (
     AbstractQueue,
     AbstractRobustConnection,
 )
-from aio_pika.exceptions import AMQPError, ChannelNotFoundEntity, DeliveryError
+from aio_pika.exceptions import AMQPError, ChannelNotFoundEntity, DeliveryError, PublishError
 from aiormq.exceptions import ChannelAccessRefused
 from prometheus_client import Counter
 
@@ -43,6 +44,15 @@ PUBLISH_TIMEOUT = 10.0
 PUBLISHED = Counter("portal_bus_published_total", "Messages the broker confirmed", ["exchange"])
 CONSUMED = Counter("portal_bus_consumed_total", "Messages handled and acked", ["queue"])
 DEAD_LETTERED = Counter("portal_bus_dead_lettered_total", "Messages sent to dead letters", ["queue"])
+REOPENED = Counter("portal_bus_publisher_reopened_total",
+                   "Publishing channels or connections reopened because the broker kept refusing them",
+                   ["connection", "what"])
+# After this many nacks in a row the publishing channel is suspect (a node loss can leave a channel refusing
+# every publish while fresh channels are served), and a nack on a channel that never had a confirm points at
+# the connection. Reopens are spaced so that a queue that is really full is not answered with a reconnect storm.
+NACK_STREAK = 3
+REOPEN_CHANNEL_EVERY = 2.0
+REOPEN_CONNECTION_EVERY = 10.0
 
 
 class _RabbitConsumer(Consumer):
@@ -69,23 +79,43 @@ class RabbitBus(Bus):
         self._name = name
         self._broker_dead_letters = dead_letters_by_broker
         self._connection: AbstractRobustConnection | None = None
+        # Publishing has its own connection: flow control on a publisher never stalls the consumers, and a
+        # publishing connection the broker keeps refusing can be replaced without touching them.
+        self._publishing: AbstractRobustConnection | None = None
         self._publisher: AbstractChannel | None = None
         self._exchanges: dict[str, AbstractExchange] = {}
         self._topology_lock = asyncio.Lock()
+        self._reopening = asyncio.Lock()
+        self._nacks = 0
+        self._confirmed_on_channel = False
+        self._reopened_at = {"channel": 0.0, "connection": 0.0}
+
+    async def _connect(self, purpose: str) -> AbstractRobustConnection:
+        return await aio_pika.connect_robust(self._url, client_properties={"connection_name":
+                                                                           f"{self._name} ({purpose})"})
 
     async def start(self) -> None:
-        self._connection = await aio_pika.connect_robust(self._url, client_properties={"connection_name":
-                                                                                     self._name})
-        self._publisher = await self._connection.channel(publisher_confirms=True, on_return_raises=True)
+        self._connection = await self._connect("consuming")
+        self._publishing = await self._connect("publishing")
+        await self._open_publisher()
+
+    async def _open_publisher(self) -> None:
+        assert self._publishing is not None
+        self._publisher = await self._publishing.channel(publisher_confirms=True, on_return_raises=True)
+        self._exchanges = {}
+        self._nacks = 0
+        self._confirmed_on_channel = False
 
     async def close(self) -> None:
-        if self._connection is not None:
-            await self._connection.close()
-            self._connection = None
+        for connection in (self._publishing, self._connection):
+            if connection is not None:
+                with contextlib.suppress(Exception):
+                    await connection.close()
+        self._connection = self._publishing = self._publisher = None
 
     async def is_ready(self) -> bool:
-        return self._connection is not None and not self._connection.is_closed and self._publisher is not None \
-            and not self._publisher.is_closed
+        return all(c is not None and not c.is_closed for c in (self._connection, self._publishing)) \
+            and self._publisher is not None and not self._publisher.is_closed
 
     @property
     def _channel(self) -> AbstractChannel:
@@ -116,17 +146,55 @@ class RabbitBus(Bus):
         return queue
 
     async def _send(self, message: aio_pika.Message, exchange: str, routing_key: str) -> None:
-        try:
-            target = await self._exchange(exchange)
-            await target.publish(message, routing_key, mandatory=True, timeout=PUBLISH_TIMEOUT)
-        except DeliveryError as exc:
-            self.writes.failed()
-            raise PublishFailed(f"the broker refused {routing_key!r} on {exchange!r}: {exc}") from exc
-        except (AMQPError, ConnectionError, TimeoutError, RuntimeError) as exc:
-            self.writes.failed()
-            raise PublishFailed(f"publishing {routing_key!r} on {exchange!r} failed: {exc!r}") from exc
-        self.writes.confirmed()
-        PUBLISHED.labels(exchange).inc()
+        """Publish with confirms; on refusals, reopen what the broker keeps refusing and send the same message
+        (same message id) again, at most once per level; what still fails is the caller's to keep and retry."""
+        while True:
+            try:
+                target = await self._exchange(exchange)
+                await target.publish(message, routing_key, mandatory=True, timeout=PUBLISH_TIMEOUT)
+            except PublishError as exc:
+                raise PublishFailed(f"no queue takes {routing_key!r} on {exchange!r}: {exc}") from exc
+            except DeliveryError as exc:
+                self.writes.failed()
+                if await self._reopen_after_nack():
+                    continue
+                raise PublishFailed(f"the broker refused {routing_key!r} on {exchange!r}: {exc}") from exc
+            except (AMQPError, ConnectionError, TimeoutError, RuntimeError) as exc:
+                self.writes.failed()
+                raise PublishFailed(f"publishing {routing_key!r} on {exchange!r} failed: {exc!r}") from exc
+            self._nacks = 0
+            self._confirmed_on_channel = True
+            self.writes.confirmed()
+            PUBLISHED.labels(exchange).inc()
+            return
+
+    async def _reopen_after_nack(self) -> bool:
+        """True when a fresh channel or connection was opened, so the message is worth sending again now."""
+        self._nacks += 1
+        what = "connection" if not self._confirmed_on_channel else "channel" if self._nacks >= NACK_STREAK else None
+        if what is None:
+            return False
+        every = REOPEN_CONNECTION_EVERY if what == "connection" else REOPEN_CHANNEL_EVERY
+        if time.monotonic() - self._reopened_at[what] < every:
+            return False
+        async with self._reopening:
+            self._reopened_at[what] = time.monotonic()
+            log.warning("bus_publisher_reopened", reopened=what, nacks=self._nacks)
+            REOPENED.labels(self._name, what).inc()
+            old_channel, old_connection = self._publisher, self._publishing
+            try:
+                if what == "connection":
+                    self._publishing = await self._connect("publishing")
+                await self._open_publisher()
+            except (AMQPError, ConnectionError, TimeoutError, RuntimeError, OSError):
+                log.warning("bus_publisher_reopen_failed", reopened=what, exc_info=True)
+                return False
+            with contextlib.suppress(Exception):
+                if what == "connection" and old_connection is not None:
+                    await old_connection.close()
+                elif old_channel is not None:
+                    await old_channel.close()
+        return True
 
     async def publish(self, envelope: Envelope, exchange: str, routing_key: str, *,
                       user_id: str | None = None) -> None:

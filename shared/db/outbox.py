@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from prometheus_client import Gauge
-from sqlalchemy import JSON, Column, Integer, MetaData, RowMapping, Select, String, Table, Text, select, update
+from sqlalchemy import JSON, Column, Integer, MetaData, RowMapping, Select, String, Table, Text, func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from shared.bus import Bus, Envelope, PublishFailed
@@ -17,10 +17,19 @@ from shared.logging import get_logger
 
 log = get_logger(__name__)
 OUTBOX_PENDING = Gauge("portal_outbox_pending", "Outbox rows not yet confirmed by the broker", ["service"])
+OUTBOX_OLDEST = Gauge("portal_outbox_oldest_pending_seconds",
+                      "Age of the oldest outbox row not yet confirmed by the broker (0 when none)", ["service"])
+# How often the backlog is counted: a count over the sent_at index, cheap however long the outbox grows.
+BACKLOG_EVERY_SECONDS = 5.0
 
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def _aware(moment: datetime) -> datetime:
+    """min() over a column can come back without the column type's processing (naive on SQLite)."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 def outbox_table(metadata: MetaData) -> Table:
@@ -55,12 +64,13 @@ class OutboxRelay:
     """Publishes unsent outbox rows in order; a row is marked sent only after the broker confirms it."""
 
     def __init__(self, engine: AsyncEngine, table: Table, bus: Bus, service: str,
-                 poll_seconds: float = 1.0, batch: int = 100) -> None:
+                 poll_seconds: float = 1.0, batch: int = 100, backlog_seconds: float = BACKLOG_EVERY_SECONDS) -> None:
         self._engine, self._table, self._bus, self._service = engine, table, bus, service
-        self._poll_seconds, self._batch = poll_seconds, batch
+        self._poll_seconds, self._batch, self._backlog_seconds = poll_seconds, batch, backlog_seconds
         self._wake = asyncio.Event()
         self._stopping = False
         self._task: asyncio.Task[None] | None = None
+        self._backlog: asyncio.Task[None] | None = None
         self._sqlite = is_sqlite(str(engine.url))
 
     def wake(self) -> None:
@@ -68,9 +78,33 @@ class OutboxRelay:
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name=f"{self._service}-outbox-relay")
+        self._backlog = asyncio.create_task(self._measure(), name=f"{self._service}-outbox-backlog")
+
+    async def measure_backlog(self) -> None:
+        """The true backlog: every unsent row and the age of the oldest, whatever the relay is doing."""
+        t = self._table
+        async with self._engine.connect() as connection:
+            await connection.execution_options(**{READ_ONLY: True})
+            count, oldest = (await connection.execute(
+                select(func.count(), func.min(t.c.created_at)).where(t.c.sent_at.is_(None)))).one()
+        OUTBOX_PENDING.labels(self._service).set(count)
+        age = 0.0 if oldest is None else max((utcnow() - _aware(oldest)).total_seconds(), 0.0)
+        OUTBOX_OLDEST.labels(self._service).set(age)
+
+    async def _measure(self) -> None:
+        while True:
+            try:
+                await self.measure_backlog()
+            except Exception:
+                log.warning("outbox_backlog_unmeasured", exc_info=True)
+            await asyncio.sleep(self._backlog_seconds)
 
     async def stop(self) -> None:
         """Let the batch in flight finish: cancelling mid-transaction can strand a database connection."""
+        if self._backlog is not None:
+            self._backlog.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._backlog
         if self._task is None:
             return
         self._stopping = True
@@ -140,10 +174,8 @@ class OutboxRelay:
             except PublishFailed as exc:
                 # Keep order: later rows wait until this one goes through.
                 log.warning("outbox_publish_failed", event_type=row["type"], error=str(exc))
-                OUTBOX_PENDING.labels(self._service).set(len(rows) - len(sent))
                 return sent, (row["position"], str(exc)[:1000])
             sent.append(row["position"])
-        OUTBOX_PENDING.labels(self._service).set(0 if len(rows) < self._batch else len(rows) - len(sent))
         return sent, None
 
     async def _mark(self, connection: AsyncConnection, sent: list[int], failure: tuple[int, str] | None) -> None:

@@ -13,6 +13,8 @@ ALERTS = {
     "PortalDeadLettersArriving", "BrokerDeadLettersArriving", "PortalDeadLetterDeskDown",
     # SLA breaches rising
     "PortalSlaBreachesRising",
+    # the broker taking no writes, the outbox not draining
+    "PortalOutboxNotDraining", "PortalBrokerRefusingWrites",
     # a service not ready
     "PortalServiceNotReady", "PortalGatewayDown", "PortalMetricsMissing",
 }
@@ -24,6 +26,8 @@ EXPORTERS = {
     "rabbitmq_global_messages_dead_lettered_rejected_total": "rabbitmq_prometheus plugin",
     "portal_bus_dead_lettered_total": "the services (shared/bus/rabbit.py)",
     "portal_requests_overdue": "the requests service (a gauge per ministry)",
+    "portal_outbox_oldest_pending_seconds": "every service's outbox relay (shared/db/outbox.py)",
+    "portal_bus_publish_failing_since_timestamp_seconds": "every service's bus adapter (shared/bus/health.py)",
     "kube_deployment_status_replicas_unavailable": "kube-state-metrics",
     "kube_deployment_status_replicas_available": "kube-state-metrics",
     "up": "Prometheus",
