@@ -5,6 +5,7 @@ import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import httpx
 from fastapi import FastAPI
@@ -13,21 +14,23 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from services.gateway.adapters.dev_identity import DevIdentityProvider
 from services.gateway.adapters.live_hub import LiveHub
-from services.gateway.adapters.oidc import OidcVerifier
+from services.gateway.adapters.oidc import Endpoints, OidcProvider, OidcVerifier
 from services.gateway.adapters.oidc_flow import AuthorizationCodeFlow, OidcClient
 from services.gateway.adapters.upstream import upstream_ready
 from services.gateway.api import router
 from services.gateway.config import Settings
-from services.gateway.domain import RateLimiter, Upstream
+from services.gateway.domain import ClaimRules, RateLimiter, Upstream
 from services.gateway.handlers import Deps, Limits, relay_status_changed
 from services.gateway.problems import Throttled
-from services.gateway.store import ApiKeyCache
+from services.gateway.store import MIGRATIONS, ApiKeyCache, SqlSignedOutSessions
 from services.gateway.ui import PageProblem, Pages, ui_router
 from services.gateway.workspace import workspace_router
 from shared.auth import IdentitySigner
 from shared.bus import Bus, Consumer, Delivery, connect_bus
 from shared.bus.topology import EVENTS, Binding, QueueSpec
 from shared.contracts.asyncapi import asyncapi_document
+from shared.db import engine_for
+from shared.db.migrate import upgrade
 from shared.logging import configure_logging, get_logger
 from shared.web import Problem, Readiness, ReadinessCheck, install_plumbing
 
@@ -54,9 +57,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     timeout = httpx.Timeout(settings.upstream_timeout_seconds, connect=2.0)
     upstreams = {name: httpx.AsyncClient(base_url=url, limits=limits, timeout=timeout)
                  for name, url in bases.items()}
-    oidc = None
-    if settings.oidc_issuer and settings.oidc_audience and settings.oidc_jwks_url:
-        oidc = OidcVerifier(settings.oidc_issuer, settings.oidc_audience, settings.oidc_jwks_url)
+    idp_http = httpx.AsyncClient(timeout=httpx.Timeout(10.0, connect=3.0))
+    oidc = staff_oidc = None
+    if settings.oidc_issuer and (settings.oidc_audience or settings.oidc_client_id):
+        oidc = OidcVerifier(OidcProvider(settings.oidc_issuer, idp_http, Endpoints(
+            settings.oidc_authorize_url, settings.oidc_token_url, settings.oidc_jwks_url,
+            settings.oidc_end_session_url), settings.oidc_discovery_refresh_seconds),
+            settings.oidc_audience or settings.oidc_client_id or "")
+    if settings.oidc_staff_issuer and (settings.oidc_staff_audience or settings.oidc_staff_client_id):
+        staff_oidc = OidcVerifier(OidcProvider(settings.oidc_staff_issuer, idp_http, Endpoints(
+            jwks=settings.oidc_staff_jwks_url), settings.oidc_discovery_refresh_seconds),
+            settings.oidc_staff_audience or settings.oidc_staff_client_id or "")
     rate_limits = Limits(address=RateLimiter(settings.rate_per_address, settings.burst_per_address),
                          citizen=RateLimiter(settings.rate_per_citizen, settings.burst_per_citizen),
                          api_key=RateLimiter(settings.rate_per_api_key, settings.burst_per_api_key))
@@ -64,22 +75,37 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 api_keys=ApiKeyCache(), dev_idp=DevIdentityProvider() if settings.dev_auth else None, oidc=oidc,
                 max_body_bytes=settings.max_body_bytes, limits=rate_limits, live=LiveHub(),
                 bus_contract=asyncapi_document(settings.broker_public_host),
-                breaker_threshold=settings.breaker_threshold, breaker_open_seconds=settings.breaker_open_seconds)
+                breaker_threshold=settings.breaker_threshold, breaker_open_seconds=settings.breaker_open_seconds,
+                staff_oidc=staff_oidc, claims=ClaimRules(settings.oidc_civil_number_claim,
+                                                         settings.oidc_staff_role_claim,
+                                                         settings.oidc_staff_ministry_claim, settings.oidc_staff_roles))
+    engine = engine_for(settings.database_url) if settings.database_url else None
+    if engine is not None:
+        deps.signed_out = SqlSignedOutSessions(engine)
     csrf_secret = settings.csrf_secret.get_secret_value().encode() if settings.csrf_secret else \
         hashlib.sha256(b"portal-csrf:" + settings.identity_private_key.encode()).digest()
-    idp_http: httpx.AsyncClient | None = None
-    if oidc is not None and settings.oidc_authorize_url and settings.oidc_token_url and settings.oidc_client_id \
-            and settings.oidc_redirect_url:
-        idp_http = httpx.AsyncClient(timeout=httpx.Timeout(10.0, connect=3.0))
+    if oidc is not None and settings.oidc_client_id and settings.oidc_redirect_url:
         secret = settings.oidc_client_secret.get_secret_value() if settings.oidc_client_secret else None
+        site = urlsplit(settings.oidc_redirect_url)
         deps.sign_in_flow = AuthorizationCodeFlow(
-            OidcClient(settings.oidc_authorize_url, settings.oidc_token_url, settings.oidc_client_id, secret,
-                       settings.oidc_redirect_url), oidc, csrf_secret, idp_http)
+            OidcClient(settings.oidc_client_id, secret, settings.oidc_redirect_url,
+                       settings.oidc_post_logout_redirect_url or f"{site.scheme}://{site.netloc}/"),
+            oidc, csrf_secret, idp_http)
+    if staff_oidc is not None and settings.oidc_staff_client_id and settings.oidc_staff_redirect_url:
+        secret = settings.oidc_staff_client_secret.get_secret_value() if settings.oidc_staff_client_secret else None
+        site = urlsplit(settings.oidc_staff_redirect_url)
+        deps.staff_sign_in_flow = AuthorizationCodeFlow(
+            OidcClient(settings.oidc_staff_client_id, secret, settings.oidc_staff_redirect_url,
+                       f"{site.scheme}://{site.netloc}/workspace/sign-in"), staff_oidc, csrf_secret, idp_http)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if deps.dev_idp is not None:
             log.warning("development_sign_in_enabled")
+        if settings.database_url:
+            await upgrade(MIGRATIONS, settings.database_url)
+        else:
+            log.warning("sign_out_kept_by_this_replica_only", reason="no database configured")
         bus: Bus | None = None
         consumer: Consumer | None = None
         if settings.amqp_url:
@@ -105,8 +131,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if bus is not None:
             with contextlib.suppress(Exception):
                 await bus.close()
-        for client in [*upstreams.values(), *([idp_http] if idp_http else [])]:
+        for client in [*upstreams.values(), idp_http]:
             await client.aclose()
+        if engine is not None:
+            await engine.dispose()
 
     def check(name: Upstream) -> ReadinessCheck:
         return lambda: upstream_ready(deps.upstreams[name])

@@ -11,15 +11,39 @@ class Settings(BaseSettings):
     notifications_url: str = "http://127.0.0.1:8004"
     identity_private_key: str
     log_level: str = "info"
+    # The citizens' identity provider (OpenID Connect). The issuer is enough: the rest comes from its
+    # /.well-known/openid-configuration, kept for oidc_discovery_refresh_seconds; each *_url setting overrides it.
     oidc_issuer: str | None = None
-    oidc_audience: str | None = None
+    oidc_audience: str | None = None  # unset: the client id
     oidc_jwks_url: str | None = None
-    # The web UI's sign-in (authorisation code + PKCE); off unless all of these and the three above are set.
     oidc_authorize_url: str | None = None
     oidc_token_url: str | None = None
+    oidc_end_session_url: str | None = None
+    oidc_discovery_refresh_seconds: float = 3600.0
+    # The web UI's sign-in (authorisation code + PKCE) is on when the issuer, client id and redirect URL are set.
     oidc_client_id: str | None = None
     oidc_client_secret: SecretStr | None = None
     oidc_redirect_url: str | None = None  # e.g. https://portal.gov.om/sign-in/callback
+    # Where the provider sends the browser after signing out (register it there); unset: the redirect URL's site.
+    oidc_post_logout_redirect_url: str | None = None
+    # The claim holding the citizen's civil number: `sub`, or e.g. `national_id` where the provider's sub is opaque.
+    oidc_civil_number_claim: str = "sub"
+    # Portal staff sign in through their own provider (never the citizens'): its tokens carry the role and the
+    # ministry in these claims, and oidc_staff_roles maps the provider's role names to the portal's
+    # (officer, service_manager, admin); a role not in the map is refused.
+    oidc_staff_issuer: str | None = None
+    oidc_staff_audience: str | None = None  # unset: the staff client id
+    oidc_staff_jwks_url: str | None = None
+    oidc_staff_role_claim: str = "portal_role"
+    oidc_staff_ministry_claim: str = "portal_ministry"
+    oidc_staff_roles: dict[str, str] = Field(default_factory=dict)
+    # The workspace's sign-in through the staff provider, e.g. https://portal.gov.om/workspace/sign-in/callback.
+    oidc_staff_client_id: str | None = None
+    oidc_staff_client_secret: SecretStr | None = None
+    oidc_staff_redirect_url: str | None = None
+    # Sign-out ends a session on every replica at once: the revoked sessions live in this database (SQLite or
+    # PostgreSQL). Unset: in this process only, which is right for one replica (`make run`) and no more.
+    database_url: str | None = None
     dev_auth: bool = Field(default=False, validation_alias=AliasChoices("PORTAL_DEV_AUTH", "GATEWAY_DEV_AUTH"))
     upstream_timeout_seconds: float = 10.0
     max_body_bytes: int = 1_000_000

@@ -75,6 +75,21 @@ DEV_AUDIENCE = "portal"
 STAFF_ROLES = ("officer", "service_manager", "admin")
 
 
+@dataclass(frozen=True)
+class ClaimRules:
+    """Which claims say who someone is. A citizen provider's token makes a citizen, whatever role it claims;
+    staff roles come only from the staff provider, through `staff_roles` (its role names → the portal's)."""
+
+    civil_number: str = "sub"
+    staff_role: str = "portal_role"
+    staff_ministry: str = "portal_ministry"
+    staff_roles: dict[str, str] = field(default_factory=dict)
+
+    def staff_role_of(self, claimed: object) -> str | None:
+        role = self.staff_roles.get(claimed) if isinstance(claimed, str) else None
+        return role if role in STAFF_ROLES else None
+
+
 # --- Rate limits: token buckets, one per caller, kept in memory by each replica ------------------------------
 
 

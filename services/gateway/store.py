@@ -1,7 +1,30 @@
-"""The gateway keeps nothing durable: only a short-lived cache of API-key look-ups."""
+"""What the gateway keeps: a short-lived cache of API-key look-ups, and the sessions signed out before they expired.
+
+A signed-out session's token stays revoked until the token itself expires, then its row is of no use and is
+dropped. Only a hash of the token is kept: a row never lets anyone sign in.
+"""
 
 import hashlib
 import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Protocol
+
+from sqlalchemy import Column, MetaData, String, Table, delete, select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from shared.db import UtcDateTime
+from shared.db.engine import writing
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+metadata = MetaData()
+revoked_sessions = Table(
+    "revoked_sessions", metadata,
+    Column("token_id", String(64), primary_key=True),
+    Column("expires_at", UtcDateTime(), nullable=False, index=True),
+)
 
 
 class ApiKeyCache:
@@ -23,3 +46,52 @@ class ApiKeyCache:
         if len(self._entries) >= self._max:
             self._entries.clear()
         self._entries[self._key(api_key)] = (time.monotonic() + self._ttl, ministry)
+
+
+def token_id(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class SignedOutSessions(Protocol):
+    async def revoke(self, token: str, expires_at: datetime) -> None: ...
+
+    async def is_revoked(self, token: str) -> bool: ...
+
+
+class LocalSignedOutSessions:
+    """This process's memory: enough for one replica (`make run`), never for several."""
+
+    def __init__(self, max_entries: int = 100_000) -> None:
+        self._revoked: dict[str, datetime] = {}
+        self._max = max_entries
+
+    async def revoke(self, token: str, expires_at: datetime) -> None:
+        now = datetime.now(UTC)
+        if len(self._revoked) >= self._max:
+            self._revoked = {k: v for k, v in self._revoked.items() if v > now}
+        self._revoked[token_id(token)] = expires_at
+
+    async def is_revoked(self, token: str) -> bool:
+        expires_at = self._revoked.get(token_id(token))
+        return expires_at is not None and expires_at > datetime.now(UTC)
+
+
+class SqlSignedOutSessions:
+    """Shared by every replica through one database: a sign-out on one is seen by the next request on any."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+
+    async def revoke(self, token: str, expires_at: datetime) -> None:
+        insert = postgresql_insert if self._engine.dialect.name == "postgresql" else sqlite_insert
+        now = datetime.now(UTC)
+        async with writing(self._engine), self._engine.begin() as connection:
+            await connection.execute(insert(revoked_sessions).values(token_id=token_id(token), expires_at=expires_at)
+                                     .on_conflict_do_nothing(index_elements=["token_id"]))
+            await connection.execute(delete(revoked_sessions).where(revoked_sessions.c.expires_at < now))
+
+    async def is_revoked(self, token: str) -> bool:
+        async with self._engine.connect() as connection:
+            found = await connection.scalar(select(revoked_sessions.c.token_id)
+                                            .where(revoked_sessions.c.token_id == token_id(token)))
+        return found is not None

@@ -6,7 +6,14 @@ page and route that reaches a service goes through them.
 
 from services.gateway.adapters.dev_identity import DevSignIn
 from services.gateway.adapters.upstream import call_upstream, signed_headers
-from services.gateway.handlers.auth import API_KEY_PREFIX, authenticate, issue_dev_token, limit_address
+from services.gateway.handlers.auth import (
+    API_KEY_PREFIX,
+    authenticate,
+    issue_dev_token,
+    issued_by,
+    limit_address,
+    sign_out,
+)
 from services.gateway.handlers.dashboard import dashboard
 from services.gateway.handlers.deps import Deps, Limits
 from services.gateway.handlers.live import live_updates, owned_request, relay_status_changed
@@ -14,5 +21,5 @@ from services.gateway.handlers.upstream import Forwarded, forward, read_json, se
 from services.gateway.problems import Throttled
 
 __all__ = ["API_KEY_PREFIX", "Deps", "DevSignIn", "Forwarded", "Limits", "Throttled", "authenticate",
-           "call_upstream", "dashboard", "forward", "issue_dev_token", "limit_address", "live_updates",
-           "owned_request", "read_json", "relay_status_changed", "search_services", "signed_headers"]
+           "call_upstream", "dashboard", "forward", "issue_dev_token", "issued_by", "limit_address", "live_updates",
+           "owned_request", "read_json", "relay_status_changed", "search_services", "sign_out", "signed_headers"]

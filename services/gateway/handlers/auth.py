@@ -2,13 +2,16 @@
 
 import hashlib
 import re
-from typing import Any
+import time
+from datetime import UTC, datetime
+from typing import Any, cast
 
 import jwt
 
 from services.gateway.adapters.dev_identity import DevSignIn
+from services.gateway.adapters.oidc import LEEWAY_SECONDS, ProviderUnavailable
 from services.gateway.adapters.upstream import call_upstream
-from services.gateway.domain import DEV_ISSUER, STAFF_ROLES
+from services.gateway.domain import DEV_ISSUER, STAFF_ROLES, ClaimRules
 from services.gateway.handlers.deps import Deps
 from services.gateway.problems import Throttled
 from shared.auth import IDENTITY_HEADER, Identity, Role
@@ -19,21 +22,55 @@ from shared.web import Problem
 log = get_logger(__name__)
 API_KEY_PREFIX = "pk_"
 CIVIL_NUMBER = re.compile(r"^[0-9]{6,10}$")
+# A token that claims to live longer is remembered as signed out for this long, no longer.
+MAX_SESSION_SECONDS = 24 * 3600
 
 
-def _identity_from_claims(claims: dict[str, Any]) -> Identity:
+def _checked(identity: Identity) -> Identity:
+    if len(identity.subject) > 64 or len(identity.name or "") > 200:
+        raise Problem(401, "unauthenticated", "The token's identity claims are too long.")
+    return identity
+
+
+def _lang(claims: dict[str, Any]) -> str:
+    return "en" if claims.get("lang") == "en" or str(claims.get("locale") or "").startswith("en") else "ar"
+
+
+def citizen_from_claims(claims: dict[str, Any], rules: ClaimRules) -> Identity:
+    """A citizen provider's token: a citizen, named by their civil number, whatever else it claims."""
+    subject = str(claims.get(rules.civil_number) or "")
+    if not CIVIL_NUMBER.match(subject):
+        raise Problem(401, "unauthenticated", "The identity provider gave no civil number for this citizen.")
+    name = claims.get("name")
+    return _checked(Identity(subject=subject, role="citizen", name=str(name) if name else None, lang=_lang(claims)))
+
+
+def staff_from_claims(claims: dict[str, Any], rules: ClaimRules) -> Identity:
+    """A staff provider's token: the role its mapped claim gives, for the ministry its claim names."""
+    role = rules.staff_role_of(claims.get(rules.staff_role))
+    if role is None:
+        raise Problem(401, "unauthenticated", "The staff identity provider gave no role the portal knows.")
+    ministry = claims.get(rules.staff_ministry)
+    ministry = str(ministry) if ministry and role != "admin" else None
+    if role in ("officer", "service_manager") and not ministry:
+        raise Problem(401, "unauthenticated", "A ministry staff token must name its ministry.")
+    name = claims.get("name")
+    return _checked(Identity(subject=str(claims["sub"]), role=cast(Role, role), ministry=ministry,
+                             name=str(name) if name else None, lang=_lang(claims)))
+
+
+def dev_identity(claims: dict[str, Any]) -> Identity:
+    """The development sign-in's own tokens, which carry the role chosen on its form (`make run` only)."""
     role: Role = claims.get("role") or "citizen"
     if role not in ("citizen", *STAFF_ROLES):
         raise Problem(401, "unauthenticated", "The token carries a role the portal does not know.")
     if role in ("officer", "service_manager") and not claims.get("ministry"):
         raise Problem(401, "unauthenticated", "A ministry staff token must name its ministry.")
-    subject = str(claims.get("national_id") or claims["sub"])
+    subject = str(claims["sub"])
     if role == "citizen" and not CIVIL_NUMBER.match(subject):
         raise Problem(401, "unauthenticated", "The identity provider gave no civil number for this citizen.")
-    if len(subject) > 64 or len(str(claims.get("name") or "")) > 200:
-        raise Problem(401, "unauthenticated", "The token's identity claims are too long.")
-    return Identity(subject=subject, role=role, ministry=claims.get("ministry"), name=claims.get("name"),
-                    lang="en" if claims.get("lang") == "en" else "ar")
+    return _checked(Identity(subject=subject, role=role, ministry=claims.get("ministry"), name=claims.get("name"),
+                             lang=_lang(claims)))
 
 
 async def _ministry_for_key(api_key: str, deps: Deps) -> str | None:
@@ -75,18 +112,76 @@ async def authenticate(authorization: str | None, deps: Deps) -> Identity | None
         if ministry is None:
             raise Problem(401, "unauthenticated", "This API key is not valid.")
         return Identity(subject=ministry, role="ministry", ministry=ministry)
+    identity = await _verified(credential, deps)
+    if await deps.signed_out.is_revoked(credential):
+        raise Problem(401, "unauthenticated", "This session was signed out; sign in again.")
+    _throttle(deps.limits.citizen.take(f"{identity.role}:{identity.subject}", deps.clock()), "citizen")
+    return identity
+
+
+def issued_by(token: str, issuer: str) -> bool:
     try:
-        issuer = jwt.decode(credential, options={"verify_signature": False}).get("iss")
-        if deps.dev_idp is not None and issuer == DEV_ISSUER:
-            claims = deps.dev_idp.verify(credential)
-        elif deps.oidc is not None:
-            claims = await deps.oidc.verify(credential)
-        else:
-            raise Problem(401, "unauthenticated", "No identity provider accepts this token.")
+        return jwt.decode(token, options={"verify_signature": False}).get("iss") == issuer
+    except jwt.PyJWTError:
+        return False
+
+
+def _audiences(claims: dict[str, Any]) -> list[str]:
+    audience = claims.get("aud")
+    return [audience] if isinstance(audience, str) else [str(a) for a in audience or []]
+
+
+def _verifier_for(credential: str, deps: Deps) -> str:
+    """Which provider a token claims to come from (checked by that provider's verifier, never taken on trust)."""
+    unverified = jwt.decode(credential, options={"verify_signature": False})
+    issuer = unverified.get("iss")
+    if deps.dev_idp is not None and issuer == DEV_ISSUER:
+        return "dev"
+    staff, citizens = deps.staff_oidc, deps.oidc
+    if staff is not None and issuer == staff.issuer and (
+            citizens is None or citizens.issuer != issuer or staff.audience in _audiences(unverified)):
+        return "staff"
+    if citizens is not None and issuer == citizens.issuer:
+        return "citizen"
+    raise Problem(401, "unauthenticated", "No identity provider accepts this token.")
+
+
+async def _verified(credential: str, deps: Deps) -> Identity:
+    try:
+        kind = _verifier_for(credential, deps)
+        if kind == "dev" and deps.dev_idp is not None:
+            return dev_identity(deps.dev_idp.verify(credential))
+        if kind == "staff" and deps.staff_oidc is not None:
+            return staff_from_claims(await deps.staff_oidc.verify(credential), deps.claims)
+        if deps.oidc is not None:
+            return citizen_from_claims(await deps.oidc.verify(credential), deps.claims)
+    except ProviderUnavailable as exc:
+        raise Problem(503, "upstream-unavailable", "The identity provider is not answering; please try again "
+                      "shortly.", upstream="identity-provider") from exc
     except jwt.PyJWTError as exc:
         raise Problem(401, "unauthenticated", "The sign-in token is not valid or has expired.") from exc
-    identity = _identity_from_claims(claims)
-    _throttle(deps.limits.citizen.take(f"{identity.role}:{identity.subject}", deps.clock()), "citizen")
+    raise Problem(401, "unauthenticated", "No identity provider accepts this token.")
+
+
+async def sign_out(token: str | None, deps: Deps) -> Identity | None:
+    """Ends the session on every replica at once: its token is refused from now until it would have expired.
+    The signed-out identity is returned (None for a token that was no longer good anyway)."""
+    if not token:
+        return None
+    try:
+        identity = await _verified(token, deps)
+    except Problem as exc:
+        if exc.extensions.get("upstream") != "identity-provider":
+            return None
+        identity = None  # the provider cannot be asked: end the portal's session all the same
+    try:
+        expires = int(jwt.decode(token, options={"verify_signature": False}).get("exp") or 0)
+    except jwt.PyJWTError:
+        return None
+    now = int(time.time())
+    expires = min(max(expires, now), now + MAX_SESSION_SECONDS) + LEEWAY_SECONDS
+    await deps.signed_out.revoke(token, datetime.fromtimestamp(expires, UTC))
+    log.info("signed_out", role=identity.role if identity else "unknown")
     return identity
 
 

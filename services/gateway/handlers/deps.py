@@ -11,8 +11,8 @@ from services.gateway.adapters.dev_identity import DevIdentityProvider
 from services.gateway.adapters.live_hub import LiveHub
 from services.gateway.adapters.oidc import OidcVerifier
 from services.gateway.adapters.oidc_flow import AuthorizationCodeFlow
-from services.gateway.domain import CircuitBreaker, RateLimiter, Upstream
-from services.gateway.store import ApiKeyCache
+from services.gateway.domain import CircuitBreaker, ClaimRules, RateLimiter, Upstream
+from services.gateway.store import ApiKeyCache, LocalSignedOutSessions, SignedOutSessions
 from shared.auth import IdentitySigner
 
 
@@ -41,6 +41,10 @@ class Deps:
     breaker_open_seconds: float = 10.0
     clock: Callable[[], float] = time.monotonic
     sign_in_flow: AuthorizationCodeFlow | None = None
+    staff_oidc: OidcVerifier | None = None
+    staff_sign_in_flow: AuthorizationCodeFlow | None = None
+    claims: ClaimRules = field(default_factory=ClaimRules)
+    signed_out: SignedOutSessions = field(default_factory=LocalSignedOutSessions)
 
     def breaker(self, upstream: str) -> CircuitBreaker:
         found = self.breakers.get(upstream)

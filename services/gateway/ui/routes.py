@@ -195,7 +195,10 @@ async def national_sign_in(request: Request, pages: P, next: str = "/dashboard")
     flow = pages.deps.sign_in_flow
     if flow is None:
         raise PageProblem(404, "not_found", "not_found_detail")
-    where, sealed = flow.start(local_path(next, "/dashboard"), lang_of(request))
+    try:
+        where, sealed = await flow.start(local_path(next, "/dashboard"), lang_of(request))
+    except Problem as exc:
+        raise PageProblem(exc.status, "error", "unavailable", exc.extensions.get("upstream")) from exc
     response = RedirectResponse(where, status_code=303)
     # SameSite=Lax: the cookie must come back on the provider's top-level redirect to the callback.
     response.set_cookie(OIDC_COOKIE, sealed, httponly=True, secure=secure_cookies(request), samesite="lax",
@@ -205,14 +208,15 @@ async def national_sign_in(request: Request, pages: P, next: str = "/dashboard")
 
 @ui_router.get("/sign-in/callback")
 async def national_sign_in_callback(request: Request, pages: P, code: str = "", state: str = "",
-                                    error: str = "") -> Response:
+                                    error: str = "", iss: str | None = None) -> Response:
     flow = pages.deps.sign_in_flow
     if flow is None:
         raise PageProblem(404, "not_found", "not_found_detail")
     if error or not code:
         raise PageProblem(401, "error", "sign_in_failed")
     try:
-        signed_in = await flow.finish(code[:2000], state[:200], request.cookies.get(OIDC_COOKIE))
+        signed_in = await flow.finish(code[:2000], state[:200], request.cookies.get(OIDC_COOKIE),
+                                      iss[:2000] if iss is not None else None)
     except Problem as exc:
         raise PageProblem(exc.status, "error", "sign_in_failed", exc.extensions.get("upstream")) from exc
     response = RedirectResponse(local_path(signed_in.next, "/dashboard"), status_code=303)
@@ -260,7 +264,13 @@ async def sign_out(request: Request, pages: P) -> Response:
     posted = await posted_form(request)
     if not pages.csrf_ok(request, first(posted, "csrf_token")):
         raise PageProblem(403, "error", "expired_form")
-    response = RedirectResponse("/", status_code=303)
+    token = request.cookies.get(SESSION_COOKIE)
+    await handlers.sign_out(token, pages.deps)
+    flow = pages.deps.sign_in_flow
+    provider_logout = None
+    if token and flow is not None and pages.deps.oidc is not None and handlers.issued_by(token, pages.deps.oidc.issuer):
+        provider_logout = await flow.end_session_url(token)
+    response = RedirectResponse(provider_logout or "/", status_code=303)
     response.delete_cookie(SESSION_COOKIE, httponly=True, secure=secure_cookies(request), samesite="lax")
     return response
 

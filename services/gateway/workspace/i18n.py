@@ -233,6 +233,7 @@ WORDS: dict[str, tuple[str, str]] = {
                     "This part is unavailable right now. Try again shortly."),
     "too_many": ("طلبات كثيرة. انتظر قليلاً ثم حاول مجدداً.", "Too many requests. Wait a moment and try again."),
     "bad_form": ("تعذّرت قراءة النموذج.", "The form could not be read."),
+    "sign_in_failed": ("لم يكتمل تسجيل الدخول. أعد المحاولة.", "Signing in did not complete. Please try again."),
     "expired_form": ("انتهت صلاحية النموذج. أعد المحاولة.", "This form has expired. Please try again."),
     "back_to_workspace": ("العودة إلى مساحة العمل", "Back to the workspace"),
 }

@@ -12,14 +12,13 @@ import jwt
 import pytest
 from asgi_lifespan import LifespanManager
 
-from services.gateway.adapters.oidc import OidcVerifier
+from services.gateway.adapters.oidc import OidcProvider, OidcVerifier
 from services.gateway.adapters.oidc_flow import AuthorizationCodeFlow, OidcClient
 from services.gateway.app import create_app
 from services.gateway.config import Settings
 from tests.unit.gateway.conftest import Portal, start_portal
-from tests.unit.gateway.test_security import AUDIENCE, ISSUER, TRUSTED, LocalJwks
+from tests.unit.gateway.identity_provider import AUDIENCE, AUTHORIZE, ISSUER, TRUSTED, PublishedKeys
 
-AUTHORIZE, TOKEN = "https://idp.example.om/authorize", "https://idp.example.om/token"
 CALLBACK = "https://portal.example.om/sign-in/callback"
 
 
@@ -31,6 +30,7 @@ class FakeIdentityProvider:
     challenge: str = ""
     token_requests: list[dict[str, list[str]]] = field(default_factory=list)
     nonce_override: str | None = None
+    published: PublishedKeys = field(default_factory=PublishedKeys)
 
     def authorised(self, location: str) -> str:
         query = parse_qs(urlsplit(location).query)
@@ -38,6 +38,8 @@ class FakeIdentityProvider:
         return query["state"][0]
 
     async def handle(self, request: httpx.Request) -> httpx.Response:
+        if request.url.path != "/token":
+            return await self.published.handle(request)
         form = parse_qs(request.content.decode())
         self.token_requests.append(form)
         proof = base64.urlsafe_b64encode(hashlib.sha256(form["code_verifier"][0].encode()).digest()).rstrip(b"=")
@@ -55,20 +57,20 @@ async def national(keypair: tuple[str, str]) -> AsyncIterator[tuple[Portal, Fake
     app, fakes = await start_portal(keypair)
     app.state.deps.dev_idp = None
     idp = FakeIdentityProvider()
-    verifier = OidcVerifier(ISSUER, AUDIENCE, "https://idp.example.om/jwks", jwks=LocalJwks({"k1": TRUSTED}))
+    http = httpx.AsyncClient(transport=httpx.MockTransport(idp.handle))
+    verifier = OidcVerifier(OidcProvider(ISSUER, http), AUDIENCE)
     app.state.deps.oidc = verifier
     app.state.deps.sign_in_flow = AuthorizationCodeFlow(
-        OidcClient(AUTHORIZE, TOKEN, AUDIENCE, "client-secret", CALLBACK), verifier, b"test-secret",
-        httpx.AsyncClient(transport=httpx.MockTransport(idp.handle)))
+        OidcClient(AUDIENCE, "client-secret", CALLBACK, "https://portal.example.om/"), verifier, b"test-secret",
+        http)
     async with (LifespanManager(app),
                 httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="https://test") as client):
         yield Portal(app, client, fakes), idp
 
 
 def test_the_national_sign_in_is_on_only_when_the_provider_is_fully_configured(keypair: tuple[str, str]) -> None:
-    provider = {"oidc_issuer": ISSUER, "oidc_audience": AUDIENCE, "oidc_jwks_url": "https://idp.example.om/jwks"}
-    flow = {"oidc_authorize_url": AUTHORIZE, "oidc_token_url": TOKEN, "oidc_client_id": AUDIENCE,
-            "oidc_redirect_url": CALLBACK}
+    provider = {"oidc_issuer": ISSUER, "oidc_audience": AUDIENCE}
+    flow = {"oidc_client_id": AUDIENCE, "oidc_redirect_url": CALLBACK}
     assert create_app(Settings(identity_private_key=keypair[0], **provider)).state.deps.sign_in_flow is None
     assert create_app(Settings(identity_private_key=keypair[0], **provider, **flow)).state.deps.sign_in_flow
 

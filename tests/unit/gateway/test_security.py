@@ -7,43 +7,11 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
-import jwt
 import pytest
 from asgi_lifespan import LifespanManager
-from cryptography.hazmat.primitives.asymmetric import rsa
-from jwt.algorithms import RSAAlgorithm
 
-from services.gateway.adapters.oidc import OidcVerifier
 from tests.unit.gateway.conftest import Portal, start_portal
-
-ISSUER, AUDIENCE = "https://idp.example.om", "portal-web"
-
-
-def rsa_key() -> rsa.RSAPrivateKey:
-    return rsa.generate_private_key(public_exponent=65537, key_size=2048)
-
-
-TRUSTED, STRANGER = rsa_key(), rsa_key()
-
-
-class LocalJwks(jwt.PyJWKClient):
-    """The identity provider's published keys, served from memory instead of over HTTP."""
-
-    def __init__(self, keys: dict[str, rsa.RSAPrivateKey]) -> None:
-        super().__init__("https://idp.example.om/jwks", cache_keys=False)
-        self._document = {"keys": [json.loads(RSAAlgorithm.to_jwk(key.public_key())) | {"kid": kid, "use": "sig",
-                                                                                         "alg": "RS256"}
-                                   for kid, key in keys.items()]}
-
-    def fetch_data(self) -> Any:
-        return self._document
-
-
-def idp_token(key: Any = TRUSTED, kid: str = "k1", algorithm: str = "RS256", **overrides: Any) -> str:
-    now = int(time.time())
-    claims = {"iss": ISSUER, "aud": AUDIENCE, "sub": "87654321", "iat": now, "exp": now + 600,
-              "name": "Salim"} | overrides
-    return jwt.encode(claims, key, algorithm=algorithm, headers={"kid": kid})
+from tests.unit.gateway.identity_provider import AUDIENCE, ISSUER, STRANGER, PublishedKeys, create_verifier, idp_token
 
 
 def unsigned_token(**claims: Any) -> str:
@@ -56,8 +24,7 @@ def unsigned_token(**claims: Any) -> str:
 @pytest.fixture
 async def oidc_portal(keypair: tuple[str, str]) -> AsyncIterator[Portal]:
     app, fakes = await start_portal(keypair)
-    app.state.deps.oidc = OidcVerifier(ISSUER, AUDIENCE, "https://idp.example.om/jwks",
-                                       jwks=LocalJwks({"k1": TRUSTED}))
+    app.state.deps.oidc = create_verifier(PublishedKeys())
     async with (LifespanManager(app),
                 httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as client):
         yield Portal(app, client, fakes)

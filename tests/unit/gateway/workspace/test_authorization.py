@@ -11,6 +11,8 @@ PUBLIC = {"anyone"}
 ACCESS: dict[tuple[str, str], set[str]] = {
     ("GET", "/workspace/sign-in"): PUBLIC,
     ("POST", "/workspace/sign-in"): PUBLIC,
+    ("GET", "/workspace/sign-in/idp"): PUBLIC,
+    ("GET", "/workspace/sign-in/callback"): PUBLIC,
     ("POST", "/workspace/sign-out"): PUBLIC,
     ("GET", "/workspace/"): READERS,
     # Any staff member may look a number up; the request page it leads to is checked like any other.
