@@ -1,5 +1,6 @@
 """The development sign-in under `make run`: a local key standing in for the national identity provider."""
 
+import secrets
 import time
 from typing import Any, Literal
 
@@ -30,6 +31,7 @@ class DevIdentityProvider:
         now = int(time.time())
         claims = {"iss": DEV_ISSUER, "aud": DEV_AUDIENCE, "sub": sign_in.national_id, "name": sign_in.name,
                   "lang": sign_in.lang, "role": sign_in.role, "ministry": sign_in.ministry, "iat": now,
+                  "jti": secrets.token_urlsafe(16),
                   "exp": now + lifetime_seconds}
         return jwt.encode(claims, self._private, algorithm="EdDSA")
 

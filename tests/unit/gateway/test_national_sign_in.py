@@ -16,8 +16,8 @@ from services.gateway.adapters.oidc import OidcProvider, OidcVerifier
 from services.gateway.adapters.oidc_flow import AuthorizationCodeFlow, OidcClient
 from services.gateway.app import create_app
 from services.gateway.config import Settings
-from tests.unit.gateway.conftest import Portal, start_portal
-from tests.unit.gateway.identity_provider import AUDIENCE, AUTHORIZE, ISSUER, TRUSTED, PublishedKeys
+from tests.unit.gateway.conftest import Portal, csrf_of, start_portal
+from tests.unit.gateway.identity_provider import AUDIENCE, AUTHORIZE, END_SESSION, ISSUER, TRUSTED, PublishedKeys
 
 CALLBACK = "https://portal.example.om/sign-in/callback"
 
@@ -122,3 +122,69 @@ async def test_a_sign_in_that_was_not_started_here_or_not_confirmed_signs_nobody
         (await portal.client.get("/sign-in/callback", params=params | {"lang": "en"})).text
     assert "portal_session" not in portal.client.cookies
     assert (await portal.client.get("/dashboard")).status_code == 303  # still asked to sign in
+
+
+async def signed_in_through_the_provider(portal: Portal, idp: FakeIdentityProvider) -> str:
+    start = await portal.client.get("/sign-in/national-id")
+    state = idp.authorised(start.headers["location"])
+    back = await portal.client.get("/sign-in/callback", params={"code": "good-code", "state": state, "iss": ISSUER})
+    assert back.status_code == 303
+    return portal.client.cookies["portal_session"]
+
+
+@pytest.mark.parametrize(("advertised", "iss", "signed_in"), [
+    (False, "https://evil.example", False), (True, "https://evil.example", False), (True, None, False),
+    (True, ISSUER, True), (False, None, True)])
+async def test_an_authorisation_answer_naming_another_issuer_signs_nobody_in(
+        national: tuple[Portal, FakeIdentityProvider], advertised: bool, iss: str | None, signed_in: bool) -> None:
+    portal, idp = national
+    idp.published.iss_parameter_supported = advertised
+    start = await portal.client.get("/sign-in/national-id")
+    state = idp.authorised(start.headers["location"])
+    params = {"code": "good-code", "state": state} | ({"iss": iss} if iss else {})
+    back = await portal.client.get("/sign-in/callback", params=params)
+    assert (back.status_code == 303) is signed_in
+    assert ("portal_session" in portal.client.cookies) is signed_in
+    if not signed_in:
+        assert back.status_code == 401 and idp.token_requests == []  # the code never left the portal
+
+
+async def test_signing_out_ends_the_portal_session_and_sends_the_browser_to_the_providers_sign_out(
+        national: tuple[Portal, FakeIdentityProvider]) -> None:
+    portal, idp = national
+    session = await signed_in_through_the_provider(portal, idp)
+    page = await portal.client.get("/dashboard")
+    out = await portal.client.post("/sign-out", data={"csrf_token": csrf_of(page.text)})
+    assert out.status_code == 303 and out.headers["location"].startswith(END_SESSION + "?")
+    query = parse_qs(urlsplit(out.headers["location"]).query)
+    assert query["id_token_hint"] == [session]
+    assert query["post_logout_redirect_uri"] == ["https://portal.example.om/"]
+    assert query["client_id"] == [AUDIENCE]
+    # Whether or not the browser ever reaches the provider, the portal's session is over.
+    portal.client.cookies.set("portal_session", session)
+    assert (await portal.client.get("/dashboard")).status_code == 303
+
+
+async def test_signing_out_while_the_provider_is_unreachable_still_ends_the_portal_session(
+        national: tuple[Portal, FakeIdentityProvider]) -> None:
+    portal, idp = national
+    session = await signed_in_through_the_provider(portal, idp)
+    page = await portal.client.get("/dashboard")
+    down = PublishedKeys(discovery_down=True)
+    verifier = OidcVerifier(OidcProvider(ISSUER, httpx.AsyncClient(transport=httpx.MockTransport(down.handle))),
+                            AUDIENCE)
+    deps = portal.app.state.deps
+    deps.oidc = verifier
+    deps.sign_in_flow = AuthorizationCodeFlow(OidcClient(AUDIENCE, None, CALLBACK, "https://portal.example.om/"),
+                                              verifier, b"test-secret", httpx.AsyncClient())
+    out = await portal.client.post("/sign-out", data={"csrf_token": csrf_of(page.text)})
+    assert (out.status_code, out.headers["location"]) == (303, "/")
+    assert await deps.signed_out.is_revoked(session)
+
+
+async def test_sign_in_while_the_provider_cannot_be_discovered_is_a_page_naming_it(
+        national: tuple[Portal, FakeIdentityProvider]) -> None:
+    portal, idp = national
+    idp.published.discovery_down = True
+    page = await portal.client.get("/sign-in/national-id", params={"lang": "en"})
+    assert page.status_code == 503 and page.headers["content-type"].startswith("text/html")
