@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 
 import httpx
 from fastapi import FastAPI
+from fastapi.exceptions import RequestValidationError
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -21,6 +22,8 @@ from services.gateway.api import router
 from services.gateway.config import Settings
 from services.gateway.domain import ClaimRules, RateLimiter, Upstream
 from services.gateway.handlers import Deps, Limits, relay_status_changed
+from services.gateway.open311 import open311_errors
+from services.gateway.open311 import router as open311_router
 from services.gateway.problems import Throttled
 from services.gateway.store import MIGRATIONS, ApiKeyCache, SqlSignedOutSessions
 from services.gateway.ui import PageProblem, Pages, ui_router
@@ -154,10 +157,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         dependencies["bus"] = live_tracking
     install_plumbing(app, SERVICE, Readiness(dependencies=dependencies))
     # Pages get accessible error pages; API paths keep their problem documents (with Retry-After when due).
+    # Open311's paths answer with the specification's error list instead.
     for error in (Problem, Throttled, PageProblem, StarletteHTTPException, Exception):
-        app.add_exception_handler(error, pages.on_error)
+        app.add_exception_handler(error, open311_errors(pages.on_error))
+    app.add_exception_handler(RequestValidationError,
+                              open311_errors(app.exception_handlers[RequestValidationError]))  # type: ignore[arg-type]
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.include_router(ui_router)
     app.include_router(workspace_router)
+    app.include_router(open311_router)
     app.include_router(router)
     return app
