@@ -302,3 +302,16 @@ async def test_the_facade_is_in_the_gateways_public_openapi(portal: Portal) -> N
             "/open311/v2/requests.{format}", "/open311/v2/requests/{service_request_id}.{format}",
             "/open311/v2/discovery.json"} <= set(paths)
     assert "post" in paths["/open311/v2/requests.{format}"]
+
+
+def test_without_dates_the_query_covers_the_last_90_days() -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from services.gateway.open311.rules import request_query
+
+    now = datetime(2026, 12, 6, 9, 0, tzinfo=UTC)
+    query = request_query(None, None, None, None, None, now)
+
+    assert (query.start, query.end) == (now - timedelta(days=90), now)
+    assert request_query(None, None, None, "2026-12-01T00:00:00Z", None, now).start == datetime(
+        2026, 9, 2, tzinfo=UTC)
