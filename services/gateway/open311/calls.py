@@ -78,9 +78,12 @@ async def my_request(citizen: Identity, deps: Deps, number: str) -> dict[str, An
     return found
 
 
-async def submit(citizen: Identity, deps: Deps, code: str, fields: dict[str, Any]) -> dict[str, Any]:
+async def submit(citizen: Identity, deps: Deps, code: str, fields: dict[str, Any], idempotency_key: str | None
+                 ) -> dict[str, Any]:
+    extra = {"Idempotency-Key": idempotency_key} if idempotency_key else {}
     response = await call_upstream(deps, "requests", "POST", "/api/v1/requests",
-                                   headers=signed_headers(citizen, deps), json={"service": code, "fields": fields})
+                                   headers=signed_headers(citizen, deps, extra), json={"service": code,
+                                                                                       "fields": fields})
     try:
         body = response.json()
     except ValueError as exc:

@@ -11,7 +11,6 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from services.gateway import handlers
-from services.gateway.domain import check_tracking_number
 from services.gateway.handlers import Deps
 from services.gateway.open311 import calls, rules
 from services.gateway.open311.formats import MEDIA_TYPES, Format, render
@@ -27,6 +26,7 @@ from services.gateway.open311.models import (
 )
 from services.gateway.problems import Throttled
 from shared.auth import Identity
+from shared.contracts.tracking import check_tracking_number
 from shared.logging import get_logger
 from shared.web import Problem
 
@@ -160,7 +160,8 @@ async def _posted(request: Request, deps: Deps) -> dict[str, list[str]]:
 async def create_request(format: Format, who: Citizen, deps: D, request: Request) -> Response:
     """Submit a request for the signed-in citizen: service_code and attribute[code]=value for each form field
     (api_key names the client application). Answers with the tracking number as service_request_id. Name,
-    email, phone and location parameters are ignored: the citizen is the one signed in."""
+    email, phone and location parameters are ignored: the citizen is the one signed in. With an Idempotency-Key,
+    a retried post returns the first answer instead of filing a second request."""
     posted = await _posted(request, deps)
     in_jurisdiction(next(iter(posted.get("jurisdiction_id", [])), None))
     code = (posted.get("service_code") or [""])[0].strip()
@@ -168,7 +169,7 @@ async def create_request(format: Format, who: Citizen, deps: D, request: Request
         raise Problem(400, "service-code-required", "Name the service with service_code.")
     record = await calls.service(deps, code)
     fields = rules.submitted_fields(record, rules.posted_attributes(posted))
-    created = await calls.submit(who, deps, record.slug, fields)
+    created = await calls.submit(who, deps, record.slug, fields, request.headers.get("idempotency-key"))
     log.info("open311_request_submitted", service=record.slug, client=bool(posted.get("api_key")))
     return answer(format, "service_requests", [Open311Created(service_request_id=created["tracking_number"])],
                   status=201)

@@ -147,6 +147,14 @@ async def test_a_signed_in_citizen_submits_and_gets_the_tracking_number_as_servi
         "the citizen signed in, not the posted name or email"
 
 
+async def test_a_civic_apps_idempotency_key_reaches_the_requests_service(portal: Portal) -> None:
+    headers = await portal.sign_in() | {"Idempotency-Key": "civic-app-1-attempt-7"}
+
+    await portal.client.post("/open311/v2/requests.json", data=form(**ANSWERS), headers=headers)
+
+    assert portal.fakes.idempotency_keys == ["civic-app-1-attempt-7"]
+
+
 async def test_every_wrong_or_missing_attribute_is_listed_at_once(portal: Portal) -> None:
     headers = await portal.sign_in()
 
