@@ -1,6 +1,7 @@
 """What the Open311 facade asks of the services behind the gateway, through the gateway's upstream clients."""
 
 import asyncio
+import re
 from typing import Any
 
 from services.gateway.adapters.upstream import unavailable
@@ -12,6 +13,7 @@ from shared.web import Problem
 # The catalogue and a citizen's requests come 50 to a page; Open311 answers at most 1,000 requests.
 MAX_CATALOGUE_PAGES = 40
 MAX_REQUEST_PAGES = 20
+SLUG = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$", re.ASCII)
 
 
 def _refused(status: int, body: Any, upstream: str) -> Problem:
@@ -35,6 +37,8 @@ async def catalogue(deps: Deps) -> list[ServiceRecord]:
 
 
 async def service(deps: Deps, code: str) -> ServiceRecord:
+    if len(code) > 80 or not SLUG.match(code):
+        raise Problem(404, "service-not-found", "There is no such service_code.")
     status, body = await read_json(deps, "catalog", f"/api/v1/services/{code}")
     if status == 404:
         raise Problem(404, "service-not-found", "There is no such service_code.")

@@ -34,6 +34,7 @@ PREFIX = "/open311/v2"
 JURISDICTION = "portal.gov.om"
 CHANGESET = "2026-12-06T00:00:00Z"
 MAX_FORM_FIELDS = 200
+MAX_TRACKING_NUMBER = 40
 log = get_logger(__name__)
 router = APIRouter(prefix=PREFIX, tags=["Open311 GeoReport v2"])
 _ERROR_LIST = {"model": list[Open311Error], "description": "The specification's error list; the portal's problem "
@@ -132,8 +133,8 @@ async def list_requests(format: Format, who: Citizen, deps: D, service_request_i
 async def get_request(service_request_id: str, format: Format, who: Citizen, deps: D, lang: rules.Lang = "en"
                       ) -> Response:
     """One of the citizen's requests (another's is not found), with the latest status note."""
-    number, mistake = check_tracking_number(service_request_id)
-    if mistake is not None:
+    number, mistake = check_tracking_number(service_request_id[:MAX_TRACKING_NUMBER])
+    if mistake is not None or len(service_request_id) > MAX_TRACKING_NUMBER:
         raise Problem(400, f"tracking-number-{mistake}", "This is not a valid tracking number.")
     view = await calls.my_request(who, deps, number)
     return answer(format, "service_requests", await _entries([view], deps, lang))

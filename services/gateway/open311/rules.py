@@ -178,8 +178,11 @@ def request_query(service_request_id: str | None, service_code: str | None, star
     if statuses - {"open", "closed"}:
         raise Problem(400, "invalid-status", "status is open, closed, or both (comma-separated).")
     given_start, given_end = _moment("start_date", start_date), _moment("end_date", end_date)
-    end = given_end or (given_start + WINDOW if given_start else now)
-    start = given_start or end - WINDOW
+    try:
+        end = given_end or (given_start + WINDOW if given_start else now)
+        start = given_start or end - WINDOW
+    except OverflowError as exc:
+        raise Problem(400, "invalid-date", "start_date and end_date must be dates in the calendar.") from exc
     if end < start:
         raise Problem(400, "invalid-date-range", "end_date is before start_date.")
     if end - start > WINDOW:

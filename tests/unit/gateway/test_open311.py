@@ -5,8 +5,6 @@ import base64
 from typing import Any
 from xml.etree import ElementTree
 
-import pytest
-
 from services.gateway.domain import CLOSED_STATUSES
 from services.gateway.open311.rules import DATATYPES, open_or_closed
 from shared.contracts.catalog import FieldKind
@@ -257,7 +255,7 @@ async def test_the_sign_in_token_also_works_as_the_password_of_http_basic(portal
     assert response.status_code == 200 and response.json()[0]["service_request_id"] == number
 
 
-@pytest.mark.parametrize(("params", "found"), [
+FILTERS: list[tuple[dict[str, str], bool]] = [
     ({}, True),  # 90 days from the start date
     ({"status": "open"}, True),
     ({"status": "closed"}, False),
@@ -266,32 +264,36 @@ async def test_the_sign_in_token_also_works_as_the_password_of_http_basic(portal
     ({"start_date": "2026-11-01T00:00:00Z", "end_date": "2026-11-30T00:00:00Z"}, True),
     ({"start_date": "2026-11-24T00:00:00Z"}, False),
     ({"end_date": "2026-10-01T00:00:00Z"}, False),
-])
-async def test_a_citizens_requests_are_found_by_the_specifications_filters(
-        portal: Portal, params: dict[str, str], found: bool) -> None:
+]
+
+
+async def test_a_citizens_requests_are_found_by_the_specifications_filters(portal: Portal) -> None:
     headers = await portal.sign_in()
     number = await submitted(portal, headers)
-    if not params.get("start_date") and not params.get("end_date"):
-        params = params | {"start_date": "2026-11-20T00:00:00Z"}  # the fakes' requests are of 23 November 2026
 
-    response = await portal.client.get("/open311/v2/requests.json", params=params, headers=headers)
+    for params, found in FILTERS:
+        if not params.get("start_date") and not params.get("end_date"):
+            params = params | {"start_date": "2026-11-20T00:00:00Z"}  # the fakes' requests are of 23 November 2026
+        response = await portal.client.get("/open311/v2/requests.json", params=params, headers=headers)
 
-    assert response.status_code == 200
-    assert [r["service_request_id"] for r in response.json()] == ([number] if found else [])
+        assert response.status_code == 200
+        assert [r["service_request_id"] for r in response.json()] == ([number] if found else []), params
 
 
-@pytest.mark.parametrize(("params", "code"), [
+REFUSED_QUERIES = [
     ({"start_date": "2026-01-01T00:00:00Z", "end_date": "2026-06-01T00:00:00Z"}, "date-range-too-long"),
     ({"start_date": "yesterday"}, "invalid-date"),
     ({"status": "pending"}, "invalid-status"),
-])
-async def test_a_query_the_specification_does_not_allow_is_refused(portal: Portal, params: dict[str, str],
-                                                                   code: str) -> None:
+]
+
+
+async def test_a_query_the_specification_does_not_allow_is_refused(portal: Portal) -> None:
     headers = await portal.sign_in()
 
-    response = await portal.client.get("/open311/v2/requests.json", params=params, headers=headers)
+    for params, code in REFUSED_QUERIES:
+        response = await portal.client.get("/open311/v2/requests.json", params=params, headers=headers)
 
-    assert response.status_code == 400 and response.json()[0]["description"].startswith(f"{code}: ")
+        assert response.status_code == 400 and response.json()[0]["description"].startswith(f"{code}: ")
 
 
 async def test_discovery_names_the_endpoint_and_its_formats(portal: Portal) -> None:
@@ -323,3 +325,40 @@ def test_without_dates_the_query_covers_the_last_90_days() -> None:
     assert (query.start, query.end) == (now - timedelta(days=90), now)
     assert request_query(None, None, None, "2026-12-01T00:00:00Z", None, now).start == datetime(
         2026, 9, 2, tzinfo=UTC)
+
+
+ODD_PATHS = [
+    "/open311/v2/services/renew%3Fpage=2.json", "/open311/v2/services/%00.json", "/open311/v2/services/A.xml",
+    "/open311/v2/requests/ROP-2026-000001-0.json", f"/open311/v2/requests/ROP-2026-{'1' * 5000}-0.json",
+    "/open311/v2/requests/%F0%9F%92%A5.xml", "/open311/v2/requests.json?start_date=9999-12-31T23:59:59%2B14:00",
+    "/open311/v2/requests.json?end_date=0001-01-01T00:00:00Z", "/open311/v2/requests.json?start_date=%00",
+    "/open311/v2/services.json?jurisdiction_id=elsewhere", "/open311/v2/services.json?lang=fr",
+]
+
+
+async def test_odd_input_gets_a_clear_error_list_never_a_500(portal: Portal) -> None:
+    headers = await portal.sign_in()
+
+    for path in ODD_PATHS:
+        response = await portal.client.get(path, headers=headers)
+
+        assert 400 <= response.status_code < 500, path[:80]
+        if path.split("?")[0].endswith(".json"):
+            assert all(set(error) == {"code", "description"} for error in response.json())
+        else:
+            assert ElementTree.fromstring(response.content).tag == "errors"
+
+
+ODD_SUBMISSIONS = [b"service_code=renew-driving-licence&attribute[copies]=1e999", b"service_code=../../admin",
+                   b"%FF%FE=1", b"service_code=" + b"a" * 70_000,
+                   b"attribute[delivery][]=post&attribute[delivery][]=x&service_code=renew-passport"]
+
+
+async def test_an_odd_submission_gets_a_clear_error_list_never_a_500(portal: Portal) -> None:
+    headers = await portal.sign_in() | {"Content-Type": "application/x-www-form-urlencoded"}
+
+    for body in ODD_SUBMISSIONS:
+        response = await portal.client.post("/open311/v2/requests.json", content=body, headers=headers)
+
+        assert 400 <= response.status_code < 500, body[:60]
+    assert portal.fakes.submitted == []
