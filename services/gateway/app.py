@@ -21,6 +21,7 @@ from services.gateway.adapters.upstream import upstream_ready
 from services.gateway.api import router
 from services.gateway.config import Settings
 from services.gateway.domain import ClaimRules, RateLimiter, Upstream
+from services.gateway.front_door import FrontDoor
 from services.gateway.handlers import Deps, Limits, relay_status_changed
 from services.gateway.open311 import open311_errors
 from services.gateway.open311 import router as open311_router
@@ -167,4 +168,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(workspace_router)
     app.include_router(open311_router)
     app.include_router(router)
+    app.add_middleware(FrontDoor)
     return app

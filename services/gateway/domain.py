@@ -46,11 +46,20 @@ ROUTES = (
 )
 
 
-def route_for(path: str, raw_path: str | None = None) -> Route | None:
-    """The route serving a path; None for paths that could climb out of it once an upstream normalises them."""
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
+
+
+def refused_path(path: str, raw_path: str | None = None) -> bool:
+    """A path no route may see: one that could climb out of its route once an upstream normalises it, or one
+    carrying C0/C1 control characters (no URL of ours has them, and no upstream client would send them on)."""
     raw = (raw_path or path).lower()
-    if "%2f" in raw or "%5c" in raw or "\\" in path or "\x00" in path or \
-            any(segment in (".", "..") for segment in path.split("/")):
+    return "%2f" in raw or "%5c" in raw or "\\" in path or bool(_CONTROL.search(path)) or \
+        any(segment in (".", "..") for segment in path.split("/"))
+
+
+def route_for(path: str, raw_path: str | None = None) -> Route | None:
+    """The route serving a path; None for a refused path."""
+    if refused_path(path, raw_path):
         return None
     for route in ROUTES:
         if path == route.prefix or path.startswith(route.prefix + "/"):

@@ -179,3 +179,13 @@ async def test_a_citizen_token_without_a_civil_number_is_refused(gateway: Gatewa
     token = jwt.encode(claims, gateway.app.state.deps.dev_idp._private, algorithm="EdDSA")
     response = await gateway.client.get("/api/v1/requests", headers={"Authorization": f"Bearer {token}"})
     assert response.status_code == 401
+
+
+@pytest.mark.parametrize("path", ["/api/v1/services/%01", "/api/v1/requests/%17", "/api/v1/admin/dead-letters/%08x",
+                                  "/api/v1/services/a%7Fb", "/api/v1/services/%C2%85", "/open-data/%0Akpis.csv",
+                                  "/api/v1/requests/%0D%0A/events", "/services/%1B"])
+async def test_a_control_character_anywhere_in_the_path_is_refused_before_any_route(gateway: Gateway,
+                                                                                  path: str) -> None:
+    response = await gateway.client.get(path, headers={"Authorization": f"Bearer {await gateway.citizen_token()}"})
+    assert (response.status_code, response.json()["code"]) == (404, "not-found")
+    assert gateway.upstreams.seen == []
