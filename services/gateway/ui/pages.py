@@ -62,6 +62,9 @@ def local_path(target: str | None, fallback: str = "/") -> str:
     return target
 
 
+PAGE_CSP = "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; form-action 'self'; base-uri 'self'"
+
+
 class Pages:
     def __init__(self, directory: Path, csrf_secret: bytes, deps: Deps) -> None:
         self.templates = Jinja2Templates(directory=directory)
@@ -104,8 +107,7 @@ class Pages:
         if request.query_params.get("lang") in ("ar", "en") and request.cookies.get(LANG_COOKIE) != lang:
             response.set_cookie(LANG_COOKIE, lang, secure=secure, samesite="lax", max_age=365 * 86400)
         response.headers["Cache-Control"] = "no-store"
-        response.headers["Content-Security-Policy"] = ("default-src 'self'; img-src 'self' data:; "
-                                                       "frame-ancestors 'none'; form-action 'self'")
+        response.headers["Content-Security-Policy"] = PAGE_CSP
         response.headers["X-Content-Type-Options"] = "nosniff"
         response.headers["Referrer-Policy"] = "same-origin"
         return response

@@ -189,3 +189,18 @@ async def test_a_control_character_anywhere_in_the_path_is_refused_before_any_ro
     response = await gateway.client.get(path, headers={"Authorization": f"Bearer {await gateway.citizen_token()}"})
     assert (response.status_code, response.json()["code"]) == (404, "not-found")
     assert gateway.upstreams.seen == []
+
+
+async def test_answers_that_carry_personal_data_are_never_stored_by_a_browser_or_proxy(gateway: Gateway) -> None:
+    token_answer = await gateway.client.post("/api/v1/auth/dev-token",
+                                             json={"national_id": "12345678", "name": "Aisha", "lang": "ar"})
+    token = token_answer.json()["access_token"]
+    mine = await gateway.client.get("/api/v1/requests", headers={"Authorization": f"Bearer {token}"})
+    dashboard = await gateway.client.get("/api/v1/me/notifications", headers={"Authorization": f"Bearer {token}"})
+    for response in (token_answer, mine, dashboard):
+        assert response.headers["cache-control"] == "no-store"
+
+
+async def test_pages_allow_no_base_element_from_elsewhere(gateway: Gateway) -> None:
+    page = await gateway.client.get("/")
+    assert "base-uri 'self'" in page.headers["content-security-policy"]
