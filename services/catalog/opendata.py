@@ -43,8 +43,6 @@ emitted: the catalogue has no NACE sector for a service. Portal-specific facts l
 portal:originalRequired (on evidence) and portal:illustrative (on a cost whose amount is an example, not a tariff).
 """
 
-import csv
-import io
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -54,6 +52,7 @@ from urllib.parse import quote
 
 from shared.contracts.base import Bilingual
 from shared.contracts.catalog import Channel, ChannelKind, ServiceRecord
+from shared.web.spreadsheet import csv_text
 
 Node = dict[str, Any]
 
@@ -327,18 +326,6 @@ def catalogue_jsonld(records: Sequence[ServiceRecord], base_url: str) -> dict[st
 CSV_COLUMNS = ("slug", "ministry", "ministry_name_ar", "ministry_name_en", "title_ar", "title_en", "maturity",
                "audience", "life_events", "target_days", "channels", "fee_online_omr", "fee_service_centre_omr",
                "fee_ministry_office_omr", "evidence_count", "steps_count", "version")
-# What makes Excel or LibreOffice read a cell as a formula (OWASP "CSV injection"), with the full-width forms
-# some spreadsheets also accept.
-_FORMULA_START = frozenset("=+-@\t\r\uff1d\uff0b\uff0d\uff20")
-
-
-def _cell(value: str) -> str:
-    """Neutralise a would-be formula by a leading single quote; anything else is left as it is."""
-    if value[:1] in _FORMULA_START or value.lstrip()[:1] in _FORMULA_START:
-        return "'" + value
-    return value
-
-
 def _fees_by_channel(record: ServiceRecord) -> dict[str, str]:
     """What a citizen pays through each channel: the sum of the fees for it, or empty when it has none."""
     totals: dict[str, Decimal] = {}
@@ -365,13 +352,10 @@ def _row(record: ServiceRecord) -> dict[str, str]:
         "steps_count": str(len(record.steps)),
         "version": str(record.version),
     }
-    return {column: _cell(row[column]) for column in CSV_COLUMNS}
+    return row
 
 
 def catalogue_csv(records: Sequence[ServiceRecord]) -> str:
     """The catalogue as RFC 4180 CSV text (CRLF, header row, one row per service); no BOM, the route adds it."""
-    out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS, lineterminator="\r\n")
-    writer.writeheader()
-    writer.writerows(_row(record) for record in records)
-    return out.getvalue()
+    rows = (_row(record) for record in records)
+    return csv_text([CSV_COLUMNS, *([row[column] for column in CSV_COLUMNS] for row in rows)])

@@ -1,7 +1,6 @@
 """The ministry's side: its system (API key) and its staff in the workspace (officers act, managers read)."""
 
-import csv
-import io
+from collections.abc import Sequence
 from datetime import date, timedelta
 from typing import Annotated, Any, Literal, get_args
 
@@ -24,6 +23,7 @@ from services.requests.domain import Invalid, Status
 from services.requests.domain.kpis import Period
 from shared.contracts.base import SafeText
 from shared.contracts.ministries import MinistryStatus
+from shared.web.spreadsheet import csv_text
 
 router = APIRouter()
 
@@ -177,12 +177,9 @@ async def workload(reader: MinistryReader, deps: D, start: From = None, end: To 
     officers = [o.__dict__ for o in load.officers]
     if format == "json":
         return {"services": services, "officers": officers}
-    out = io.StringIO()
-    writer = csv.writer(out)
+    lines: list[Sequence[object]] = []
     for kind, rows in (("services", services), ("officers", officers)):
         columns = list(SERVICE_LOAD_COLUMNS if kind == "services" else OFFICER_LOAD_COLUMNS)
-        writer.writerow([kind])
-        writer.writerow(columns)
-        writer.writerows([["" if row[c] is None else row[c] for c in columns] for row in rows])
-    return Response(out.getvalue(), media_type="text/csv; charset=utf-8",
+        lines += [[kind], columns, *([row[c] for c in columns] for row in rows)]
+    return Response(csv_text(lines), media_type="text/csv; charset=utf-8",
                     headers={"content-disposition": 'attachment; filename="workload.csv"'})

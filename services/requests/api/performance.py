@@ -1,7 +1,5 @@
 """Public performance figures and their open-data files: counts, rates, times and costs, no personal data."""
 
-import csv
-import io
 from datetime import date
 from typing import Annotated, Any
 
@@ -11,6 +9,7 @@ from services.requests import handlers
 from services.requests.api.common import D
 from services.requests.api.ministry import From, To, period_of
 from services.requests.domain.kpis import Kpis
+from shared.web.spreadsheet import csv_text
 
 router = APIRouter()
 LICENSE = "https://creativecommons.org/licenses/by/4.0/"
@@ -83,10 +82,7 @@ async def open_data_json(deps: D, start: From = None, end: To = None) -> dict[st
 @router.get("/open-data/kpis.csv")
 async def open_data_csv(deps: D, start: From = None, end: To = None) -> Response:
     report = await _report(deps, None, None, start, end)
-    out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=list(FIELDS))
-    writer.writeheader()
-    for row in _service_rows(report):
-        writer.writerow({k: "" if v is None else v for k, v in row.items()})
-    return Response(out.getvalue(), media_type="text/csv; charset=utf-8",
+    columns = list(FIELDS)
+    rows: list[list[object]] = [list(columns), *([row.get(c) for c in columns] for row in _service_rows(report))]
+    return Response(csv_text(rows), media_type="text/csv; charset=utf-8",
                     headers={"content-disposition": 'attachment; filename="kpis.csv"'})

