@@ -8,12 +8,13 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-_PHONE = re.compile(r"^(\+968)?[79]\d{7}$")
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+from shared.contracts.contact import email_address, is_email_address, is_phone_number, phone_number
+
 _NATIONAL_ID = re.compile(r"^\d{6,10}$")
 _DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹", "01234567890123456789")
 _UNSAFE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff]")
 TEXT_KINDS = ("text", "national_id", "phone", "email", "file")
+CONTACT_KINDS = {"phone": phone_number, "email": email_address}
 
 
 @dataclass
@@ -31,9 +32,9 @@ def _text_error(spec: Mapping[str, Any], value: str) -> str | None:
         return "invalid"
     if kind == "national_id" and not _NATIONAL_ID.match(value):
         return "bad_national_id"
-    if kind == "phone" and not _PHONE.match(value.replace(" ", "")):
+    if kind == "phone" and not is_phone_number(value):
         return "bad_phone"
-    if kind == "email" and not _EMAIL.match(value):
+    if kind == "email" and not is_email_address(value):
         return "bad_email"
     if spec.get("min_length") is not None and len(value) < spec["min_length"]:
         return "too_short"
@@ -87,6 +88,8 @@ def read_answers(form: Sequence[Mapping[str, Any]], posted: Mapping[str, list[st
             if kind in ("national_id", "phone"):
                 value = value.translate(_DIGITS)
             error = _text_error(spec, value)
+            if not error and kind in CONTACT_KINDS:
+                value = CONTACT_KINDS[kind](value)
         elif kind == "number":
             number, error = _number(spec, value)
             value = number  # type: ignore[assignment]

@@ -39,8 +39,6 @@ from services.notifications.domain.preferences import (
     QuietHours,
     choose_language,
     default_preferences,
-    email_address,
-    omani_mobile,
 )
 from services.notifications.domain.templates import (
     BY_ID,
@@ -82,8 +80,8 @@ __all__ = [
     "Deferred", "Delivery", "DeliveryStatus", "EmailContent", "Failed", "Kind", "Lang", "NotFound", "Notification",
     "NotificationsError", "Outcome", "Personalisation", "Preferences", "QuietHours", "Refused", "Rendered",
     "RetryPolicy", "Template", "absolute_link", "after_attempt", "backoff", "channel_delivery", "choose_language",
-    "default_preferences", "document_label", "due_at", "email_address", "idempotency_key", "in_lang",
-    "inbox_delivery", "inbox_notification", "isolate", "isolate_ltr", "link_of", "next_channel", "omani_mobile",
+    "default_preferences", "document_label", "due_at", "idempotency_key", "in_lang",
+    "inbox_delivery", "inbox_notification", "isolate", "isolate_ltr", "link_of", "next_channel",
     "plan_notification", "render_email", "render_inbox", "render_sms", "render_status_change", "request_link",
     "status_notification", "strip_bidi_controls",
 ]

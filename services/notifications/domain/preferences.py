@@ -3,14 +3,14 @@
 Contact details are personal data: they are validated here, and no message about them ever repeats them.
 """
 
-import re
 from datetime import datetime, time, timedelta
-from typing import Annotated, Literal, Self, get_args
+from typing import Literal, Self, get_args
 from zoneinfo import ZoneInfo
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_serializer, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_serializer, field_validator, model_validator
 
 from services.notifications.domain.templates import Lang
+from shared.contracts.contact import EmailAddress, MobileNumber
 
 Channel = Literal["inbox", "email", "sms"]
 CHANNELS: tuple[Channel, ...] = get_args(Channel)
@@ -18,42 +18,6 @@ INBOX: Channel = "inbox"
 DEFAULT_LANG: Lang = "ar"
 # Oman keeps one time zone and no daylight saving; quiet hours are read in it.
 MUSCAT = ZoneInfo("Asia/Muscat")
-
-_PHONE_SEPARATORS = re.compile(r"[\s\-().]")
-_OMANI_MOBILE = re.compile(r"\+968[79]\d{7}")
-_LOCAL_PART = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*")
-_DOMAIN = re.compile(r"([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}")
-
-
-def omani_mobile(raw: str) -> str:
-    """+968 then eight digits starting with 7 or 9; spaces and dashes are allowed and 00968 or a bare local
-    number are accepted. Stored as +968XXXXXXXX. The error never repeats the number."""
-    compact = _PHONE_SEPARATORS.sub("", raw)
-    if compact.startswith("00968"):
-        compact = "+" + compact[2:]
-    elif len(compact) == 11 and compact.startswith("968"):
-        compact = "+" + compact
-    elif len(compact) == 8:
-        compact = "+968" + compact
-    if not _OMANI_MOBILE.fullmatch(compact):
-        raise ValueError("an Omani mobile number is +968 followed by 8 digits starting with 7 or 9")
-    return compact
-
-
-def email_address(raw: str) -> str:
-    """A plain ASCII address (local@domain.tld), stored with its domain in lower case. The error never
-    repeats the address."""
-    address = raw.strip()
-    local, at, domain = address.rpartition("@")
-    if not at or len(address) > 254 or len(local) > 64 or not _LOCAL_PART.fullmatch(local) \
-            or not _DOMAIN.fullmatch(domain):
-        raise ValueError("not a valid email address (name@example.om)")
-    return f"{local}@{domain.lower()}"
-
-
-PhoneNumber = Annotated[str, AfterValidator(omani_mobile)]
-EmailAddress = Annotated[str, AfterValidator(email_address)]
-
 
 class QuietHours(BaseModel):
     """No SMS between start and end, Muscat time; an SMS due then waits until they end. Start after end
@@ -99,7 +63,7 @@ class Preferences(BaseModel):
     lang: Lang
     channels: list[Channel] = Field(min_length=1, max_length=len(CHANNELS))
     email: EmailAddress | None = None
-    phone: PhoneNumber | None = None
+    phone: MobileNumber | None = None
     quiet_hours: QuietHours | None = None
 
     @field_validator("channels", mode="before")

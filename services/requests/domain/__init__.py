@@ -17,6 +17,7 @@ from services.requests.domain.lifecycle import (
     is_overdue,
     legal_moves,
     parse_tracking_number,
+    stored_fields,
     takes_requests_online,
     validate_fields,
 )
@@ -25,5 +26,5 @@ __all__ = [
     "AWAITING_DECISION", "OPEN_STATUSES", "Actor", "Conflict", "FieldError", "Forbidden", "Invalid", "NotFound",
     "Outcome", "RequestError", "Status", "Unavailable", "decide",
     "is_overdue", "legal_moves", "parse_tracking_number",
-    "takes_requests_online", "validate_fields",
+    "stored_fields", "takes_requests_online", "validate_fields",
 ]

@@ -9,6 +9,7 @@ from typing import Any, Literal
 
 from shared.contracts.base import has_unsafe_characters
 from shared.contracts.catalog import FormField, ServiceRecord
+from shared.contracts.contact import email_address, is_email_address, is_phone_number, phone_number
 from shared.contracts.tracking import EXAMPLE, check_tracking_number
 
 Status = Literal["submitted", "received", "in_review", "action_required", "approved", "rejected",
@@ -98,8 +99,6 @@ def legal_moves(current: str, actor: Actor) -> set[str]:
     return set(_MOVES.get((current, actor), set()))
 
 
-_PHONE = re.compile(r"^(\+968)?[79]\d{7}$")
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _NATIONAL_ID = re.compile(r"^\d{6,10}$")
 
 
@@ -121,10 +120,10 @@ def _check(spec: FormField, value: Any) -> str | None:
             return "contains characters that cannot be stored"
         if kind == "national_id" and not _NATIONAL_ID.match(value):
             return "must be a civil number of 6 to 10 digits"
-        if kind == "phone" and not _PHONE.match(value.replace(" ", "")):
-            return "must be an Omani phone number (8 digits, starting with 7 or 9)"
-        if kind == "email" and not _EMAIL.match(value):
-            return "must be an email address"
+        if kind == "phone" and not is_phone_number(value):
+            return "must be a phone number: Omani (9123 4567, +968 9123 4567) or another country's with its code"
+        if kind == "email" and not is_email_address(value):
+            return "must be an e-mail address (name@example.om)"
         if spec.min_length is not None and len(value) < spec.min_length:
             return f"must be at least {spec.min_length} characters"
         if spec.max_length is not None and len(value) > spec.max_length:
@@ -158,6 +157,16 @@ def _check(spec: FormField, value: Any) -> str | None:
 def takes_requests_online(service: ServiceRecord) -> bool:
     """A manual service is handled in person until its ministry brings it online."""
     return service.maturity != "manual"
+
+
+_CONTACT = {"phone": phone_number, "email": email_address}
+
+
+def stored_fields(service: ServiceRecord, fields: dict[str, Any]) -> dict[str, Any]:
+    """Valid answers as kept: phone numbers in E.164, e-mail addresses normalised."""
+    kinds = {f.name: f.kind for f in service.form}
+    return {name: _CONTACT[kinds[name]](value) if kinds.get(name) in _CONTACT and isinstance(value, str) and value
+            else value for name, value in fields.items()}
 
 
 def validate_fields(service: ServiceRecord, fields: dict[str, Any], *, partial: bool = False) -> list[FieldError]:

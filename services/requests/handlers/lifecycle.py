@@ -14,6 +14,7 @@ from services.requests.domain import (
     decide,
     legal_moves,
     parse_tracking_number,
+    stored_fields,
     takes_requests_online,
     validate_fields,
 )
@@ -162,17 +163,19 @@ async def create_request(uow: RequestsUnitOfWork, service: ServiceRecord, fields
     return row
 
 
-def check_submission(service: ServiceRecord, fields: dict[str, Any]) -> None:
+def check_submission(service: ServiceRecord, fields: dict[str, Any]) -> dict[str, Any]:
+    """The answers as they will be kept, or why they cannot be."""
     if not takes_requests_online(service):
         raise Conflict("service-not-online", "This service is handled in person; see its page for where to go.")
     errors = validate_fields(service, fields)
     if errors:
         raise Invalid("invalid-fields", "Some answers need correcting.", errors=[e.as_dict() for e in errors])
+    return stored_fields(service, fields)
 
 
 async def submit_request(command: SubmitRequest, deps: Deps) -> Submitted:
     service = await published_service(command.service, deps)
-    check_submission(service, command.fields)
+    fields = check_submission(service, command.fields)
     at = deps.clock()
     key, citizen = command.idempotency_key, command.citizen.subject
     answers = fingerprint(command.service, command.fields) if key else ""
@@ -182,7 +185,7 @@ async def submit_request(command: SubmitRequest, deps: Deps) -> Submitted:
             if kept is not None:
                 log.info("request_submission_replayed", service=command.service)
                 return kept
-        row = await create_request(uow, service, command.fields, command.citizen, at,
+        row = await create_request(uow, service, fields, command.citizen, at,
                                    await deps.calendars.current(uow))
         submitted = Submitted(row.tracking_number, row.status)
         if key is not None:
@@ -346,13 +349,15 @@ async def respond_to_request(command: RespondToRequest, deps: Deps) -> RequestRo
         if row.status != "action_required":
             raise Conflict("no-action-required", "The ministry has not asked you for anything on this request.")
         found = await uow.catalogue.get(row.service)
+        answers = command.fields
         if found and command.fields:
             errors = validate_fields(found, command.fields, partial=True)
             if errors:
                 raise Invalid("invalid-fields", "Some answers need correcting.",
                               errors=[e.as_dict() for e in errors])
+            answers = stored_fields(found, command.fields)
         _, updated = await _move(uow, row, Move("in_review", "citizen", "citizen", command.note,
-                                                fields=row.fields | command.fields), deps.clock())
+                                                fields=row.fields | answers), deps.clock())
         await uow.commit()
     return updated
 

@@ -84,8 +84,7 @@ async def submit_offer(citizen: Identity, offer_id: str, fields: dict[str, Any],
     """The prefilled answers with the citizen's over them: one step when nothing is missing."""
     seen = await _own_offer(deps, citizen, offer_id)
     service = await published_service(seen.service, deps)
-    answers = seen.prefill | fields
-    check_submission(service, answers)
+    answers = check_submission(service, seen.prefill | fields)
     at = deps.clock()
     async with deps.uow() as uow:
         row = await uow.offers.get(offer_id, for_update=True)

@@ -181,7 +181,7 @@ async def test_the_citizens_answers_go_over_the_prefill_and_bad_ones_are_refused
     good = await harness.client.post(url, headers=harness.as_(create_citizen()),
                                      json={"fields": {"phone": "91234567"}})
     fields = (await harness.status_of(good.json()["tracking_number"]))["fields"]
-    assert fields == {"licence_number": "DL-1001", "phone": "91234567"}
+    assert fields == {"licence_number": "DL-1001", "phone": "+96891234567"}
 
 
 async def test_a_dismissed_offer_cannot_be_submitted_and_is_no_one_elses_to_dismiss(harness: Harness) -> None:

@@ -71,7 +71,7 @@ async def test_an_offer_with_missing_fields_asks_only_for_those_and_explains_a_m
     right = await portal.client.post("/offers/offer-1/submit", data={"csrf_token": csrf_of(page.text),
                                                                      "phone": "91234567"})
     assert right.status_code == 303
-    assert portal.fakes.submitted[-1]["fields"]["phone"] == "91234567"
+    assert portal.fakes.submitted[-1]["fields"]["phone"] == "+96891234567"
 
 
 async def test_dismissing_an_offer_and_opting_out_go_to_the_requests_service_and_back_to_the_offers(

@@ -51,7 +51,7 @@ async def test_action_required_shows_the_note_and_asks_only_for_the_fields_to_co
     answered = await portal.client.post(f"/requests/{NUMBER}/respond", data={
         "csrf_token": token, "phone": "92345678", "note": "Here is my new number"})
     assert (answered.status_code, answered.headers["location"]) == (303, f"/requests/{NUMBER}")
-    assert portal.fakes.responses == [{"note": "Here is my new number", "fields": {"phone": "92345678"},
+    assert portal.fakes.responses == [{"note": "Here is my new number", "fields": {"phone": "+96892345678"},
                                        "tracking_number": NUMBER}]
 
 

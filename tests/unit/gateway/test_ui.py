@@ -98,12 +98,28 @@ async def test_mistakes_are_listed_in_a_summary_and_shown_beside_each_field(port
     assert response.status_code == 422 and "<title>Error:" in page
     assert 'class="error-summary"' in page
     for field, message in (("licence_number", "This is too short"), ("delivery", "This field is required"),
-                           ("phone", "Enter an Omani phone number"), ("copies", "This number is too large")):
+                           ("phone", "Enter a phone number, like 9123 4567"), ("copies", "This number is too large")):
         assert f'href="#field-{field}"' in page
         assert f'id="field-{field}-error"' in page and message in page
     assert 'aria-describedby="field-licence_number-error" aria-invalid="true"' in page
     assert 'value="AB"' in page  # what the citizen typed is kept
     assert portal.fakes.submitted == []
+
+
+@pytest.mark.parametrize(("lang", "refusal"), [("ar", "أدخل رقم هاتف صحيحاً"),
+                                              ("en", "Enter a phone number, like 9123 4567")])
+async def test_a_phone_number_with_00968_or_from_abroad_is_taken_and_a_wrong_one_explained_in_either_language(
+        portal: Portal, lang: str, refusal: str) -> None:
+    await portal.browser_sign_in()
+    form = await portal.client.get(f"/services/renew-driving-licence/apply?lang={lang}")
+    answers = {"csrf_token": csrf_of(form.text), "licence_number": "AB12345", "delivery": "post"}
+    for typed, kept in (("00968 9123 4567", "+96891234567"), ("+44 7911 123456", "+447911123456")):
+        sent = await portal.client.post(f"/services/renew-driving-licence/apply?lang={lang}",
+                                        data=answers | {"phone": typed})
+        assert sent.status_code == 303 and portal.fakes.submitted[-1]["fields"]["phone"] == kept
+    wrong = await portal.client.post(f"/services/renew-driving-licence/apply?lang={lang}",
+                                     data=answers | {"phone": "+968 1234 5678"})
+    assert wrong.status_code == 422 and refusal in wrong.text
 
 
 async def test_a_valid_application_is_sent_once_then_redirected_to_its_confirmation(portal: Portal) -> None:
@@ -115,7 +131,7 @@ async def test_a_valid_application_is_sent_once_then_redirected_to_its_confirmat
                                               "insured": "true"})
     assert response.status_code == 303
     assert portal.fakes.submitted == [{"service": "renew-driving-licence", "fields": {
-        "licence_number": "AB12345", "delivery": "post", "phone": "91234567", "copies": 2, "insured": True}}]
+        "licence_number": "AB12345", "delivery": "post", "phone": "+96891234567", "copies": 2, "insured": True}}]
     confirmation = await portal.client.get(response.headers["location"])
     number = next(iter(portal.fakes.requests))
     assert confirmation.status_code == 200 and number in confirmation.text
