@@ -41,8 +41,8 @@ DATATYPES: dict[str, Datatype] = {
 _STRING_UP_TO = 200
 _HINTS: dict[str, str] = {
     "national_id": "A civil number of 6 to 10 digits.",
-    "phone": "An Omani phone number: 8 digits, starting with 7 or 9.",
-    "email": "An email address.",
+    "phone": "A phone number: Omani (9123 4567, +968 9123 4567, 00968 …) or another country's with its code.",
+    "email": "An e-mail address; internationalised domains are fine.",
     "file": "A reference to the document (its number or a link).",
     "date": "A date, YYYY-MM-DD; a W3C date-time counts as its date.",
     "number": "A number.",
@@ -52,7 +52,7 @@ _ANSWER_PROBLEMS = {
     "required": "is required", "bad_number": "must be a number", "too_small": "is below the minimum",
     "too_large": "is above the maximum", "bad_date": "must be a date (YYYY-MM-DD)",
     "bad_choice": "must be one of the listed keys", "bad_national_id": "must be a civil number of 6 to 10 digits",
-    "bad_phone": "must be an Omani phone number", "bad_email": "must be an email address",
+    "bad_phone": "must be a phone number (Omani, or with its country code)", "bad_email": "must be an e-mail address",
     "too_short": "is too short", "too_long": "is too long", "invalid": "is not valid",
 }
 _ATTRIBUTE = re.compile(r"^attribute\[([^\[\]]+)\](\[\])?$")

@@ -140,7 +140,7 @@ async def test_a_signed_in_citizen_submits_and_gets_the_tracking_number_as_servi
     [created] = response.json()
     assert created["service_request_id"] in portal.fakes.requests
     assert portal.fakes.submitted == [{"service": "renew-driving-licence", "fields": {
-        "licence_number": "DL-12345", "delivery": "post", "phone": "91234567", "copies": 2, "insured": True}}]
+        "licence_number": "DL-12345", "delivery": "post", "phone": "+96891234567", "copies": 2, "insured": True}}]
     assert portal.fakes.requests[created["service_request_id"]]["owner"] == "12345678", \
         "the citizen signed in, not the posted name or email"
 
