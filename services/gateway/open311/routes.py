@@ -157,7 +157,9 @@ async def _posted(request: Request, deps: Deps) -> dict[str, list[str]]:
 
 @router.post("/requests.{format}", response_model=list[Open311Created], status_code=201,
              responses={201: _XML, **ERRORS}, openapi_extra={"requestBody": {"required": True, "content": {
-                 "application/x-www-form-urlencoded": {"schema": Open311Submission.model_json_schema()}}}})
+                 "application/x-www-form-urlencoded": {"schema": Open311Submission.model_json_schema(),
+                                                       "encoding": {"attribute": {"style": "deepObject",
+                                                                                  "explode": True}}}}}})
 async def create_request(format: Format, who: Citizen, deps: D, request: Request) -> Response:
     """Submit a request for the signed-in citizen: service_code and attribute[code]=value for each form field
     (api_key names the client application). Answers with the tracking number as service_request_id. Name,
