@@ -96,6 +96,7 @@ def service_env(config: UpConfig, amqp_url: str, keys: tuple[str, str]) -> dict[
                 f"{prefix}_IDENTITY_PUBLIC_KEY": keys[1], f"{prefix}_LOG_LEVEL": config.log_level}
     env |= {f"GATEWAY_{s.upper()}_URL": config.url(s) for s in BACKENDS}
     env |= {"GATEWAY_IDENTITY_PRIVATE_KEY": keys[0], "GATEWAY_LOG_LEVEL": config.log_level,
+            "GATEWAY_DATABASE_URL": config.database("gateway"),
             "REQUESTS_CATALOG_URL": config.url("catalog"), "NOTIFICATIONS_CATALOG_URL": config.url("catalog"),
             "NOTIFICATIONS_PUBLIC_URL": config.url("gateway"),
             "SEARCH_INDEX_DIR": str(config.run_dir / "search-index")}

@@ -44,12 +44,12 @@ class RunningPortal:
 
 
 @contextlib.contextmanager
-def start_portal(run_dir: Path, base_port: int) -> Iterator[RunningPortal]:
+def start_portal(run_dir: Path, base_port: int, settings: dict[str, str] | None = None) -> Iterator[RunningPortal]:
     """`portal up` in its own vhost, the simulated ministry moving requests every couple of seconds."""
     vhost = f"browser-{uuid.uuid4().hex[:8]}"
     env = os.environ | {"PORTAL_AMQP_URL": f"amqp://guest:guest@127.0.0.1:5672/{vhost}",
                         "PORTAL_BASE_PORT": str(base_port), "PORTAL_RUN_DIR": str(run_dir),
-                        "PORTAL_SIMULATOR_DELAY": SIMULATOR_DELAY, "PORTAL_LOG_LEVEL": "warning"}
+                        "PORTAL_SIMULATOR_DELAY": SIMULATOR_DELAY, "PORTAL_LOG_LEVEL": "warning"} | (settings or {})
     output = run_dir / "portal.log"
     with output.open("wb") as log:
         process = subprocess.Popen([sys.executable, "-m", "portal.cli", "up"], env=env, stdout=log,

@@ -11,6 +11,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 import jwt
@@ -92,6 +93,12 @@ class OidcProvider:
             end_session_endpoint=self.overrides.end_session or document.get("end_session_endpoint"),
             algorithms=tuple(a for a in advertised if a in TOKEN_ALGORITHMS),
             iss_in_authorization_response=document.get("authorization_response_iss_parameter_supported") is True)
+
+    def sign_out_origins(self) -> set[str]:
+        """Where a sign-out form's redirect may lead: the provider's own site and its end-session endpoint's."""
+        known: ProviderMetadata | None = self._metadata.value
+        urls = [self.issuer, self.overrides.end_session or (known.end_session_endpoint if known else None)]
+        return {f"{p.scheme}://{p.netloc}" for p in map(urlsplit, filter(None, urls)) if p.scheme in ("http", "https")}
 
     def _by_hand(self) -> ProviderMetadata | None:
         o = self.overrides

@@ -84,6 +84,11 @@ class Pages:
             return None
         return identity if identity is not None and identity.is_citizen else None
 
+    def form_action(self) -> str:
+        """'self', and the identity providers a sign-out form redirects to (browsers apply form-action to it)."""
+        providers = [v.provider for v in (self.deps.oidc, self.deps.staff_oidc) if v is not None]
+        return " ".join(["'self'", *sorted(set().union(*(p.sign_out_origins() for p in providers)))])
+
     def csrf_ok(self, request: Request, token: str | None) -> bool:
         return csrf.valid(self.csrf_secret, request.cookies.get(csrf.CSRF_COOKIE), token)
 
@@ -107,7 +112,9 @@ class Pages:
         if request.query_params.get("lang") in ("ar", "en") and request.cookies.get(LANG_COOKIE) != lang:
             response.set_cookie(LANG_COOKIE, lang, secure=secure, samesite="lax", max_age=365 * 86400)
         response.headers["Cache-Control"] = "no-store"
-        response.headers["Content-Security-Policy"] = PAGE_CSP
+        # The sign-out form redirects to the identity provider: browsers hold that redirect to form-action too.
+        response.headers["Content-Security-Policy"] = PAGE_CSP.replace("form-action 'self'",
+                                                                       f"form-action {self.form_action()}")
         response.headers["X-Content-Type-Options"] = "nosniff"
         response.headers["Referrer-Policy"] = "same-origin"
         return response

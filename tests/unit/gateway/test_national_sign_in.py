@@ -188,3 +188,11 @@ async def test_sign_in_while_the_provider_cannot_be_discovered_is_a_page_naming_
     idp.published.discovery_down = True
     page = await portal.client.get("/sign-in/national-id", params={"lang": "en"})
     assert page.status_code == 503 and page.headers["content-type"].startswith("text/html")
+
+
+async def test_pages_let_the_sign_out_form_lead_to_the_provider_and_nowhere_else(
+        national: tuple[Portal, FakeIdentityProvider]) -> None:
+    portal, idp = national
+    await signed_in_through_the_provider(portal, idp)
+    policy = (await portal.client.get("/dashboard")).headers["content-security-policy"]
+    assert "form-action 'self' https://idp.example.om;" in policy + ";"
