@@ -19,6 +19,8 @@ OVERLAYS = ("dev", "production")
 NAMESPACE = "gov-portal"
 SERVICES = ("gateway", "catalog", "search", "requests", "notifications")
 DB_SERVICES = ("catalog", "search", "requests", "notifications")
+# Every process with a database of its own: the gateway's holds only signed-out sessions.
+DATABASE_OWNERS = (*DB_SERVICES, "gateway")
 RUN_AS = 10001
 # The checkers' own environment (tools/pyproject.toml), which `make test` installs and `make run` does not.
 TOOLS_BIN = REPO / "tools" / ".venv" / "bin"

@@ -11,9 +11,11 @@ from tests.unit.deploy.manifests import BASE, DB_SERVICES, K8S, NAMESPACE, REPO,
 
 # What each service reads from a Secret (variable: (Secret, key)).
 SECRET_REFS: dict[str, dict[str, tuple[str, str]]] = {
-    # The gateway signs identities and calls the services over HTTP; it has no broker or database.
+    # The gateway signs identities and calls the services over HTTP; its database holds signed-out sessions.
     "gateway": {
         "GATEWAY_IDENTITY_PRIVATE_KEY": ("portal-identity", "private.pem"),
+        "DB_USERNAME": ("gateway-db", "username"),
+        "DB_PASSWORD": ("gateway-db", "password"),
         "BROKER_USERNAME": ("portal-gateway-user-credentials", "username"),
         "BROKER_PASSWORD": ("portal-gateway-user-credentials", "password"),
     },
@@ -47,6 +49,7 @@ CONFIG_REFS: dict[str, dict[str, str]] = {
         "GATEWAY_BROKER_PUBLIC_HOST": "broker_public_host",
         "GATEWAY_LOG_LEVEL": "log_level",
         "BROKER_ADDRESS": "amqp_address",
+        "DB_HOST": "database_host",
     },
     "catalog": {"CATALOG_LOG_LEVEL": "log_level", "CATALOG_PUBLIC_URL": "public_url"},
     "search": {"SEARCH_LOG_LEVEL": "log_level"},
@@ -68,7 +71,8 @@ for _name in DB_SERVICES:
 
 # Values written in the manifest: the URLs composed from the variables above, and plain settings.
 VALUES: dict[str, dict[str, str]] = {
-    "gateway": {"GATEWAY_AMQP_URL": "amqp://$(BROKER_USERNAME):$(BROKER_PASSWORD)@$(BROKER_ADDRESS)"},
+    "gateway": {"GATEWAY_AMQP_URL": "amqp://$(BROKER_USERNAME):$(BROKER_PASSWORD)@$(BROKER_ADDRESS)",
+                "GATEWAY_DATABASE_URL": "postgresql+asyncpg://$(DB_USERNAME):$(DB_PASSWORD)@$(DB_HOST)/gateway"},
     **{
         name: {
             f"{name.upper()}_DATABASE_URL": f"postgresql+asyncpg://$(DB_USERNAME):$(DB_PASSWORD)@$(DB_HOST)/{name}",

@@ -11,7 +11,7 @@ from services.gateway.config import Settings as GatewaySettings
 from services.notifications.config import Settings as NotificationsSettings
 from services.requests.config import Settings as RequestsSettings
 from services.search.config import Settings as SearchSettings
-from tests.unit.deploy.manifests import DB_SERVICES, OVERLAYS, SERVICES, Obj, containers, env_of, named, of_kind
+from tests.unit.deploy.manifests import DATABASE_OWNERS, OVERLAYS, SERVICES, Obj, containers, env_of, named, of_kind
 
 # Required fields per kind, as the operators' CRDs mark them (+kubebuilder:validation:Required or no
 # omitempty): dotted paths under spec; "a|b" means one of them; "x[]." applies to every item of list x.
@@ -102,8 +102,8 @@ def test_every_service_has_its_own_database_owned_by_its_own_role_with_a_referen
     cluster = named(objects, "Cluster", "portal-db")["spec"]
     roles = {role["name"]: role for role in cluster["managed"]["roles"]}
     databases = {d["spec"]["name"]: d["spec"] for d in of_kind(objects, "Database")}
-    assert set(databases) == set(DB_SERVICES)
-    for service in DB_SERVICES:
+    assert set(databases) == set(DATABASE_OWNERS)
+    for service in DATABASE_OWNERS:
         assert databases[service]["owner"] == service
         assert databases[service]["cluster"] == {"name": "portal-db"}
         assert databases[service]["databaseReclaimPolicy"] == "retain"

@@ -20,12 +20,13 @@ ENGINE_PODS: dict[str, Labels] = {
 }
 # Who calls whom inside the namespace (design.md): the gateway calls the four services, requests calls
 # catalog (and notifications does, for service titles: NOTIFICATIONS_CATALOG_URL), everything with data
-# uses the broker and PostgreSQL, the gateway uses the broker for live tracking (no database), search uses
+# uses the broker and PostgreSQL, the gateway uses the broker for live tracking and its own database for
+# signed-out sessions, search uses
 # OpenSearch in production, the onboarding Job calls the gateway's admin API. The engines' own clustering
 # traffic stays within each engine.
 CALLS = {
     ("gateway", "catalog"), ("gateway", "search"), ("gateway", "requests"), ("gateway", "notifications"),
-    ("gateway", "broker"),
+    ("gateway", "broker"), ("gateway", "database"),
     ("requests", "catalog"), ("requests-worker", "catalog"), ("notifications", "catalog"), ("onboarding", "gateway"),
     *{(client, engine) for client in ("catalog", "search", "requests", "notifications", "requests-worker")
       for engine in ("broker", "database")},
