@@ -17,7 +17,7 @@ from shared.config import ServiceSettings
 from shared.db import OutboxRelay, UnitOfWork, UnitOfWorkFactory, database_answers, engine_for
 from shared.db.migrate import upgrade
 from shared.logging import get_logger
-from shared.web import Problem, Readiness, install_plumbing, problem_response
+from shared.web import Problem, Readiness, ReadinessCheck, install_plumbing, problem_response
 
 log = get_logger(__name__)
 U = TypeVar("U", bound=UnitOfWork)
@@ -72,8 +72,10 @@ class Runtime:
     def create_app(self, title: str, router: APIRouter, deps: object, *,
                    started: Callable[[], Awaitable[None]] | None = None,
                    stopping: Callable[[], Awaitable[None]] | None = None,
-                   domain_errors: tuple[type[Exception], Callable[[Exception], Problem]] | None = None) -> FastAPI:
-        """The service's FastAPI app: nothing connects until its lifespan starts."""
+                   domain_errors: tuple[type[Exception], Callable[[Exception], Problem]] | None = None,
+                   dependencies: dict[str, ReadinessCheck] | None = None) -> FastAPI:
+        """The service's FastAPI app: nothing connects until its lifespan starts. `dependencies` are the
+        service's own (its search engine, say): reported by /readyz, answered per route."""
 
         @asynccontextmanager
         async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -89,7 +91,9 @@ class Runtime:
         app.state.deps = deps
         app.state.identity_verifier = IdentityVerifier(self.settings.identity_public_key)
         app.state.runtime = self
-        install_plumbing(app, self.service, self.readiness())
+        readiness = self.readiness()
+        install_plumbing(app, self.service, Readiness(readiness.required, readiness.dependencies | (dependencies or {}),
+                                                      readiness.detail))
         if domain_errors is not None:
             error_type, to_problem = domain_errors
 

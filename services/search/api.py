@@ -1,11 +1,19 @@
 from datetime import datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from pydantic import BaseModel, Field
 
 from services.search import handlers
-from services.search.domain import MAX_QUERY_LENGTH, IndexedService, Lang, SearchError, SearchQuery, SynonymSet
+from services.search.domain import (
+    MAX_PAGE,
+    MAX_QUERY_LENGTH,
+    IndexedService,
+    Lang,
+    SearchError,
+    SearchQuery,
+    SynonymSet,
+)
 from services.search.handlers import Deps
 from shared.auth import Identity, require_identity
 from shared.contracts.base import Bilingual
@@ -88,9 +96,10 @@ def _ministry(service: IndexedService) -> Ministry:
 @router.get("/api/v1/search", response_model=SearchPage)
 async def search(deps: D, q: Text = "", lang: Lang = "ar", ministry: str | None = None,
                  life_event: str | None = None, maturity: str | None = None,
-                 page: Annotated[int, Query(ge=1, le=10_000)] = 1) -> Response:
+                 page: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 1,
+                 x_portal_session: Annotated[str, Header(max_length=200)] = "") -> Response:
     query = SearchQuery(text=q, lang=lang, ministry=ministry, life_event=life_event, maturity=maturity,
-                        page=page)
+                        page=page, session=x_portal_session)
     if query.is_blank and not query.has_filters:
         raise Problem(422, "query-required", "Type what you are looking for, or choose a ministry, "
                                              "life event or maturity.")

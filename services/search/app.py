@@ -58,4 +58,5 @@ def create_app(settings: Settings | None = None, engine: SearchEngine | None = N
         await deps.engine.close()
 
     return runtime.create_app("Search service", router, deps, started=started, stopping=stopping,
-                              domain_errors=(SearchError, problem))
+                              domain_errors=(SearchError, problem),
+                              dependencies={"search_engine": deps.engine.ready})

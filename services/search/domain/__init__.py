@@ -1,8 +1,9 @@
 """Search rules, no I/O: analysis, documents, query plans, results, spelling and curation."""
 
 from services.search.domain.documents import IndexedService, build_document, is_newer, popularity_boost
-from services.search.domain.errors import Conflict, Invalid, NotFound, SearchError
+from services.search.domain.errors import Conflict, Invalid, NotFound, SearchError, Unavailable
 from services.search.domain.queries import (
+    MAX_PAGE,
     MAX_QUERY_LENGTH,
     SUGGESTIONS,
     Lang,
@@ -17,7 +18,7 @@ from services.search.domain.queries import (
 from services.search.domain.results import Facets, Hit, SearchResults
 
 __all__ = [
-    "MAX_QUERY_LENGTH", "SUGGESTIONS", "Conflict", "Facets", "Hit", "IndexedService", "Invalid", "Lang",
+    "MAX_PAGE", "MAX_QUERY_LENGTH", "SUGGESTIONS", "Conflict", "Facets", "Hit", "IndexedService", "Invalid", "Lang",
     "NotFound", "PrefixPlan", "QueryPlan", "SearchError", "SearchQuery", "SearchResults", "SynonymIndex",
-    "SynonymSet", "build_document", "is_newer", "plan_prefix", "plan_query", "popularity_boost",
+    "SynonymSet", "Unavailable", "build_document", "is_newer", "plan_prefix", "plan_query", "popularity_boost",
 ]

@@ -4,6 +4,7 @@ import math
 
 from pydantic import BaseModel, ConfigDict
 
+from services.search.domain.analysis import analyse, edge_grams, normalise, term, words, written_words
 from services.search.domain.understanding import Lexicon, tag_service
 from shared.contracts.base import Bilingual
 from shared.contracts.catalog import ServiceRecord
@@ -55,3 +56,19 @@ def is_newer(version: int, indexed_version: int | None) -> bool:
 
 def popularity_boost(submissions: int) -> float:
     return 1.0 + POPULARITY_WEIGHT * math.log1p(max(submissions, 0))
+
+
+def indexed_terms(service: IndexedService) -> dict[str, list[str]]:
+    """The terms each engine indexes for a service, field by field: scored text, the words services write
+    (the spelling model) and the beginnings of title and keyword words (autocomplete)."""
+    titles = (service.title.ar, service.title.en)
+    shown = (*titles, *service.keywords, service.description.ar, service.description.en)
+    return {
+        "title": [t for text in titles for t in analyse(text)],
+        "keywords": [t for text in service.keywords for t in analyse(text)],
+        "body": [t for text in (service.description.ar, service.description.en) for t in analyse(text)],
+        "ministry_name": [t for text in (service.ministry_name.ar, service.ministry_name.en) for t in analyse(text)],
+        "words": [w for text in shown for w in written_words(text) if term(normalise(w))],
+        "title_prefixes": sorted({g for text in titles for w in words(text) for g in edge_grams(w)}),
+        "keyword_prefixes": sorted({g for text in service.keywords for w in words(text) for g in edge_grams(w)}),
+    }

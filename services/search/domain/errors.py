@@ -19,3 +19,9 @@ class Conflict(SearchError):
 
 class Invalid(SearchError):
     status = 422
+
+
+class Unavailable(SearchError):
+    """The search engine behind the service does not answer: a 503 that names it, never a 500."""
+
+    status = 503

@@ -10,6 +10,10 @@ from services.search.domain.understanding import Lexicon, Understanding, underst
 Lang = Literal["ar", "en"]
 
 PAGE_SIZE = 20
+# Deep pages are bounded the same way in both engines: OpenSearch answers at most index.max_result_window
+# (10,000) hits past the first, so the last page a citizen may ask for is the 500th.
+MAX_RESULT_WINDOW = 10_000
+MAX_PAGE = MAX_RESULT_WINDOW // PAGE_SIZE
 SUGGESTIONS = 8
 MAX_QUERY_LENGTH = 200
 # How far a misspelt term may be from a real one: none for two letters, one edit up to five, then two.
@@ -29,6 +33,8 @@ class SearchQuery:
     maturity: str | None = None
     page: int = 1
     page_size: int = PAGE_SIZE
+    # The citizen's session, when the client names one: the same session is answered in the same order.
+    session: str = ""
 
     @property
     def is_blank(self) -> bool:

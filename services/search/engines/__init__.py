@@ -22,6 +22,9 @@ class SearchEngine(Protocol):
 
     async def close(self) -> None: ...
 
+    async def ready(self) -> bool:
+        """Whether the index answers; reported as detail by /readyz, never taking the service out."""
+
     async def version_of(self, slug: str) -> int | None:
         """The newest catalogue version the index has applied for the slug, retired or not."""
 

@@ -8,6 +8,9 @@ from typing import Any
 from opensearchpy import AsyncOpenSearch
 from opensearchpy._async.http_aiohttp import AsyncConnection
 
+from services.search.domain import IndexedService
+from services.search.engines import opensearch_schema as schema
+
 
 @dataclass(frozen=True)
 class Sent:
@@ -62,3 +65,31 @@ class FakeCluster:
                 return None
 
         return AsyncOpenSearch(hosts=["http://opensearch.test:9200"], connection_class=Connection)
+
+
+def stats_answer(services: list[IndexedService]) -> dict[str, Any]:
+    """What the cluster answers the adapter's term statistics request, computed from the documents."""
+    docs = [schema.document(s) for s in services]
+
+    def buckets(field: str) -> dict[str, Any]:
+        counts: dict[str, int] = {}
+        for doc in docs:
+            for value in set(doc.get(field, [])):
+                counts[value] = counts.get(value, 0) + 1
+        return {"buckets": [{"key": k, "doc_count": n} for k, n in sorted(counts.items())], "sum_other_doc_count": 0}
+
+    fields = ("words", "terms", "keywords", "concepts", "body_concepts", "intents")
+    return {"hits": {"total": {"value": len(docs)}, "hits": []}, "aggregations": {f: buckets(f) for f in fields}}
+
+
+def walk(node: Any) -> list[dict[str, Any]]:
+    """Every object in a request body, depth first."""
+    found: list[dict[str, Any]] = []
+    if isinstance(node, dict):
+        found.append(node)
+        for value in node.values():
+            found += walk(value)
+    elif isinstance(node, list):
+        for value in node:
+            found += walk(value)
+    return found

@@ -10,12 +10,10 @@ from functools import lru_cache
 import tantivy
 
 from services.search.domain import IndexedService, popularity_boost
-from services.search.domain.analysis import analyse, edge_grams, normalise, term, words, written_words
+from services.search.domain.documents import indexed_terms
+from services.search.domain.matching import FIELD_WEIGHTS, SUGGEST_WEIGHTS
 from services.search.domain.results import FACETS
 
-# A title match counts three times a description match; the tie-breaker adds a share of the other fields.
-FIELD_WEIGHTS = {"title": 3.0, "keywords": 2.0, "body": 1.0, "ministry_name": 0.5}
-SUGGEST_WEIGHTS = {"title_prefixes": 2.0, "keyword_prefixes": 1.0}
 SERVICE, RETIRED = "service", "retired"
 # Lexicon concepts and intents, one raw token each; the weights are the domain's (CONCEPT_WEIGHTS).
 TAG_FIELDS = ("concepts", "body_concepts", "intents")
@@ -83,17 +81,8 @@ def document(service: IndexedService) -> tantivy.Document:
     for name in TAG_FIELDS:
         for tag in getattr(service, name):
             doc.add_text(name, tag)
-    titles = (service.title.ar, service.title.en)
-    _tokens(doc, "title", (t for text in titles for t in analyse(text)))
-    _tokens(doc, "keywords", (t for text in service.keywords for t in analyse(text)))
-    _tokens(doc, "body", (t for text in (service.description.ar, service.description.en) for t in analyse(text)))
-    _tokens(doc, "ministry_name", (t for text in (service.ministry_name.ar, service.ministry_name.en)
-                                   for t in analyse(text)))
-    shown = (*titles, *service.keywords, service.description.ar, service.description.en)
-    _tokens(doc, "words", (w for text in shown for w in written_words(text) if term(normalise(w))))
-    _tokens(doc, "title_prefixes", sorted({g for text in titles for w in words(text) for g in edge_grams(w)}))
-    _tokens(doc, "keyword_prefixes", sorted({g for text in service.keywords for w in words(text)
-                                             for g in edge_grams(w)}))
+    for name, terms in indexed_terms(service).items():
+        _tokens(doc, name, terms)
     doc.add_float("boost", _weight(service.popularity))
     doc.add_bytes("source", service.model_dump_json().encode())
     return doc

@@ -67,6 +67,9 @@ class EmbeddedEngine:
         log.info("search_index_opened", engine="embedded", generation=self._live.name,
                  services=self._live.count(SERVICE))
 
+    async def ready(self) -> bool:
+        return self._live is not None
+
     def _open_live(self) -> Generation:
         self._root.mkdir(parents=True, exist_ok=True)
         pointer = self._root / POINTER

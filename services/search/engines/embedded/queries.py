@@ -1,25 +1,26 @@
 """What the citizen typed, as tantivy queries: fields weighted, synonyms, typos and completions, filters."""
 
-import math
 from collections.abc import Sequence
 
 import tantivy
 
 from services.search.domain import PrefixPlan, QueryPlan
-from services.search.domain.analysis import normalise, term
-from services.search.domain.queries import Alternative, edits_allowed
+from services.search.domain.matching import (
+    CORRECTION_WEIGHT,
+    FIELD_WEIGHTS,
+    FLAT_FIELDS,
+    FUZZY_WEIGHT,
+    LEADING_WEIGHTS,
+    SUGGEST_WEIGHTS,
+    TIE_BREAKER,
+    NearMiss,
+    flat_score,
+    near_miss,
+)
 from services.search.domain.results import FACETS
 from services.search.domain.spelling import Vocabulary
 from services.search.domain.understanding import CONCEPT_WEIGHTS, INTENT_WEIGHT
-from services.search.engines.embedded.documents import FIELD_WEIGHTS, SERVICE, SUGGEST_WEIGHTS
-
-TIE_BREAKER = 0.3
-# Keywords are a list of the phrases citizens use: how many a service has says nothing of each one.
-CONSTANT_LENGTH_FIELDS = frozenset({"keywords"})
-CORRECTION_WEIGHT = 0.7
-# Fuzzy and prefix matches score a constant 1 in tantivy, times this and the field weight.
-FUZZY_WEIGHT = 0.4
-LEADING_WEIGHTS = {"title": 2.0, "keywords": 1.0}
+from services.search.engines.embedded.documents import SERVICE
 
 
 class QueryBuilder:
@@ -35,24 +36,20 @@ class QueryBuilder:
 
     def _field(self, field: str, term_text: str, weight: float) -> tantivy.Query:
         query = self._term(field, term_text)
-        if field not in CONSTANT_LENGTH_FIELDS:
+        if field not in FLAT_FIELDS:
             return tantivy.Query.boost_query(query, weight)
-        # BM25 at average length, whatever the length: one keyword among twenty counts as much as one alone.
-        found_in = self._searcher.doc_freq(field, term_text)
-        idf = math.log(1 + (self._searcher.num_docs - found_in + 0.5) / (found_in + 0.5))
-        return tantivy.Query.const_score_query(query, weight * idf)
+        return self._flat(field, term_text, weight)
 
-    def _tag(self, field: str, tag: str, weight: float) -> tantivy.Query:
-        # Scored as a keyword is: the weight times how rare the tag is, whatever else the service holds.
-        found_in = self._searcher.doc_freq(field, tag)
-        idf = math.log(1 + (self._searcher.num_docs - found_in + 0.5) / (found_in + 0.5))
-        return tantivy.Query.const_score_query(self._term(field, tag), weight * idf)
+    def _flat(self, field: str, value: str, weight: float) -> tantivy.Query:
+        # One keyword among twenty counts as much as one alone; a tag scores as a keyword does.
+        score = flat_score(weight, self._searcher.doc_freq(field, value), self._searcher.num_docs)
+        return tantivy.Query.const_score_query(self._term(field, value), score)
 
     def understood(self, plan: QueryPlan) -> list[tantivy.Query]:
         """The concepts the query means, wherever a service holds them, and the intents of its title."""
-        queries = [tantivy.Query.disjunction_max_query([self._tag(f, c, w) for f, w in CONCEPT_WEIGHTS.items()])
+        queries = [tantivy.Query.disjunction_max_query([self._flat(f, c, w) for f, w in CONCEPT_WEIGHTS.items()])
                    for c in plan.concepts]
-        return queries + [self._tag("intents", i, INTENT_WEIGHT) for i in plan.intents]
+        return queries + [self._flat("intents", i, INTENT_WEIGHT) for i in plan.intents]
 
     def _fields(self, term_text: str, weights: dict[str, float]) -> tantivy.Query:
         return tantivy.Query.disjunction_max_query(
@@ -63,28 +60,17 @@ class QueryBuilder:
             return self._fields(terms[0], FIELD_WEIGHTS)
         return tantivy.Query.boolean_query([(tantivy.Occur.Must, self._fields(t, FIELD_WEIGHTS)) for t in terms])
 
-    def _forgiving(self, term_text: str) -> tantivy.Query:
+    def _forgiving(self, miss: NearMiss) -> tantivy.Query:
         """Near misses (typos) of a term and the words it begins, in the text fields."""
-        distance = edits_allowed(term_text)
         return tantivy.Query.disjunction_max_query([
-            tantivy.Query.boost_query(query, weight * FUZZY_WEIGHT)
+            tantivy.Query.const_score_query(query, weight * FUZZY_WEIGHT)
             for field, weight in FIELD_WEIGHTS.items()
-            for query in (tantivy.Query.fuzzy_term_query(self._schema, field, term_text, distance=distance),
-                          tantivy.Query.fuzzy_term_query(self._schema, field, term_text, distance=0, prefix=True))
+            for query in (tantivy.Query.fuzzy_term_query(self._schema, field, miss.term, distance=miss.distance),
+                          tantivy.Query.fuzzy_term_query(self._schema, field, miss.term, distance=0, prefix=True))
         ])
 
-    def _near_misses(self, typed: Alternative) -> list[tantivy.Query]:
-        """For a word no service holds: its typos and completions, and its closest known word."""
-        [term_text] = typed.terms
-        if not edits_allowed(typed.text) or any(self._searcher.doc_freq(f, term_text) for f in FIELD_WEIGHTS):
-            return []
-        found = [self._forgiving(term_text)]
-        correction = self._vocabulary.correct(typed.text)
-        corrected = term(normalise(correction)) if correction else None
-        if correction and corrected:
-            self.corrections[typed.text] = correction
-            found.append(tantivy.Query.boost_query(self._all_of([corrected]), CORRECTION_WEIGHT))
-        return found
+    def _known(self, term_text: str) -> bool:
+        return any(self._searcher.doc_freq(f, term_text) for f in FIELD_WEIGHTS)
 
     def text(self, plan: QueryPlan) -> tantivy.Query:
         """Any clause may match; each scores by its best alternative."""
@@ -94,8 +80,12 @@ class QueryBuilder:
         for clause in plan.clauses:
             # Staff declared a set's phrases the same, so each counts as if it had been typed.
             options = [self._all_of(a.terms) for a in clause.alternatives]
-            if not clause.has_synonyms and len(clause.typed.terms) == 1 and not plan.understood(clause.typed.terms[0]):
-                options += self._near_misses(clause.typed)
+            miss = near_miss(clause, plan, self._known, self._vocabulary)
+            if miss is not None:
+                options.append(self._forgiving(miss))
+                if miss.correction and miss.corrected:
+                    self.corrections[clause.typed.text] = miss.correction
+                    options.append(tantivy.Query.boost_query(self._all_of([miss.corrected]), CORRECTION_WEIGHT))
             clauses.append(options[0] if len(options) == 1 else tantivy.Query.disjunction_max_query(options))
         clauses += self.understood(plan)
         return tantivy.Query.boolean_query([(tantivy.Occur.Should, c) for c in clauses])
