@@ -190,4 +190,4 @@ async def test_suggestions_complete_what_the_citizen_is_typing(
 async def test_the_service_reports_ready_when_its_database_and_bus_answer(client: httpx.AsyncClient) -> None:
     response = await client.get("/readyz")
     assert response.status_code == 200
-    assert response.json()["checks"] == {"database": "ok", "bus": "ok"}
+    assert response.json()["checks"] == {"database": "ok", "bus": "ok", "search_engine": "ok"}
