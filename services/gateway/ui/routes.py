@@ -217,6 +217,8 @@ async def national_sign_in_callback(request: Request, pages: P, code: str = "", 
     try:
         signed_in = await flow.finish(code[:2000], state[:200], request.cookies.get(OIDC_COOKIE),
                                       iss[:2000] if iss is not None else None)
+        # A token the provider signed may still name no civil number: say so now, not at the next page.
+        await handlers.authenticate(f"Bearer {signed_in.id_token}", pages.deps)
     except Problem as exc:
         raise PageProblem(exc.status, "error", "sign_in_failed", exc.extensions.get("upstream")) from exc
     response = RedirectResponse(local_path(signed_in.next, "/dashboard"), status_code=303)

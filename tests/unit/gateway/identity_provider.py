@@ -1,9 +1,12 @@
 """An OpenID Connect provider as the gateway meets it over HTTP: a discovery document and a key set."""
 
+import base64
+import hashlib
 import json
 import time
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import jwt
@@ -58,6 +61,37 @@ class PublishedKeys:
         if request.url.path == "/jwks":
             return httpx.Response(200, json=self.jwks())
         return httpx.Response(404)
+
+
+@dataclass
+class FakeIdentityProvider:
+    """Issues an id_token for a code only to the client that proves the PKCE verifier."""
+
+    nonce: str = ""
+    challenge: str = ""
+    token_requests: list[dict[str, list[str]]] = field(default_factory=list)
+    nonce_override: str | None = None
+    published: PublishedKeys = field(default_factory=PublishedKeys)
+    claims: dict[str, Any] = field(default_factory=lambda: {"sub": "87654321", "name": "Salim"})
+
+    def authorised(self, location: str) -> str:
+        query = parse_qs(urlsplit(location).query)
+        self.nonce, self.challenge = query["nonce"][0], query["code_challenge"][0]
+        return query["state"][0]
+
+    async def handle(self, request: httpx.Request) -> httpx.Response:
+        if request.url.path != "/token":
+            return await self.published.handle(request)
+        form = parse_qs(request.content.decode())
+        self.token_requests.append(form)
+        proof = base64.urlsafe_b64encode(hashlib.sha256(form["code_verifier"][0].encode()).digest()).rstrip(b"=")
+        if form["code"] != ["good-code"] or proof.decode() != self.challenge:
+            return httpx.Response(400, json={"error": "invalid_grant"})
+        now = int(time.time())
+        claims = {"iss": ISSUER, "aud": AUDIENCE, "iat": now, "exp": now + 600,
+                  "nonce": self.nonce_override or self.nonce} | self.claims
+        return httpx.Response(200, json={"id_token": jwt.encode(claims, TRUSTED, "RS256", headers={"kid": "k1"}),
+                                         "token_type": "Bearer"})
 
 
 def create_verifier(published: PublishedKeys, **provider: Any) -> OidcVerifier:

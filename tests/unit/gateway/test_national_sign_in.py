@@ -1,14 +1,9 @@
 """The web UI's sign-in with the national identity provider: authorisation code, PKCE, state and nonce."""
 
-import base64
-import hashlib
-import time
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
-import jwt
 import pytest
 from asgi_lifespan import LifespanManager
 
@@ -17,39 +12,16 @@ from services.gateway.adapters.oidc_flow import AuthorizationCodeFlow, OidcClien
 from services.gateway.app import create_app
 from services.gateway.config import Settings
 from tests.unit.gateway.conftest import Portal, csrf_of, start_portal
-from tests.unit.gateway.identity_provider import AUDIENCE, AUTHORIZE, END_SESSION, ISSUER, TRUSTED, PublishedKeys
+from tests.unit.gateway.identity_provider import (
+    AUDIENCE,
+    AUTHORIZE,
+    END_SESSION,
+    ISSUER,
+    FakeIdentityProvider,
+    PublishedKeys,
+)
 
 CALLBACK = "https://portal.example.om/sign-in/callback"
-
-
-@dataclass
-class FakeIdentityProvider:
-    """Issues an id_token for a code only to the client that proves the PKCE verifier."""
-
-    nonce: str = ""
-    challenge: str = ""
-    token_requests: list[dict[str, list[str]]] = field(default_factory=list)
-    nonce_override: str | None = None
-    published: PublishedKeys = field(default_factory=PublishedKeys)
-
-    def authorised(self, location: str) -> str:
-        query = parse_qs(urlsplit(location).query)
-        self.nonce, self.challenge = query["nonce"][0], query["code_challenge"][0]
-        return query["state"][0]
-
-    async def handle(self, request: httpx.Request) -> httpx.Response:
-        if request.url.path != "/token":
-            return await self.published.handle(request)
-        form = parse_qs(request.content.decode())
-        self.token_requests.append(form)
-        proof = base64.urlsafe_b64encode(hashlib.sha256(form["code_verifier"][0].encode()).digest()).rstrip(b"=")
-        if form["code"] != ["good-code"] or proof.decode() != self.challenge:
-            return httpx.Response(400, json={"error": "invalid_grant"})
-        now = int(time.time())
-        claims = {"iss": ISSUER, "aud": AUDIENCE, "sub": "87654321", "iat": now, "exp": now + 600,
-                  "name": "Salim", "nonce": self.nonce_override or self.nonce}
-        return httpx.Response(200, json={"id_token": jwt.encode(claims, TRUSTED, "RS256", headers={"kid": "k1"}),
-                                         "token_type": "Bearer"})
 
 
 @pytest.fixture
@@ -99,7 +71,7 @@ async def test_a_citizen_signs_in_at_the_identity_provider_and_comes_back_signed
 
 
 @pytest.mark.parametrize("trouble", ["wrong-state", "no-transaction-cookie", "wrong-nonce", "refused-code",
-                                     "provider-error"])
+                                     "provider-error", "no-civil-number"])
 async def test_a_sign_in_that_was_not_started_here_or_not_confirmed_signs_nobody_in(
         national: tuple[Portal, FakeIdentityProvider], trouble: str) -> None:
     portal, idp = national
@@ -114,6 +86,8 @@ async def test_a_sign_in_that_was_not_started_here_or_not_confirmed_signs_nobody
         idp.nonce_override = "replayed"
     elif trouble == "refused-code":
         params["code"] = "stolen-code"
+    elif trouble == "no-civil-number":
+        idp.claims = {"sub": "a1b2c3-opaque", "name": "Salim"}
     else:
         params = {"error": "access_denied", "state": state}
     back = await portal.client.get("/sign-in/callback", params=params)

@@ -5,6 +5,7 @@ from fastapi.responses import RedirectResponse
 
 from services.gateway import handlers
 from services.gateway.adapters.dev_identity import DevSignIn
+from services.gateway.domain import STAFF_ROLES
 from services.gateway.ui.pages import lang_of, secure_cookies
 from services.gateway.workspace.access import COOKIE_PATH, STAFF_COOKIE, Refused, first, pages_of, posted_form
 from services.gateway.workspace.render import WorkspaceRoute, render
@@ -67,8 +68,12 @@ async def provider_sign_in_callback(request: Request, code: str = "", state: str
     try:
         signed_in = await flow.finish(code[:2000], state[:200], request.cookies.get(STAFF_FLOW_COOKIE),
                                       iss[:2000] if iss is not None else None)
+        staff = await handlers.authenticate(f"Bearer {signed_in.id_token}", pages.deps)
     except Problem as exc:
-        raise Refused(exc.status, "sign_in_failed", exc.extensions.get("upstream")) from exc
+        raise Refused(403 if exc.status == 401 else exc.status, "sign_in_failed", exc.extensions.get("upstream")
+                      ) from exc
+    if staff is None or staff.role not in STAFF_ROLES:
+        raise Refused(403, "forbidden")
     response = RedirectResponse(workspace_path(signed_in.next), status_code=303)
     secure = secure_cookies(request)
     response.delete_cookie(STAFF_FLOW_COOKIE, path="/workspace/sign-in", httponly=True, secure=secure, samesite="lax")
