@@ -20,7 +20,15 @@ import pytest
 import pytest_asyncio
 from opensearchpy import AsyncOpenSearch
 
-from services.search.domain import IndexedService, SearchQuery, SynonymIndex, build_document, plan_query
+from services.search.domain import (
+    SUGGESTIONS,
+    IndexedService,
+    SearchQuery,
+    SynonymIndex,
+    build_document,
+    plan_prefix,
+    plan_query,
+)
 from services.search.domain.analysis import analyse
 from services.search.domain.documents import indexed_terms
 from services.search.domain.matching import FIELD_WEIGHTS
@@ -97,6 +105,28 @@ async def test_both_engines_rank_the_same_three_services_first_for_every_query_o
                                 for name in ("embedded", "opensearch")]
         if embedded != opensearch:
             differing.append((item["q"], embedded, opensearch))
+
+    assert differing == []
+
+
+@shared_loop
+@pytest.mark.parametrize("text", ["رخصتي", "تحديد", "passp", "certif", "وفاة", "الوفاة", "ولادة", "driving",
+                                  "booking", "housing"])
+async def test_the_words_issue_26_found_answered_differently_are_answered_alike(
+        engines: dict[str, SearchEngine], text: str) -> None:
+    assert await answer(engines["embedded"], text, "ar") == await answer(engines["opensearch"], text, "ar")
+
+
+@shared_loop
+async def test_both_engines_complete_every_beginning_of_the_relevance_queries_alike(
+        engines: dict[str, SearchEngine]) -> None:
+    beginnings = sorted({item["q"][:end] for item in relevance_set() for end in range(2, len(item["q"]) + 1, 3)})
+    differing = []
+    for text in beginnings:
+        embedded, opensearch = [[s.slug for s in await engines[name].suggest(plan_prefix(text), SUGGESTIONS)]
+                                for name in ("embedded", "opensearch")]
+        if embedded != opensearch:
+            differing.append((text, embedded, opensearch))
 
     assert differing == []
 
