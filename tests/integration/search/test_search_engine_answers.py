@@ -13,7 +13,8 @@ from services.search.app import create_app
 from services.search.domain import MAX_PAGE
 from services.search.engines.opensearch import OpenSearchEngine
 from tests.integration.search.conftest import create_settings
-from tests.unit.search.fake_opensearch import FakeCluster
+from tests.integration.search.helpers import create_indexed_service
+from tests.unit.search.fake_opensearch import FakeCluster, stats_answer
 
 ALIAS = "portal-services"
 
@@ -64,3 +65,17 @@ async def test_readiness_reports_the_search_engine_as_detail_and_stays_ready(
     assert answer.status_code == 200
     assert answer.json()["checks"]["search_engine"] == "unavailable"
     assert "search_engine" not in answer.json()["required"]
+
+
+async def test_a_clients_session_header_keeps_its_pages_on_the_same_shard_copies(
+        cluster_client: tuple[FakeCluster, httpx.AsyncClient]) -> None:
+    cluster, client = cluster_client
+    cluster.answer("POST", f"/{ALIAS}/_search", stats_answer([create_indexed_service()]))
+    for session, page in (("a1b2", 1), ("a1b2", 2), ("c3d4", 1)):
+        cluster.answer("POST", f"/{ALIAS}/_search", {"hits": {"total": {"value": 0}, "hits": []}})
+        answer = await client.get("/api/v1/search", params={"q": "جواز", "page": page},
+                                  headers={"X-Portal-Session": session})
+        assert answer.status_code == 200
+
+    first, second, other = [s.params["preference"] for s in cluster.requests("POST", f"/{ALIAS}/_search")[1:]]
+    assert first == second != other

@@ -162,6 +162,19 @@ async def test_a_search_names_a_preference_so_pages_come_from_the_same_copies() 
     assert preferences and None not in preferences
 
 
+async def test_a_citizens_pages_share_one_preference_and_the_session_id_never_reaches_the_cluster() -> None:
+    cluster = FakeCluster()
+    cluster.answer("POST", f"/{ALIAS}/_search", stats_answer([create_indexed_service()]))
+    engine = OpenSearchEngine(cluster.client(), ALIAS)
+    for session, page in (("session-a", 1), ("session-a", 2), ("session-b", 1)):
+        cluster.answer("POST", f"/{ALIAS}/_search", empty_answer())
+        await engine.search(plan_query(SearchQuery("جواز", page=page, session=session), SynonymIndex()))
+
+    first, second, other = [s.params["preference"] for s in cluster.requests("POST", f"/{ALIAS}/_search")[1:]]
+    assert first == second != other
+    assert "session" not in first and not first.startswith("_")
+
+
 # 9: a cluster that does not answer is a 503 naming the search engine.
 
 async def test_a_cluster_that_times_out_is_reported_as_the_search_engine_unavailable() -> None:
