@@ -7,7 +7,7 @@ RUN_STAMP := $(VENV)/.synced-run
 # The deployment checkers (checkov, yamllint, kubernetes-validate) live in their own environment and lock.
 TOOLS_STAMP := tools/.venv/.synced
 
-.PHONY: uv setup setup-run tools run test test-unit test-integration test-e2e lint bench clean browser-deps validator-deps
+.PHONY: uv setup setup-run tools run test test-unit test-integration test-e2e chaos lint bench clean browser-deps validator-deps
 
 uv:
 	@$(PYTHON) -m uv --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet uv
@@ -56,6 +56,11 @@ test-integration: setup
 
 test-e2e: setup validator-deps
 	$(VENV)/bin/pytest -q --timeout=300 tests/e2e
+
+# Every fault of the chaos tier on SQLite and PostgreSQL (about 35 minutes); `make test` runs the quick ones.
+# CLUSTER=3 runs the cluster mode (three nodes behind HAProxy).
+chaos: setup
+	CHAOS=full CLUSTER=$(or $(CLUSTER),1) $(VENV)/bin/pytest -q -s -p no:cacheprovider --timeout=0 tests/chaos
 
 lint: setup
 	$(VENV)/bin/ruff check .

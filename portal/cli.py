@@ -7,6 +7,7 @@ import json
 import os
 import signal
 from collections.abc import Awaitable, Callable, Coroutine
+from pathlib import Path
 from typing import Annotated, Any
 
 import httpx
@@ -87,8 +88,10 @@ def simulate_ministry() -> None:
     """Answer requests as the ministries in PORTAL_SIMULATOR_CREDENTIALS would, over their own broker users."""
     configure_logging("simulated-ministry", os.environ.get("PORTAL_LOG_LEVEL", "info"))
     credentials = json.loads(os.environ["PORTAL_SIMULATOR_CREDENTIALS"])
+    run_dir = Path(os.environ.get("PORTAL_RUN_DIR", ".run"))
     asyncio.run(until_signalled(up.run_simulators(os.environ["PORTAL_AMQP_URL"], credentials,
-                                  float(os.environ.get("PORTAL_SIMULATOR_DELAY", "1.0")))))
+                                                  float(os.environ.get("PORTAL_SIMULATOR_DELAY", "1.0")),
+                                                  up.simulator_state(run_dir))))
 
 
 @ministry.command("onboard")

@@ -1,17 +1,17 @@
 """A ministry with a system of its own, simulated with the ministry SDK: it answers every request it receives,
-and when a request is completed it issues the document the service produces (so renewals come round in time)."""
+and when a request is completed it issues the document the service produces (so renewals come round in time).
 
-import asyncio
+The whole journey of a request is decided when it arrives and handed to the SDK at once, each step held back until
+its time (`publish_at`): with a durable store, a simulator killed at any moment resumes every journey on restart.
+"""
+
 import random
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import UTC, datetime, timedelta
 
 from ministry_sdk import IncomingRequest, MinistryClient
-from shared.bus import PublishFailed
 from shared.contracts.ministries import MinistryStatus
-from shared.logging import get_logger
 
-log = get_logger(__name__)
 JOURNEY: tuple[MinistryStatus, ...] = ("in_review", "approved", "completed")
 NOTES = {"approved": "تمت الموافقة / Approved", "completed": "صدرت الوثيقة / Document issued"}
 
@@ -47,7 +47,6 @@ def document_number(tracking_number: str) -> str:
 class SimulatedMinistry:
     def __init__(self, client: MinistryClient, delay_seconds: float = 1.0) -> None:
         self._client, self._delay = client, delay_seconds
-        self._journeys: set[asyncio.Task[None]] = set()
 
     async def start(self) -> None:
         """Returns once listening; until the portal has declared the inbox, it keeps trying."""
@@ -55,31 +54,21 @@ class SimulatedMinistry:
 
     async def _on_request(self, incoming: IncomingRequest) -> None:
         tracking_number = incoming.request.tracking_number
-        # Acknowledge receipt before the message is acked, so a crash never leaves a request unanswered.
         await self._client.update_status(tracking_number, "received")
-        task = asyncio.create_task(self._journey(incoming))
-        self._journeys.add(task)
-        task.add_done_callback(self._journeys.discard)
-
-    async def _journey(self, incoming: IncomingRequest) -> None:
-        tracking_number = incoming.request.tracking_number
+        at = datetime.now(UTC)
         for status in JOURNEY:
-            await asyncio.sleep(self._delay * random.uniform(0.5, 1.5))  # noqa: S311
-            try:
-                if status == "completed":
-                    await self._issue(incoming)
-                await self._client.update_status(tracking_number, status, NOTES.get(status))
-            except PublishFailed:
-                log.exception("simulated_status_failed", status=status)
-                return
+            at += timedelta(seconds=self._delay * random.uniform(0.5, 1.5))  # noqa: S311
+            if status == "completed":
+                await self._issue(incoming, at)
+            await self._client.update_status(tracking_number, status, NOTES.get(status), publish_at=at)
 
-    async def _issue(self, incoming: IncomingRequest) -> None:
+    async def _issue(self, incoming: IncomingRequest, at: datetime) -> None:
         issues = DOCUMENTS.get(incoming.request.service)
         if issues is None:
             return
-        today = date.today()
+        today = at.date()
         await self._client.issue_document(
             incoming.request.applicant.national_id, issues.document_type,
             document_number(incoming.request.tracking_number), today,
             expires_on=today + timedelta(days=issues.valid_days) if issues.valid_days else None,
-            tracking_number=incoming.request.tracking_number)
+            tracking_number=incoming.request.tracking_number, publish_at=at)

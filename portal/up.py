@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from ministry_sdk import MinistryClient
+from ministry_sdk import MinistryClient, SqliteStore
 from portal.dev_mail import DevMailServer, notifications_mail_env
 from portal.onboarding import MinistryCredentials, dev_token, seed_catalogue
 from portal.search_admin import reindex
@@ -222,6 +222,10 @@ async def run_processes(config: UpConfig) -> None:
         mail.stop()
 
 
+def simulator_state(run_dir: Path) -> Path:
+    return run_dir / "simulator"
+
+
 def create_service_app(service: str) -> "FastAPI":
     """The ASGI app of one service, configured from the environment."""
     from importlib import import_module
@@ -231,13 +235,14 @@ def create_service_app(service: str) -> "FastAPI":
     return app
 
 
-async def run_simulators(amqp_url: str, credentials: list[dict[str, str]], delay: float) -> None:
+async def run_simulators(amqp_url: str, credentials: list[dict[str, str]], delay: float, state_dir: Path) -> None:
+    """One SDK client per simulated ministry, each keeping its journeys in `<state_dir>/<code>.sqlite3`."""
     clients = []
     listening: list[asyncio.Task[None]] = []
     for entry in credentials:
         url = amqp_url if amqp_url.startswith("memory://") else \
             with_credentials(amqp_url, entry["user"], entry["password"])
-        client = MinistryClient(url, entry["code"])
+        client = MinistryClient(url, entry["code"], store=SqliteStore(state_dir / f"{entry['code']}.sqlite3"))
         await client.start()
         clients.append(client)
         listening.append(asyncio.create_task(SimulatedMinistry(client, delay).start()))
@@ -273,7 +278,7 @@ async def run_in_process(config: UpConfig) -> None:
         credentials = await seed(config, None)
         answering = [{"code": c.code, "user": c.broker_user, "password": ""} for c in simulated(credentials)]
         tasks.append(asyncio.create_task(keep_running("simulator", lambda: run_simulators(
-            "memory://portal", answering, config.simulator_delay), stopping=stopping)))
+            "memory://portal", answering, config.simulator_delay, simulator_state(config.run_dir)), stopping=stopping)))
         print(f"The portal is ready on {config.url('gateway')}. No broker answered, so all services run in "
               "this one process on the in-memory bus.", flush=True)
         await asyncio.gather(*tasks)

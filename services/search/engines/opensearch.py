@@ -173,12 +173,12 @@ class OpenSearchEngine:
         async with self._stats_lock:
             if self._stats is None or time.monotonic() - self._stats[0] > STATISTICS_SECONDS:
                 found = await self._client.search(index=self._alias, body=statistics_body())
-                left_out = {name: agg.get("sum_other_doc_count", 0) for name, agg in found["aggregations"].items()}
-                if any(left_out.values()):
-                    # Rare words beyond the aggregation sizes neither correct nor score flat until they grow.
-                    log.warning("search_statistics_truncated", engine="opensearch", left_out=left_out)
                 self._stats = (time.monotonic(), await asyncio.to_thread(statistics, found))
             return self._stats[1]
+
+    def search_body(self, plan: QueryPlan, stats: TermStatistics) -> dict[str, Any]:
+        """The request a query becomes; public so its shape can be checked without a cluster."""
+        return QueryBuilder(stats).search(plan)
 
     @engine_errors
     async def search(self, plan: QueryPlan) -> SearchResults:
@@ -202,11 +202,14 @@ class OpenSearchEngine:
         return SearchResults(total=int(found["hits"]["total"]["value"]), hits=hits(page, plan, corrected),
                              facets=facets, suggestion=did_you_mean(plan, corrections))
 
+    def suggest_body(self, plan: PrefixPlan, limit: int, stats: TermStatistics) -> dict[str, Any]:
+        return QueryBuilder(stats).completion(plan, limit)
+
     @engine_errors
     async def suggest(self, plan: PrefixPlan, limit: int) -> list[IndexedService]:
         if plan.is_blank:
             return []
-        body = QueryBuilder(await self._statistics()).completion(plan, limit)
+        body = self.suggest_body(plan, limit, await self._statistics())
         found = await self._client.search(index=self._alias, body=body,
                                           params={"preference": preference(*plan.leading, *plan.prefixes)})
         return [IndexedService.model_validate(h["_source"]["source"]) for h in found["hits"]["hits"]]

@@ -1,0 +1,74 @@
+"""The chaos tier: a private RabbitMQ node, `portal up --workers` on it, a bounded load, and faults.
+
+`make test` runs the quick scenarios on SQLite; `make chaos` (CHAOS=full) runs every scenario on SQLite and
+PostgreSQL and prints the table. A cluster mode plugs in as another `Broker` with its own scenarios
+(CLUSTER=3, tests/chaos/cluster.py: `start_broker(home) -> Broker` and `SCENARIOS`).
+"""
+
+import importlib
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+from tests.chaos.broker import Broker, PrivateNode
+from tests.chaos.checks import Outcome
+from tests.chaos.scenarios import SINGLE_NODE, Scenario
+from tests.chaos.table import render
+from tests.conftest import require_service
+
+FULL = os.environ.get("CHAOS", "") == "full"
+CLUSTER = int(os.environ.get("CLUSTER", "1") or "1")
+BASE_PORT = int(os.environ.get("CHAOS_BASE_PORT", str(int(os.environ.get("PORTAL_E2E_BASE_PORT", "18000")) + 400)))
+AMQP_PORT = int(os.environ.get("CHAOS_AMQP_PORT", "5700"))
+MANAGEMENT_PORT = int(os.environ.get("CHAOS_MANAGEMENT_PORT", "15700"))
+DIST_PORT = int(os.environ.get("CHAOS_DIST_PORT", "25700"))
+NODE_NAME = os.environ.get("CHAOS_NODE_NAME", "chaos-portal")
+
+OUTCOMES: list[tuple[Outcome, list[str]]] = []
+
+
+def cluster_mode() -> ModuleType | None:
+    return importlib.import_module("tests.chaos.cluster") if CLUSTER > 1 else None
+
+
+def scenarios() -> tuple[Scenario, ...]:
+    cluster = cluster_mode()
+    chosen: tuple[Scenario, ...] = cluster.SCENARIOS if cluster is not None else SINGLE_NODE
+    return chosen if FULL or cluster is not None else tuple(s for s in chosen if s.quick)
+
+
+def databases() -> list[str]:
+    return ["sqlite", "postgresql"] if FULL else ["sqlite"]
+
+
+@pytest.fixture(scope="session")
+def broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Broker]:
+    home = tmp_path_factory.mktemp("chaos-broker")
+    cluster = cluster_mode()
+    started: Broker = cluster.start_broker(home) if cluster is not None else \
+        PrivateNode(NODE_NAME, home, AMQP_PORT, MANAGEMENT_PORT, DIST_PORT)
+    if cluster is None:
+        started.start()
+    try:
+        yield started
+    finally:
+        started.destroy()
+
+
+@pytest.fixture(params=databases())
+def database(request: pytest.FixtureRequest) -> str:
+    if request.param == "postgresql":
+        require_service("PostgreSQL", "127.0.0.1", 5432)
+    return str(request.param)
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if OUTCOMES:
+        terminalreporter.write_sep("=", "chaos tier")
+        terminalreporter.write_line(render(OUTCOMES))
+        table = Path(os.environ.get("CHAOS_TABLE", ".run/chaos-table.txt"))
+        table.parent.mkdir(parents=True, exist_ok=True)
+        table.write_text(render(OUTCOMES) + "\n")

@@ -1,0 +1,78 @@
+"""A bounded load: citizens submitting requests at a steady rate, as their apps would (retrying with one key)."""
+
+import asyncio
+import time
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import httpx
+
+from tests.chaos.portal import LOAD_SERVICES
+
+SUBMIT_ATTEMPTS = 5
+
+
+@dataclass(frozen=True)
+class Submitted:
+    tracking_number: str
+    ministry: str
+    citizen: str
+    at: datetime
+
+
+@dataclass
+class Load:
+    gateway_url: str
+    citizens: list[str]
+    rate: float = 5.0
+    submitted: list[Submitted] = field(default_factory=list)
+    refused: int = 0
+    _tokens: dict[str, str] = field(default_factory=dict)
+
+    async def sign_in(self, client: httpx.AsyncClient) -> None:
+        for citizen in self.citizens:
+            response = await client.post("/api/v1/auth/dev-token", json={"national_id": citizen, "name": "Chaos"})
+            response.raise_for_status()
+            self._tokens[citizen] = response.json()["access_token"]
+
+    async def run_until(self, stop: asyncio.Event, longest: float = 600.0) -> None:
+        """Submit at `rate` a second until `stop` (at most `longest` seconds); each submission on its own, so a slow
+        answer never slows the rate."""
+        async with httpx.AsyncClient(base_url=self.gateway_url, timeout=10.0) as client:
+            if not self._tokens:
+                await self.sign_in(client)
+            ministries = list(LOAD_SERVICES)
+            pending: set[asyncio.Task[None]] = set()
+            started = time.monotonic()
+            for i in range(int(longest * self.rate)):
+                if stop.is_set():
+                    break
+                await asyncio.sleep(max(0.0, started + i / self.rate - time.monotonic()))
+                task = asyncio.create_task(self._submit(client, self.citizens[i % len(self.citizens)],
+                                                        ministries[i % len(ministries)]))
+                pending.add(task)
+                task.add_done_callback(pending.discard)
+            await asyncio.gather(*pending)
+
+    async def _submit(self, client: httpx.AsyncClient, citizen: str, ministry: str) -> None:
+        service, fields = LOAD_SERVICES[ministry]
+        headers = {"Authorization": f"Bearer {self._tokens[citizen]}", "Idempotency-Key": str(uuid.uuid4())}
+        at = datetime.now(UTC)
+        for attempt in range(SUBMIT_ATTEMPTS):
+            try:
+                response = await client.post("/api/v1/requests", headers=headers,
+                                             json={"service": service, "fields": fields})
+            except httpx.TransportError:
+                await asyncio.sleep(1.0 + attempt)
+                continue
+            if response.status_code == 201:
+                self.submitted.append(Submitted(response.json()["tracking_number"], ministry, citizen, at))
+                return
+            if response.status_code < 500 and response.status_code != 429:
+                break
+            await asyncio.sleep(1.0 + attempt)
+        self.refused += 1
+
+    def token(self, citizen: str) -> str:
+        return self._tokens[citizen]

@@ -1,0 +1,103 @@
+"""The faults of the chaos tier and the timeline each runs on: load, fault, load again, then everything settles."""
+
+import asyncio
+import signal
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from tests.chaos.broker import Broker
+from tests.chaos.checks import Observer, Outcome
+from tests.chaos.load import Load
+from tests.chaos.portal import ChaosPortal
+
+LEAD_SECONDS = 5.0
+TRAIL_SECONDS = 5.0
+SETTLE_SECONDS = 240.0
+CITIZENS_PER_SCENARIO = 20
+
+
+@dataclass(frozen=True)
+class Target:
+    portal: ChaosPortal
+    broker: Broker
+
+
+Fault = Callable[[Target], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    fault: Fault
+    targeted: str | None = None
+    quick: bool = False
+    """Part of `make test` (the rest runs in `make chaos`)."""
+
+
+def kill_9(child: str) -> Fault:
+    async def fault(target: Target) -> None:
+        target.portal.signal(child, signal.SIGKILL)
+    return fault
+
+
+async def no_fault(_: Target) -> None:
+    await asyncio.sleep(10.0)
+
+
+async def broker_restart(target: Target) -> None:
+    await asyncio.to_thread(target.broker.stop)
+    await asyncio.to_thread(target.broker.start)
+
+
+def broker_outage(seconds: float) -> Fault:
+    async def fault(target: Target) -> None:
+        await asyncio.to_thread(target.broker.stop)
+        await asyncio.sleep(seconds)
+        await asyncio.to_thread(target.broker.start)
+    return fault
+
+
+def worker_down(ministry: str, seconds: float) -> Fault:
+    """The ministry's requests worker frozen (SIGSTOP): its consumer holds messages until the broker drops it."""
+    async def fault(target: Target) -> None:
+        target.portal.signal(f"worker-{ministry}", signal.SIGSTOP)
+        try:
+            await asyncio.sleep(seconds)
+        finally:
+            target.portal.signal(f"worker-{ministry}", signal.SIGCONT)
+    return fault
+
+
+BASELINE = Scenario("no fault", no_fault, quick=True)
+SINGLE_NODE = (
+    BASELINE,
+    Scenario("kill -9 requests", kill_9("requests"), quick=True),
+    Scenario("kill -9 simulated ministry", kill_9("simulator"), quick=True),
+    Scenario("kill -9 notifications", kill_9("notifications")),
+    Scenario("kill -9 catalog", kill_9("catalog")),
+    Scenario("kill -9 search", kill_9("search")),
+    Scenario("kill -9 gateway", kill_9("gateway")),
+    Scenario("kill -9 worker rop", kill_9("worker-rop"), targeted="rop"),
+    Scenario("broker restart", broker_restart, quick=True),
+    Scenario("broker outage 60 s", broker_outage(60.0)),
+    Scenario("worker rop down 120 s", worker_down("rop", 120.0), targeted="rop"),
+)
+
+
+async def run_scenario(index: int, scenario: Scenario, target: Target, observer: Observer) -> Outcome:
+    load = Load(target.portal.url, [f"7{index:02d}{i:05d}" for i in range(CITIZENS_PER_SCENARIO)])
+    stop = asyncio.Event()
+    loading = asyncio.create_task(load.run_until(stop))
+    await asyncio.sleep(LEAD_SECONDS)
+    started = time.monotonic()
+    await scenario.fault(target)
+    fault_ended, fault_seconds = datetime.now(UTC), time.monotonic() - started
+    await asyncio.sleep(TRAIL_SECONDS)
+    stop.set()
+    await loading
+    await observer.settle(load, SETTLE_SECONDS)
+    outcome = await observer.outcome(scenario.name, load, fault_ended, scenario.targeted)
+    outcome.notes.append(f"fault {fault_seconds:.0f}s")
+    return outcome

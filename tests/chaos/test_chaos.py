@@ -1,0 +1,40 @@
+"""Nothing lost, stuck or shown twice while services are killed, the broker restarts or a ministry's worker is down."""
+
+from pathlib import Path
+
+import pytest
+
+from tests.chaos.broker import Broker
+from tests.chaos.checks import Observer
+from tests.chaos.conftest import BASE_PORT, FULL, OUTCOMES, scenarios
+from tests.chaos.portal import ChaosPortal
+from tests.chaos.scenarios import Target, run_scenario
+
+pytestmark = pytest.mark.chaos
+
+
+async def test_every_accepted_request_completes_once_through_every_fault(broker: Broker, database: str,
+                                                                         tmp_path: Path) -> None:
+    # The quick scenarios fault no ministry's worker, so they run without a worker per ministry (a faster start).
+    portal = ChaosPortal(broker, tmp_path / "portal", BASE_PORT, database=database, workers=FULL)
+    await portal.create_databases()
+    observer = Observer(portal)
+    failed: list[str] = []
+    try:
+        portal.start()
+        baseline_p95: float | None = None
+        for index, scenario in enumerate(scenarios()):
+            outcome = await run_scenario(index, scenario, Target(portal, broker), observer)
+            if index == 0:
+                baseline_p95 = outcome.p95_seconds
+            failures = outcome.failures(baseline_p95 if scenario.targeted else None)
+            OUTCOMES.append((outcome, failures))
+            failed += [f"{scenario.name} ({database}): {', '.join(failures)}"] if failures else []
+    except BaseException:
+        print("--- portal output (tail) ---\n" + portal.tail())
+        raise
+    finally:
+        portal.stop()
+        await observer.close()
+        await portal.drop_databases()
+    assert not failed, "\n".join(failed)
