@@ -8,6 +8,7 @@ from urllib.parse import parse_qs
 
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.exceptions import RequestValidationError
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from services.gateway import handlers
@@ -37,10 +38,13 @@ MAX_FORM_FIELDS = 200
 MAX_TRACKING_NUMBER = 40
 log = get_logger(__name__)
 router = APIRouter(prefix=PREFIX, tags=["Open311 GeoReport v2"])
-_ERROR_LIST = {"model": list[Open311Error], "description": "The specification's error list; the portal's problem "
-                                                            "code opens each description."}
-_XML = {"content": {"text/xml": {"schema": {"type": "string", "description": "The same fields, as XML."}}}}
-ERRORS: dict[int | str, dict[str, Any]] = {status: _ERROR_LIST for status in (400, 401, 403, 404, 409, 429, 503)}
+_XML_TEXT = {"schema": {"type": "string", "description": "The same fields, as XML."}}
+_XML = {"content": {"text/xml": _XML_TEXT}}
+_ERROR_LIST = {"model": list[Open311Error], "content": {"text/xml": _XML_TEXT},
+               "description": "The specification's error list (JSON or XML, as the path asks); the portal's problem "
+                              "code opens each description."}
+ERRORS: dict[int | str, dict[str, Any]] = {status: _ERROR_LIST
+                                           for status in (400, 401, 403, 404, 409, 413, 415, 429, 503)}
 
 
 def get_deps(request: Request) -> Deps:
@@ -57,7 +61,13 @@ async def caller(request: Request, deps: D) -> Identity | None:
     return await handlers.authenticate(rules.bearer_from(request.headers.get("authorization")), deps)
 
 
-async def citizen(identity: Annotated[Identity | None, Depends(caller)]) -> Identity:
+# Declares the bearer scheme in the OpenAPI; the header itself is read by `caller` (Basic included).
+_signed_in = HTTPBearer(auto_error=False, description="A citizen's sign-in token, as Bearer or as the password of "
+                                                      "HTTP Basic.")
+
+
+async def citizen(identity: Annotated[Identity | None, Depends(caller)],
+                  _: Annotated[HTTPAuthorizationCredentials | None, Depends(_signed_in)]) -> Identity:
     if identity is None:
         raise Problem(401, "unauthenticated", "Sign in: service requests are a citizen's own.")
     if not identity.is_citizen:

@@ -255,8 +255,13 @@ def submitted_fields(record: ServiceRecord, attributes: Mapping[str, list[str]])
 
 
 def error_entries(status: int, code: str, detail: str, errors: Any = None) -> list[tuple[int, str]]:
-    """The spec's error list: one entry per field problem, else one for the problem itself."""
-    entries = [(status, f"{code}: attribute[{str(item.get('field', '')).removeprefix('fields.')}] "
-                        f"{item.get('message', 'is not valid')}")
+    """The spec's error list: one entry per field problem (a form field named as its attribute[code]), else one
+    for the problem itself."""
+    def named(field: str) -> str:
+        if field.startswith("fields.") or code == "invalid-attributes":
+            return f"attribute[{field.removeprefix('fields.')}]"
+        return field
+
+    entries = [(status, f"{code}: {named(str(item['field']))} {item.get('message', 'is not valid')}")
                for item in errors or [] if isinstance(item, dict) and item.get("field")]
     return entries or [(status, f"{code}: {detail}")]

@@ -328,7 +328,7 @@ def test_without_dates_the_query_covers_the_last_90_days() -> None:
 
 
 ODD_PATHS = [
-    "/open311/v2/services/renew%3Fpage=2.json", "/open311/v2/services/%00.json", "/open311/v2/services/A.xml",
+    "/open311/v2/services/renew%3Fpage=2.json", "/open311/v2/services/A.xml",
     "/open311/v2/requests/ROP-2026-000001-0.json", f"/open311/v2/requests/ROP-2026-{'1' * 5000}-0.json",
     "/open311/v2/requests/%F0%9F%92%A5.xml", "/open311/v2/requests.json?start_date=9999-12-31T23:59:59%2B14:00",
     "/open311/v2/requests.json?end_date=0001-01-01T00:00:00Z", "/open311/v2/requests.json?start_date=%00",
@@ -362,3 +362,25 @@ async def test_an_odd_submission_gets_a_clear_error_list_never_a_500(portal: Por
 
         assert 400 <= response.status_code < 500, body[:60]
     assert portal.fakes.submitted == []
+
+
+async def test_a_query_parameter_is_named_as_itself_and_a_form_field_as_its_attribute(portal: Portal) -> None:
+    headers = await portal.sign_in()
+    portal.fakes.reject_fields = {"licence_number": "is already renewed"}
+
+    query = await portal.client.get("/open311/v2/services.json", params={"lang": "fr"})
+    upstream = await portal.client.post("/open311/v2/requests.json", data=form(**ANSWERS), headers=headers)
+
+    assert query.json()[0]["description"].startswith("invalid-input: lang ")
+    assert upstream.json() == [{"code": 422, "description":
+                                "invalid-fields: attribute[licence_number] is already renewed"}]
+
+
+async def test_the_citizens_routes_declare_the_bearer_scheme_and_xml_errors_in_the_openapi(portal: Portal) -> None:
+    app = portal.app
+    paths = app.openapi()["paths"]
+
+    mine = paths["/open311/v2/requests.{format}"]["get"]
+    public = paths["/open311/v2/services.{format}"]["get"]
+    assert mine.get("security") and not public.get("security")
+    assert set(mine["responses"]["404"]["content"]) == {"application/json", "text/xml"}
