@@ -1,4 +1,4 @@
-"""The gateway's rules: routes, rate limits, circuit breakers, tracking numbers, dashboard order. No I/O."""
+"""The gateway's rules: routes, rate limits, dashboard order. No I/O."""
 
 import math
 import re
@@ -134,44 +134,6 @@ class RateLimiter:
 
 def retry_after_header(wait_seconds: float) -> str:
     return str(max(1, math.ceil(wait_seconds)))
-
-
-# --- Circuit breaker: one per upstream -----------------------------------------------------------------------
-
-BreakerState = Literal["closed", "open", "half_open"]
-
-
-@dataclass
-class CircuitBreaker:
-    """Opens after `threshold` failures in a row; after `open_seconds` lets one probe through (half-open)."""
-
-    threshold: int = 5
-    open_seconds: float = 10.0
-    state: BreakerState = "closed"
-    failures: int = 0
-    opened_at: float = 0.0
-    probing: bool = False
-
-    def allow(self, now: float) -> bool:
-        if self.state == "closed":
-            return True
-        if self.state == "open" and now - self.opened_at >= self.open_seconds:
-            self.state, self.probing = "half_open", False
-        if self.state == "half_open" and not self.probing:
-            self.probing = True
-            return True
-        return False
-
-    def retry_after(self, now: float) -> float:
-        return max(1.0, self.open_seconds - (now - self.opened_at))
-
-    def succeeded(self) -> None:
-        self.state, self.failures, self.probing = "closed", 0, False
-
-    def failed(self, now: float) -> None:
-        self.failures += 1
-        if self.state == "half_open" or self.failures >= self.threshold:
-            self.state, self.opened_at, self.probing = "open", now, False
 
 
 # --- The dashboard --------------------------------------------------------------------------------------------

@@ -5,7 +5,6 @@ dropped. Only a hash of the token is kept: a row never lets anyone sign in.
 """
 
 import hashlib
-import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Protocol
@@ -15,6 +14,7 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from shared.caching import KeptFor
 from shared.db import UtcDateTime
 from shared.db.engine import writing
 
@@ -29,8 +29,8 @@ revoked_sessions = Table(
 
 class ApiKeyCache:
     def __init__(self, ttl_seconds: float = 60.0, max_entries: int = 10_000) -> None:
-        self._ttl, self._max = ttl_seconds, max_entries
-        self._entries: dict[str, tuple[float, str | None]] = {}
+        # A key the catalogue does not know is kept too (ministry None): a flood of bad keys costs one look-up each.
+        self._entries: KeptFor[str, tuple[str | None]] = KeptFor(ttl_seconds, most=max_entries)
 
     @staticmethod
     def _key(api_key: str) -> str:
@@ -38,14 +38,10 @@ class ApiKeyCache:
 
     def get(self, api_key: str) -> tuple[bool, str | None]:
         entry = self._entries.get(self._key(api_key))
-        if entry is None or entry[0] < time.monotonic():
-            return False, None
-        return True, entry[1]
+        return (False, None) if entry is None else (True, entry[0])
 
     def put(self, api_key: str, ministry: str | None) -> None:
-        if len(self._entries) >= self._max:
-            self._entries.clear()
-        self._entries[self._key(api_key)] = (time.monotonic() + self._ttl, ministry)
+        self._entries.put(self._key(api_key), (ministry,))
 
 
 def token_id(token: str) -> str:

@@ -1,10 +1,10 @@
 import httpx
 from fastapi import FastAPI
+from prometheus_client import Gauge
 
 from services.notifications import handlers
 from services.notifications.api import router
 from services.notifications.channels import EmailSender, SmsSender
-from services.notifications.channels.breaker import CircuitBreaker
 from services.notifications.channels.email import SmtpEmailSender, SmtpSettings
 from services.notifications.channels.sms import HttpSmsSender, SmsSink
 from services.notifications.clients import HttpServiceTitles
@@ -13,12 +13,15 @@ from services.notifications.dispatcher import Dispatcher, DispatchSettings, Door
 from services.notifications.domain import Channel, RetryPolicy
 from services.notifications.handlers import Deps, ServiceTitles, SlugsOnly
 from services.notifications.store import MIGRATIONS, NotificationsUnitOfWork, metadata
+from shared.breaker import CircuitBreaker
 from shared.bus.dispatch import EventRouter
 from shared.bus.topology import NOTIFICATIONS_REQUESTS
 from shared.db import is_sqlite
 from shared.logging import configure_logging
 from shared.runtime import Runtime
 
+BREAKER_STATE = Gauge("portal_notifications_breaker_state",
+                      "Circuit breaker per channel provider: 0 closed, 1 half-open, 2 open", ["provider"])
 SERVICE = "notifications"
 
 
@@ -61,7 +64,7 @@ def create_app(settings: Settings | None = None, *, email: EmailSender | None = 
     email, sms = email or email_sender(settings), sms or sms_sender(settings)
     providers: dict[Channel, str] = {"email": email.name, "sms": sms.name}
     breakers = {channel: CircuitBreaker(provider, failure_threshold=settings.breaker_failure_threshold,
-                                        reset_seconds=settings.breaker_reset_seconds)
+                                        reset_seconds=settings.breaker_reset_seconds, gauge=BREAKER_STATE)
                 for channel, provider in providers.items()}
     dispatcher = Dispatcher(deps, doorbell, email, sms, breakers, DispatchSettings(
         settings.dispatch_poll_seconds, settings.dispatch_batch, settings.dispatch_lease_seconds))

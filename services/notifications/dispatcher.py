@@ -23,10 +23,10 @@ from services.notifications.channels import (
     SmsSender,
     TemporaryFailure,
 )
-from services.notifications.channels.breaker import BreakerState, CircuitBreaker
 from services.notifications.domain import Accepted, Channel, Deferred, Delivery, Failed, Outcome, Refused
 from services.notifications.handlers import ClaimDue, Deps, RecordAttempts
 from services.notifications.store import Claimed
+from shared.breaker import BreakerState, CircuitBreaker
 from shared.logging import get_logger
 
 log = get_logger(__name__)

@@ -8,7 +8,7 @@ from services.requests.domain import RequestError
 from services.requests.handlers import (
     CompletionEstimates,
     Deps,
-    KeptFor,
+    KeptReports,
     record_dead_letter,
     register_catalogue,
     register_ministry,
@@ -33,7 +33,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     deps = Deps(uow=runtime.unit_of_work(RequestsUnitOfWork), catalog=HttpCatalog(catalog_http),
                 ministry_links=ministries, bus=runtime.bus,
                 estimates=CompletionEstimates(settings.estimate_cache_seconds),
-                reports=KeptFor(settings.performance_cache_seconds))
+                reports=KeptReports(settings.performance_cache_seconds))
     ministry_events = EventRouter(deps)
     register_ministry(ministry_events)
     ministries.handler = ministry_events

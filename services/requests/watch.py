@@ -1,13 +1,11 @@
 """Background work: gauges for operators' alerts (overdue requests, pending dead letters) and the renewal scan."""
 
-import asyncio
-import contextlib
-
 from prometheus_client import Gauge
 
 from services.requests.domain.idempotency import KEPT_FOR
 from services.requests.handlers import Deps, overdue_requests, scan_renewals
 from shared.logging import get_logger
+from shared.periodic import Every
 
 log = get_logger(__name__)
 
@@ -17,8 +15,8 @@ DEAD_LETTERS_PENDING = Gauge("portal_dead_letters_pending", "Dead letters waitin
 
 class OperationsWatch:
     def __init__(self, deps: Deps, every_seconds: float = 60.0) -> None:
-        self._deps, self._every = deps, every_seconds
-        self._task: asyncio.Task[None] | None = None
+        self._deps = deps
+        self._every = Every(every_seconds, self.refresh, "operations-watch", at_start=True)
 
     async def refresh(self) -> None:
         per_ministry: dict[str, int] = {}
@@ -36,21 +34,10 @@ class OperationsWatch:
                 gauge.labels(label).set(value)
 
     def start(self) -> None:
-        self._task = asyncio.create_task(self._run())
+        self._every.start()
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-
-    async def _run(self) -> None:
-        while True:
-            try:
-                await self.refresh()
-            except Exception:
-                log.exception("operations_watch_failed")
-            await asyncio.sleep(self._every)
+        await self._every.stop()
 
 
 class RenewalScan:
@@ -58,23 +45,10 @@ class RenewalScan:
     unique key makes each offer, and its RenewalDue, once."""
 
     def __init__(self, deps: Deps, every_seconds: float) -> None:
-        self._deps, self._every = deps, every_seconds
-        self._task: asyncio.Task[None] | None = None
+        self._every = Every(every_seconds, lambda: scan_renewals(deps), "renewal-scan", at_start=True)
 
     def start(self) -> None:
-        if self._every > 0:
-            self._task = asyncio.create_task(self._run())
+        self._every.start()
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-
-    async def _run(self) -> None:
-        while True:
-            try:
-                await scan_renewals(self._deps)
-            except Exception:
-                log.exception("renewal_scan_failed")
-            await asyncio.sleep(self._every)
+        await self._every.stop()

@@ -11,11 +11,11 @@ from services.search.engines.embedded import EmbeddedEngine
 from services.search.engines.opensearch import OpenSearchEngine
 from services.search.handlers import Deps, SynonymCache
 from services.search.lexicon import load_lexicon
-from services.search.scheduling import Every
 from services.search.store import MIGRATIONS, SearchUnitOfWork, metadata
 from shared.bus.dispatch import EventRouter
 from shared.bus.topology import SEARCH_CATALOG, SEARCH_REQUESTS
 from shared.logging import configure_logging
+from shared.periodic import Every
 from shared.runtime import Runtime
 
 SERVICE = "search"
@@ -45,7 +45,7 @@ def create_app(settings: Settings | None = None, engine: SearchEngine | None = N
     request_events = EventRouter(deps)
     handlers.register_requests(request_events)
     query_counts = Every(settings.query_log_flush_seconds, lambda: handlers.flush_query_counts(deps),
-                         "search-query-counts")
+                         "search-query-counts", on_stop=True)
 
     async def started() -> None:
         await deps.engine.start()

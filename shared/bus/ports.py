@@ -1,12 +1,13 @@
 """The bus every service talks to; RabbitBus for real, InMemoryBus for unit tests and no-broker mode."""
 
 import abc
-import asyncio
 import hashlib
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
+
+from tenacity import AsyncRetrying, RetryCallState, retry_if_not_exception_type, stop_after_attempt, wait_exponential
 
 from shared.bus.envelope import Envelope
 from shared.bus.health import PublishHealth
@@ -167,8 +168,8 @@ def dead_letter_headers(headers: dict[str, Any], queue: str, routing_key: str, r
     return marked
 
 
-def retry_delay(attempt: int) -> float:
-    return min(0.2 * 3.0 ** attempt, 10.0)
+# 0.2 s, 0.6 s, 1.8 s, … at most 10 s between tries of the same message.
+RETRY_WAIT = wait_exponential(multiplier=0.2, exp_base=3, max=10)
 
 
 async def apply_in_place(handler: Handler, delivery: Delivery, attempts: int) -> str | None:
@@ -176,19 +177,22 @@ async def apply_in_place(handler: Handler, delivery: Delivery, attempts: int) ->
 
     Returns None once applied, or the reason to dead-letter it: the handler rejected it, or it kept failing.
     """
-    for attempt in range(1, attempts + 1):
-        try:
-            await handler(delivery)
-            return None
-        except Rejected as exc:
-            return exc.reason
-        except Exception as exc:
-            if attempt == attempts:
-                log.exception("message_failed", queue=delivery.queue, routing_key=delivery.routing_key,
-                              attempts=attempts)
-                return f"failed {attempts} times: {type(exc).__name__}"
-            log.warning("message_retried", queue=delivery.queue, attempt=attempt, error=type(exc).__name__)
-            await asyncio.sleep(retry_delay(attempt - 1))
+
+    def retried(state: RetryCallState) -> None:
+        error = state.outcome.exception() if state.outcome else None
+        log.warning("message_retried", queue=delivery.queue, attempt=state.attempt_number,
+                    error=type(error).__name__)
+
+    try:
+        async for attempt in AsyncRetrying(stop=stop_after_attempt(attempts), wait=RETRY_WAIT, reraise=True,
+                                           retry=retry_if_not_exception_type(Rejected), before_sleep=retried):
+            with attempt:
+                await handler(delivery)
+    except Rejected as exc:
+        return exc.reason
+    except Exception as exc:
+        log.exception("message_failed", queue=delivery.queue, routing_key=delivery.routing_key, attempts=attempts)
+        return f"failed {attempts} times: {type(exc).__name__}"
     return None
 
 

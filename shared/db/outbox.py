@@ -14,6 +14,7 @@ from shared.bus import Bus, Envelope, PublishFailed
 from shared.db.engine import READ_ONLY, is_sqlite, writing
 from shared.db.types import UtcDateTime
 from shared.logging import get_logger
+from shared.periodic import Every
 
 log = get_logger(__name__)
 OUTBOX_PENDING = Gauge("portal_outbox_pending", "Outbox rows not yet confirmed by the broker", ["service"])
@@ -66,11 +67,11 @@ class OutboxRelay:
     def __init__(self, engine: AsyncEngine, table: Table, bus: Bus, service: str,
                  poll_seconds: float = 1.0, batch: int = 100, backlog_seconds: float = BACKLOG_EVERY_SECONDS) -> None:
         self._engine, self._table, self._bus, self._service = engine, table, bus, service
-        self._poll_seconds, self._batch, self._backlog_seconds = poll_seconds, batch, backlog_seconds
+        self._poll_seconds, self._batch = poll_seconds, batch
         self._wake = asyncio.Event()
         self._stopping = False
         self._task: asyncio.Task[None] | None = None
-        self._backlog: asyncio.Task[None] | None = None
+        self._backlog = Every(backlog_seconds, self.measure_backlog, f"{service}-outbox-backlog", at_start=True)
         self._sqlite = is_sqlite(str(engine.url))
 
     def wake(self) -> None:
@@ -78,7 +79,7 @@ class OutboxRelay:
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name=f"{self._service}-outbox-relay")
-        self._backlog = asyncio.create_task(self._measure(), name=f"{self._service}-outbox-backlog")
+        self._backlog.start()
 
     async def measure_backlog(self) -> None:
         """The true backlog: every unsent row and the age of the oldest, whatever the relay is doing."""
@@ -91,20 +92,9 @@ class OutboxRelay:
         age = 0.0 if oldest is None else max((utcnow() - _aware(oldest)).total_seconds(), 0.0)
         OUTBOX_OLDEST.labels(self._service).set(age)
 
-    async def _measure(self) -> None:
-        while True:
-            try:
-                await self.measure_backlog()
-            except Exception:
-                log.warning("outbox_backlog_unmeasured", exc_info=True)
-            await asyncio.sleep(self._backlog_seconds)
-
     async def stop(self) -> None:
         """Let the batch in flight finish: cancelling mid-transaction can strand a database connection."""
-        if self._backlog is not None:
-            self._backlog.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._backlog
+        await self._backlog.stop()
         if self._task is None:
             return
         self._stopping = True

@@ -1,14 +1,15 @@
 """Calls to the services behind the gateway: pooled clients, a breaker per upstream, retries only for reads."""
 
-import asyncio
 from collections.abc import Callable
 from typing import Any, Protocol
 
 import httpx
+from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt, wait_exponential
 
-from services.gateway.domain import CircuitBreaker, Upstream
+from services.gateway.domain import Upstream
 from services.gateway.problems import Throttled
 from shared.auth import IDENTITY_HEADER, Identity, IdentitySigner
+from shared.breaker import CircuitBreaker
 from shared.logging import get_logger
 from shared.tracing import TRACEPARENT, outgoing_traceparent
 from shared.web import Problem
@@ -46,29 +47,25 @@ async def call_upstream(deps: UpstreamPool, upstream: Upstream, method: str, pat
                         json: Any = None) -> httpx.Response:
     """One call through the upstream's breaker; reads are retried on transport errors, writes never are."""
     breaker = deps.breaker(upstream)
-    if not breaker.allow(deps.clock()):
-        raise unavailable(upstream, breaker.retry_after(deps.clock()))
+    if not breaker.allow():
+        raise unavailable(upstream, max(1.0, breaker.retry_in()))
     client = deps.upstreams[upstream]
-    attempts = 3 if method in IDEMPOTENT else 1
-    for attempt in range(1, attempts + 1):
-        try:
-            response = await client.request(method, path, params=params, headers=headers, content=content,
-                                            json=json)
-        except httpx.TransportError as exc:
-            # A write might have landed before the connection broke: only reads are tried again.
-            if attempt == attempts:
-                breaker.failed(deps.clock())
-                log.warning("upstream_unavailable", upstream=upstream, error=type(exc).__name__,
-                            breaker=breaker.state)
-                raise unavailable(upstream) from exc
-            await asyncio.sleep(0.05 * 2 ** attempt)
-            continue
-        if response.status_code in UPSTREAM_TROUBLE:
-            breaker.failed(deps.clock())
-        else:
-            breaker.succeeded()
-        return response
-    raise unavailable(upstream)  # pragma: no cover - the loop always returns or raises
+    # A write might have landed before the connection broke: only reads are tried again.
+    retrying = AsyncRetrying(stop=stop_after_attempt(3 if method in IDEMPOTENT else 1), reraise=True,
+                             wait=wait_exponential(multiplier=0.05, exp_base=2, min=0.1),
+                             retry=retry_if_exception_type(httpx.TransportError))
+    try:
+        response: httpx.Response = await retrying(client.request, method, path, params=params, headers=headers,
+                                                  content=content, json=json)
+    except httpx.TransportError as exc:
+        breaker.failed()
+        log.warning("upstream_unavailable", upstream=upstream, error=type(exc).__name__, breaker=breaker.state)
+        raise unavailable(upstream) from exc
+    if response.status_code in UPSTREAM_TROUBLE:
+        breaker.failed()
+    else:
+        breaker.succeeded()
+    return response
 
 
 def signed_headers(identity: Identity | None, deps: UpstreamPool,

@@ -11,9 +11,10 @@ from services.gateway.adapters.dev_identity import DevIdentityProvider
 from services.gateway.adapters.live_hub import LiveHub
 from services.gateway.adapters.oidc import OidcVerifier
 from services.gateway.adapters.oidc_flow import AuthorizationCodeFlow
-from services.gateway.domain import CircuitBreaker, ClaimRules, RateLimiter, Upstream
+from services.gateway.domain import ClaimRules, RateLimiter, Upstream
 from services.gateway.store import ApiKeyCache, LocalSignedOutSessions, SignedOutSessions
 from shared.auth import IdentitySigner
+from shared.breaker import CircuitBreaker
 
 
 @dataclass
@@ -49,5 +50,7 @@ class Deps:
     def breaker(self, upstream: str) -> CircuitBreaker:
         found = self.breakers.get(upstream)
         if found is None:
-            found = self.breakers[upstream] = CircuitBreaker(self.breaker_threshold, self.breaker_open_seconds)
+            found = self.breakers[upstream] = CircuitBreaker(
+                upstream, failure_threshold=self.breaker_threshold, reset_seconds=self.breaker_open_seconds,
+                clock=lambda: self.clock())
         return found

@@ -6,7 +6,7 @@ from datetime import date
 from typing import Any
 
 from services.gateway.workspace.access import first
-from services.gateway.workspace.staff import Action, actions_for
+from services.gateway.workspace.staff import TARGET, Action
 
 DOCUMENT_TYPE = re.compile(r"^[a-z][a-z0-9_]{1,63}$")
 _UNSAFE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff]")
@@ -69,8 +69,7 @@ def read_status_change(form: dict[str, list[str]], form_fields: list[str]) -> St
     """The action, the status the page showed, and the officer's note, fields and document, checked."""
     expected = first(form, "expected_status")
     action = first(form, "action")
-    allowed = actions_for(expected)
-    chosen = next((a for a in allowed if a == action), None)
+    chosen = next((a for a in TARGET if a == action), None)
     change = StatusChange(action=chosen, expected_status=expected)
     if change.action is None:
         change.errors["action"] = "action_not_offered"

@@ -1,6 +1,10 @@
-"""Who may do what in the workspace, and which actions a request's status allows. No I/O."""
+"""Who may do what in the workspace, and the officer's buttons for the moves the requests service offers. No I/O.
+
+Which moves a request allows, and to whom, is the requests service's rule: each request it returns names the
+`moves` open to whoever asked, and every action goes through its REST twin, which checks them again."""
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
 
@@ -30,21 +34,16 @@ DEV_STAFF = (
     DevStaff("90000001", "Portal Staff", "admin", None),
 )
 
-# The ministry-side moves of the lifecycle, as the officer sees them: one button each.
-ACTIONS: dict[str, tuple[Action, ...]] = {
-    "submitted": ("start_review",),
-    "received": ("start_review",),
-    "in_review": ("ask_info", "approve", "reject"),
-    "action_required": ("start_review", "reject"),
-    "approved": ("complete",),
-    "rejected": ("complete",),
-}
 TARGET: dict[Action, str] = {"start_review": "in_review", "ask_info": "action_required", "approve": "approved",
                              "reject": "rejected", "complete": "completed"}
+# A new request is marked received on the way into review: one button for both.
+_ACTION_OF = {target: action for action, target in TARGET.items()} | {"received": "start_review"}
 
 
-def actions_for(status: str) -> tuple[Action, ...]:
-    return ACTIONS.get(status, ())
+def actions_for(moves: Iterable[str]) -> tuple[Action, ...]:
+    """The officer's buttons for the moves open to them, in the lifecycle's order."""
+    offered = {_ACTION_OF[move] for move in moves if move in _ACTION_OF}
+    return tuple(action for action in TARGET if action in offered)
 
 
 def status_steps(action: Action, current: str) -> list[tuple[str, str]]:

@@ -1,7 +1,7 @@
 """The ports a channel provider plugs into, and what a provider may answer.
 
 Email goes out over SMTP (channels/email.py), SMS through a provider's HTTP API or, in development, a sink
-(channels/sms.py). Each provider sits behind its own circuit breaker (channels/breaker.py). Fakes in tests
+(channels/sms.py). Each provider sits behind its own circuit breaker (shared/breaker.py). Fakes in tests
 subclass these ports.
 """
 

@@ -2,7 +2,7 @@ from typing import Annotated
 
 from fastapi import Depends, Query, Request
 
-from services.requests.domain import RequestError
+from services.requests.domain import MINISTRY_MOVER_ROLES, RequestError
 from services.requests.handlers import Deps
 from shared.auth import Identity, require_identity
 from shared.web import Problem
@@ -10,7 +10,7 @@ from shared.web import Problem
 Citizen = Annotated[Identity, Depends(require_identity("citizen"))]
 Viewer = Annotated[Identity, Depends(require_identity("citizen", "ministry", "officer", "service_manager",
                                                       "admin"))]
-MinistryActor = Annotated[Identity, Depends(require_identity("ministry", "officer"))]
+MinistryActor = Annotated[Identity, Depends(require_identity(*MINISTRY_MOVER_ROLES))]
 MinistryReader = Annotated[Identity, Depends(require_identity("ministry", "officer", "service_manager", "admin"))]
 MinistryCode = Annotated[str | None, Query(pattern=r"^[a-z][a-z0-9]{1,15}$")]
 Officer = Annotated[Identity, Depends(require_identity("officer"))]

@@ -8,7 +8,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from services.requests.domain import is_overdue
+from services.requests.domain import Mover, is_overdue, moves_open_to
 from services.requests.handlers import RequestInfo
 from services.requests.store import HistoryRow
 from shared.auth import Identity
@@ -46,6 +46,8 @@ class RequestView(BaseModel):
     overdue: bool
     expected_completion: datetime | None = None
     fields_to_correct: list[str] = []
+    # The statuses whoever asks may move the request to now (none for a reader).
+    moves: list[str] = []
     action_note: str | None = None
     rating: Rating | None = None
     survey_open: bool = False
@@ -72,6 +74,8 @@ def view(info: RequestInfo, viewer: Identity, now: datetime, *, with_fields: boo
         submitted_at=row.submitted_at, updated_at=row.updated_at, due_on=row.due_on,
         overdue=is_overdue(row.status, row.due_on, now), expected_completion=info.expected_completion,
         fields_to_correct=list(row.fields_to_correct or []) if row.status == "action_required" else [],
+        moves=moves_open_to(Mover.of(viewer.role, viewer.subject, viewer.ministry), row.ministry, row.citizen,
+                            row.status),
         action_note=row.action_note if row.status == "action_required" else None,
         rating=Rating(score=rating.score, comment=rating.comment, rated_at=rating.rated_at) if rating else None,
         survey_open=row.status == "completed" and rating is None,

@@ -81,8 +81,12 @@ OPEN_STATUSES = frozenset({"submitted", "received", "in_review", "action_require
 AWAITING_DECISION = frozenset({"submitted", "received", "in_review", "action_required"})
 
 
+# A request is overdue while it is in one of these statuses past its due date (the store's SQL is built from this).
+OVERDUE_STATUSES = AWAITING_DECISION
+
+
 def is_overdue(status: str, due_on: datetime, now: datetime) -> bool:
-    return status in AWAITING_DECISION and now > due_on
+    return status in OVERDUE_STATUSES and due_on < now
 
 
 def decide(current: str, target: str, actor: Actor, history: list[str]) -> Outcome:
@@ -97,6 +101,55 @@ def decide(current: str, target: str, actor: Actor, history: list[str]) -> Outco
 
 def legal_moves(current: str, actor: Actor) -> set[str]:
     return set(_MOVES.get((current, actor), set()))
+
+
+# Who moves requests: the citizen who made one; a ministry through its system (API key or broker user) or its
+# officers. Service managers and portal staff read.
+MOVER_ROLES: dict[str, Actor] = {"citizen": "citizen", "ministry": "ministry", "officer": "ministry"}
+MINISTRY_MOVER_ROLES = tuple(role for role, actor in MOVER_ROLES.items() if actor == "ministry")
+
+
+@dataclass(frozen=True)
+class Mover:
+    """Who asks to move a request: a citizen (`id` their subject) or a ministry (`id` its code)."""
+
+    actor: Actor
+    id: str
+
+    @classmethod
+    def of(cls, role: str, subject: str, ministry: str | None) -> "Mover | None":
+        actor = MOVER_ROLES.get(role)
+        if actor == "citizen":
+            return cls("citizen", subject)
+        if actor == "ministry" and ministry:
+            return cls("ministry", ministry)
+        return None
+
+
+def check_mover(mover: Mover, ministry: str, citizen: str, tracking_number: str) -> None:
+    """A citizen moves only their own requests (another's does not exist for them); a ministry only its own."""
+    if mover.actor == "citizen" and mover.id != citizen:
+        raise NotFound("request-not-found", f"You have no request {tracking_number}.")
+    if mover.actor == "ministry" and mover.id != ministry:
+        raise Forbidden("wrong-ministry", "A ministry moves only its own requests.")
+
+
+def check_move(mover: Mover, ministry: str, citizen: str, tracking_number: str, current: str, target: str,
+               history: list[str]) -> Outcome:
+    """Who may move a request, and where to: the one rule the bus, the REST twin and the workspace go through."""
+    check_mover(mover, ministry, citizen, tracking_number)
+    outcome = decide(current, target, mover.actor, history)
+    if outcome is Outcome.ILLEGAL:
+        raise Conflict("illegal-transition", f"A request that is {current} cannot become {target}.",
+                       allowed=sorted(legal_moves(current, mover.actor)), current_status=current)
+    return outcome
+
+
+def moves_open_to(mover: Mover | None, ministry: str, citizen: str, current: str) -> list[str]:
+    """The statuses this mover may move the request to now (none for a reader)."""
+    if mover is None or mover.id != (citizen if mover.actor == "citizen" else ministry):
+        return []
+    return sorted(legal_moves(current, mover.actor))
 
 
 _NATIONAL_ID = re.compile(r"^\d{6,10}$")

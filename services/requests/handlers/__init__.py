@@ -1,4 +1,4 @@
-from services.requests.handlers.caching import KeptFor
+from services.requests.handlers.caching import KeptReports
 from services.requests.handlers.catalogue import cache_service, forget_service, published_service
 from services.requests.handlers.dead_letters import (
     DeadLetterQuery,
@@ -69,7 +69,7 @@ __all__ = [
     "DocumentInfo",
     "IssueDocument",
     "IssuedDocument",
-    "KeptFor",
+    "KeptReports",
     "MinistryLinksPort",
     "MinistryQueue",
     "MinistryQueueQuery",

@@ -1,28 +1,18 @@
 import asyncio
-import time
 from collections.abc import Hashable
 
 from services.requests.domain.calendar import WorkingCalendar
 from services.requests.store import RequestsUnitOfWork
+from shared.caching import KeptFor
 
 
-class KeptFor:
-    """Values kept a while by key: what anyone may ask for often is computed at most once per period."""
+class KeptReports(KeptFor[Hashable, object]):
+    """Public performance reports by period and filter."""
 
-    def __init__(self, seconds: float = 60.0, most: int = 1000) -> None:
-        self._seconds, self._most = seconds, most
-        self._kept: dict[Hashable, tuple[float, object]] = {}
+    def __init__(self, seconds: float = 60.0) -> None:
+        super().__init__(seconds)
         # What is not kept is computed one at a time: a burst of different periods queues, it does not pile up.
         self.computing = asyncio.Lock()
-
-    def get(self, key: Hashable) -> object | None:
-        kept = self._kept.get(key)
-        return kept[1] if kept is not None and time.monotonic() - kept[0] < self._seconds else None
-
-    def put(self, key: Hashable, value: object) -> None:
-        if len(self._kept) >= self._most:
-            self._kept.clear()
-        self._kept[key] = (time.monotonic(), value)
 
 
 class Calendars:
@@ -30,18 +20,17 @@ class Calendars:
     within that time, this one at once."""
 
     def __init__(self, keep_seconds: float = 60.0) -> None:
-        self._keep = keep_seconds
-        self._kept: tuple[float, WorkingCalendar] | None = None
+        self._kept: KeptFor[str, WorkingCalendar] = KeptFor(keep_seconds, most=1)
 
     async def current(self, uow: RequestsUnitOfWork) -> WorkingCalendar:
-        if self._kept is not None and time.monotonic() - self._kept[0] < self._keep:
-            return self._kept[1]
-        calendar = await read_calendar(uow)
-        self._kept = (time.monotonic(), calendar)
+        calendar = self._kept.get("in force")
+        if calendar is None:
+            calendar = await read_calendar(uow)
+            self._kept.put("in force", calendar)
         return calendar
 
     def forget(self) -> None:
-        self._kept = None
+        self._kept.forget()
 
 
 async def read_calendar(uow: RequestsUnitOfWork) -> WorkingCalendar:

@@ -3,7 +3,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
-from services.requests.handlers.caching import Calendars, KeptFor
+from services.requests.handlers.caching import Calendars, KeptReports
 from services.requests.handlers.estimates import CompletionEstimates
 from services.requests.store import RequestsUnitOfWork, now
 from shared.bus import Bus
@@ -29,4 +29,4 @@ class Deps:
     calendars: Calendars = field(default_factory=Calendars)
     estimates: CompletionEstimates = field(default_factory=CompletionEstimates)
     # The public performance reports, by period and filter.
-    reports: KeptFor = field(default_factory=KeptFor)
+    reports: KeptReports = field(default_factory=KeptReports)

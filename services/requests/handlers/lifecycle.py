@@ -4,15 +4,14 @@ from typing import Any
 
 from services.requests.domain import (
     OPEN_STATUSES,
-    Actor,
     Conflict,
-    Forbidden,
     Invalid,
+    Mover,
     NotFound,
     Outcome,
     RequestError,
-    decide,
-    legal_moves,
+    check_move,
+    check_mover,
     parse_tracking_number,
     stored_fields,
     takes_requests_online,
@@ -118,7 +117,7 @@ class RequestInfo:
 @dataclass(frozen=True)
 class Move:
     target: str
-    actor: Actor
+    mover: Mover
     actor_label: str
     note: str | None = None
     actor_name: str | None = None
@@ -218,10 +217,7 @@ async def _move(uow: RequestsUnitOfWork, row: RequestRow, move: Move, at: dateti
     """Move a request its unit of work has locked (read with for_update)."""
     tracking_number, target = row.tracking_number, move.target
     past = [h.status for h in await uow.requests.history(tracking_number) if h.applied]
-    outcome = decide(row.status, target, move.actor, past)
-    if outcome is Outcome.ILLEGAL:
-        raise Conflict("illegal-transition", f"A request that is {row.status} cannot become {target}.",
-                       allowed=sorted(legal_moves(row.status, move.actor)), current_status=row.status)
+    outcome = check_move(move.mover, row.ministry, row.citizen, tracking_number, row.status, target, past)
     if outcome is Outcome.STALE and move.stale_is_conflict:
         raise Conflict("status-changed", f"Someone else moved this request meanwhile: it is now {row.status}.",
                        current_status=row.status)
@@ -247,8 +243,7 @@ async def _move(uow: RequestsUnitOfWork, row: RequestRow, move: Move, at: dateti
 
 
 async def _check_report(uow: RequestsUnitOfWork, row: RequestRow, command: ReportStatus) -> None:
-    if row.ministry != command.ministry:
-        raise Forbidden("wrong-ministry", "A ministry moves only its own requests.")
+    check_mover(Mover("ministry", command.ministry), row.ministry, row.citizen, row.tracking_number)
     if command.expected_status is not None and row.status != command.expected_status:
         raise Conflict("status-changed", f"Someone else moved this request meanwhile: it is now {row.status}.",
                        current_status=row.status, expected_status=command.expected_status)
@@ -280,7 +275,7 @@ async def report_status(command: ReportStatus, deps: Deps) -> StatusReported:
             raise NotFound("request-not-found", f"No request {tracking_number}.")
         await _check_report(uow, row, command)
         officer = command.officer
-        move = Move(command.status, "ministry",
+        move = Move(command.status, Mover("ministry", command.ministry),
                     f"officer:{officer.subject}" if officer else f"ministry:{command.ministry}", command.note,
                     actor_name=officer.name if officer else None, event_id=command.event_id,
                     fields_to_correct=list(command.fields_to_correct), stale_is_conflict=officer is not None)
@@ -326,8 +321,9 @@ async def assign_request(command: AssignRequest, deps: Deps) -> RequestInfo:
 
 
 def _owned(row: RequestRow | None, citizen: Identity, tracking_number: str) -> RequestRow:
-    if row is None or row.citizen != citizen.subject:
+    if row is None:
         raise NotFound("request-not-found", f"You have no request {tracking_number}.")
+    check_mover(Mover("citizen", citizen.subject), row.ministry, row.citizen, tracking_number)
     return row
 
 
@@ -335,7 +331,8 @@ async def cancel_request(command: CancelRequest, deps: Deps) -> RequestRow:
     tracking_number = parse_tracking_number(command.tracking_number)
     async with deps.uow() as uow:
         row = _owned(await uow.requests.get(tracking_number, for_update=True), command.citizen, tracking_number)
-        outcome, updated = await _move(uow, row, Move("cancelled", "citizen", "citizen"), deps.clock())
+        cancel = Move("cancelled", Mover("citizen", command.citizen.subject), "citizen")
+        outcome, updated = await _move(uow, row, cancel, deps.clock())
         if outcome is not Outcome.APPLY:
             raise Conflict("not-cancellable", "This request can no longer be cancelled.")
         await uow.commit()
@@ -356,8 +353,9 @@ async def respond_to_request(command: RespondToRequest, deps: Deps) -> RequestRo
                 raise Invalid("invalid-fields", "Some answers need correcting.",
                               errors=[e.as_dict() for e in errors])
             answers = stored_fields(found, command.fields)
-        _, updated = await _move(uow, row, Move("in_review", "citizen", "citizen", command.note,
-                                                fields=row.fields | answers), deps.clock())
+        respond = Move("in_review", Mover("citizen", command.citizen.subject), "citizen", command.note,
+                       fields=row.fields | answers)
+        _, updated = await _move(uow, row, respond, deps.clock())
         await uow.commit()
     return updated
 

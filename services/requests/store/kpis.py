@@ -6,8 +6,9 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, Table, and_, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
-from services.requests.domain import AWAITING_DECISION, OPEN_STATUSES
+from services.requests.domain import OPEN_STATUSES
 from services.requests.domain.kpis import ChannelFacts, Costs, Facts, Period, RatingFacts, RequestFacts
+from services.requests.store.overdue import overdue
 from services.requests.store.tables import channel_counts, history, ratings, readiness, requests
 from shared.db import UnitOfWork
 
@@ -175,8 +176,7 @@ class Performance:
 
     async def open_requests(self, ministry: str, at: datetime) -> list[OpenRequest]:
         rows = await self._uow.connection.execute(
-            select(requests.c.service, requests.c.assignee, requests.c.assignee_name, requests.c.status,
-                   requests.c.due_on)
+            select(requests.c.service, requests.c.assignee, requests.c.assignee_name,
+                   overdue(at).label("overdue"))
             .where(requests.c.ministry == ministry, requests.c.status.in_(sorted(OPEN_STATUSES))))
-        return [OpenRequest(r.service, r.assignee, r.assignee_name,
-                            r.status in AWAITING_DECISION and r.due_on < at) for r in rows]
+        return [OpenRequest(r.service, r.assignee, r.assignee_name, bool(r.overdue)) for r in rows]

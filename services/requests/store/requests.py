@@ -6,6 +6,7 @@ from sqlalchemy import ColumnElement, case, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from services.requests.domain import AWAITING_DECISION
+from services.requests.store.overdue import overdue
 from services.requests.store.tables import catalogue, history, requests, sequences
 from shared.contracts.catalog import ServiceRecord
 from shared.db import UnitOfWork
@@ -142,7 +143,7 @@ def _queue_conditions(query: QueueFilter) -> list[ColumnElement[bool]]:
     if query.service is not None:
         conditions.append(requests.c.service == query.service)
     if query.overdue_at is not None:
-        conditions += [requests.c.status.in_(sorted(AWAITING_DECISION)), requests.c.due_on < query.overdue_at]
+        conditions.append(overdue(query.overdue_at))
     if query.assignee == UNASSIGNED:
         conditions.append(requests.c.assignee.is_(None))
     elif query.assignee is not None:
@@ -238,7 +239,7 @@ class Requests:
     async def overdue_counts(self, at: datetime, ministry: str | None = None) -> list[tuple[str, str, int]]:
         """(ministry, service, undecided requests past their due date), largest first."""
         query = (select(requests.c.ministry, requests.c.service, func.count().label("n"))
-                 .where(requests.c.status.in_(sorted(AWAITING_DECISION)), requests.c.due_on < at)
+                 .where(overdue(at))
                  .group_by(requests.c.ministry, requests.c.service))
         if ministry is not None:
             query = query.where(requests.c.ministry == ministry)
@@ -259,10 +260,10 @@ class Requests:
 
     async def queue_counts(self, ministry: str, service: str | None, at: datetime, me: str | None) -> QueueCounts:
         """Every tab's count in one grouped pass over the ministry's status index (it covers due date and
-        assignee); past-due counts only for the statuses still awaiting a decision."""
+        assignee); overdue as the domain defines it."""
         query = select(
             requests.c.status, func.count().label("n"),
-            func.sum(case((requests.c.due_on < at, 1), else_=0)).label("past_due"),
+            func.sum(case((overdue(at), 1), else_=0)).label("overdue"),
             func.sum(case((requests.c.assignee == (me or ""), 1), else_=0)).label("mine"),
             func.sum(case((requests.c.assignee.is_(None), 1), else_=0)).label("unassigned"),
         ).where(requests.c.ministry == ministry).group_by(requests.c.status)
@@ -270,7 +271,7 @@ class Requests:
             query = query.where(requests.c.service == service)
         rows = (await self._uow.connection.execute(query)).all()
         return QueueCounts(per_status={r.status: int(r.n) for r in rows},
-                           overdue=sum(int(r.past_due or 0) for r in rows if r.status in AWAITING_DECISION),
+                           overdue=sum(int(r.overdue or 0) for r in rows),
                            assigned_to_me=sum(int(r.mine or 0) for r in rows),
                            unassigned=sum(int(r.unassigned or 0) for r in rows))
 

@@ -1,6 +1,5 @@
 """What every handler gets: the unit of work, the engine, and the in-memory synonym and query state."""
 
-import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -9,6 +8,7 @@ from services.search.domain.curation import QueryTally
 from services.search.domain.understanding import Lexicon
 from services.search.engines import SearchEngine
 from services.search.store import SearchUnitOfWork
+from shared.caching import KeptFor
 from shared.db import UnitOfWorkFactory
 
 
@@ -17,20 +17,19 @@ class SynonymCache:
     change on this replica), so no search waits on the database for them."""
 
     def __init__(self, refresh_seconds: float) -> None:
-        self._refresh_seconds = refresh_seconds
-        self._loaded_at: float | None = None
+        self._fresh: KeptFor[str, bool] = KeptFor(refresh_seconds, most=1)
         self.index = SynonymIndex()
 
     @property
     def stale(self) -> bool:
-        return self._loaded_at is None or time.monotonic() - self._loaded_at > self._refresh_seconds
+        return self._fresh.get("loaded") is None
 
     def replace(self, sets: Iterable[SynonymSet]) -> None:
         self.index = SynonymIndex(sets)
-        self._loaded_at = time.monotonic()
+        self._fresh.put("loaded", True)
 
     def invalidate(self) -> None:
-        self._loaded_at = None
+        self._fresh.forget()
 
 
 @dataclass(frozen=True)

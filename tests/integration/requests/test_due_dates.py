@@ -115,3 +115,28 @@ async def test_a_calendar_change_that_changes_nothing_or_comes_from_a_citizen_is
     citizen = await harness.client.post("/api/v1/admin/calendar/changes", json=friday | {"day": "2026-03-24"},
                                         headers=harness.as_(create_citizen()))
     assert citizen.status_code == 403
+
+
+async def test_every_view_of_overdue_agrees_with_the_domain_s_definition(harness: Harness) -> None:
+    set_clock(harness, THURSDAY)
+    numbers = {status: (await harness.submit()).json()["tracking_number"]
+               for status in ("submitted", "in_review", "action_required", "approved", "completed")}
+    path = {"submitted": [], "in_review": ["received", "in_review"],
+            "action_required": ["received", "in_review", "action_required"],
+            "approved": ["received", "in_review", "approved"],
+            "completed": ["received", "in_review", "approved", "completed"]}
+    for status, steps in path.items():
+        for step in steps:
+            await harness.ministry_says(numbers[status], step)
+        if steps:
+            await harness.wait_for_status(numbers[status], steps[-1])
+    set_clock(harness, datetime(2026, 1, 12, tzinfo=UTC))
+    rop = harness.as_(create_ministry_identity("rop"))
+    flagged = {s for s, n in numbers.items() if (await harness.status_of(n))["overdue"]}
+    queue = (await harness.client.get("/api/v1/ministry/requests", params={"overdue": "true"}, headers=rop)).json()
+    listed = {s for s, n in numbers.items() if n in {i["tracking_number"] for i in queue["items"]}}
+    report = await harness.client.get("/api/v1/admin/requests/overdue", headers=harness.as_(create_admin()))
+    workload = (await harness.client.get("/api/v1/ministry/workload", headers=rop)).json()
+    assert listed == flagged and queue["counts"]["overdue"] == len(flagged) == report.json()["total"]
+    assert sum(s["overdue"] for s in workload["services"]) == len(flagged)
+    assert flagged == {"submitted", "in_review", "action_required"}

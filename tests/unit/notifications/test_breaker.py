@@ -2,7 +2,7 @@
 
 import pytest
 
-from services.notifications.channels.breaker import CircuitBreaker
+from shared.breaker import CircuitBreaker
 
 
 class Clock:

@@ -3,10 +3,16 @@ from datetime import UTC, datetime
 import pytest
 
 from services.requests.domain import (
+    Conflict,
+    Forbidden,
     Invalid,
+    Mover,
+    NotFound,
     Outcome,
+    check_move,
     decide,
     is_overdue,
+    moves_open_to,
     parse_tracking_number,
     validate_fields,
 )
@@ -153,3 +159,23 @@ def test_a_request_waiting_for_a_decision_past_its_due_date_is_overdue_but_a_dec
     assert is_overdue("action_required", due, later)
     assert not is_overdue("approved", due, later)
     assert not is_overdue("in_review", due, datetime(2026, 1, 5, 8, tzinfo=UTC))
+
+
+def test_only_the_owning_ministry_and_the_citizen_who_asked_move_a_request_and_readers_move_nothing() -> None:
+    rop, citizen = Mover("ministry", "rop"), Mover("citizen", "12345678")
+    args = ("rop", "12345678", "ROP-2026-000042-8")
+    assert check_move(rop, *args, "submitted", "received", ["submitted"]) is Outcome.APPLY
+    assert check_move(citizen, *args, "submitted", "cancelled", ["submitted"]) is Outcome.APPLY
+    with pytest.raises(Forbidden):
+        check_move(Mover("ministry", "moh"), *args, "submitted", "received", ["submitted"])
+    with pytest.raises(NotFound):
+        check_move(Mover("citizen", "87654321"), *args, "submitted", "cancelled", ["submitted"])
+    with pytest.raises(Conflict) as illegal:
+        check_move(citizen, *args, "submitted", "approved", ["submitted"])
+    assert illegal.value.extra["allowed"] == ["cancelled"]
+    assert Mover.of("officer", "officer-7", "rop") == rop
+    assert Mover.of("service_manager", "manager-1", "rop") is None and Mover.of("admin", "staff-1", None) is None
+    assert moves_open_to(Mover.of("officer", "officer-7", "rop"), "rop", "12345678", "in_review") == [
+        "action_required", "approved", "rejected"]
+    assert moves_open_to(Mover.of("service_manager", "m", "rop"), "rop", "12345678", "in_review") == []
+    assert moves_open_to(Mover.of("officer", "officer-9", "moh"), "rop", "12345678", "in_review") == []

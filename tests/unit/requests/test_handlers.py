@@ -6,11 +6,12 @@ from datetime import UTC, date, datetime
 import pytest
 
 from services.requests.domain.kpis import Period
-from services.requests.handlers import Deps, KeptFor, apply_document_issued, cache_service, kpis
+from services.requests.handlers import Deps, apply_document_issued, cache_service, kpis
 from services.requests.store import RequestsUnitOfWork
 from shared.bus import Delivery, Envelope, Rejected
 from shared.bus.dispatch import Inbound
 from shared.bus.memory import InMemoryBus
+from shared.caching import KeptFor
 from shared.contracts.base import Bilingual
 from shared.contracts.catalog import ServicePublished, ServiceRecord
 from shared.contracts.ministries import DocumentIssued
@@ -70,10 +71,9 @@ async def test_a_document_not_published_by_the_ministrys_own_broker_user_is_refu
         await apply_document_issued(create_document_issued("rop.document.issued", user_id), deps)
 
 
-def test_a_kept_report_is_served_until_its_time_is_up(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_kept_report_is_served_until_its_time_is_up() -> None:
     now = [100.0]
-    monkeypatch.setattr("services.requests.handlers.caching.time.monotonic", lambda: now[0])
-    kept = KeptFor(seconds=60)
+    kept: KeptFor[tuple[str, None], str] = KeptFor(seconds=60, clock=lambda: now[0])
     kept.put(("january", None), "report")
     now[0] += 59
     assert kept.get(("january", None)) == "report"

@@ -13,7 +13,7 @@ from services.gateway.ui.pages import Pages
 from services.gateway.workspace.access import Refused, ministry_in_view, pages_of, signed_in
 from services.gateway.workspace.calls import read
 from services.gateway.workspace.render import WorkspaceRoute, render
-from services.gateway.workspace.staff import ACTIONS, READERS
+from services.gateway.workspace.staff import READERS
 from shared.auth import Identity
 from shared.contracts.tracking import check_tracking_number
 from shared.web import Problem
@@ -90,7 +90,7 @@ async def queue(request: Request, status: str = "", service: str = "", overdue: 
                                "ministry": shown if who.role == "admin" else ""}.items() if v}
     return render(request, pages, "queue.html", {
         "ministry": shown, "filters": filters, "found": found, "counts": found.get("counts") or {},
-        "titles": titles, "statuses": STATUSES, "open_statuses": tuple(ACTIONS),
+        "titles": titles, "statuses": STATUSES,
         "page": filters["page"], "pages_total": pages_total, "link": lambda changes: queue_link(query, changes),
     }, who)
 

@@ -47,7 +47,7 @@ async def _page(request: Request, pages: Pages, who: Identity, number: str, *, s
         "request_": found, "service": service, "form": (service or {}).get("form") or [],
         "history": list(reversed(found.get("history") or [])), "assignee": assignee,
         "mine": assignee is not None and assignee.get("id") == who.subject,
-        "actions": actions_for(found["status"]) if who.role in MOVERS else (),
+        "actions": actions_for(found.get("moves") or []),
         "conflict": conflict, "errors": change.errors if change else {},
         "typed": change.typed if change else {}, "failed_action": change.action if change else None,
         "done": done if done in DONE else None,

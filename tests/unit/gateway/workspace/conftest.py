@@ -123,7 +123,8 @@ class WorkspaceFakes:
         if found is None or (who.role != "admin" and found["ministry"] != who.ministry):
             return httpx.Response(404, json={"code": "request-not-found"})
         if request.method == "GET":
-            return httpx.Response(200, json={k: v for k, v in found.items() if k != "citizen"})
+            moves = sorted(MOVES.get(found["status"], set())) if who.role == "officer" else []
+            return httpx.Response(200, json={k: v for k, v in found.items() if k != "citizen"} | {"moves": moves})
         if who.role not in ("officer", "ministry"):
             return httpx.Response(403, json={"code": "forbidden"})
         if path.endswith("/assign"):

@@ -1,10 +1,11 @@
-"""A circuit breaker per channel provider, so that a dead SMTP relay or SMS provider slows nothing else.
+"""A circuit breaker, one per thing that can fail on its own (an upstream service, an SMTP relay, an SMS
+provider), so that one dead dependency slows nothing else.
 
-Written here rather than taken from a library: none is installed, and this one needs an injectable clock
-(fast tests) and a half-open state that lets exactly one probe through.
+Written here rather than taken from a library: pybreaker's async support is Tornado's, and this one needs an
+injectable clock (fast tests) and a half-open state that lets exactly one probe through.
 
-closed: calls go through; `failure_threshold` provider failures in a row open it.
-open: no calls for `reset_seconds`; deliveries wait (they are rescheduled, never failed for it).
+closed: calls go through; `failure_threshold` failures in a row open it.
+open: no calls for `reset_seconds` (callers wait or answer 503, never pile up on it).
 half-open: one probe goes through; success closes the breaker, failure opens it again.
 """
 
@@ -19,22 +20,22 @@ from shared.logging import get_logger
 log = get_logger(__name__)
 BreakerState = Literal["closed", "open", "half_open"]
 _STATE_VALUE: dict[BreakerState, int] = {"closed": 0, "half_open": 1, "open": 2}
-BREAKER_STATE = Gauge("portal_notifications_breaker_state",
-                      "Circuit breaker per channel provider: 0 closed, 1 half-open, 2 open", ["provider"])
 
 
 class CircuitBreaker:
-    def __init__(self, provider: str, *, failure_threshold: int = 5, reset_seconds: float = 30.0,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    """`gauge`, when given, shows the state by the breaker's name: 0 closed, 1 half-open, 2 open."""
+
+    def __init__(self, name: str, *, failure_threshold: int = 5, reset_seconds: float = 30.0,
+                 clock: Callable[[], float] = time.monotonic, gauge: Gauge | None = None) -> None:
         if failure_threshold < 1 or reset_seconds <= 0:
             raise ValueError("a breaker needs a threshold of at least 1 and a positive reset time")
-        self.provider = provider
-        self._threshold, self._reset, self._clock = failure_threshold, reset_seconds, clock
+        self.name = name
+        self._threshold, self._reset, self._clock, self._gauge = failure_threshold, reset_seconds, clock, gauge
         self._failures = 0
         self._opened_at: float | None = None
         self._probing = False
         self.trips = 0
-        BREAKER_STATE.labels(provider).set(0)
+        self._publish()
 
     @property
     def state(self) -> BreakerState:
@@ -59,12 +60,12 @@ class CircuitBreaker:
             return False
         self._probing = True
         self._publish()
-        log.info("breaker_probing", provider=self.provider)
+        log.info("breaker_probing", breaker=self.name)
         return True
 
     def succeeded(self) -> None:
         if self._opened_at is not None:
-            log.info("breaker_closed", provider=self.provider)
+            log.info("breaker_closed", breaker=self.name)
         self._failures, self._opened_at, self._probing = 0, None, False
         self._publish()
 
@@ -73,7 +74,7 @@ class CircuitBreaker:
         if self._probing or (self._opened_at is None and self._failures >= self._threshold):
             self._opened_at, self._probing = self._clock(), False
             self.trips += 1
-            log.warning("breaker_opened", provider=self.provider, failures=self._failures,
+            log.warning("breaker_opened", breaker=self.name, failures=self._failures,
                         retry_in_seconds=self._reset)
         self._publish()
 
@@ -83,4 +84,5 @@ class CircuitBreaker:
         self._publish()
 
     def _publish(self) -> None:
-        BREAKER_STATE.labels(self.provider).set(_STATE_VALUE[self.state])
+        if self._gauge is not None:
+            self._gauge.labels(self.name).set(_STATE_VALUE[self.state])
