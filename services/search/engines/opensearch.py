@@ -23,7 +23,13 @@ from services.search.domain.errors import Conflict, NotFound, Unavailable
 from services.search.domain.results import Facets, did_you_mean, facet_counts, hits
 from services.search.engines import RebuildSummary
 from services.search.engines import opensearch_schema as schema
-from services.search.engines.opensearch_queries import QueryBuilder, TermStatistics, statistics, statistics_body
+from services.search.engines.opensearch_queries import (
+    LUCENE_SCALE,
+    QueryBuilder,
+    TermStatistics,
+    statistics,
+    statistics_body,
+)
 from shared.logging import get_logger
 
 log = get_logger(__name__)
@@ -194,7 +200,7 @@ class OpenSearchEngine:
     @staticmethod
     def results(plan: QueryPlan, found: dict[str, Any], corrections: dict[str, str]) -> SearchResults:
         corrected = [t for c in corrections.values() for t in analyse(c)]
-        page = [(float(h.get("_score") or 0.0), IndexedService.model_validate(h["_source"]["source"]))
+        page = [(float(h.get("_score") or 0.0) / LUCENE_SCALE, IndexedService.model_validate(h["_source"]["source"]))
                 for h in found["hits"]["hits"]]
         aggregations = found.get("aggregations", {})
         facets = Facets(**{name: facet_counts({b["key"]: b["doc_count"] for b in aggregations.get(name, {})

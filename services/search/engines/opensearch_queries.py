@@ -2,8 +2,9 @@
 for clause, over the same pre-analysed terms, under the same matching policy (domain/matching.py).
 
 Scores keep the embedded engine's proportions. Lucene's BM25 (Lucene 8 and later) leaves out tantivy's
-(1 + k1) factor, so every constant score here is the embedded one divided by it; a flat field's score
-is computed from the index's own term statistics, read and cached by the engine.
+(1 + k1) factor, so every constant score here is the embedded one divided by it (and an answer's scores
+are multiplied back, so both engines report the same scores); a flat field's score is computed from the
+index's own term statistics, read and cached by the engine.
 """
 
 from dataclasses import dataclass, field
@@ -136,8 +137,9 @@ class QueryBuilder:
     def search(self, plan: QueryPlan) -> dict[str, Any]:
         """A page of services, the facets of all that match, sorted as the embedded engine sorts them."""
         if plan.is_blank:
-            # Every service scores 1 before popularity, so a blank filtered query lists the most used first.
-            matching: dict[str, Any] = {"bool": {"must": [{"match_all": {}}], "filter": self._filters(plan)}}
+            # Every service scores alike before popularity, so a blank filtered query lists the most used first.
+            matching: dict[str, Any] = {"bool": {"must": [{"match_all": {"boost": LUCENE_SCALE}}],
+                                                 "filter": self._filters(plan)}}
         else:
             matching = {"bool": {"should": self.text(plan), "minimum_should_match": 1, "filter": self._filters(plan)}}
         return {

@@ -1,6 +1,6 @@
 """OpenSearch finds what the embedded engine finds: the tiered relevance sets (tests/data/search_relevance.json
 and search_intent_relevance.json) run through both engines over the seeded catalogue, top 3 compared query
-by query (and the "did you mean" and the number found).
+by query (and the "did you mean", the number found and the scores).
 
 Offline (always), OpenSearch is tests/integration/search/lucene.py: the adapter's own request bodies
 evaluated over the adapter's own documents with Lucene's documented semantics (whitespace analyser, BM25
@@ -49,7 +49,9 @@ LEXICON = load_lexicon()
 
 
 def seeded_services() -> list[IndexedService]:
-    return [build_document(r, lexicon=LEXICON) for r in create_seeded_records()]
+    """The seeded catalogue, each service with its own number of submissions, so popularity weighs in."""
+    return [build_document(r, popularity=(n * 37) % 101, lexicon=LEXICON)
+            for n, r in enumerate(create_seeded_records())]
 
 
 def relevance_set() -> list[dict[str, Any]]:
@@ -90,10 +92,24 @@ async def engines(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[dic
         await remove_from_cluster()
 
 
-async def answer(engine: SearchEngine, text: str, lang: str) -> tuple[list[str], str | None, int]:
-    """The top 3, the "did you mean" and how many services were found."""
+class Scores(tuple[float, ...]):
+    """Scores compared as equal to a thousandth: tantivy scores in 32-bit floats."""
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, tuple) and len(self) == len(other) and all(
+            abs(a - b) <= 1e-3 * max(abs(a), 1.0) for a, b in zip(self, other, strict=True))
+
+    def __hash__(self) -> int:
+        return hash(len(self))
+
+
+async def answer(engine: SearchEngine, text: str, lang: str) -> tuple[list[str], str | None, int, Scores]:
+    """The top 3, the "did you mean", how many services were found, and the top 3's scores."""
     found = await engine.search(plan_query(SearchQuery(text, lang=lang), SynonymIndex(), LEXICON))
-    return [hit.service.slug for hit in found.hits[:3]], found.suggestion, found.total
+    return ([hit.service.slug for hit in found.hits[:3]], found.suggestion, found.total,
+            Scores(hit.score for hit in found.hits[:3]))
+
+
 
 
 @shared_loop
@@ -129,6 +145,22 @@ async def test_both_engines_complete_every_beginning_of_the_relevance_queries_al
             differing.append((text, embedded, opensearch))
 
     assert differing == []
+
+
+@shared_loop
+async def test_a_blank_query_lists_each_ministrys_and_life_events_services_in_the_same_popularity_order(
+        engines: dict[str, SearchEngine]) -> None:
+    services = seeded_services()
+    filters = [{"ministry": m} for m in sorted({s.ministry for s in services})]
+    filters += [{"life_event": e} for e in sorted({e for s in services for e in s.life_events})]
+    for chosen in filters:
+        plan = plan_query(SearchQuery("", **chosen), SynonymIndex(), LEXICON)
+        embedded, opensearch = [[h.service.slug for h in (await engines[name].search(plan)).hits]
+                                for name in ("embedded", "opensearch")]
+        assert embedded == opensearch, chosen
+        popularity = {s.slug: s.popularity for s in services}
+        assert [popularity[slug] for slug in embedded] == sorted((popularity[slug] for slug in embedded),
+                                                                 reverse=True), chosen
 
 
 @shared_loop

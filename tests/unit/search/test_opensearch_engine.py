@@ -159,7 +159,7 @@ async def test_an_answer_becomes_hits_facets_and_a_did_you_mean() -> None:
 
     assert (results.total, results.suggestion) == (1, "passport")
     assert [(h.service.slug, h.score, h.highlight) for h in results.hits] == [
-        ("passport", 7.5, "Issue a <mark>passport</mark>")]
+        ("passport", 16.5, "Issue a <mark>passport</mark>")]
     assert (results.facets.ministry, results.facets.maturity) == ({"rop": 1}, {"electronic": 1})
 
 

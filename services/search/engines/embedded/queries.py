@@ -75,7 +75,8 @@ class QueryBuilder:
     def text(self, plan: QueryPlan) -> tantivy.Query:
         """Any clause may match; each scores by its best alternative."""
         if plan.is_blank:
-            return tantivy.Query.all_query()
+            # Every service scores 1 before popularity (tantivy drops a bare all-query's score beside filters).
+            return tantivy.Query.const_score_query(tantivy.Query.all_query(), 1.0)
         clauses: list[tantivy.Query] = []
         for clause in plan.clauses:
             # Staff declared a set's phrases the same, so each counts as if it had been typed.
