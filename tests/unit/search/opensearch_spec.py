@@ -1,7 +1,7 @@
 """OpenSearch's own API specification (opensearch-project/opensearch-api-specification), vendored as data
 in tests/data/opensearch_api, and a strict validator of the requests the adapter sends against it.
 
-`python -m tests.unit.search.opensearch_spec <checkout>/spec` rebuilds the bundle: the operations the
+`python -m tests.unit.search.opensearch_spec <checkout>/spec <commit>` rebuilds the bundle: the operations the
 adapter calls, with their query parameters and request bodies, and every schema they reach, as published.
 The validator then refuses what the specification does not describe: an unknown key in an object the
 specification lists the properties of, an unknown query parameter, a value of the wrong type.
