@@ -5,11 +5,13 @@ Missing Chromium, axe-core or RabbitMQ skips these tests on a laptop and fails t
 """
 
 import contextlib
+import json
 import os
 import signal
 import subprocess
 import sys
 import time
+import urllib.request
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -24,6 +26,9 @@ from tests.conftest import IN_CI, drop_vhost, require_service
 CHROMIUM = Path(os.environ.get("PORTAL_CHROMIUM", "/usr/bin/chromium"))
 AXE = Path(__file__).parent / "node_modules" / "axe-core" / "axe.min.js"
 BASE_PORT = int(os.environ.get("PORTAL_BROWSER_BASE_PORT", "18200"))
+PROVIDER_PORT = BASE_PORT + 400
+PROVIDER_ISSUER = f"http://127.0.0.1:{PROVIDER_PORT}"
+PROVIDER_CITIZEN = {"sub": "71717171", "name": "Maryam Al-Hinai", "role": "admin"}
 # Long enough to watch each step of the simulated ministry arrive on an open page, short enough for CI.
 SIMULATOR_DELAY = "2.0"
 
@@ -70,16 +75,46 @@ def start_portal(run_dir: Path, base_port: int, settings: dict[str, str] | None 
             drop_vhost(vhost)
 
 
+@contextlib.contextmanager
+def identity_provider(run_dir: Path) -> Iterator[str]:
+    """An OpenID Connect provider nobody here wrote (`oidc-provider-mock`), with one predefined citizen."""
+    log = run_dir / "identity-provider.log"
+    with log.open("wb") as output:
+        process = subprocess.Popen([sys.executable, "-m", "oidc_provider_mock", "--port", str(PROVIDER_PORT),
+                                    "--user-claims", json.dumps(PROVIDER_CITIZEN)],
+                                   stdout=output, stderr=subprocess.STDOUT)
+        try:
+            deadline = time.monotonic() + 30
+            while True:
+                try:
+                    with urllib.request.urlopen(f"{PROVIDER_ISSUER}/.well-known/openid-configuration", timeout=2):
+                        break
+                except OSError:
+                    if process.poll() is not None or time.monotonic() > deadline:
+                        pytest.fail("oidc-provider-mock did not start:\n" + log.read_text()[-2000:])
+                    time.sleep(0.2)
+            yield PROVIDER_ISSUER
+        finally:
+            process.terminate()
+            process.wait(timeout=10)
+
+
 # Package scope, not session: Playwright's sync API keeps an event loop running in this thread while it is
 # open, which would break every async test collected after this package.
 @pytest.fixture(scope="package")
 def portal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningPortal]:
+    """One portal for every browser test: the development sign-in, and the identity provider's beside it."""
     require_file("Chromium", CHROMIUM, "apt-get install -y chromium")
     require_file("axe-core", AXE, "npm ci in tests/browser")
     require_service("RabbitMQ", "127.0.0.1", 5672)
     require_service("RabbitMQ management API", "127.0.0.1", 15672)
-    with start_portal(tmp_path_factory.mktemp("browser-run"), BASE_PORT) as running:
-        yield running
+    run_dir = tmp_path_factory.mktemp("browser-run")
+    with identity_provider(run_dir) as issuer:
+        settings = {"GATEWAY_OIDC_ISSUER": issuer, "GATEWAY_OIDC_CLIENT_ID": "portal-web",
+                    "GATEWAY_OIDC_CLIENT_SECRET": "portal-web-secret",
+                    "GATEWAY_OIDC_REDIRECT_URL": f"http://127.0.0.1:{BASE_PORT}/sign-in/callback"}
+        with start_portal(run_dir, BASE_PORT, settings) as running:
+            yield running
 
 
 @pytest.fixture(scope="package")
