@@ -3,10 +3,11 @@
 import asyncio
 import contextlib
 import dataclasses
+import importlib
 import json
 import os
 import signal
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine, Iterator
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -19,7 +20,9 @@ from portal.onboarding import OnboardingError, dev_token, onboard_ministry
 from portal.staff import StaffClient, StaffError, staff_client
 from shared.bus.admin import vhost_of
 from shared.bus.topology import valid_ministry_code
+from shared.db.migrate import upgrade
 from shared.logging import configure_logging
+from shared.web import metrics_app
 
 app = typer.Typer(help="Unified Government Services Portal", no_args_is_help=True)
 ministry = typer.Typer(help="Ministries: onboarding and credentials", no_args_is_help=True)
@@ -59,12 +62,57 @@ async def until_signalled(main: Coroutine[Any, Any, None]) -> None:
 
 @app.command()
 def serve(service: Annotated[str, typer.Argument(help=", ".join(up.SERVICES))],
-          host: str = "127.0.0.1", port: int = 8000) -> None:
+          host: str = "127.0.0.1", port: int = 8000,
+          metrics_port: Annotated[int | None, typer.Option(help="Serve /metrics on this port (the gateway "
+                                                                "serves it nowhere else)")] = None) -> None:
     """Serve one service (what each process and each container runs)."""
     if service not in up.SERVICES:
         raise typer.BadParameter(f"choose one of {', '.join(up.SERVICES)}")
-    uvicorn.run(f"services.{service}.app:create_app", factory=True, host=host, port=port,
-                log_level="warning", access_log=False, timeout_graceful_shutdown=5)
+    config = uvicorn.Config(f"services.{service}.app:create_app", factory=True, host=host, port=port,
+                            log_level="warning", access_log=False, timeout_graceful_shutdown=5)
+    if metrics_port is None:
+        uvicorn.Server(config).run()
+        return
+    metrics = QuietServer(uvicorn.Config(metrics_app(), host=host, port=metrics_port, log_level="warning",
+                                         access_log=False))
+    asyncio.run(serve_beside(uvicorn.Server(config), metrics))
+
+
+class QuietServer(uvicorn.Server):
+    """A second server in the process: the first one owns the signals and stops this one when it stops."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+async def serve_beside(main: uvicorn.Server, metrics: uvicorn.Server) -> None:
+    beside = asyncio.create_task(metrics.serve())
+    try:
+        await main.serve()
+    finally:
+        metrics.should_exit = True
+        await beside
+
+
+@app.command()
+def migrate(services: Annotated[list[str], typer.Argument(help=", ".join(up.BACKENDS))]) -> None:
+    """Upgrade each service's database (<SERVICE>_DATABASE_URL) to the latest schema, then exit.
+
+    Production runs this as a pre-deploy Job (deploy/k8s/base/migrations.yaml) with the services' start-up
+    migrations off; it takes the same per-database advisory lock, so it is safe beside anything else migrating.
+    """
+    configure_logging("portal-migrate")
+    unknown = [name for name in services if name not in up.BACKENDS]
+    if unknown:
+        raise typer.BadParameter(f"no database: {', '.join(unknown)}; choose from {', '.join(up.BACKENDS)}")
+    for name in services:
+        url = os.environ.get(f"{name.upper()}_DATABASE_URL")
+        if not url:
+            raise typer.BadParameter(f"{name.upper()}_DATABASE_URL is not set")
+        asyncio.run(upgrade(Path(importlib.import_module(f"services.{name}").__file__ or "").parent / "migrations",
+                            url))
+        print(f"{name}: migrated")
 
 
 @app.command("requests-worker")

@@ -33,6 +33,7 @@ log = get_logger(__name__)
 SERVICES = ("catalog", "search", "requests", "notifications", "gateway")
 BACKENDS = SERVICES[:-1]
 MAIL_PORT_OFFSET = 25
+GATEWAY_METRICS_PORT_OFFSET = 9
 
 
 @dataclass(frozen=True)
@@ -64,6 +65,10 @@ class UpConfig:
 
     def url(self, service: str) -> str:
         return f"http://127.0.0.1:{self.port(service)}"
+
+    def metrics_args(self, service: str) -> list[str]:
+        """The gateway serves /metrics on a port of its own, never on the public one."""
+        return ["--metrics-port", str(self.base_port + GATEWAY_METRICS_PORT_OFFSET)] if service == "gateway" else []
 
     @property
     def mail_port(self) -> int:
@@ -200,8 +205,8 @@ async def run_processes(config: UpConfig) -> None:
     supervisor = Supervisor(spawn, config.run_dir)
     try:
         for service in SERVICES:
-            await supervisor.start(service, ["serve", service, "--port", str(config.port(service))],
-                                   service_envs[service])
+            await supervisor.start(service, ["serve", service, "--port", str(config.port(service)),
+                                             *config.metrics_args(service)], service_envs[service])
         await wait_ready({s: config.url(s) for s in SERVICES})
         credentials = await seed(config, admin)
         if config.requests_workers:

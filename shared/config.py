@@ -23,3 +23,6 @@ class ServiceSettings(BaseSettings):
     # Off where another process sharing the database relays its outbox (SQLite allows one relay per database).
     outbox_relay: bool = True
     prefetch: int = 32
+    # Off in production: a pre-deploy Job runs `portal migrate` (deploy/k8s/base/migrations.yaml), so a long
+    # migration never races a startup probe. `make run` migrates at start.
+    migrate_on_start: bool = True

@@ -44,7 +44,10 @@ class Runtime:
         return open_unit
 
     async def start(self, queues: Sequence[QueueSpec] = ()) -> None:
-        await upgrade(self._migrations, self.settings.database_url)
+        if self.settings.migrate_on_start:
+            await upgrade(self._migrations, self.settings.database_url)
+        else:
+            log.info("migrations_left_to_the_deploy_job")
         await self.bus.start()
         await self.bus.declare([*PORTAL_QUEUES, *queues])
         if self.settings.outbox_relay:

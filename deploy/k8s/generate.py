@@ -6,13 +6,13 @@ Two sources, one generator:
   redeclared with other arguments), their bindings, and each service's broker user and permissions.
 - deploy/k8s/ministries.txt (one line per ministry) -> components/ministries/<code>.yaml (that ministry's
   queues, bindings, broker user, permission and topic permission) and components/ministry-workers/<code>.yaml
-  (its requests worker Deployment and the KEDA ScaledObject on requests.from.<code>), plus both components'
-  kustomization.yaml.
+  (its requests worker Deployment and the KEDA ScaledObject on requests.from.<code>, from the YAML templates in
+  templates/, which ops edit), plus both components' kustomization.yaml.
 
 Usage, from the repository root:
-  .venv/bin/python deploy/k8s/generate.py            write the files
-  .venv/bin/python deploy/k8s/generate.py --check    exit 1 if any file is stale (the unit tests run this)
-  .venv/bin/python deploy/k8s/generate.py onboard-job CODE --image IMAGE | kubectl apply -f -
+  python3 deploy/k8s/generate.py            write the files (PyYAML is all it needs)
+  python3 deploy/k8s/generate.py --check    exit 1 if any file is stale (the unit tests run this)
+  python3 deploy/k8s/generate.py onboard-job CODE --image IMAGE | kubectl apply -f -
                                                      print the onboarding Job of a listed ministry
 """
 
@@ -27,15 +27,13 @@ import yaml
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[1]
-# The repository root (shared/) and this folder (the generator's own modules) must be importable first.
-for importable in (REPO, HERE):
-    if str(importable) not in sys.path:
-        sys.path.insert(0, str(importable))
+# The generator's own modules; it needs PyYAML and nothing of the portal's environment (python3 generate.py).
+if str(HERE) not in sys.path:
+    sys.path.insert(0, str(HERE))
 
 from k8s_bus import Ministry, bus_topology, ministry_topology  # noqa: E402
+from k8s_topology import bus  # noqa: E402
 from k8s_workloads import onboarding_job, worker_deployment, worker_scaled_object  # noqa: E402
-
-from shared.bus import topology as bus  # noqa: E402
 
 MINISTRIES_FILE = HERE / "ministries.txt"
 BUS_TOPOLOGY_FILE = HERE / "base" / "bus-topology.yaml"

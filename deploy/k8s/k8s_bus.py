@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from shared.bus import topology as bus
+from k8s_topology import bus
 
 NAMESPACE = "gov-portal"
 VHOST = "portal"

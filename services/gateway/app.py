@@ -156,7 +156,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     dependencies: dict[str, ReadinessCheck] = {name: check(name) for name in upstreams}
     if settings.amqp_url:
         dependencies["bus"] = live_tracking
-    install_plumbing(app, SERVICE, Readiness(dependencies=dependencies))
+    # The public door: its port never serves /metrics (`portal serve gateway --metrics-port`).
+    install_plumbing(app, SERVICE, Readiness(dependencies=dependencies), metrics=False)
     # Pages get accessible error pages; API paths keep their problem documents (with Retry-After when due).
     # Open311's paths answer with the specification's error list instead.
     for error in (Problem, Throttled, PageProblem, StarletteHTTPException, Exception):

@@ -9,7 +9,11 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Gauge, Histogram, generate_latest
+from starlette.applications import Starlette
 from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
+from starlette.requests import Request as StarletteRequest
+from starlette.responses import Response as StarletteResponse
+from starlette.routing import Route
 
 from shared.tracing import TRACEPARENT, continue_trace
 
@@ -58,7 +62,20 @@ async def _answers(check: ReadinessCheck) -> bool:
         return False
 
 
-def ops_router(service: str, readiness: Readiness) -> APIRouter:
+def metrics_response() -> Response:
+    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+
+def metrics_app() -> Starlette:
+    """/metrics alone, for a port of its own: what a public process (the gateway) serves to Prometheus only."""
+
+    async def metrics(_: StarletteRequest) -> StarletteResponse:
+        return metrics_response()
+
+    return Starlette(routes=[Route("/metrics", metrics)])
+
+
+def ops_router(service: str, readiness: Readiness, *, metrics: bool = True) -> APIRouter:
     router = APIRouter(include_in_schema=False)
     checks = readiness.required | readiness.dependencies
 
@@ -79,8 +96,6 @@ def ops_router(service: str, readiness: Readiness) -> APIRouter:
             body["detail"] = {name: report() for name, report in readiness.detail.items()}
         return JSONResponse(body, status_code=200 if ready else 503)
 
-    @router.get("/metrics")
-    async def metrics() -> Response:
-        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
-
+    if metrics:
+        router.add_api_route("/metrics", metrics_response, methods=["GET"])
     return router

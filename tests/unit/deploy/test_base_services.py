@@ -77,6 +77,7 @@ VALUES: dict[str, dict[str, str]] = {
         name: {
             f"{name.upper()}_DATABASE_URL": f"postgresql+asyncpg://$(DB_USERNAME):$(DB_PASSWORD)@$(DB_HOST)/{name}",
             f"{name.upper()}_AMQP_URL": "amqp://$(BROKER_USERNAME):$(BROKER_PASSWORD)@$(BROKER_ADDRESS)",
+            f"{name.upper()}_MIGRATE_ON_START": "false",
         }
         for name in DB_SERVICES
     },
@@ -167,10 +168,11 @@ def test_the_gateway_keeps_two_pods_in_base_and_the_others_one() -> None:
         assert _by_kind(name, "HorizontalPodAutoscaler")["spec"]["minReplicas"] == (2 if name == "gateway" else 1)
 
 
-def test_prometheus_is_told_to_scrape_metrics_on_the_http_port() -> None:
+def test_prometheus_is_told_to_scrape_metrics_on_the_http_port_and_the_gateways_on_its_own() -> None:
     for name in SERVICES:
         annotations = _by_kind(name, "Deployment")["spec"]["template"]["metadata"]["annotations"]
-        assert annotations == {"prometheus.io/scrape": "true", "prometheus.io/port": "8080",
+        port = "9090" if name == "gateway" else "8080"
+        assert annotations == {"prometheus.io/scrape": "true", "prometheus.io/port": port,
                                "prometheus.io/path": "/metrics"}, name
 
 

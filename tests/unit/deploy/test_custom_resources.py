@@ -29,6 +29,8 @@ REQUIRED: dict[tuple[str, str], tuple[str, ...]] = {
                                                   "rabbitmqClusterReference.name"),
     ("postgresql.cnpg.io/v1", "Cluster"): ("instances", "storage.size"),
     ("postgresql.cnpg.io/v1", "Database"): ("name", "owner", "cluster.name"),
+    ("postgresql.cnpg.io/v1", "ScheduledBackup"): ("schedule", "cluster.name"),
+    ("barmancloud.cnpg.io/v1", "ObjectStore"): ("configuration.destinationPath",),
     ("opensearch.opster.io/v1", "OpenSearchCluster"): ("general.serviceName", "general.version",
                                                        "nodePools[].component", "nodePools[].replicas",
                                                        "nodePools[].roles"),

@@ -62,7 +62,9 @@ def test_every_checkov_exception_is_written_down_with_its_reason(rendered: dict[
 
 
 def test_yamllint_passes_on_every_yaml_file_under_deploy() -> None:
-    files = [*sorted(str(p) for p in K8S.rglob("*.yaml")), str(CHECKOV_CONFIG), str(YAMLLINT_CONFIG)]
+    # The vendored CRDs (crds/) are the operators' files, kept byte for byte.
+    files = [*sorted(str(p) for p in K8S.rglob("*.yaml") if "crds" not in p.relative_to(K8S).parts),
+             str(CHECKOV_CONFIG), str(YAMLLINT_CONFIG)]
     done = subprocess.run([tool("yamllint"), "--strict", "-c", str(YAMLLINT_CONFIG), *files],
                           capture_output=True, text=True, check=False)
     assert done.returncode == 0, done.stdout + done.stderr

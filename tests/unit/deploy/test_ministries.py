@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import io
 import json
+import subprocess
+import sys
 from contextlib import redirect_stderr, redirect_stdout
 from pathlib import Path
 
@@ -174,3 +176,32 @@ def test_a_malformed_or_duplicate_line_is_refused(line: str, tmp_path: Path) -> 
 def test_the_ministry_list_is_where_the_readme_says() -> None:
     assert generate.MINISTRIES_FILE == K8S / "ministries.txt"
     assert "deploy/k8s/ministries.txt" in (K8S / "README.md").read_text(encoding="utf-8")
+
+
+ONLY_STDLIB_AND_PYYAML = """
+import runpy, sys
+allowed = set(sys.stdlib_module_names) | {"yaml", "_yaml", "k8s_bus", "k8s_topology", "k8s_workloads",
+                                          "gov_portal_bus_topology", "__main__"}
+class Refuse:
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] not in allowed:
+            raise ImportError(f"generate.py imported {name}")
+sys.meta_path.insert(0, Refuse())
+sys.argv = ["generate.py", "--check"]
+runpy.run_path("deploy/k8s/generate.py", run_name="__main__")
+"""
+
+
+def test_the_generator_checks_its_files_with_pyyaml_alone() -> None:
+    done = subprocess.run([sys.executable, "-c", ONLY_STDLIB_AND_PYYAML], cwd=REPO, capture_output=True, text=True,
+                          check=False)
+    assert done.returncode == 0, done.stderr[-2000:]
+
+
+def test_the_worker_scaledobject_and_onboarding_job_come_from_templates_ops_can_edit() -> None:
+    templates = {path.name for path in (K8S / "templates").glob("*.yaml")}
+    assert templates == {"requests-worker.yaml", "scaledobject.yaml", "onboarding-job.yaml"}
+    for name in templates:
+        assert "${code}" in (K8S / "templates" / name).read_text(encoding="utf-8")
+    assert "def worker_deployment" in (K8S / "k8s_workloads.py").read_text(encoding="utf-8")
+    assert "containers" not in (K8S / "k8s_workloads.py").read_text(encoding="utf-8")

@@ -57,17 +57,19 @@ def metrics_in(expr: str) -> set[str]:
 def test_every_service_and_every_worker_is_scraped_on_its_metrics_port(production: list[Obj]) -> None:
     monitor = named(production, "ServiceMonitor", "portal-services")
     (expression,) = monitor["spec"]["selector"]["matchExpressions"]
-    assert set(expression["values"]) == set(SERVICES)
+    assert set(expression["values"]) == set(SERVICES) - {"gateway"}
     assert monitor["spec"]["endpoints"][0]["port"] == "http"
+    gateway = named(production, "PodMonitor", "gateway")
+    assert gateway["spec"]["podMetricsEndpoints"][0]["port"] == "metrics"
     assert monitor["spec"]["endpoints"][0]["path"] == "/metrics"
     workers = named(production, "PodMonitor", "requests-workers")
     assert workers["spec"]["selector"]["matchLabels"] == {"app.kubernetes.io/name": "requests-worker"}
 
 
 def test_the_broker_is_scraped_per_queue(production: list[Obj]) -> None:
-    broker = named(production, "ServiceMonitor", "portal-broker")
-    assert broker["spec"]["endpoints"][0]["port"] == "prometheus"
-    assert broker["spec"]["endpoints"][0]["path"] == "/metrics/per-object"
+    broker = named(production, "PodMonitor", "portal-broker")
+    assert broker["spec"]["podMetricsEndpoints"][0]["port"] == "prometheus"
+    assert broker["spec"]["podMetricsEndpoints"][0]["path"] == "/metrics/per-object"
 
 
 def test_monitors_and_rules_carry_the_label_prometheus_selects(production: list[Obj]) -> None:

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from tests.unit.deploy.manifests import OVERLAYS, SERVICES, Obj, named, of_kind
+from tests.unit.deploy.manifests import OVERLAYS, Obj, named, of_kind
 
 Labels = dict[str, str]
 
@@ -114,24 +114,6 @@ def test_from_outside_the_cluster_only_the_ministries_amqps_port_is_open(network
             if "from" not in rule or any("ipBlock" in peer for peer in rule["from"]):
                 chosen = {name for name, labels in pods.items() if selects(policy["spec"]["podSelector"], labels)}
                 assert chosen == {"broker"} and [p["port"] for p in rule["ports"]] == [5671], policy["metadata"]
-
-
-def test_leaving_the_cluster_is_limited_to_the_identity_provider_mail_sms_and_the_api_server(
-        network: tuple[str, list[Obj], Any]) -> None:
-    _, policies, pods = network
-    for policy in policies:
-        for rule in policy["spec"].get("egress", []):
-            if any("ipBlock" in peer for peer in rule.get("to", [])):
-                chosen = {name for name, labels in pods.items() if selects(policy["spec"]["podSelector"], labels)}
-                assert chosen in ({"gateway"}, {"notifications"}, {"database"}), policy["metadata"]["name"]
-                assert {p["port"] for p in rule["ports"]} <= {443, 465, 587, 6443}
-
-
-def test_prometheus_may_scrape_every_portal_process(network: tuple[str, list[Obj], Any]) -> None:
-    _, policies, pods = network
-    scrape = next(p for p in policies if p["metadata"]["name"] == "allow-metrics-scrape")
-    for name in (*SERVICES, *(["requests-worker"] if "requests-worker" in pods else [])):
-        assert selects(scrape["spec"]["podSelector"], pods[name]), name
 
 
 def test_the_gateway_is_served_over_tls_from_a_referenced_certificate(overlays: dict[str, list[Obj]]) -> None:

@@ -14,7 +14,8 @@ KUBERNETES_VERSION = "1.31.0"
 # Custom resources have no schema in kubernetes-validate (tools/); test_custom_resources.py checks them instead.
 CUSTOM_KINDS = {
     "RabbitmqCluster", "Vhost", "Policy", "Exchange", "Queue", "Binding", "User", "Permission", "TopicPermission",
-    "Cluster", "Database", "OpenSearchCluster", "OpensearchRole", "OpensearchUser", "OpensearchUserRoleBinding",
+    "Cluster", "Database", "ScheduledBackup", "ObjectStore",
+    "OpenSearchCluster", "OpensearchRole", "OpensearchUser", "OpensearchUserRoleBinding",
     "ScaledObject", "TriggerAuthentication", "ServiceMonitor", "PodMonitor", "PrometheusRule",
 }
 CLUSTER_SCOPED = {"Namespace"}

@@ -33,7 +33,8 @@ def referenced_secrets(objects: list[Obj]) -> set[str]:
 
 
 @pytest.mark.parametrize("heading", [
-    "Deploy", "Scale a ministry", "Onboard a ministry", "Rotate a ministry's credentials", "Replay dead letters",
+    "Prerequisites", "Apply", "Verify", "Back up", "Restore", "Or: External Secrets",
+    "Scale a ministry", "Onboard a ministry", "Rotate a ministry's credentials", "Replay dead letters",
     "Alerts", "Try it on a real cluster", "Secrets", "Per-ministry workers",
 ])
 def test_the_readme_has_a_section_for(heading: str) -> None:
@@ -66,3 +67,10 @@ def test_the_readme_gives_cluster_and_operator_commands_with_versions() -> None:
                     "cnpg-1.", "--version 2.8.0", "kedacore/keda --version", "kube-prometheus-stack --version",
                     "kubectl apply -k deploy/k8s/overlays/production", "generate.py onboard-job"):
         assert command in README, command
+
+
+def test_the_operators_procedures_come_in_the_order_they_are_followed() -> None:
+    order = ["Prerequisites", "Secrets", "Apply", "Verify", "Back up", "Restore", "Scale a ministry",
+             "Rotate a ministry's credentials"]
+    lines = [line.lstrip("#").strip() for line in README.splitlines() if line.startswith("#")]
+    assert [lines.index(heading) for heading in order] == sorted(lines.index(heading) for heading in order)

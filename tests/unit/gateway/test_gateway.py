@@ -204,3 +204,10 @@ async def test_answers_that_carry_personal_data_are_never_stored_by_a_browser_or
 async def test_pages_allow_no_base_element_from_elsewhere(gateway: Gateway) -> None:
     page = await gateway.client.get("/")
     assert "base-uri 'self'" in page.headers["content-security-policy"]
+
+
+async def test_the_public_door_never_shows_the_metrics(gateway: Gateway) -> None:
+    await gateway.client.get("/healthz")
+    response = await gateway.client.get("/metrics")
+    assert response.status_code == 404
+    assert "portal_http_requests_total" not in response.text
