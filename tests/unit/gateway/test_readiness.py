@@ -1,5 +1,8 @@
 """Readiness means "this gateway can serve its own routes": a backend that is down is detail, not an outage."""
 
+import httpx
+
+from shared.web import metrics_app
 from tests.unit.gateway.conftest import Portal
 
 
@@ -26,7 +29,9 @@ async def test_a_backend_that_does_not_answer_is_counted_in_the_metrics(portal: 
     portal.fakes.down.add("notifications")
 
     await portal.client.get("/readyz")
-    metrics = (await portal.client.get("/metrics")).text
+    # Read where Prometheus reads the gateway: its metrics port (`portal serve gateway --metrics-port`).
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=metrics_app()), base_url="http://metrics") as port:
+        metrics = (await port.get("/metrics")).text
 
     assert 'portal_dependency_up{dependency="notifications",service="gateway"} 0.0' in metrics
     assert 'portal_dependency_up{dependency="search",service="gateway"} 1.0' in metrics
