@@ -96,16 +96,16 @@ async def serve_beside(main: uvicorn.Server, metrics: uvicorn.Server) -> None:
 
 
 @app.command()
-def migrate(services: Annotated[list[str], typer.Argument(help=", ".join(up.BACKENDS))]) -> None:
+def migrate(services: Annotated[list[str], typer.Argument(help=", ".join(up.SERVICES))]) -> None:
     """Upgrade each service's database (<SERVICE>_DATABASE_URL) to the latest schema, then exit.
 
     Production runs this as a pre-deploy Job (deploy/k8s/base/migrations.yaml) with the services' start-up
     migrations off; it takes the same per-database advisory lock, so it is safe beside anything else migrating.
     """
     configure_logging("portal-migrate")
-    unknown = [name for name in services if name not in up.BACKENDS]
+    unknown = [name for name in services if name not in up.SERVICES]
     if unknown:
-        raise typer.BadParameter(f"no database: {', '.join(unknown)}; choose from {', '.join(up.BACKENDS)}")
+        raise typer.BadParameter(f"no such service: {', '.join(unknown)}; choose from {', '.join(up.SERVICES)}")
     for name in services:
         url = os.environ.get(f"{name.upper()}_DATABASE_URL")
         if not url:

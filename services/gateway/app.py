@@ -106,9 +106,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if deps.dev_idp is not None:
             log.warning("development_sign_in_enabled")
-        if settings.database_url:
+        if settings.database_url and settings.migrate_on_start:
             await upgrade(MIGRATIONS, settings.database_url)
-        else:
+        elif not settings.database_url:
             log.warning("sign_out_kept_by_this_replica_only", reason="no database configured")
         bus: Bus | None = None
         consumer: Consumer | None = None

@@ -44,6 +44,8 @@ class Settings(BaseSettings):
     # Sign-out ends a session on every replica at once: the revoked sessions live in this database (SQLite or
     # PostgreSQL). Unset: in this process only, which is right for one replica (`make run`) and no more.
     database_url: str | None = None
+    # Off in production: the pre-deploy Job migrate-gateway runs `portal migrate gateway`.
+    migrate_on_start: bool = True
     dev_auth: bool = Field(default=False, validation_alias=AliasChoices("PORTAL_DEV_AUTH", "GATEWAY_DEV_AUTH"))
     upstream_timeout_seconds: float = 10.0
     max_body_bytes: int = 1_000_000

@@ -20,7 +20,7 @@ DNS_PORT = 53
 NODELOCAL_DNS = "169.254.20.10/32"
 SECRETISH_NAME = re.compile(r"PASSWORD|TOKEN|SECRET|PRIVATE|_KEY$|CREDENTIAL", re.IGNORECASE)
 URL_WITH_CREDENTIALS = re.compile(r"://(?!\$\([A-Z_]+\):\$\([A-Z_]+\)@)[^/\s:@]+:[^/\s@]+@")
-DB_SERVICES = ("catalog", "search", "requests", "notifications")
+DB_SERVICES = ("catalog", "search", "requests", "notifications", "gateway")
 # Who calls whom inside the namespace, from design.md and the code: the gateway calls the four services and
 # the broker (live tracking); requests, its workers and notifications read the catalogue; every process with
 # data uses the broker and PostgreSQL; the migration Jobs only PostgreSQL; search uses OpenSearch; the
@@ -426,7 +426,7 @@ def spread_problems(objects: list[Obj]) -> list[str]:
         name = deployment["metadata"]["name"]
         spec = deployment["spec"]["template"]["spec"]
         spread = spec.get("topologySpreadConstraints") or spec.get("affinity", {}).get("podAntiAffinity")
-        if (replicas_of(objects, name) >= 2 or name in ("gateway", *DB_SERVICES)) and not spread:
+        if (replicas_of(objects, name) >= 2 or name in DB_SERVICES) and not spread:
             problems.append(f"{name_of(deployment)}: its replicas may all land on one node")
     for cluster in of_kind(objects, "OpenSearchCluster"):
         for pool in cluster["spec"]["nodePools"]:
@@ -444,9 +444,9 @@ def migration_problems(objects: list[Obj]) -> list[str]:
     for deployment in of_kind(objects, "Deployment"):
         name = deployment["metadata"]["name"]
         service = "requests" if name.startswith("requests-worker-") else name
-        if service not in DB_SERVICES:
-            continue
         env = {v["name"]: v for v in deployment["spec"]["template"]["spec"]["containers"][0].get("env", [])}
+        if f"{service.upper()}_DATABASE_URL" not in env:
+            continue
         if env.get(f"{service.upper()}_MIGRATE_ON_START", {}).get("value") != "false":
             problems.append(f"{name_of(deployment)}: migrates at start, under its startup probe")
         job = jobs.get(("portal", "migrate", service))

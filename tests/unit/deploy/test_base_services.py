@@ -72,7 +72,8 @@ for _name in DB_SERVICES:
 # Values written in the manifest: the URLs composed from the variables above, and plain settings.
 VALUES: dict[str, dict[str, str]] = {
     "gateway": {"GATEWAY_AMQP_URL": "amqp://$(BROKER_USERNAME):$(BROKER_PASSWORD)@$(BROKER_ADDRESS)",
-                "GATEWAY_DATABASE_URL": "postgresql+asyncpg://$(DB_USERNAME):$(DB_PASSWORD)@$(DB_HOST)/gateway"},
+                "GATEWAY_DATABASE_URL": "postgresql+asyncpg://$(DB_USERNAME):$(DB_PASSWORD)@$(DB_HOST)/gateway",
+                "GATEWAY_MIGRATE_ON_START": "false"},
     **{
         name: {
             f"{name.upper()}_DATABASE_URL": f"postgresql+asyncpg://$(DB_USERNAME):$(DB_PASSWORD)@$(DB_HOST)/{name}",
