@@ -3,6 +3,8 @@ from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request, Response
+from fastapi.responses import JSONResponse
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
 from services.gateway import handlers
@@ -30,7 +32,13 @@ def client_address(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
-async def caller(request: Request, deps: D) -> Identity | None:
+# Declared so that the public OpenAPI document marks the operations that read a caller; the header itself is read
+# below (a missing or malformed one is ours to answer, as a problem document).
+BearerToken = Annotated[HTTPAuthorizationCredentials | None, Depends(HTTPBearer(auto_error=False,
+                                                                                scheme_name="bearer"))]
+
+
+async def caller(request: Request, deps: D, _: BearerToken) -> Identity | None:
     """Who is calling, after the per-address limit: a bearer token, or the web UI's session cookie."""
     handlers.limit_address(client_address(request), deps)
     authorization = request.headers.get("authorization")
@@ -39,7 +47,7 @@ async def caller(request: Request, deps: D) -> Identity | None:
     return await handlers.authenticate(authorization, deps)
 
 
-async def bearer_caller(request: Request, deps: D) -> Identity | None:
+async def bearer_caller(request: Request, deps: D, _: BearerToken) -> Identity | None:
     handlers.limit_address(client_address(request), deps)
     return await handlers.authenticate(request.headers.get("authorization"), deps)
 
@@ -60,6 +68,12 @@ async def dev_token(sign_in: DevSignIn, deps: D, request: Request) -> dict[str, 
     handlers.limit_address(client_address(request), deps)
     token = handlers.issue_dev_token(sign_in, deps)
     return {"access_token": token, "token_type": "Bearer", "expires_in": 8 * 3600}
+
+
+@router.get("/openapi.json", include_in_schema=False)
+async def openapi(request: Request, deps: D) -> JSONResponse:
+    """Every public operation, assembled from the services' own documents (see handlers.contract)."""
+    return JSONResponse(await handlers.public_openapi(request.app.state.contract, deps))
 
 
 @router.get("/asyncapi.json")

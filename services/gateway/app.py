@@ -22,7 +22,7 @@ from services.gateway.api import router
 from services.gateway.config import Settings
 from services.gateway.domain import ClaimRules, RateLimiter, Upstream
 from services.gateway.front_door import FrontDoor
-from services.gateway.handlers import Deps, Limits, relay_status_changed
+from services.gateway.handlers import Deps, Limits, PublicContract, relay_status_changed
 from services.gateway.open311 import open311_errors
 from services.gateway.open311 import router as open311_router
 from services.gateway.problems import Throttled
@@ -39,6 +39,8 @@ from shared.logging import configure_logging, get_logger
 from shared.web import Problem, Readiness, ReadinessCheck, install_plumbing
 
 SERVICE = "gateway"
+TITLE = "Unified Government Services Portal"
+VERSION = "1"
 HERE = Path(__file__).parent
 log = get_logger(__name__)
 
@@ -147,7 +149,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         bus: Bus | None = app.state.bus
         return bus is not None and await bus.is_ready()
 
-    app = FastAPI(title="Unified Government Services Portal", lifespan=lifespan)
+    # /openapi.json is the public contract (api.py); FastAPI's own document is only its gateway-served part, and
+    # its /docs would load Swagger UI from a CDN, which the pages' CSP forbids.
+    app = FastAPI(title=TITLE, version=VERSION, lifespan=lifespan, openapi_url=None, docs_url=None, redoc_url=None)
+    discovery = f"{settings.oidc_issuer.rstrip('/')}/.well-known/openid-configuration" if settings.oidc_issuer else None
+    app.state.contract = PublicContract(app.openapi, TITLE, VERSION, discovery,
+                                        settings.openapi_refresh_seconds)
     app.state.deps = deps
     app.state.bus = None
     pages = app.state.pages = Pages(HERE / "templates", csrf_secret, deps)

@@ -20,6 +20,8 @@ class Settings(BaseSettings):
     oidc_token_url: str | None = None
     oidc_end_session_url: str | None = None
     oidc_discovery_refresh_seconds: float = 3600.0
+    # The public /openapi.json is assembled from the services' own documents and rebuilt this often.
+    openapi_refresh_seconds: float = 300.0
     # The web UI's sign-in (authorisation code + PKCE) is on when the issuer, client id and redirect URL are set.
     oidc_client_id: str | None = None
     oidc_client_secret: SecretStr | None = None
