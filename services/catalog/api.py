@@ -21,6 +21,7 @@ from services.catalog.store import StoredService
 from shared.auth import Identity, require_identity
 from shared.contracts.catalog import Audience, Maturity, ServiceRecord
 from shared.web import Problem
+from shared.web.spreadsheet import CSV_RESPONSE, media_response
 
 router = APIRouter()
 PAGE_SIZE = 50
@@ -157,13 +158,14 @@ async def onboard_ministry(draft: MinistryDraft, _: Admin, deps: D) -> dict[str,
     return {"code": draft.code, "name": draft.name.model_dump(), "workspace": draft.workspace, "api_key": api_key}
 
 
-@router.get("/open-data/catalogue.jsonld", include_in_schema=True)
+@router.get("/open-data/catalogue.jsonld", response_class=Response, responses=media_response(
+    "application/ld+json", "The catalogue as DCAT-AP / CPSV-AP JSON-LD", {"type": "object"}))
 async def catalogue_jsonld(deps: D) -> Response:
     document = opendata.catalogue_jsonld(await handlers.published_catalogue(deps), deps.public_url)
     return Response(json.dumps(document, ensure_ascii=False), media_type="application/ld+json")
 
 
-@router.get("/open-data/catalogue.csv")
+@router.get("/open-data/catalogue.csv", response_class=Response, responses=CSV_RESPONSE)
 async def catalogue_csv(deps: D) -> Response:
     # The byte-order mark lets spreadsheet programs read the Arabic as UTF-8.
     text = "\ufeff" + opendata.catalogue_csv(await handlers.published_catalogue(deps))

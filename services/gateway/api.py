@@ -94,7 +94,9 @@ async def my_dashboard(who: Citizen, deps: D, lang: str = "ar") -> dict[str, Any
     return await handlers.dashboard(who, "en" if lang == "en" else "ar", deps)
 
 
-@router.get("/api/v1/requests/{tracking_number}/events", include_in_schema=True)
+@router.get("/api/v1/requests/{tracking_number}/events", response_class=EventSourceResponse, responses={
+    200: {"description": "Server-sent events named `status`", "content": {"text/event-stream": {
+        "schema": {"type": "string"}}}}})
 async def request_events(tracking_number: str, who: Citizen, deps: D, request: Request) -> EventSourceResponse:
     """Server-sent events: the request's state now, then each status change as the ministry makes it."""
     number, mistake = check_tracking_number(tracking_number)

@@ -36,6 +36,7 @@ PROBLEM_SCHEMA: dict[str, Any] = {
 RETRY_AFTER = {"Retry-After": {"description": "Seconds to wait before trying again.",
                                "schema": {"type": "string"}}}
 WHY = {
+    "400": "The body could not be read as the declared media type.",
     "401": "No credentials, or credentials that are not valid.",
     "403": "Signed in, but not allowed to do this.",
     "404": "No such resource, or not the caller's.",
@@ -133,12 +134,16 @@ def _problems(operation: dict[str, Any], method: str) -> None:
     if operation["security"]:
         codes |= {"401", "403"}
     if method in WRITES:
-        codes |= {"409", "413"}
+        codes |= {"400", "409", "413"}
     responses: dict[str, Any] = operation.setdefault("responses", {})
     for code in sorted(codes | {c for c in responses if c[:1] in "45"}):
         existing = responses.get(code, {})
+        # A format the operation declares itself (Open311's error list, say) stays beside the gateway's own.
+        content = {media: body for media, body in existing.get("content", {}).items()
+                   if "HTTPValidationError" not in json.dumps(body)}
+        content[PROBLEM_JSON] = {"schema": {"$ref": "#/components/schemas/Problem"}}
         problem: dict[str, Any] = {"description": existing.get("description") or WHY.get(code, "An error."),
-                                   "content": {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}}}
+                                   "content": content}
         if code in ("429", "503"):
             problem["headers"] = dict(RETRY_AFTER)
         responses[code] = problem

@@ -21,3 +21,12 @@ def csv_text(rows: Iterable[Sequence[object]]) -> str:
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerows([safe_cell(cell) for cell in row] for row in rows)
     return out.getvalue()
+
+
+def media_response(media_type: str, description: str, schema: dict[str, object] | None = None
+                   ) -> dict[int | str, dict[str, object]]:
+    """The `responses` of a route that answers in another format than JSON, for its OpenAPI document."""
+    return {200: {"description": description, "content": {media_type: {"schema": schema or {"type": "string"}}}}}
+
+
+CSV_RESPONSE = media_response("text/csv", "CSV (RFC 4180, UTF-8), one header row")

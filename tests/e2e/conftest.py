@@ -30,13 +30,14 @@ class RunningPortal:
 
 
 @contextlib.contextmanager
-def start_portal(run_dir: Path, base_port: int, *args: str) -> Iterator[RunningPortal]:
+def start_portal(run_dir: Path, base_port: int, *args: str, extra_env: dict[str, str] | None = None
+                 ) -> Iterator[RunningPortal]:
     """`portal up` as a citizen's machine would run it: five services and a simulated ministry."""
     vhost = f"e2e-{uuid.uuid4().hex[:8]}"
     amqp_url = f"amqp://guest:guest@127.0.0.1:5672/{vhost}"
     env = os.environ | {"PORTAL_AMQP_URL": amqp_url, "PORTAL_BASE_PORT": str(base_port),
                         "PORTAL_RUN_DIR": str(run_dir), "PORTAL_SIMULATOR_DELAY": "0.2",
-                        "PORTAL_LOG_LEVEL": "warning"}
+                        "PORTAL_LOG_LEVEL": "warning"} | (extra_env or {})
     output = run_dir / "portal.log"
     log = output.open("wb")
     process = subprocess.Popen([sys.executable, "-m", "portal.cli", "up", *args], env=env,

@@ -12,6 +12,8 @@ from shared.web import Problem
 HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "te", "trailer", "upgrade", "host",
               "content-length", "authorization", IDENTITY_HEADER, "cookie"}
 
+KEPT_HEADERS = ("content-type", "retry-after", "location", "allow")
+
 
 @dataclass(frozen=True)
 class Forwarded:
@@ -31,7 +33,7 @@ async def forward(route: Route, method: str, path: str, query: str, headers: dic
     outgoing = signed_headers(identity, deps, {k: v for k, v in headers.items() if k.lower() not in HOP_BY_HOP})
     response = await call_upstream(deps, route.upstream, method, path, params=query or None, headers=outgoing,
                                    content=body)
-    kept = {k: v for k, v in response.headers.items() if k.lower() in ("content-type", "retry-after", "location")}
+    kept = {k: v for k, v in response.headers.items() if k.lower() in KEPT_HEADERS}
     return Forwarded(response.status_code, kept, response.content)
 
 

@@ -167,7 +167,8 @@ From = Annotated[date | None, Query(alias="from")]
 To = Annotated[date | None, Query(alias="to")]
 
 
-@router.get("/api/v1/ministry/workload", response_model=None)
+@router.get("/api/v1/ministry/workload", response_model=None, responses={200: {"content": {
+    "text/csv": {"schema": {"type": "string"}}}, "description": "JSON, or CSV with format=csv"}})
 async def workload(reader: MinistryReader, deps: D, start: From = None, end: To = None,
                    format: Literal["json", "csv"] = "json", ministry: MinistryCode = None) -> dict[str, Any] | Response:
     """Per service and per officer: open and overdue now, decided in the period, median handling hours."""

@@ -9,7 +9,7 @@ from services.requests import handlers
 from services.requests.api.common import D
 from services.requests.api.ministry import From, To, period_of
 from services.requests.domain.kpis import Kpis
-from shared.web.spreadsheet import csv_text
+from shared.web.spreadsheet import CSV_RESPONSE, csv_text
 
 router = APIRouter()
 LICENSE = "https://creativecommons.org/licenses/by/4.0/"
@@ -79,7 +79,7 @@ async def open_data_json(deps: D, start: From = None, end: To = None) -> dict[st
             "ministries": [{"ministry": code} | _flat(kpis) for code, kpis in report.ministries]}
 
 
-@router.get("/open-data/kpis.csv")
+@router.get("/open-data/kpis.csv", response_class=Response, responses=CSV_RESPONSE)
 async def open_data_csv(deps: D, start: From = None, end: To = None) -> Response:
     report = await _report(deps, None, None, start, end)
     columns = list(FIELDS)

@@ -140,7 +140,7 @@ async def test_every_operation_names_its_security_and_answers_errors_as_problem_
                 assert "413" in codes, f"{method} {path}"
             for code, response in operation["responses"].items():
                 if code[0] in "45":
-                    assert list(response["content"]) == [PROBLEM_JSON], f"{method} {path} {code}"
+                    assert PROBLEM_JSON in response["content"], f"{method} {path} {code}"
     ministry = document["paths"]["/api/v1/ministry/services"]["post"]["security"]
     assert {"ministryApiKey": []} in ministry
 
