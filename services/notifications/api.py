@@ -21,7 +21,7 @@ from services.notifications.domain import (
 from services.notifications.handlers import Deps
 from services.notifications.store import DeliveryState
 from shared.auth import Identity, require_identity
-from shared.contracts.base import SafeText
+from shared.contracts.base import Day, SafeText
 from shared.web import Problem
 
 router = APIRouter()
@@ -136,7 +136,7 @@ class SampleValues(BaseModel):
     note: SafeText | None = Field(default="Please attach a clear passport photo.", max_length=2000)
     document_type: SafeText | None = Field(default="driving_licence", max_length=64)
     document_number: SafeText | None = Field(default="1234567", max_length=64)
-    expires_on: date | None = date(2026, 12, 20)
+    expires_on: Day | None = date(2026, 12, 20)
 
 
 class PreviewRequest(BaseModel):

@@ -1,6 +1,7 @@
 """Integration events: the contract between services. Past-tense names, versioned CloudEvents types."""
 
 import re
+from datetime import date, datetime
 from typing import Annotated, ClassVar
 
 from pydantic import AfterValidator, BaseModel, ConfigDict
@@ -20,6 +21,23 @@ def _safe(text: str) -> str:
 
 
 SafeText = Annotated[str, AfterValidator(_safe)]
+
+# Every date the portal takes: wide enough for any real licence or record, narrow enough that a day or a period
+# around it (year + 1, end + 1 day, ten years back) stays a date Python and both databases can hold.
+EARLIEST_DAY, LATEST_DAY = date(1900, 1, 1), date(2199, 12, 31)
+
+
+def _sane_day(value: date) -> date:
+    day = value.date() if isinstance(value, datetime) else value
+    if not EARLIEST_DAY <= day <= LATEST_DAY:
+        raise ValueError(f"must be between {EARLIEST_DAY.isoformat()} and {LATEST_DAY.isoformat()}")
+    return value
+
+
+Day = Annotated[date, AfterValidator(_sane_day)]
+Moment = Annotated[datetime, AfterValidator(_sane_day)]
+# A month as YYYY-MM, in the same range.
+MONTH_PATTERN = r"^(19|20|21)\d{2}-(0[1-9]|1[0-2])$"
 
 
 class IntegrationEvent(BaseModel):

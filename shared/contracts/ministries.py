@@ -1,11 +1,10 @@
 """What a ministry publishes on portal.from-ministries, under its own broker user (routing key `<code>.…`)."""
 
-from datetime import date, datetime
 from typing import Literal
 
 from pydantic import Field
 
-from shared.contracts.base import IntegrationEvent, SafeText
+from shared.contracts.base import Day, IntegrationEvent, Moment, SafeText
 
 MinistryStatus = Literal["received", "in_review", "action_required", "approved", "rejected", "completed"]
 
@@ -21,7 +20,7 @@ class RequestStatusUpdated(IntegrationEvent):
     status: MinistryStatus
     note: SafeText | None = None
     fields_to_correct: list[str] = Field(default_factory=list, max_length=100)
-    occurred_at: datetime
+    occurred_at: Moment
 
 
 class DocumentIssued(IntegrationEvent):
@@ -36,7 +35,7 @@ class DocumentIssued(IntegrationEvent):
     national_id: str = Field(pattern=r"^\d{6,10}$")
     document_type: str = Field(min_length=2, max_length=64, pattern=r"^[a-z][a-z0-9_]*$")
     number: SafeText = Field(min_length=1, max_length=64)
-    issued_on: date
-    expires_on: date | None = None
+    issued_on: Day
+    expires_on: Day | None = None
     tracking_number: str | None = Field(default=None, max_length=40)
-    occurred_at: datetime
+    occurred_at: Moment

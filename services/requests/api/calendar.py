@@ -8,7 +8,7 @@ from services.requests.api.common import D, Staff
 from services.requests.domain.calendar import ChangeKind
 from services.requests.handlers import calendar as handlers
 from services.requests.store import CalendarChangeRow
-from shared.contracts.base import SafeText
+from shared.contracts.base import Day, SafeText
 
 router = APIRouter()
 
@@ -41,7 +41,7 @@ class CalendarView(BaseModel):
 
 
 class CalendarChangeIn(BaseModel):
-    day: date
+    day: Day
     kind: ChangeKind = Field(description="holiday: an announced day off; working_day: a published holiday "
                                          "announced as a working day (e.g. a moved Eid)")
     name_en: Annotated[SafeText, Field(min_length=2, max_length=200)]

@@ -21,7 +21,7 @@ from services.requests.api.common import (
 from services.requests.api.views import RequestView, view
 from services.requests.domain import Invalid, Status
 from services.requests.domain.kpis import Period
-from shared.contracts.base import SafeText
+from shared.contracts.base import MONTH_PATTERN, Day, SafeText
 from shared.contracts.ministries import MinistryStatus
 from shared.web.spreadsheet import csv_text
 
@@ -37,8 +37,8 @@ class DocumentBody(BaseModel):
 
     document_type: DocumentType
     number: DocumentNumber
-    issued_on: date
-    expires_on: date | None = None
+    issued_on: Day
+    expires_on: Day | None = None
 
 
 class StatusBody(BaseModel):
@@ -113,8 +113,8 @@ class IssueDocumentBody(BaseModel):
     national_id: str = Field(pattern=r"^\d{6,10}$")
     document_type: DocumentType
     number: DocumentNumber
-    issued_on: date
-    expires_on: date | None = None
+    issued_on: Day
+    expires_on: Day | None = None
     tracking_number: str | None = Field(default=None, max_length=40)
 
 
@@ -138,7 +138,7 @@ class ChannelCountBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     service: str = Field(min_length=1, max_length=80, pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$")
-    month: str = Field(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")
+    month: str = Field(pattern=MONTH_PATTERN)
     channel: Channel
     completed: int = Field(ge=0, le=10_000_000)
 
@@ -163,8 +163,8 @@ def period_of(start: date | None, end: date | None, today: date) -> Period:
 
 SERVICE_LOAD_COLUMNS = ("service", "open", "overdue", "decided", "median_handling_hours")
 OFFICER_LOAD_COLUMNS = ("officer", "officer_name", "assigned_open", "overdue", "decided", "median_handling_hours")
-From = Annotated[date | None, Query(alias="from")]
-To = Annotated[date | None, Query(alias="to")]
+From = Annotated[Day | None, Query(alias="from")]
+To = Annotated[Day | None, Query(alias="to")]
 
 
 @router.get("/api/v1/ministry/workload", response_model=None, responses={200: {"content": {

@@ -215,3 +215,29 @@ async def test_an_officer_named_like_a_formula_opens_in_a_spreadsheet_as_text(ha
     cells = [cell for row in csv.reader(io.StringIO(as_csv.text)) for cell in row]
     assert "'" + officer.name in cells  # type: ignore[operator]
     assert not [cell for cell in cells if cell[:1] in "=+-@"]
+
+
+@pytest.mark.parametrize(("path", "params"), [
+    ("/open-data/kpis.json", {"to": "0001-01-01"}), ("/open-data/kpis.csv", {"from": "0001-01-01"}),
+    ("/api/v1/performance", {"from": "9999-12-31"}), ("/open-data/kpis.json", {"to": "9999-12-31"})])
+async def test_a_period_out_of_any_sane_range_is_refused_naming_the_field(harness: Harness, path: str,
+                                                                          params: dict[str, str]) -> None:
+    response = await harness.client.get(path, params=params)
+    assert response.status_code == 422
+    assert [e["field"] for e in response.json()["errors"]] == list(params)
+
+
+@pytest.mark.parametrize("month", ["0000-01", "9999-12"])
+async def test_a_channel_count_for_a_month_out_of_range_is_refused(harness: Harness, month: str) -> None:
+    response = await channel_count(harness, month, "service_centre", 3)
+    assert response.status_code == 422
+    assert [e["field"] for e in response.json()["errors"]] == ["month"]
+
+
+async def test_a_document_dated_out_of_range_is_refused_naming_the_field(harness: Harness) -> None:
+    response = await harness.client.post("/api/v1/ministry/documents", headers=harness.as_(
+        create_ministry_identity("rop")), json={"national_id": "12345678", "document_type": "driving_licence",
+                                                "number": "DL-1", "issued_on": "2020-01-01",
+                                                "expires_on": "9999-12-31"})
+    assert response.status_code == 422
+    assert [e["field"] for e in response.json()["errors"]] == ["expires_on"]
