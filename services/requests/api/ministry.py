@@ -118,7 +118,9 @@ class IssueDocumentBody(BaseModel):
     tracking_number: str | None = Field(default=None, max_length=40)
 
 
-@router.post("/api/v1/ministry/documents", status_code=201)
+@router.post("/api/v1/ministry/documents", status_code=201, responses={200: {
+    "description": "Already recorded: the same id", "content": {"application/json": {"schema": {
+        "type": "object", "properties": {"id": {"type": "string"}}, "required": ["id"]}}}}})
 async def issue_document(body: IssueDocumentBody, actor: MinistryActor, deps: D, response: Response
                          ) -> dict[str, str]:
     """Created (201), or the same id (200) when the ministry already recorded this document type and number."""
