@@ -222,6 +222,12 @@ def stored_fields(service: ServiceRecord, fields: dict[str, Any]) -> dict[str, A
             else value for name, value in fields.items()}
 
 
+def fields_not_asked(answers: dict[str, Any], asked: list[str] | None) -> list[FieldError]:
+    """An answer to "action required" changes only the fields the ministry named (none named: none change)."""
+    return [FieldError(name, "the ministry did not ask to change this field") for name in sorted(answers)
+            if name not in (asked or [])]
+
+
 def validate_fields(service: ServiceRecord, fields: dict[str, Any], *, partial: bool = False) -> list[FieldError]:
     """Every problem with the submitted fields at once, so the citizen fixes them in one go."""
     form = {f.name: f for f in service.form}

@@ -12,6 +12,7 @@ from services.requests.domain import (
     RequestError,
     check_move,
     check_mover,
+    fields_not_asked,
     parse_tracking_number,
     stored_fields,
     takes_requests_online,
@@ -347,6 +348,9 @@ async def respond_to_request(command: RespondToRequest, deps: Deps) -> RequestRo
             raise Conflict("no-action-required", "The ministry has not asked you for anything on this request.")
         found = await uow.catalogue.get(row.service)
         answers = command.fields
+        if unasked := fields_not_asked(answers, row.fields_to_correct):
+            raise Invalid("fields-not-asked", "Only the fields the ministry asked about can be changed.",
+                          errors=[e.as_dict() for e in unasked])
         if found and command.fields:
             errors = validate_fields(found, command.fields, partial=True)
             if errors:

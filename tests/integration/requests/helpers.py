@@ -66,9 +66,10 @@ class Harness:
                                       json={"service": "renew-licence", "fields": fields or {"licence": "L-1234"}})
 
     async def ministry_says(self, tracking_number: str, status: str, *, ministry: str = "rop",
-                            user_id: str | None = "default", event_id: str | None = None) -> str:
+                            user_id: str | None = "default", event_id: str | None = None,
+                            fields_to_correct: list[str] | None = None) -> str:
         event = RequestStatusUpdated(tracking_number=tracking_number, status=status,  # type: ignore[arg-type]
-                                     occurred_at=datetime.now(UTC))
+                                     occurred_at=datetime.now(UTC), fields_to_correct=fields_to_correct or [])
         envelope = Envelope(type=RequestStatusUpdated.TYPE, source=f"/ministries/{ministry}", subject=tracking_number,
                             data=event.model_dump(mode="json"), id=event_id or str(uuid.uuid4()))
         sender = ministry_broker_user(ministry, self.bus.vhost) if user_id == "default" else user_id

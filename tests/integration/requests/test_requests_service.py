@@ -132,8 +132,9 @@ async def test_a_citizen_cancels_before_review_but_not_after(harness: Harness) -
 
 async def test_a_citizen_answers_when_the_ministry_asks_for_more(harness: Harness) -> None:
     tracking_number = (await harness.submit()).json()["tracking_number"]
-    for status in ("received", "in_review", "action_required"):
+    for status in ("received", "in_review"):
         await harness.ministry_says(tracking_number, status)
+    await harness.ministry_says(tracking_number, "action_required", fields_to_correct=["licence"])
     await harness.wait_for_status(tracking_number, "action_required")
     answered = await harness.client.post(f"/api/v1/requests/{tracking_number}/respond",
                                          headers=harness.as_(create_citizen()),
@@ -142,6 +143,24 @@ async def test_a_citizen_answers_when_the_ministry_asks_for_more(harness: Harnes
     body = await harness.status_of(tracking_number)
     assert body["status"] == "in_review"
     assert body["fields"]["licence"] == "L-9999"
+
+
+@pytest.mark.parametrize("asked", [["phone"], []])
+async def test_a_citizen_changes_only_the_fields_the_ministry_asked_about(harness: Harness, asked: list[str]) -> None:
+    tracking_number = (await harness.submit(licence="L-1234")).json()["tracking_number"]
+    for status in ("received", "in_review"):
+        await harness.ministry_says(tracking_number, status)
+    await harness.ministry_says(tracking_number, "action_required", fields_to_correct=asked)
+    await harness.wait_for_status(tracking_number, "action_required")
+    refused = await harness.client.post(f"/api/v1/requests/{tracking_number}/respond",
+                                        headers=harness.as_(create_citizen()),
+                                        json={"note": "corrected", "fields": {"phone": "+968 9123 4567",
+                                                                              "licence": "L-0000"}})
+    assert refused.status_code == 422
+    named = {e["field"] for e in refused.json()["errors"]}
+    assert named == {"licence", "phone"} - set(asked)
+    body = await harness.status_of(tracking_number)
+    assert (body["status"], body["fields"]["licence"]) == ("action_required", "L-1234")
 
 
 async def test_nobody_sees_another_citizens_request(harness: Harness) -> None:
