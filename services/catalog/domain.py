@@ -8,11 +8,11 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from shared.contracts.base import Bilingual
+from shared.contracts.base import Bilingual, SafeText, ShortText
 from shared.contracts.catalog import (
     Audience,
     Channel,
@@ -60,15 +60,20 @@ def _filled(text: Bilingual) -> Bilingual:
     return text
 
 
+class BilingualTitle(Bilingual):
+    ar: ShortText
+    en: ShortText
+
+
 class ServiceDraft(BaseModel):
     """What a ministry sends to publish or update a service."""
 
     model_config = ConfigDict(extra="forbid")
 
     slug: str = Field(min_length=3, max_length=80)
-    title: Bilingual
+    title: BilingualTitle
     description: Bilingual
-    keywords: list[str] = Field(default_factory=list, max_length=50)
+    keywords: list[Annotated[SafeText, Field(max_length=100)]] = Field(default_factory=list, max_length=50)
     maturity: Maturity
     life_events: list[str] = Field(default_factory=list, max_length=10)
     target_days: int = Field(ge=1, le=365)

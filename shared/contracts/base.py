@@ -3,8 +3,9 @@
 import re
 from datetime import date, datetime
 from typing import Annotated, ClassVar
+from urllib.parse import urlsplit
 
-from pydantic import AfterValidator, BaseModel, ConfigDict
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 # NUL and other C0 controls (tab and line breaks aside) and unpaired surrogates cannot be stored or shown.
 _UNSAFE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff]")
@@ -21,6 +22,20 @@ def _safe(text: str) -> str:
 
 
 SafeText = Annotated[str, AfterValidator(_safe)]
+# The longest text any contract carries (a service's description); shorter fields say their own limit.
+LONG_TEXT = 4000
+ShortText = Annotated[SafeText, Field(max_length=200)]
+
+
+def _https(url: str) -> str:
+    parts = urlsplit(url)
+    if parts.scheme.lower() != "https" or not parts.hostname or any(c.isspace() for c in url):
+        raise ValueError("must be an https:// address")
+    return url
+
+
+# A link the portal republishes (pages, API, open data): https only, so no javascript:, data: or plain http.
+WebLink = Annotated[SafeText, Field(max_length=2048), AfterValidator(_https)]
 
 # Every date the portal takes: wide enough for any real licence or record, narrow enough that a day or a period
 # around it (year + 1, end + 1 day, ten years back) stays a date Python and both databases can hold.
@@ -50,5 +65,5 @@ class IntegrationEvent(BaseModel):
 class Bilingual(BaseModel):
     model_config = ConfigDict(extra="ignore", frozen=True)
 
-    ar: SafeText
-    en: SafeText
+    ar: Annotated[SafeText, Field(max_length=LONG_TEXT)]
+    en: Annotated[SafeText, Field(max_length=LONG_TEXT)]

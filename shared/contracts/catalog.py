@@ -2,11 +2,11 @@
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from shared.contracts.base import Bilingual, IntegrationEvent
+from shared.contracts.base import Bilingual, IntegrationEvent, SafeText, ShortText, WebLink
 
 Maturity = Literal["electronic", "semi_electronic", "manual"]
 FieldKind = Literal["text", "number", "date", "choice", "multi_choice", "boolean", "national_id", "phone",
@@ -16,12 +16,12 @@ FieldKind = Literal["text", "number", "date", "choice", "multi_choice", "boolean
 class FormField(BaseModel):
     model_config = ConfigDict(extra="ignore", frozen=True)
 
-    name: str
+    name: str = Field(min_length=1, max_length=80)
     kind: FieldKind
     label: Bilingual
     help: Bilingual | None = None
     required: bool = True
-    choices: list[str] = Field(default_factory=list)
+    choices: list[ShortText] = Field(default_factory=list, max_length=200)
     min_length: int | None = None
     max_length: int | None = None
     minimum: float | None = None
@@ -33,7 +33,7 @@ class Step(BaseModel):
 
     title: Bilingual
     detail: Bilingual | None = None
-    link: str | None = None
+    link: WebLink | None = None
     document: Bilingual | None = None
 
 
@@ -55,8 +55,8 @@ class Channel(BaseModel):
 
     kind: ChannelKind
     name: Bilingual | None = None
-    url: str | None = None
-    hours: list[OpeningHours] = Field(default_factory=list)
+    url: WebLink | None = None
+    hours: list[OpeningHours] = Field(default_factory=list, max_length=14)
 
 
 class Evidence(BaseModel):
@@ -84,8 +84,8 @@ class LegalResource(BaseModel):
     model_config = ConfigDict(extra="ignore", frozen=True)
 
     title: Bilingual
-    reference: str | None = None
-    url: str | None = None
+    reference: ShortText | None = None
+    url: WebLink | None = None
 
 
 def citizens_only() -> list[Audience]:
@@ -95,8 +95,8 @@ def citizens_only() -> list[Audience]:
 class Synonyms(BaseModel):
     model_config = ConfigDict(extra="ignore", frozen=True)
 
-    ar: list[str] = Field(default_factory=list)
-    en: list[str] = Field(default_factory=list)
+    ar: list[Annotated[SafeText, Field(max_length=100)]] = Field(default_factory=list, max_length=100)
+    en: list[Annotated[SafeText, Field(max_length=100)]] = Field(default_factory=list, max_length=100)
 
 
 class ServiceRecord(BaseModel):

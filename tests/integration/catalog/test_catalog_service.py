@@ -85,3 +85,44 @@ async def test_an_onboarded_ministrys_api_key_identifies_it_and_only_it(harness:
                                       headers=harness.as_(create_admin()),
                                       json={"code": "mohup", "name": {"ar": "الإسكان", "en": "Housing"}})
     assert again.status_code == 409
+
+
+@pytest.mark.parametrize(("changes", "field"), [
+    ({"channels": [{"kind": "online", "url": "javascript:alert(document.cookie)"}]}, "channels.0.url"),
+    ({"channels": [{"kind": "online", "url": "data:text/html,<script>alert(1)</script>"}]}, "channels.0.url"),
+    ({"steps": [{"title": {"ar": "خطوة", "en": "Step"}, "link": "JavaScript:alert(1)"}]}, "steps.0.link"),
+    ({"legal_basis": [{"title": {"ar": "قانون", "en": "Law"}, "url": "http://evil.example/law"}]},
+     "legal_basis.0.url"),
+    ({"legal_basis": [{"title": {"ar": "قانون", "en": "Law"}, "url": "https:///no-host"}]}, "legal_basis.0.url"),
+])
+async def test_only_https_links_are_published(harness: Harness, changes: dict[str, object], field: str) -> None:
+    response = await harness.client.post("/api/v1/ministry/services", json=create_service_draft(**changes),
+                                         headers=harness.as_(create_ministry_identity("rop")))
+    assert response.status_code == 422
+    assert [e["field"] for e in response.json()["errors"]] == [field]
+
+
+@pytest.mark.parametrize(("changes", "field"), [
+    ({"title": {"ar": "ع" * 900_000, "en": "Renew"}}, "title.ar"),
+    ({"description": {"ar": "وصف", "en": "d" * 100_000}}, "description.en"),
+    ({"keywords": ["k" * 10_000]}, "keywords.0"),
+    ({"form": [{"name": "n" * 5_000, "kind": "text", "label": {"ar": "ا", "en": "a"}}]}, "form.0.name"),
+    ({"form": [{"name": "pick", "kind": "choice", "label": {"ar": "ا", "en": "a"}, "choices": ["c" * 5_000]}]},
+     "form.0.choices.0"),
+    ({"legal_basis": [{"title": {"ar": "قانون", "en": "Law"}, "reference": "r" * 10_000}]},
+     "legal_basis.0.reference"),
+])
+async def test_every_catalogue_text_has_a_length_limit(harness: Harness, changes: dict[str, object],
+                                                        field: str) -> None:
+    response = await harness.client.post("/api/v1/ministry/services", json=create_service_draft(**changes),
+                                         headers=harness.as_(create_ministry_identity("rop")))
+    assert response.status_code == 422
+    assert [e["field"] for e in response.json()["errors"]] == [field]
+
+
+async def test_an_https_link_is_published_as_given(harness: Harness) -> None:
+    link = "https://www.rop.gov.om/english/services/licence?x=1"
+    response = await harness.client.post("/api/v1/ministry/services", json=create_service_draft(
+        channels=[{"kind": "online", "url": link}]), headers=harness.as_(create_ministry_identity("rop")))
+    assert response.status_code == 201, response.text
+    assert response.json()["record"]["channels"][0]["url"] == link
