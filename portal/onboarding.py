@@ -27,6 +27,12 @@ def seed_services(code: str) -> list[dict[str, Any]]:
     return services
 
 
+def seed_summary() -> str:
+    ministries = seed_ministries()
+    services = sum(len(seed_services(m["code"])) for m in ministries)
+    return f"{len(ministries)} ministries and {services} services"
+
+
 @dataclass(frozen=True)
 class MinistryCredentials:
     code: str

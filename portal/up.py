@@ -18,7 +18,7 @@ import httpx
 
 from ministry_sdk import MinistryClient, SqliteStore
 from portal.dev_mail import DevMailServer, notifications_mail_env
-from portal.onboarding import MinistryCredentials, dev_token, seed_catalogue
+from portal.onboarding import MinistryCredentials, dev_token, seed_catalogue, seed_summary
 from portal.search_admin import reindex
 from portal.simulator import SimulatedMinistry
 from portal.supervisor import Supervisor, keep_running
@@ -164,7 +164,8 @@ async def seed(config: UpConfig, admin: BrokerAdmin | None) -> list[MinistryCred
         credentials = await seed_catalogue(gateway, token, admin, config.run_dir)
         # A catalogue kept from an earlier run publishes nothing new: rebuild the index from it (under a second).
         await reindex(gateway, token)
-        return credentials
+    print(f"The catalogue is seeded: {seed_summary()}.", flush=True)
+    return credentials
 
 
 def simulated(credentials: list[MinistryCredentials]) -> list[MinistryCredentials]:

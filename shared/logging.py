@@ -1,10 +1,14 @@
-"""structlog JSON logs: trace id on every line, personal data redacted before it is written."""
+"""structlog logs: trace id on every line, personal data redacted before it is written.
+
+JSON lines for machines; on a terminal (`make run`) a readable console line instead. PORTAL_LOG_FORMAT=json or
+console chooses either way (auto: console on a terminal, JSON otherwise)."""
 
 import logging
+import os
 import re
 import sys
 from collections.abc import Mapping, MutableMapping
-from typing import Any
+from typing import Any, Literal
 
 import structlog
 
@@ -50,7 +54,17 @@ def add_trace_id(_: Any, __: str, event_dict: MutableMapping[str, Any]) -> Mutab
     return event_dict
 
 
-def configure_logging(service: str, level: str = "info") -> None:
+LogFormat = Literal["auto", "json", "console"]
+
+
+def renderer(log_format: str | None = None) -> Any:
+    chosen = (log_format or os.environ.get("PORTAL_LOG_FORMAT") or "auto").lower()
+    if chosen == "console" or (chosen == "auto" and sys.stdout.isatty()):
+        return structlog.dev.ConsoleRenderer(colors=sys.stdout.isatty())
+    return structlog.processors.JSONRenderer(ensure_ascii=False)
+
+
+def configure_logging(service: str, level: str = "info", log_format: LogFormat | None = None) -> None:
     numeric = logging.getLevelNamesMapping().get(level.upper(), logging.INFO)
     structlog.configure(
         processors=[
@@ -61,7 +75,7 @@ def configure_logging(service: str, level: str = "info") -> None:
             # Tracebacks are rendered first so that what they quote is redacted too.
             structlog.processors.format_exc_info,
             redact_personal_data,
-            structlog.processors.JSONRenderer(ensure_ascii=False),
+            renderer(log_format),
         ],
         wrapper_class=structlog.make_filtering_bound_logger(numeric),
         logger_factory=structlog.PrintLoggerFactory(file=sys.stdout),

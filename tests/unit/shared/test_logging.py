@@ -46,3 +46,36 @@ def test_a_traceback_never_carries_personal_data_into_the_logs(capsys: pytest.Ca
     assert "ValueError" in text
     for secret in ("92345678", "ali@example.om", "123456"):
         assert secret not in text
+
+
+class Terminal:
+    def __init__(self, tty: bool) -> None:
+        self.tty = tty
+        self.lines: list[str] = []
+
+    def isatty(self) -> bool:
+        return self.tty
+
+    def write(self, text: str) -> int:
+        self.lines.append(text)
+        return len(text)
+
+    def flush(self) -> None:
+        pass
+
+
+@pytest.mark.parametrize(("tty", "asked", "readable"), [(True, None, True), (False, None, False),
+                                                        (True, "json", False), (False, "console", True)])
+def test_a_terminal_gets_readable_lines_and_a_pipe_json_unless_asked_otherwise(
+        monkeypatch: pytest.MonkeyPatch, tty: bool, asked: str | None, readable: bool) -> None:
+    terminal = Terminal(tty)
+    monkeypatch.setattr("sys.stdout", terminal)
+    if asked:
+        monkeypatch.setenv("PORTAL_LOG_FORMAT", asked)
+    else:
+        monkeypatch.delenv("PORTAL_LOG_FORMAT", raising=False)
+    configure_logging("test")
+    get_logger().info("portal_ready", url="http://localhost:8000", national_id="12345678")
+    line = "".join(terminal.lines)
+    assert "portal_ready" in line and "http://localhost:8000" in line and "12345678" not in line
+    assert line.lstrip().startswith("{") is not readable
