@@ -23,6 +23,7 @@ log = get_logger(__name__)
 TOKEN_ALGORITHMS = ("RS256", "PS256", "ES256", "EdDSA")
 LEEWAY_SECONDS = 30
 DISCOVERY_PATH = "/.well-known/openid-configuration"
+UNREACHABLE_RETRY_SECONDS = 5.0
 
 
 class ProviderUnavailable(Exception):
@@ -66,6 +67,7 @@ class OidcProvider:
     clock: Callable[[], float] = time.monotonic
     _metadata: _Cached = field(default_factory=_Cached)
     _keys: _Cached = field(default_factory=_Cached)
+    _unreachable_since: float = float("-inf")
     _metadata_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     _keys_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
@@ -116,6 +118,9 @@ class OidcProvider:
 
     async def metadata(self) -> ProviderMetadata:
         cached = self._metadata
+        if cached.value is None and self.clock() - self._unreachable_since < UNREACHABLE_RETRY_SECONDS:
+            # Just tried and failed: answer at once rather than queue every request behind another attempt.
+            raise ProviderUnavailable("the identity provider's discovery document cannot be read")
         if self._due(cached):
             async with self._metadata_lock:
                 if self._due(cached):
@@ -126,6 +131,7 @@ class OidcProvider:
                         log.warning("identity_provider_discovery_failed", error=type(exc).__name__)
                         cached.value = cached.value or self._by_hand()
                         if cached.value is None:
+                            self._unreachable_since = self.clock()
                             raise ProviderUnavailable("the identity provider's discovery document cannot be read"
                                                       ) from exc
                         self._retry_soon(cached)

@@ -113,10 +113,12 @@ async def test_a_provider_whose_discovery_cannot_be_read_is_a_503_naming_the_ide
         provider_portal: tuple[Portal, PublishedKeys]) -> None:
     portal, published = provider_portal
     published.discovery_down = True
-    response = await my_requests(portal, idp_token())
-    assert response.status_code == 503
-    assert response.headers["content-type"] == "application/problem+json"
-    assert response.json()["upstream"] == "identity-provider"
+    for _ in range(3):
+        response = await my_requests(portal, idp_token())
+        assert response.status_code == 503
+        assert response.headers["content-type"] == "application/problem+json"
+        assert response.json()["upstream"] == "identity-provider"
+    assert published.fetched.count("/.well-known/openid-configuration") == 1  # not asked again at every request
 
 
 async def test_a_discovery_document_for_another_issuer_is_not_believed() -> None:
