@@ -14,7 +14,7 @@ from shared.bus import Bus, Consumer, Delivery, Envelope, QueueMissing, Rejected
 from shared.bus.topology import ministry_broker_user, ministry_inbox
 from shared.contracts.base import IntegrationEvent
 from shared.contracts.ministries import DocumentIssued, MinistryStatus, RequestStatusUpdated
-from shared.contracts.requests import RequestSubmitted
+from shared.contracts.requests import RequestStalled, RequestSubmitted
 from shared.logging import get_logger
 
 log = get_logger(__name__)
@@ -101,6 +101,11 @@ class MinistryClient:
         """
 
         async def on_delivery(delivery: Delivery) -> None:
+            if delivery.envelope.type == RequestStalled.TYPE:
+                # A notice for the ministry's own monitoring (the workspace shows it too): nothing to handle here.
+                log.warning("request_stalled_notice", tracking_number=delivery.envelope.subject,
+                            status=delivery.envelope.data.get("status"))
+                return
             if delivery.envelope.type != RequestSubmitted.TYPE:
                 raise RequestRefused(f"ministry {self.ministry} does not handle {delivery.envelope.type!r}")
             try:

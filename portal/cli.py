@@ -10,6 +10,7 @@ import signal
 from collections.abc import Awaitable, Callable, Coroutine, Iterator
 from pathlib import Path
 from typing import Annotated, Any
+from urllib.parse import unquote, urlsplit
 
 import httpx
 import typer
@@ -19,6 +20,7 @@ from portal import search_admin, up
 from portal.onboarding import OnboardingError, dev_token, onboard_ministry
 from portal.staff import StaffClient, StaffError, staff_client
 from shared.bus.admin import vhost_of
+from shared.bus.rebalance import ClusterRebalancer
 from shared.bus.topology import valid_ministry_code
 from shared.db.migrate import upgrade
 from shared.logging import configure_logging
@@ -32,6 +34,9 @@ app.add_typer(search, name="search")
 dead_letters = typer.Typer(help="Dead letters: what the bus gave up on, with the reason; replay or discard",
                            no_args_is_help=True)
 app.add_typer(dead_letters, name="dead-letters")
+broker = typer.Typer(help="The RabbitMQ cluster: spread queue leaders and clients again after a node returns",
+                     no_args_is_help=True)
+app.add_typer(broker, name="broker")
 GatewayUrl = Annotated[str, typer.Option(envvar="PORTAL_GATEWAY_URL")]
 AdminToken = Annotated[str | None, typer.Option(envvar="PORTAL_ADMIN_TOKEN", help="Defaults to the dev sign-in")]
 
@@ -276,3 +281,27 @@ def dead_letters_discard(letter: str, note: Annotated[str, typer.Option(help="Wh
 
 if __name__ == "__main__":
     app()
+
+
+@broker.command("rebalance")
+def broker_rebalance(
+        management_url: Annotated[str, typer.Option(envvar="PORTAL_MANAGEMENT_URL")] = "http://127.0.0.1:15672",
+        amqp_url: Annotated[str, typer.Option(envvar="PORTAL_AMQP_URL", help="Its user and password are used")
+                            ] = "amqp://guest:guest@127.0.0.1:5672/",
+        vhost: Annotated[str | None, typer.Option(help="Only this vhost's connections")] = None) -> None:
+    """After a node returns: move quorum queue leaders onto it, then close the busiest nodes' excess client
+    connections (they reconnect through the load balancer and land on the others; nothing is lost)."""
+
+    async def rebalance() -> tuple[dict[str, int], int]:
+        parts = urlsplit(amqp_url)
+        rebalancer = ClusterRebalancer(management_url, unquote(parts.username or "guest"),
+                                       unquote(parts.password or "guest"), vhost)
+        try:
+            await rebalancer.rebalance_leaders()
+            closed = await rebalancer.spread_connections()
+            return await rebalancer.leaders_per_node(), closed
+        finally:
+            await rebalancer.close()
+
+    leaders, closed = asyncio.run(rebalance())
+    print(json.dumps({"quorum_leaders_per_node": leaders, "connections_closed": closed}, indent=2))

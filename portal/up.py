@@ -4,7 +4,6 @@ import asyncio
 import contextlib
 import json
 import os
-import shutil
 import socket
 import sys
 import time
@@ -122,23 +121,21 @@ def broker_answers(amqp_url: str) -> bool:
         return False
 
 
-async def broker_admin(config: UpConfig) -> BrokerAdmin:
+async def broker_admin(config: UpConfig, within: float = 30.0) -> BrokerAdmin:
+    """The configured broker's management API. One that does not answer is reported, never "fixed": enabling a
+    plugin here would change whatever node the machine's default is, not the broker `portal up` was pointed at."""
     parts = urlsplit(config.amqp_url)
     admin = BrokerAdmin(config.management_url, parts.username or "guest", parts.password or "guest",
                         vhost_of(config.amqp_url))
-    if not await admin.answers():
-        rabbitmq_plugins = shutil.which("rabbitmq-plugins")
-        if rabbitmq_plugins:
-            enabling = await asyncio.create_subprocess_exec(rabbitmq_plugins, "enable", "rabbitmq_management",
-                                                            stdout=asyncio.subprocess.DEVNULL,
-                                                            stderr=asyncio.subprocess.DEVNULL)
-            await enabling.wait()
-        for _ in range(30):
-            if await admin.answers():
-                break
-            await asyncio.sleep(1)
-        else:
-            raise RuntimeError("RabbitMQ's management API does not answer: enable rabbitmq_management")
+    deadline = time.monotonic() + within
+    while not await admin.answers():
+        if time.monotonic() > deadline:
+            await admin.close()
+            raise RuntimeError(
+                f"RabbitMQ's management API does not answer at {config.management_url} (the broker of "
+                f"{parts.hostname}:{parts.port or 5672}). Enable the rabbitmq_management plugin on that broker, or "
+                "set PORTAL_MANAGEMENT_URL to its management API; portal up changes no broker itself.")
+        await asyncio.sleep(1)
     await admin.ensure_vhost()
     await admin.grant_admin(parts.username or "guest")
     return admin

@@ -1,3 +1,5 @@
+from datetime import timedelta
+
 import httpx
 from fastapi import FastAPI
 
@@ -39,7 +41,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     ministries.handler = ministry_events
     catalogue_events = EventRouter(deps)
     register_catalogue(catalogue_events)
-    watch = OperationsWatch(deps, settings.watch_seconds)
+    watch = OperationsWatch(deps, settings.watch_seconds, timedelta(seconds=settings.stall_floor_seconds))
     renewals = RenewalScan(deps, settings.renewal_scan_seconds)
 
     async def started() -> None:

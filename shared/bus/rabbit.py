@@ -40,6 +40,7 @@ from shared.tracing import TRACEPARENT, continue_trace
 
 log = get_logger(__name__)
 PUBLISH_TIMEOUT = 10.0
+RECONNECT_SECONDS = 1.0
 
 PUBLISHED = Counter("portal_bus_published_total", "Messages the broker confirmed", ["exchange"])
 CONSUMED = Counter("portal_bus_consumed_total", "Messages handled and acked", ["queue"])
@@ -91,8 +92,10 @@ class RabbitBus(Bus):
         self._reopened_at = {"channel": 0.0, "connection": 0.0}
 
     async def _connect(self, purpose: str) -> AbstractRobustConnection:
-        return await aio_pika.connect_robust(self._url, client_properties={"connection_name":
-                                                                           f"{self._name} ({purpose})"})
+        # A failed reconnect (a load balancer that has not yet seen its node die) is tried again after a second,
+        # not aio-pika's default five: a node loss should hold a ministry up for no longer than that.
+        return await aio_pika.connect_robust(self._url, reconnect_interval=RECONNECT_SECONDS,
+                                             client_properties={"connection_name": f"{self._name} ({purpose})"})
 
     async def start(self) -> None:
         self._connection = await self._connect("consuming")

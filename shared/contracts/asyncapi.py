@@ -10,7 +10,13 @@ from shared.contracts.catalog import ReadinessAssessed, ServicePublished, Servic
 from shared.contracts.examples import EXAMPLES
 from shared.contracts.ministries import DocumentIssued, RequestStatusUpdated
 from shared.contracts.notifications import DeliveryFailed
-from shared.contracts.requests import RenewalDue, RequestStatusChanged, RequestSubmitted, SurveyInvited
+from shared.contracts.requests import (
+    RenewalDue,
+    RequestStalled,
+    RequestStatusChanged,
+    RequestSubmitted,
+    SurveyInvited,
+)
 
 CONTENT_TYPE = "application/cloudevents+json"
 SCHEMAS = "#/components/schemas/{model}"
@@ -29,6 +35,12 @@ _CHANNELS: list[tuple[type[IntegrationEvent], str, str, dict[str, Any], dict[str
      {"amqp": {"is": "queue", "queue": {"name": "ministry.{ministry}.inbox", "durable": True, "exclusive": False,
                                         "autoDelete": False, "vhost": "/"}, "bindingVersion": "0.3.0"}},
      "A citizen's request for one of the ministry's services; the ministry's broker user may read only this queue."),
+    (RequestStalled, "ministryInbox", "ministry.{ministry}.inbox", _MINISTRY,
+     {"amqp": {"is": "queue", "queue": {"name": "ministry.{ministry}.inbox", "durable": True, "exclusive": False,
+                                        "autoDelete": False, "vhost": "/"}, "bindingVersion": "0.3.0"}},
+     "One of the ministry's requests has had no status change for longer than its expected step time (three "
+     "times the service's usual time in that status, at least the portal's floor). Once per stay in a status; "
+     "nothing to answer on the bus: move the request along, or look at why it waits."),
     (RequestStatusUpdated, "ministryStatus", "{ministry}.request.status_updated", _MINISTRY,
      _exchange("portal.from-ministries"),
      "The ministry moves its request along the lifecycle. Publish with your broker user as user_id; "
@@ -92,8 +104,9 @@ def asyncapi_document(server_host: str = "rabbitmq.portal.gov.om:5671") -> dict[
             "examples": [{"name": f"{name}Example", "summary": EXAMPLES[model].summary,
                           "payload": EXAMPLES[model].envelope()}],
         }
-        channels[channel] = {"address": address, "messages": {name: {"$ref": f"#/components/messages/{name}"}},
-                             "bindings": bindings, **({"parameters": parameters} if parameters else {})}
+        entry = channels.setdefault(channel, {"address": address, "messages": {}, "bindings": bindings,
+                                              **({"parameters": parameters} if parameters else {})})
+        entry["messages"][name] = {"$ref": f"#/components/messages/{name}"}
         if channel in _MINISTRY_SENDS:
             action, verb = "send", "publish"
         elif channel in _MINISTRY_RECEIVES:

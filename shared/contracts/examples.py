@@ -21,7 +21,14 @@ from shared.contracts.catalog import (
 )
 from shared.contracts.ministries import DocumentIssued, RequestStatusUpdated
 from shared.contracts.notifications import DeliveryFailed
-from shared.contracts.requests import Applicant, RenewalDue, RequestStatusChanged, RequestSubmitted, SurveyInvited
+from shared.contracts.requests import (
+    Applicant,
+    RenewalDue,
+    RequestStalled,
+    RequestStatusChanged,
+    RequestSubmitted,
+    SurveyInvited,
+)
 
 
 @dataclass(frozen=True)
@@ -100,4 +107,8 @@ EXAMPLES: dict[type[IntegrationEvent], Example] = {type(e.event): e for e in (
         kind="status_changed", tracking_number=TRACKING, channel="sms", reason="refused by the SMS provider",
         attempts=5, fallback_channel="email", failed_at=AT),
         "The SMS channel gave up on a notification; email is tried next."),
+    _example(12, "/requests", TRACKING, RequestStalled(
+        tracking_number=TRACKING, service="renew-driving-licence", ministry="rop", status="in_review",
+        since=datetime(2026, 2, 26, 10, 0, tzinfo=UTC), expected_step_seconds=86400, stalled_at=AT),
+        "A request has waited in review longer than a review of this service usually takes."),
 )}

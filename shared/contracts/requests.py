@@ -79,3 +79,19 @@ class SurveyInvited(IntegrationEvent):
     citizen: str
     lang: Literal["ar", "en"] = "ar"
     invited_at: datetime
+
+
+class RequestStalled(IntegrationEvent):
+    """Routed to portal.to-ministries with key `<ministry>.request.stalled` (so it reaches the ministry's own
+    inbox): the request has had no status change for longer than its expected step time. Once per stay in a
+    status: the next status change clears it, and a new stay can stall again."""
+
+    TYPE = "om.portal.request.stalled.v1"
+    tracking_number: str
+    service: str
+    ministry: str
+    status: Status
+    # When the request entered its current status, and how long a step of this service usually takes there.
+    since: datetime
+    expected_step_seconds: int
+    stalled_at: datetime

@@ -93,16 +93,18 @@ STATUSES: tuple[str, ...] = get_args(Status)
 async def ministry_requests(reader: MinistryReader, deps: D, page: Page = 1, status: Status | None = None,
                             service: Annotated[str | None, Query(max_length=80)] = None, overdue: bool = False,
                             assigned: Annotated[str | None, Query(min_length=1, max_length=100)] = None,
-                            ministry: MinistryCode = None) -> MinistryQueue:
+                            ministry: MinistryCode = None, stalled: bool = False) -> MinistryQueue:
     """The ministry's own requests, due first, 50 a page; counts cover the ministry's (or the service's) queue.
+    `stalled=true`: only those with no status change for longer than their expected step time.
     Portal staff read any ministry's queue with `?ministry=`."""
     queue = await handlers.ministry_requests(handlers.MinistryQueueQuery(
         ministry_read_by(reader, ministry), status, service, overdue, assigned,
-        viewer=reader.subject if reader.role != "ministry" else None, limit=50, offset=(page - 1) * 50), deps)
+        viewer=reader.subject if reader.role != "ministry" else None, limit=50, offset=(page - 1) * 50,
+        stalled=stalled), deps)
     now = deps.clock()
     counts = {s: queue.counts.per_status.get(s, 0) for s in STATUSES} | {
         "overdue": queue.counts.overdue, "assigned_to_me": queue.counts.assigned_to_me,
-        "unassigned": queue.counts.unassigned}
+        "unassigned": queue.counts.unassigned, "stalled": queue.counts.stalled}
     return MinistryQueue(total=queue.total, page=page, counts=counts,
                          items=[view(i, reader, now) for i in queue.items])
 

@@ -96,9 +96,29 @@ class OverdueReport(BaseModel):
     services: list[OverdueCount]
 
 
+class StalledCount(BaseModel):
+    ministry: str
+    service: str
+    stalled: int
+
+
+class StalledReport(BaseModel):
+    total: int
+    services: list[StalledCount]
+
+
 def overdue_report(counts: list[tuple[str, str, int]]) -> OverdueReport:
     return OverdueReport(total=sum(n for *_, n in counts),
                          services=[OverdueCount(ministry=m, service=s, overdue=n) for m, s, n in counts])
+
+
+@router.get("/api/v1/admin/requests/stalled")
+async def stalled_requests(_: Staff, deps: D, ministry: Annotated[str | None, Query(max_length=16)] = None
+                           ) -> StalledReport:
+    """Requests with no status change for longer than their expected step time, per ministry and service."""
+    counts = await handlers.stalled_requests(ministry, deps)
+    return StalledReport(total=sum(n for *_, n in counts),
+                         services=[StalledCount(ministry=m, service=sv, stalled=n) for m, sv, n in counts])
 
 
 @router.get("/api/v1/admin/requests/overdue")

@@ -44,6 +44,9 @@ class RequestView(BaseModel):
     updated_at: datetime
     due_on: datetime
     overdue: bool
+    # No status change for longer than the expected step time (domain/stalls.py): shown to the ministry and staff.
+    stalled: bool = False
+    stalled_since: datetime | None = None
     expected_completion: datetime | None = None
     fields_to_correct: list[str] = []
     # The statuses whoever asks may move the request to now (none for a reader).
@@ -73,6 +76,7 @@ def view(info: RequestInfo, viewer: Identity, now: datetime, *, with_fields: boo
         tracking_number=row.tracking_number, service=row.service, ministry=row.ministry, status=row.status,
         submitted_at=row.submitted_at, updated_at=row.updated_at, due_on=row.due_on,
         overdue=is_overdue(row.status, row.due_on, now), expected_completion=info.expected_completion,
+        stalled=staff_view and row.stalled_at is not None, stalled_since=row.stalled_at if staff_view else None,
         fields_to_correct=list(row.fields_to_correct or []) if row.status == "action_required" else [],
         moves=moves_open_to(Mover.of(viewer.role, viewer.subject, viewer.ministry), row.ministry, row.citizen,
                             row.status),

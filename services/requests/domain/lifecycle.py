@@ -81,8 +81,10 @@ OPEN_STATUSES = frozenset({"submitted", "received", "in_review", "action_require
 AWAITING_DECISION = frozenset({"submitted", "received", "in_review", "action_required"})
 
 
-# A request is overdue while it is in one of these statuses past its due date (the store's SQL is built from this).
-OVERDUE_STATUSES = AWAITING_DECISION
+# A request is overdue while it is in one of these statuses past its due date (the store's SQL is built from this):
+# still awaiting a decision, or approved and never completed (the citizen has not received what was approved; a
+# rejection needs nothing more for the citizen).
+OVERDUE_STATUSES = AWAITING_DECISION | {"approved"}
 
 
 def is_overdue(status: str, due_on: datetime, now: datetime) -> bool:

@@ -45,6 +45,7 @@ from services.requests.handlers.proactive import (
     set_proactive,
     submit_offer,
 )
+from services.requests.handlers.stalls import flag_stalled_requests, stalled_requests
 from services.requests.handlers.surveys import RateRequest, rate_request
 from services.requests.handlers.workspace import (
     MinistryQueue,
@@ -94,6 +95,7 @@ __all__ = [
     "dead_letter",
     "discard_dead_letter",
     "dismiss_offer",
+    "flag_stalled_requests",
     "forget_service",
     "issue_document",
     "list_dead_letters",
@@ -118,6 +120,7 @@ __all__ = [
     "respond_to_request",
     "scan_renewals",
     "set_proactive",
+    "stalled_requests",
     "submit_offer",
     "submit_request",
     "workload",

@@ -25,6 +25,7 @@ class MinistryQueueQuery:
     viewer: str | None = None
     limit: int = 50
     offset: int = 0
+    stalled: bool = False
 
 
 @dataclass(frozen=True)
@@ -37,7 +38,8 @@ class MinistryQueue:
 async def ministry_requests(query: MinistryQueueQuery, deps: Deps) -> MinistryQueue:
     now = deps.clock()
     assignee = {"me": query.viewer or "", "none": UNASSIGNED}.get(query.assigned or "", query.assigned)
-    wanted = QueueFilter(query.ministry, query.status, query.service, now if query.overdue else None, assignee)
+    wanted = QueueFilter(query.ministry, query.status, query.service, now if query.overdue else None, assignee,
+                         stalled=query.stalled)
     async with deps.uow(read_only=True) as uow:
         counts = await uow.requests.queue_counts(query.ministry, query.service, now, query.viewer)
         total, rows = await uow.requests.queue(wanted, limit=query.limit, offset=query.offset,

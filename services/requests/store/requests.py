@@ -2,7 +2,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, case, func, select, update
+from sqlalchemy import ColumnElement, case, func, select, tuple_, update
 from sqlalchemy.exc import IntegrityError
 
 from services.requests.domain import AWAITING_DECISION
@@ -34,6 +34,7 @@ class RequestRow:
     fields_to_correct: list[str] | None = None
     decided_at: datetime | None = None
     completed_at: datetime | None = None
+    stalled_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -55,6 +56,7 @@ class QueueFilter:
     overdue_at: datetime | None = None
     # None: anyone; UNASSIGNED: nobody; otherwise an officer's subject.
     assignee: str | None = None
+    stalled: bool = False
 
 
 @dataclass(frozen=True)
@@ -63,12 +65,16 @@ class QueueCounts:
     overdue: int
     assigned_to_me: int
     unassigned: int
+    stalled: int = 0
 
     def total_for(self, query: QueueFilter, me: str | None) -> int | None:
         """The filter's total when one tab's count already is it (the counts follow the service filter)."""
-        narrowed = [query.status is not None, query.overdue_at is not None, query.assignee is not None]
+        narrowed = [query.status is not None, query.overdue_at is not None, query.assignee is not None,
+                    query.stalled]
         if sum(narrowed) > 1:
             return None
+        if query.stalled:
+            return self.stalled
         if query.status is not None:
             return self.per_status.get(query.status, 0)
         if query.overdue_at is not None:
@@ -144,6 +150,8 @@ def _queue_conditions(query: QueueFilter) -> list[ColumnElement[bool]]:
         conditions.append(requests.c.service == query.service)
     if query.overdue_at is not None:
         conditions.append(overdue(query.overdue_at))
+    if query.stalled:
+        conditions.append(requests.c.stalled_at.is_not(None))
     if query.assignee == UNASSIGNED:
         conditions.append(requests.c.assignee.is_(None))
     elif query.assignee is not None:
@@ -184,7 +192,7 @@ class Requests:
 
     async def set_status(self, tracking_number: str, status: str, at: datetime, fields: dict[str, Any] | None = None,
                          *, action_note: str | None = None, fields_to_correct: list[str] | None = None) -> None:
-        values: dict[str, Any] = {"status": status, "updated_at": at}
+        values: dict[str, Any] = {"status": status, "updated_at": at, "stalled_at": None}
         if fields is not None:
             values["fields"] = fields
         if status == "action_required":
@@ -237,10 +245,39 @@ class Requests:
             requests.c.tracking_number == tracking_number).values(due_on=due_on))
 
     async def overdue_counts(self, at: datetime, ministry: str | None = None) -> list[tuple[str, str, int]]:
-        """(ministry, service, undecided requests past their due date), largest first."""
+        """(ministry, service, overdue requests: past their due date, undecided or approved), largest first."""
         query = (select(requests.c.ministry, requests.c.service, func.count().label("n"))
                  .where(overdue(at))
                  .group_by(requests.c.ministry, requests.c.service))
+        if ministry is not None:
+            query = query.where(requests.c.ministry == ministry)
+        rows = await self._uow.connection.execute(query)
+        return sorted(((r.ministry, r.service, int(r.n)) for r in rows), key=lambda t: (-t[2], t[0], t[1]))
+
+    async def stall_candidates(self, statuses: frozenset[str], unchanged_since: datetime, limit: int, *,
+                               after: tuple[datetime, str] | None = None) -> list[RequestRow]:
+        """Requests in these statuses, not yet flagged, unchanged since before the cutoff: oldest change first,
+        a page at a time from `after` (the last row of the page before)."""
+        query = select(requests).where(requests.c.status.in_(sorted(statuses)),
+                                       requests.c.updated_at < unchanged_since, requests.c.stalled_at.is_(None))
+        if after is not None:
+            query = query.where(tuple_(requests.c.updated_at, requests.c.tracking_number) > tuple_(*after))
+        rows = await self._uow.connection.execute(
+            query.order_by(requests.c.updated_at, requests.c.tracking_number).limit(limit))
+        return [RequestRow(**r) for r in rows.mappings()]
+
+    async def mark_stalled(self, tracking_number: str, unchanged_since: datetime, at: datetime) -> bool:
+        """Flag it, unless it moved meanwhile (then its new stay starts afresh)."""
+        done = await self._uow.connection.execute(
+            update(requests).where(requests.c.tracking_number == tracking_number,
+                                   requests.c.updated_at == unchanged_since, requests.c.stalled_at.is_(None))
+            .values(stalled_at=at))
+        return bool(done.rowcount)
+
+    async def stalled_counts(self, ministry: str | None = None) -> list[tuple[str, str, int]]:
+        """(ministry, service, stalled requests), largest first."""
+        query = (select(requests.c.ministry, requests.c.service, func.count().label("n"))
+                 .where(requests.c.stalled_at.is_not(None)).group_by(requests.c.ministry, requests.c.service))
         if ministry is not None:
             query = query.where(requests.c.ministry == ministry)
         rows = await self._uow.connection.execute(query)
@@ -266,6 +303,7 @@ class Requests:
             func.sum(case((overdue(at), 1), else_=0)).label("overdue"),
             func.sum(case((requests.c.assignee == (me or ""), 1), else_=0)).label("mine"),
             func.sum(case((requests.c.assignee.is_(None), 1), else_=0)).label("unassigned"),
+            func.sum(case((requests.c.stalled_at.is_not(None), 1), else_=0)).label("stalled"),
         ).where(requests.c.ministry == ministry).group_by(requests.c.status)
         if service is not None:
             query = query.where(requests.c.service == service)
@@ -273,7 +311,8 @@ class Requests:
         return QueueCounts(per_status={r.status: int(r.n) for r in rows},
                            overdue=sum(int(r.overdue or 0) for r in rows),
                            assigned_to_me=sum(int(r.mine or 0) for r in rows),
-                           unassigned=sum(int(r.unassigned or 0) for r in rows))
+                           unassigned=sum(int(r.unassigned or 0) for r in rows),
+                           stalled=sum(int(r.stalled or 0) for r in rows))
 
     async def timelines(self, service: str, limit: int = 500) -> list[list[tuple[str, datetime]]]:
         """The applied changes of the service's latest completed requests, each in order."""

@@ -50,6 +50,8 @@ requests = Table(
     Column("fields_to_correct", JSON),
     Column("decided_at", UtcDateTime()),
     Column("completed_at", UtcDateTime()),
+    # Set when the request is flagged stalled in its current status (domain/stalls.py), cleared by its next change.
+    Column("stalled_at", UtcDateTime()),
     # The workspace queue: each filter walks an index already in due-date order, ties by tracking number;
     # every tab's count reads the status index alone (it covers overdue and assignee).
     Index("ix_requests_ministry_status_due", "ministry", "status", "due_on", "assignee"),
@@ -60,6 +62,9 @@ requests = Table(
     Index("ix_requests_submitted_at", "submitted_at"),
     Index("ix_requests_completed_at", "completed_at"),
     Index("ix_requests_decided_at", "decided_at"),
+    # The stall scan walks open requests oldest change first; the stalled tab and gauges read stalled_at.
+    Index("ix_requests_status_updated", "status", "updated_at"),
+    Index("ix_requests_ministry_stalled", "ministry", "stalled_at"),
 )
 
 history = Table(

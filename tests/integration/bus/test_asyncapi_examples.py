@@ -19,20 +19,22 @@ DOCUMENT = asyncapi_document()
 MINISTRY = "rop"
 
 
-def where_published(channel: dict[str, Any]) -> tuple[str, str]:
+def where_published(channel: dict[str, Any], message: str) -> tuple[str, str]:
     """The exchange and routing key a message of the channel is published with, read from the document."""
     amqp = channel["bindings"]["amqp"]
     if amqp["is"] == "queue":  # a ministry's inbox: the portal routes to it through portal.to-ministries
-        return TO_MINISTRIES, f"{MINISTRY}.request.submitted"
+        event = message.removeprefix("Request").lower()
+        return TO_MINISTRIES, f"{MINISTRY}.request.{event}"
     return amqp["exchange"]["name"], channel["address"].replace("{ministry}", MINISTRY)
 
 
 def documented_examples() -> list[tuple[str, str, dict[str, Any]]]:
     published = []
     for channel in DOCUMENT["channels"].values():
-        exchange, routing_key = where_published(channel)
         for ref in channel["messages"].values():
-            message = DOCUMENT["components"]["messages"][ref["$ref"].rsplit("/", 1)[-1]]
+            name = ref["$ref"].rsplit("/", 1)[-1]
+            exchange, routing_key = where_published(channel, name)
+            message = DOCUMENT["components"]["messages"][name]
             published += [(exchange, routing_key, example["payload"]) for example in message["examples"]]
     return published
 

@@ -204,7 +204,7 @@ async def test_the_queue_filters_counts_and_orders_by_due_date_fifty_a_page(harn
     assert [i["tracking_number"] for i in (await queue(page="2"))["items"]] == numbers[50:]
     assert first["counts"] | {} == {"submitted": 52, "received": 1, "in_review": 0, "action_required": 0,
                                     "approved": 0, "rejected": 0, "completed": 0, "cancelled": 0, "overdue": 53,
-                                    "assigned_to_me": 1, "unassigned": 52}
+                                    "assigned_to_me": 1, "unassigned": 52, "stalled": 0}
     assert [i["tracking_number"] for i in (await queue(assigned="me"))["items"]] == [mine]
     assert [i["tracking_number"] for i in (await queue(assigned="officer-7"))["items"]] == [mine]
     assert (await queue(assigned="none"))["total"] == 52

@@ -11,8 +11,8 @@ ALERTS = {
     "PortalMinistryBacklogGrowing", "PortalMinistryWorkerNotConsuming", "MinistryInboxBacklogGrowing",
     # dead letters arriving
     "PortalDeadLettersArriving", "BrokerDeadLettersArriving", "PortalDeadLetterDeskDown",
-    # SLA breaches rising
-    "PortalSlaBreachesRising",
+    # SLA breaches rising, requests that stopped moving
+    "PortalSlaBreachesRising", "PortalRequestsStalled",
     # the broker taking no writes, the outbox not draining
     "PortalOutboxNotDraining", "PortalBrokerRefusingWrites",
     # a service not ready
@@ -26,6 +26,7 @@ EXPORTERS = {
     "rabbitmq_global_messages_dead_lettered_rejected_total": "rabbitmq_prometheus plugin",
     "portal_bus_dead_lettered_total": "the services (shared/bus/rabbit.py)",
     "portal_requests_overdue": "the requests service (a gauge per ministry)",
+    "portal_requests_stalled": "the requests service (a gauge per ministry, services/requests/watch.py)",
     "portal_outbox_oldest_pending_seconds": "every service's outbox relay (shared/db/outbox.py)",
     "portal_bus_publish_failing_since_timestamp_seconds": "every service's bus adapter (shared/bus/health.py)",
     "kube_deployment_status_replicas_unavailable": "kube-state-metrics",

@@ -152,12 +152,14 @@ def test_text_with_a_nul_character_is_refused() -> None:
     assert [e.field for e in validate_fields(service, {"plate": "12\x00AB"})] == ["plate"]
 
 
-def test_a_request_waiting_for_a_decision_past_its_due_date_is_overdue_but_a_decided_one_is_not() -> None:
+def test_a_request_waiting_for_a_decision_or_approved_and_not_completed_past_its_due_date_is_overdue() -> None:
     due = datetime(2026, 1, 5, 9, tzinfo=UTC)
     later = datetime(2026, 1, 6, tzinfo=UTC)
     assert is_overdue("in_review", due, later)
     assert is_overdue("action_required", due, later)
-    assert not is_overdue("approved", due, later)
+    assert is_overdue("approved", due, later)
+    assert not is_overdue("rejected", due, later)
+    assert not is_overdue("completed", due, later)
     assert not is_overdue("in_review", due, datetime(2026, 1, 5, 8, tzinfo=UTC))
 
 

@@ -48,10 +48,10 @@ async def service_titles(request: Request, pages: Pages, identity: Identity, min
     return titles
 
 
-def _filters(status: str, service: str, overdue: str, assigned: str, page: int) -> dict[str, Any]:
+def _filters(status: str, service: str, overdue: str, assigned: str, page: int, stalled: str = "") -> dict[str, Any]:
     return {"status": status if status in STATUSES else "", "service": service[:80],
             "overdue": overdue in ("1", "true", "on"), "assigned": assigned if assigned in ASSIGNED else "",
-            "page": max(1, min(page, 10_000))}
+            "stalled": stalled in ("1", "true", "on"), "page": max(1, min(page, 10_000))}
 
 
 def upstream_params(filters: dict[str, Any], ministry: str, identity: Identity) -> dict[str, Any]:
@@ -62,6 +62,8 @@ def upstream_params(filters: dict[str, Any], ministry: str, identity: Identity) 
         params["service"] = filters["service"]
     if filters["overdue"]:
         params["overdue"] = "true"
+    if filters.get("stalled"):
+        params["stalled"] = "true"
     if filters["assigned"]:
         params["assigned"] = filters["assigned"]
     if identity.role == "admin":
@@ -71,7 +73,7 @@ def upstream_params(filters: dict[str, Any], ministry: str, identity: Identity) 
 
 @router.get("/")
 async def queue(request: Request, status: str = "", service: str = "", overdue: str = "", assigned: str = "",
-                page: int = 1, ministry: str = "") -> Response:
+                page: int = 1, ministry: str = "", stalled: str = "") -> Response:
     pages = pages_of(request)
     who = await signed_in(request, pages, READERS)
     if isinstance(who, Response):
@@ -79,7 +81,7 @@ async def queue(request: Request, status: str = "", service: str = "", overdue: 
     shown = ministry_in_view(who, ministry[:16])
     if shown is None:
         return render(request, pages, "choose_ministry.html", {}, who)
-    filters = _filters(status, service, overdue, assigned, page)
+    filters = _filters(status, service, overdue, assigned, page, stalled)
     found, titles = await asyncio.gather(
         read(pages, "requests", "/api/v1/ministry/requests", who, upstream_params(filters, shown, who)),
         service_titles(request, pages, who, shown))
@@ -87,6 +89,7 @@ async def queue(request: Request, status: str = "", service: str = "", overdue: 
     pages_total = max(1, math.ceil(total / PAGE_SIZE))
     query = {k: v for k, v in {"status": filters["status"], "service": filters["service"],
                                "overdue": "1" if filters["overdue"] else "", "assigned": filters["assigned"],
+                               "stalled": "1" if filters["stalled"] else "",
                                "ministry": shown if who.role == "admin" else ""}.items() if v}
     return render(request, pages, "queue.html", {
         "ministry": shown, "filters": filters, "found": found, "counts": found.get("counts") or {},

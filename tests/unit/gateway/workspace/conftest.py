@@ -156,11 +156,13 @@ class WorkspaceFakes:
         counts: dict[str, int] = {s: sum(r["status"] == s for r in mine) for s in STATUSES}
         counts |= {"overdue": sum(r["overdue"] for r in mine),
                    "assigned_to_me": sum((r["assignee"] or {}).get("id") == who.subject for r in mine),
-                   "unassigned": sum(r["assignee"] is None for r in mine)}
+                   "unassigned": sum(r["assignee"] is None for r in mine),
+                   "stalled": sum(bool(r.get("stalled")) for r in mine)}
         shown = [r for r in mine if (not params.get("status") or r["status"] == params["status"])
                  and (not params.get("service") or r["service"] == params["service"])
                  and (params.get("assigned") != "me" or (r["assignee"] or {}).get("id") == who.subject)
-                 and (params.get("overdue") != "true" or r["overdue"])]
+                 and (params.get("overdue") != "true" or r["overdue"])
+                 and (params.get("stalled") != "true" or r.get("stalled"))]
         shown.sort(key=lambda r: (r["due_on"], r["tracking_number"]))
         page = int(params.get("page", "1"))
         return httpx.Response(200, json={"total": len(shown), "page": page, "counts": counts,

@@ -211,3 +211,21 @@ async def test_the_ministry_sees_a_duplicate_event_it_sent_marked_as_not_applied
 
     assert page.count('class="not-applied"') == 1
     assert "Not applied (a duplicate or late event)" in page
+
+
+async def test_stalled_requests_are_counted_filtered_and_badged_in_the_queue_and_on_the_request(
+        workspace: Workspace) -> None:
+    stalled = workspace.fakes.add_request(status="received")
+    workspace.fakes.requests[stalled] |= {"stalled": True, "stalled_since": "2026-11-25T08:00:00+00:00"}
+    moving = workspace.fakes.add_request(status="in_review")
+    await workspace.sign_in("officer")
+
+    queue = (await workspace.client.get("/workspace/", params={"lang": "en"})).text
+    only = (await workspace.client.get("/workspace/", params={"lang": "en", "stalled": "1"})).text
+    page = (await workspace.client.get(f"/workspace/requests/{stalled}", params={"lang": "en"})).text
+
+    assert '<strong id="count-stalled">1</strong>' in queue
+    assert f'id="stalled-{stalled}"' in queue and f'id="stalled-{moving}"' not in queue
+    assert stalled in only and moving not in only
+    assert 'id="filter-stalled" name="stalled" value="1" checked' in only
+    assert 'id="stalled-badge"' in page and "Stalled since" in page
