@@ -55,7 +55,7 @@ class Supervisor:
     def __init__(self, spawn: Spawn, run_dir: Path, backoff: Backoff | None = None) -> None:
         self._spawn, self._pids, self._backoff = spawn, run_dir / "pids", backoff or Backoff()
         self._children: dict[str, _Child] = {}
-        self._stopping = False
+        self._stopping = asyncio.Event()
 
     @property
     def names(self) -> list[str]:
@@ -81,43 +81,45 @@ class Supervisor:
     async def _watch(self, child: _Child) -> None:
         while True:
             returncode = await child.process.wait()
-            if self._stopping:
+            if self._stopping.is_set():
                 return
             ran_for = time.monotonic() - child.started_at
             child.failures = 1 if ran_for >= self._backoff.stable_after else child.failures + 1
             delay = self._backoff.delay(child.failures)
             log.warning("child_exited", child=child.name, pid=child.process.pid, exit_status=exit_status(returncode),
                         ran_seconds=round(ran_for, 1), restart_in_seconds=delay, restarts=child.failures)
-            await asyncio.sleep(delay)
-            if self._stopping:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), timeout=delay)
+            if self._stopping.is_set():
                 return
+            child.started_at = time.monotonic()
             try:
                 child.process = await self._spawn(child.args, child.env)
             except OSError:
                 log.exception("child_restart_failed", child=child.name)
-                child.started_at = time.monotonic()
                 continue
-            child.started_at = time.monotonic()
             self._write_pid(child)
             log.info("child_restarted", child=child.name, pid=child.process.pid)
+            if self._stopping.is_set():  # stop() began while this child was starting: it goes too
+                child.process.send_signal(signal.SIGTERM)
 
     async def stop(self, grace_seconds: float = 10.0) -> None:
-        """SIGTERM every child, then SIGKILL whatever is still running after the grace period."""
-        self._stopping = True
+        """SIGTERM every child, then SIGKILL whatever is still running after the grace period.
+
+        Watchers are not cancelled but told to stop, so a child being restarted at this moment is stopped too.
+        """
+        self._stopping.set()
         children = list(self._children.values())
         for child in children:
-            if child.watcher is not None:
-                child.watcher.cancel()
             if child.process.returncode is None:
                 child.process.send_signal(signal.SIGTERM)
-        try:
-            await asyncio.wait_for(asyncio.gather(*(c.process.wait() for c in children)), timeout=grace_seconds)
-        except TimeoutError:
+        watchers = [c.watcher for c in children if c.watcher is not None]
+        _, running = await asyncio.wait(watchers, timeout=grace_seconds) if watchers else (set(), set())
+        if running:
             for child in children:
                 if child.process.returncode is None:
                     child.process.kill()
-            await asyncio.gather(*(c.process.wait() for c in children))
-        await asyncio.gather(*(c.watcher for c in children if c.watcher is not None), return_exceptions=True)
+            await asyncio.wait(running)
         for child in children:
             (self._pids / f"{child.name}.pid").unlink(missing_ok=True)
 

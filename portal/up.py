@@ -141,7 +141,7 @@ async def broker_admin(config: UpConfig, within: float = 30.0) -> BrokerAdmin:
     return admin
 
 
-async def wait_ready(urls: dict[str, str], within: float = 60.0) -> None:
+async def wait_ready(urls: dict[str, str], within: float = 180.0) -> None:
     deadline = time.monotonic() + within
     waiting = dict(urls)
     async with httpx.AsyncClient(timeout=2.0) as client:

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from portal.up import BACKENDS
 from shared.db.engine import engine_for
-from tests.chaos.load import Load, Submitted
+from tests.chaos.load import Load, Submitted, answered
 from tests.chaos.portal import ChaosPortal
 
 OUTBOX_SERVICES = tuple(s for s in BACKENDS if s != "search")
@@ -170,8 +170,9 @@ class Observer:
 
     @staticmethod
     async def _repeats_of(client: httpx.AsyncClient, load: Load, submitted: Submitted) -> int:
-        response = await client.get(f"/api/v1/requests/{submitted.tracking_number}",
-                                    headers={"Authorization": f"Bearer {load.token(submitted.citizen)}"})
+        response = await answered(lambda: client.get(
+            f"/api/v1/requests/{submitted.tracking_number}",
+            headers={"Authorization": f"Bearer {load.token(submitted.citizen)}"}))
         if response.status_code != 200:
             return 0
         statuses = [entry["status"] for entry in response.json().get("history") or []]

@@ -26,6 +26,8 @@ AMQP_PORT = int(os.environ.get("CHAOS_AMQP_PORT", "5700"))
 MANAGEMENT_PORT = int(os.environ.get("CHAOS_MANAGEMENT_PORT", "15700"))
 DIST_PORT = int(os.environ.get("CHAOS_DIST_PORT", "25700"))
 NODE_NAME = os.environ.get("CHAOS_NODE_NAME", "chaos-portal")
+# Kept after the run (logs, databases) for whoever reads a failure; each run starts it afresh.
+RUN_DIR = Path(os.environ.get("CHAOS_RUN_DIR", ".run/chaos"))
 
 OUTCOMES: list[tuple[Outcome, list[str]]] = []
 
@@ -41,6 +43,10 @@ def scenarios() -> tuple[Scenario, ...]:
 
 
 def databases() -> list[str]:
+    """CHAOS_DATABASES=sqlite (or postgresql) runs one, e.g. to run the two at once on two private nodes."""
+    chosen = os.environ.get("CHAOS_DATABASES")
+    if chosen:
+        return chosen.split(",")
     return ["sqlite", "postgresql"] if FULL else ["sqlite"]
 
 
@@ -69,6 +75,6 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     if OUTCOMES:
         terminalreporter.write_sep("=", "chaos tier")
         terminalreporter.write_line(render(OUTCOMES))
-        table = Path(os.environ.get("CHAOS_TABLE", ".run/chaos-table.txt"))
+        table = Path(os.environ.get("CHAOS_TABLE", str(RUN_DIR / "table.txt")))
         table.parent.mkdir(parents=True, exist_ok=True)
         table.write_text(render(OUTCOMES) + "\n")

@@ -3,6 +3,7 @@
 import asyncio
 import time
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -11,6 +12,21 @@ import httpx
 from tests.chaos.portal import LOAD_SERVICES
 
 SUBMIT_ATTEMPTS = 5
+ANSWER_WITHIN = 120.0
+
+
+async def answered(call: Callable[[], Awaitable[httpx.Response]], within: float = ANSWER_WITHIN) -> httpx.Response:
+    """The gateway's answer once it answers (it may be restarting after a fault): not a 5xx, nor no connection."""
+    deadline = time.monotonic() + within
+    while True:
+        try:
+            response = await call()
+            if response.status_code < 500 or time.monotonic() > deadline:
+                return response
+        except httpx.TransportError:
+            if time.monotonic() > deadline:
+                raise
+        await asyncio.sleep(1.0)
 
 
 @dataclass(frozen=True)
@@ -32,7 +48,8 @@ class Load:
 
     async def sign_in(self, client: httpx.AsyncClient) -> None:
         for citizen in self.citizens:
-            response = await client.post("/api/v1/auth/dev-token", json={"national_id": citizen, "name": "Chaos"})
+            body = {"national_id": citizen, "name": "Chaos"}
+            response = await answered(lambda body=body: client.post("/api/v1/auth/dev-token", json=body))  # type: ignore[misc]
             response.raise_for_status()
             self._tokens[citizen] = response.json()["access_token"]
 

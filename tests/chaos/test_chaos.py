@@ -1,22 +1,23 @@
 """Nothing lost, stuck or shown twice while services are killed, the broker restarts or a ministry's worker is down."""
 
-from pathlib import Path
+import shutil
 
 import pytest
 
 from tests.chaos.broker import Broker
 from tests.chaos.checks import Observer
-from tests.chaos.conftest import BASE_PORT, FULL, OUTCOMES, scenarios
+from tests.chaos.conftest import BASE_PORT, FULL, OUTCOMES, RUN_DIR, scenarios
 from tests.chaos.portal import ChaosPortal
 from tests.chaos.scenarios import Target, run_scenario
 
 pytestmark = pytest.mark.chaos
 
 
-async def test_every_accepted_request_completes_once_through_every_fault(broker: Broker, database: str,
-                                                                         tmp_path: Path) -> None:
+async def test_every_accepted_request_completes_once_through_every_fault(broker: Broker, database: str) -> None:
+    run_dir = RUN_DIR / database
+    shutil.rmtree(run_dir, ignore_errors=True)
     # The quick scenarios fault no ministry's worker, so they run without a worker per ministry (a faster start).
-    portal = ChaosPortal(broker, tmp_path / "portal", BASE_PORT, database=database, workers=FULL)
+    portal = ChaosPortal(broker, run_dir, BASE_PORT, database=database, workers=FULL)
     await portal.create_databases()
     observer = Observer(portal)
     failed: list[str] = []
@@ -31,7 +32,7 @@ async def test_every_accepted_request_completes_once_through_every_fault(broker:
             OUTCOMES.append((outcome, failures))
             failed += [f"{scenario.name} ({database}): {', '.join(failures)}"] if failures else []
     except BaseException:
-        print("--- portal output (tail) ---\n" + portal.tail())
+        print(f"--- portal output (tail; all of it in {portal.output}) ---\n" + portal.tail())
         raise
     finally:
         portal.stop()
