@@ -7,7 +7,7 @@ RUN_STAMP := $(VENV)/.synced-run
 # The deployment checkers (checkov, yamllint, kubernetes-validate) live in their own environment and lock.
 TOOLS_STAMP := tools/.venv/.synced
 
-.PHONY: uv setup setup-run tools run test test-unit test-integration test-e2e chaos lint bench clean browser-deps validator-deps
+.PHONY: uv setup setup-run tools run test test-unit test-integration test-e2e chaos haproxy lint bench clean browser-deps validator-deps
 
 uv:
 	@$(PYTHON) -m uv --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet uv
@@ -59,8 +59,13 @@ test-e2e: setup validator-deps
 
 # Every fault of the chaos tier on SQLite and PostgreSQL (about 35 minutes); `make test` runs the quick ones.
 # CLUSTER=3 runs the cluster mode (three nodes behind HAProxy).
-chaos: setup
+chaos: setup $(if $(filter-out 1,$(or $(CLUSTER),1)),haproxy)
 	CHAOS=full CLUSTER=$(or $(CLUSTER),1) $(VENV)/bin/pytest -q -s -p no:cacheprovider --timeout=0 tests/chaos
+
+# The cluster mode's load balancer (Debian's HAProxy), as the RabbitMQ cluster's Service balances in k8s.
+haproxy:
+	@command -v haproxy >/dev/null || test -x /usr/sbin/haproxy || { if [ "$$(id -u)" = 0 ]; then \
+		apt-get update && apt-get install -y haproxy; else sudo apt-get update && sudo apt-get install -y haproxy; fi; }
 
 lint: setup
 	$(VENV)/bin/ruff check .

@@ -6,7 +6,7 @@ import pytest
 
 from tests.chaos.broker import Broker
 from tests.chaos.checks import Observer
-from tests.chaos.conftest import BASE_PORT, FULL, OUTCOMES, RUN_DIR, scenarios
+from tests.chaos.conftest import BASE_PORT, FULL, OUTCOMES, RUN_DIR, cluster_mode, scenarios
 from tests.chaos.portal import ChaosPortal
 from tests.chaos.scenarios import Target, run_scenario
 
@@ -29,6 +29,9 @@ async def test_every_accepted_request_completes_once_through_every_fault(broker:
             if index == 0:
                 baseline_p95 = outcome.p95_seconds
             failures = outcome.failures(baseline_p95 if scenario.targeted else None)
+            cluster = cluster_mode()
+            if cluster is not None:
+                failures += cluster.cluster_failures(broker, scenario.name)
             OUTCOMES.append((outcome, failures))
             failed += [f"{scenario.name} ({database}): {', '.join(failures)}"] if failures else []
     except BaseException:
