@@ -75,6 +75,8 @@ class ServiceDraft(BaseModel):
     description: Bilingual
     keywords: list[Annotated[SafeText, Field(max_length=100)]] = Field(default_factory=list, max_length=50)
     maturity: Maturity
+    # Health, disability, social benefits, court matters: never the reason for a suggestion to someone else.
+    sensitive: bool = False
     life_events: list[str] = Field(default_factory=list, max_length=10)
     target_days: int = Field(ge=1, le=365)
     steps: list[Step] = Field(default_factory=list, max_length=30)

@@ -110,6 +110,9 @@ class ServiceRecord(BaseModel):
     description: Bilingual
     keywords: list[str] = Field(default_factory=list)
     maturity: Maturity
+    # Health, disability, social benefits, court matters: a citizen's request for one is never the reason for a
+    # suggestion to someone else. Optional, so earlier producers and consumers of v1 keep working.
+    sensitive: bool = False
     life_events: list[str] = Field(default_factory=list)
     target_days: int
     steps: list[Step] = Field(default_factory=list)
