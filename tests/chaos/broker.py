@@ -1,5 +1,6 @@
 """Private RabbitMQ nodes for fault injection, beside the machine's shared broker (own ports, name, data, cookie)."""
 
+import contextlib
 import os
 import shutil
 import socket
@@ -90,10 +91,16 @@ class PrivateNode:
                               capture_output=True, text=True, timeout=timeout, check=False)
 
     def stop(self) -> None:
-        self.ctl("stop", timeout=120)
+        """A clean stop; a node that does not stop within a minute is killed, so none outlives its run."""
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self.ctl("stop", timeout=60)
         deadline = time.monotonic() + 30
         while port_open(self.amqp_port) and time.monotonic() < deadline:
             time.sleep(0.2)
+        if port_open(self.amqp_port):
+            self.kill()
+            while port_open(self.amqp_port) and time.monotonic() < deadline + 30:
+                time.sleep(0.2)
 
     def kill(self) -> None:
         """SIGKILL the node's Erlang VM, as a crashed host would."""

@@ -7,6 +7,7 @@ PostgreSQL and prints the table. A cluster mode plugs in as another `Broker` wit
 
 import importlib
 import os
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
@@ -51,8 +52,10 @@ def databases() -> list[str]:
 
 
 @pytest.fixture(scope="session")
-def broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Broker]:
-    home = tmp_path_factory.mktemp("chaos-broker")
+def broker() -> Iterator[Broker]:
+    # Not under pytest's temporary directories: a node's data and cookie must outlive any clean-up of those.
+    home = RUN_DIR / "broker"
+    shutil.rmtree(home, ignore_errors=True)
     cluster = cluster_mode()
     started: Broker = cluster.start_broker(home) if cluster is not None else \
         PrivateNode(NODE_NAME, home, AMQP_PORT, MANAGEMENT_PORT, DIST_PORT)

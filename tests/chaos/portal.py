@@ -12,7 +12,7 @@ from pathlib import Path
 
 import asyncpg
 
-from portal.up import BACKENDS
+from portal.up import SERVICES
 from tests.chaos.broker import Broker
 from tests.conftest import PG_ADMIN_DSN
 
@@ -64,7 +64,7 @@ class ChaosPortal:
             return
         admin = await asyncpg.connect(PG_ADMIN_DSN)
         try:
-            for service in BACKENDS:
+            for service in SERVICES:
                 await admin.execute(f'CREATE DATABASE "chaos_{self._tag}_{service}"')
         finally:
             await admin.close()
@@ -74,7 +74,7 @@ class ChaosPortal:
             return
         admin = await asyncpg.connect(PG_ADMIN_DSN)
         try:
-            for service in BACKENDS:
+            for service in SERVICES:
                 await admin.execute(f'DROP DATABASE IF EXISTS "chaos_{self._tag}_{service}" WITH (FORCE)')
         finally:
             await admin.close()
