@@ -7,7 +7,12 @@
 #   docker buildx imagetools inspect python:3.11.13-slim-bookworm --format '{{json .Manifest.Digest}}'
 # and writes both FROM lines as python:3.11.13-slim-bookworm@sha256:<that digest>.
 
-FROM python:3.11.13-slim-bookworm AS build
+# BASE_IMAGE: a machine that cannot pull (no registry) builds on a locally made base with the same interface
+# (python and pip on PATH, Debian bookworm): deploy/image/make-local-base.sh, then
+# `buildah bud --build-arg BASE_IMAGE=localhost/gov-portal-base:bookworm ...` (tests/unit/deploy/test_image.py).
+ARG BASE_IMAGE=python:3.11.13-slim-bookworm
+
+FROM ${BASE_IMAGE} AS build
 
 ENV UV_COMPILE_BYTECODE=1 \
     UV_LINK_MODE=copy \
@@ -33,7 +38,7 @@ RUN --mount=type=cache,target=/root/.cache/uv \
     uv sync --frozen --no-dev
 
 
-FROM python:3.11.13-slim-bookworm AS runtime
+FROM ${BASE_IMAGE} AS runtime
 
 LABEL org.opencontainers.image.title="gov-portal" \
       org.opencontainers.image.description="Unified Government Services Portal: gateway, services, workers"
@@ -53,6 +58,7 @@ COPY --from=build /app /app
 USER 10001:10001
 EXPOSE 8080
 
+# checkov:skip=CKV_DOCKER_7: FROM names the ARG BASE_IMAGE, whose default is pinned to an exact release (python:3.11.13-slim-bookworm); checkov cannot resolve build arguments
 # checkov:skip=CKV_DOCKER_2: Kubernetes probes /healthz and /readyz itself; the image also runs one-shot commands (ministry onboard) that serve no HTTP, which a HEALTHCHECK would mark unhealthy
 ENTRYPOINT ["portal"]
 CMD ["--help"]

@@ -36,7 +36,7 @@ run: setup-run
 	$(VENV)/bin/portal up
 
 test: setup tools browser-deps validator-deps lint
-	$(VENV)/bin/pytest -q --timeout=300 tests
+	$(VENV)/bin/pytest -q -rs --timeout=300 tests
 
 # The browser tests' needs: Debian's Chromium (Playwright cannot download one here) and axe-core from the lock file.
 browser-deps:

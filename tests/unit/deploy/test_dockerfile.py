@@ -17,9 +17,10 @@ def instructions(keyword: str) -> list[str]:
 def test_the_image_is_built_in_stages_on_a_base_pinned_to_an_exact_release() -> None:
     bases = instructions("FROM")
     assert len(bases) >= 2, "build and runtime stages"
+    (default,) = [line.split("=", 1)[1] for line in instructions("ARG") if line.startswith("BASE_IMAGE=")]
+    assert re.fullmatch(r"python:3\.11\.\d+-slim-bookworm(@sha256:[0-9a-f]{64})?", default), default
     for base in bases:
-        image = base.split()[0]
-        assert re.fullmatch(r"python:3\.11\.\d+-slim-bookworm(@sha256:[0-9a-f]{64})?", image), image
+        assert base.split()[0] == "${BASE_IMAGE}", base
     assert bases[-1].split()[-1] == "runtime"
 
 
