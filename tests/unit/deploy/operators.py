@@ -113,14 +113,14 @@ def opensearch(cluster: Obj) -> list[Pod]:
 def operator_secrets(objects: list[Obj]) -> dict[str, set[str]]:
     """Secrets the operators create, with their keys.
 
-    Topology Operator 1.17.4 controllers/user_controller.go: a User without importCredentialsSecret gets
-    <user>-user-credentials with username and password. Cluster Operator 2.14.0 internal/resource/
+    Topology Operator 1.17.4 controllers/user_controller.go: every User gets <user>-user-credentials with
+    username and password (generated, or copied from importCredentialsSecret). Cluster Operator 2.14.0 internal/resource/
     default_user_secret.go: <cluster>-default-user. OpenSearch operator 2.8.0 (tls.http.generate):
     <cluster>-http-cert with ca.crt, tls.crt, tls.key."""
     secrets: dict[str, set[str]] = {}
     for obj in objects:
         name = obj["metadata"]["name"]
-        if obj["kind"] == "User" and not obj["spec"].get("importCredentialsSecret"):
+        if obj["kind"] == "User":
             secrets[f"{name}-user-credentials"] = {"username", "password"}
         elif obj["kind"] == "RabbitmqCluster":
             secrets[f"{name}-default-user"] = {"username", "password", "host", "port"}
