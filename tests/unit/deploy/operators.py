@@ -114,9 +114,9 @@ def operator_secrets(objects: list[Obj]) -> dict[str, set[str]]:
     """Secrets the operators create, with their keys.
 
     Topology Operator 1.17.4 controllers/user_controller.go: every User gets <user>-user-credentials with
-    username and password (generated, or copied from importCredentialsSecret). Cluster Operator 2.14.0 internal/resource/
-    default_user_secret.go: <cluster>-default-user. OpenSearch operator 2.8.0 (tls.http.generate):
-    <cluster>-http-cert with ca.crt, tls.crt, tls.key."""
+    username and password (generated, or copied from importCredentialsSecret). Cluster Operator 2.14.0
+    internal/resource/default_user_secret.go: <cluster>-default-user. OpenSearch operator 2.8.0
+    (tls.http.generate): <cluster>-http-cert with ca.crt, tls.crt, tls.key."""
     secrets: dict[str, set[str]] = {}
     for obj in objects:
         name = obj["metadata"]["name"]

@@ -83,6 +83,14 @@ def test_the_image_builds_and_serves_healthz_as_uid_10001_on_a_read_only_root(tm
     if skip:
         print(f"image build skipped: {skip}")
         pytest.skip(skip)
+    try:
+        build_and_run(tmp_path)
+    finally:
+        subprocess.run([*BUILDAH, "rmi", TAG], capture_output=True, check=False)
+        subprocess.run([*BUILDAH, "rmi", "--prune"], capture_output=True, check=False)  # its untagged stages
+
+
+def build_and_run(tmp_path: Path) -> None:
     run(*BUILDAH, "bud", "--isolation", "chroot", "--build-arg", f"BASE_IMAGE={BASE}", "-t", TAG, "-f",
         str(REPO / "Dockerfile"), str(REPO), timeout=1800)
     assert run(*BUILDAH, "inspect", "--type", "image", "--format", "{{.OCIv1.Config.User}}", TAG) == \
@@ -113,4 +121,3 @@ def test_the_image_builds_and_serves_healthz_as_uid_10001_on_a_read_only_root(tm
         finally:
             server.terminate()
             server.wait(timeout=15)
-            subprocess.run([*BUILDAH, "rmi", TAG], capture_output=True, check=False)
