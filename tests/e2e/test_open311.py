@@ -79,3 +79,11 @@ def test_the_xml_answers_are_well_formed_and_carry_the_same_fields_as_json(porta
     assert [a["code"] for a in xml_definition["attributes"]["attribute"]] == ["licence_number", "delivery", "phone"]
     assert set(read_xml) == set(read_json)
     assert (read_xml["service_request_id"], read_xml["service_code"]) == (number, SERVICE)
+
+
+def test_the_facade_is_in_the_running_gateways_public_openapi(portal: RunningPortal) -> None:
+    paths = httpx.get(f"{portal.url}/openapi.json", timeout=10).json()["paths"]
+
+    assert {"/open311/v2/services.{format}", "/open311/v2/services/{service_code}.{format}",
+            "/open311/v2/requests.{format}", "/open311/v2/requests/{service_request_id}.{format}",
+            "/open311/v2/discovery.json"} <= set(paths)

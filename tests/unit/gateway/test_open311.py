@@ -305,15 +305,6 @@ async def test_discovery_names_the_endpoint_and_its_formats(portal: Portal) -> N
     assert set(endpoint["formats"]) == {"application/json", "text/xml"}
 
 
-async def test_the_facade_is_in_the_gateways_public_openapi(portal: Portal) -> None:
-    paths = (await portal.client.get("/openapi.json")).json()["paths"]
-
-    assert {"/open311/v2/services.{format}", "/open311/v2/services/{service_code}.{format}",
-            "/open311/v2/requests.{format}", "/open311/v2/requests/{service_request_id}.{format}",
-            "/open311/v2/discovery.json"} <= set(paths)
-    assert "post" in paths["/open311/v2/requests.{format}"]
-
-
 def test_without_dates_the_query_covers_the_last_90_days() -> None:
     from datetime import UTC, datetime, timedelta
 

@@ -117,6 +117,19 @@ async def test_the_gateway_documents_its_own_public_operations(gateway: httpx.As
         set(document["paths"])
 
 
+async def test_the_open311_facade_is_public_with_its_error_list_in_json_and_xml(document: dict[str, Any]) -> None:
+    open311 = {path: item for path, item in document["paths"].items() if path.startswith("/open311/v2/")}
+
+    assert set(open311) == {"/open311/v2/discovery.json", "/open311/v2/services.{format}",
+                            "/open311/v2/services/{service_code}.{format}", "/open311/v2/requests.{format}",
+                            "/open311/v2/requests/{service_request_id}.{format}"}
+    assert set(open311["/open311/v2/requests.{format}"]) == {"get", "post"}
+    assert open311["/open311/v2/services.{format}"]["get"]["security"] == []
+    assert open311["/open311/v2/requests.{format}"]["post"]["security"] != []
+    errors = open311["/open311/v2/requests/{service_request_id}.{format}"]["get"]["responses"]["404"]["content"]
+    assert {"application/json", "text/xml"} <= set(errors)
+
+
 async def test_internal_and_system_routes_stay_out(document: dict[str, Any]) -> None:
     assert [p for p in document["paths"] if p.startswith(SYSTEM_PATHS) or p.startswith(("/workspace", "/static"))] \
         == []
