@@ -33,6 +33,13 @@ POLL_INTERVAL = 0.005
 WARMUP_REQUESTS = 5
 SERVICE_SLUG = "bench-latency-probe"
 PORTAL_PORTS = 5
+# The bench is one client sending far more than a person would: the gateway's per-address, per-citizen and
+# per-API-key token buckets (tight by default, issue 17) would answer 429 and measure the limiter instead of
+# the portal. The portal the bench starts gets limits no bench step reaches; nothing needs setting by hand.
+BENCH_PORTAL_ENV = {
+    f"GATEWAY_{kind}_PER_{who}": "1000000"
+    for kind in ("RATE", "BURST") for who in ("ADDRESS", "CITIZEN", "API_KEY")
+}
 
 
 @dataclass
@@ -60,7 +67,7 @@ class PortalProcess:
             "PORTAL_AMQP_URL": amqp_url, "PORTAL_MANAGEMENT_URL": settings.management_url,
             "PORTAL_BASE_PORT": str(settings.base_port), "PORTAL_RUN_DIR": str(run_dir),
             "PORTAL_LOG_LEVEL": "warning",
-        }
+        } | BENCH_PORTAL_ENV
         self._log = run_dir / "portal.log"
         self._process: asyncio.subprocess.Process | None = None
 

@@ -29,7 +29,8 @@ class BenchSettings:
             in_flight=32,
             prefetch=32,
             requests=int(os.environ.get("BENCH_REQUESTS", "100")),
-            base_port=int(os.environ.get("BENCH_BASE_PORT", "19000")),
+            # The bench's own `portal up` takes five ports from here (the gateway first).
+            base_port=int(os.environ.get("BENCH_BASE_PORT", os.environ.get("PORTAL_BASE_PORT", "19000"))),
             broker_host=os.environ.get("BENCH_BROKER_HOST", "127.0.0.1"),
             broker_port=int(os.environ.get("BENCH_BROKER_PORT", "5672")),
             management_url=os.environ.get("BENCH_MANAGEMENT_URL", "http://127.0.0.1:15672"),
