@@ -37,6 +37,8 @@ app.add_typer(dead_letters, name="dead-letters")
 broker = typer.Typer(help="The RabbitMQ cluster: spread queue leaders and clients again after a node returns",
                      no_args_is_help=True)
 app.add_typer(broker, name="broker")
+kpis = typer.Typer(help="Performance figures: recount the daily KPI rollups from the requests", no_args_is_help=True)
+app.add_typer(kpis, name="kpis")
 GatewayUrl = Annotated[str, typer.Option(envvar="PORTAL_GATEWAY_URL")]
 AdminToken = Annotated[str | None, typer.Option(envvar="PORTAL_ADMIN_TOKEN", help="Defaults to the dev sign-in")]
 
@@ -118,6 +120,29 @@ def migrate(services: Annotated[list[str], typer.Argument(help=", ".join(up.SERV
         asyncio.run(upgrade(Path(importlib.import_module(f"services.{name}").__file__ or "").parent / "migrations",
                             url))
         print(f"{name}: migrated")
+
+
+@kpis.command("rebuild")
+def kpis_rebuild(database_url: Annotated[str, typer.Option(envvar="REQUESTS_DATABASE_URL")]) -> None:
+    """Recount the KPI rollups (per day and month, per service) from every request and rating, in one transaction:
+    after restoring a backup, or when upgrading a store that had requests before the rollups existed."""
+    from services.requests.store import RequestsUnitOfWork, inbox, outbox
+    from shared.db import engine_for
+
+    async def rebuild() -> int:
+        engine = engine_for(database_url)
+        try:
+            await upgrade(Path(importlib.import_module("services.requests").__file__ or "").parent / "migrations",
+                          database_url)
+            async with RequestsUnitOfWork(engine, outbox, inbox, "portal-kpis") as uow:
+                counted = await uow.kpi_rollups.rebuild()
+                await uow.commit()
+            return counted
+        finally:
+            await engine.dispose()
+
+    configure_logging("portal-kpis")
+    print(json.dumps({"requests_counted": asyncio.run(rebuild())}))
 
 
 @app.command("requests-worker")

@@ -25,7 +25,8 @@ FIELDS: dict[str, str] = {
     "completed": "of the requests started in the period, how many are completed",
     "cancelled": "of the requests started in the period, how many were cancelled",
     "completion_rate": "completed / (completed + cancelled), 0..1",
-    "median_processing_days": "median days from submission to completion, requests completed in the period",
+    "median_processing_days": "median days from submission to completion (in whole tenths of a day), requests "
+                              "completed in the period",
     "p90_processing_days": "90th percentile (nearest rank) of the same days",
     "sla_met_rate": "share of requests decided in the period on or before their due date, 0..1",
     "satisfaction_responses": "ratings given in the period",

@@ -13,7 +13,13 @@ from services.requests.handlers.dead_letters import (
 from services.requests.handlers.deps import CatalogPort, Deps, MinistryLinksPort
 from services.requests.handlers.documents import IssueDocument, apply_document_issued, issue_document
 from services.requests.handlers.estimates import CompletionEstimates
-from services.requests.handlers.kpis import PerformanceReport, ServiceKpis, performance, record_readiness
+from services.requests.handlers.kpis import (
+    PerformanceReport,
+    ServiceKpis,
+    performance,
+    rebuild_kpis,
+    record_readiness,
+)
 from services.requests.handlers.lifecycle import (
     AssignRequest,
     CancelRequest,
@@ -108,6 +114,7 @@ __all__ = [
     "proactive_enabled",
     "published_service",
     "rate_request",
+    "rebuild_kpis",
     "record_dead_letter",
     "record_readiness",
     "register_catalogue",

@@ -1,11 +1,11 @@
 """Performance figures: readiness costs from the catalogue, and the KPIs per service, ministry and in total."""
 
-import asyncio
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from services.requests.domain.kpis import Costs, Facts, Kpis, Period, compute, group
+from services.requests.domain.kpis import ChannelFacts, Costs, Kpis, Period, Rollup, from_rollup
 from services.requests.handlers.deps import Deps
+from services.requests.store import RollupRow
 from shared.bus.dispatch import Inbound
 from shared.contracts.catalog import ReadinessAssessed, ServiceRecord
 from shared.logging import get_logger
@@ -60,30 +60,47 @@ async def performance(period: Period, deps: Deps, *, ministry: str | None = None
 
 async def _compute(period: Period, deps: Deps, ministry: str | None, service: str | None) -> PerformanceReport:
     async with deps.uow(read_only=True) as uow:
-        facts = await uow.performance.facts(period, ministry, service)
+        sums = await uow.kpi_rollups.sums(period, ministry, service)
+        channels = await uow.performance.channels(period, ministry, service)
         costs = await uow.readiness.costs()
         records = {r.slug: r for r in await uow.catalogue.all_records()
                    if (ministry is None or r.ministry == ministry) and (service is None or r.slug == service)}
-    # Over a year of a busy portal this is seconds of arithmetic: off the event loop, so status events and
-    # citizens' pages keep moving meanwhile.
-    return await asyncio.to_thread(_summarise, period, facts, costs, records, deps.clock())
+    return _summarise(period, sums, channels, costs, records, deps.clock())
 
 
-def _summarise(period: Period, facts: Facts, costs: dict[str, Costs], records: dict[str, ServiceRecord],
-               generated_at: datetime) -> PerformanceReport:
-    ministry_of = {slug: r.ministry for slug, r in records.items()} | {r.service: r.ministry for r in facts.requests}
-    per_service = group(facts, "service", records)
-    per_ministry = group(facts, "ministry", {r.ministry for r in records.values()})
+def _summarise(period: Period, sums: list[RollupRow], channels: list[ChannelFacts], costs: dict[str, Costs],
+               records: dict[str, ServiceRecord], generated_at: datetime) -> PerformanceReport:
+    ministry_of = ({slug: r.ministry for slug, r in records.items()} | {c.service: c.ministry for c in channels}
+                   | {s.service: s.ministry for s in sums})
+    per_service: dict[str, Rollup] = {slug: Rollup() for slug in ministry_of}
+    per_ministry: dict[str, Rollup] = {code: Rollup() for code in ministry_of.values()}
+    totals = Rollup()
+    for s in sums:
+        for rollup in (per_service[s.service], per_ministry[s.ministry], totals):
+            rollup.add(s.service, s.metric, s.bucket, s.value)
     services = []
-    for slug, service_facts in sorted(per_service.items()):
+    for slug, rollup in sorted(per_service.items()):
         record = records.get(slug)
-        services.append(ServiceKpis(slug, ministry_of.get(slug, record.ministry if record else ""),
-                                    record.maturity if record else None, record.digitised_on if record else None,
-                                    compute(service_facts, {slug: costs[slug]} if slug in costs else {}, period)))
+        services.append(ServiceKpis(
+            slug, ministry_of[slug], record.maturity if record else None, record.digitised_on if record else None,
+            from_rollup(rollup, [c for c in channels if c.service == slug],
+                        {slug: costs[slug]} if slug in costs else {})))
     ministries = []
-    for code, ministry_facts in sorted(per_ministry.items()):
+    for code, rollup in sorted(per_ministry.items()):
         owned = {slug for slug, owner in ministry_of.items() if owner == code}
-        ministries.append((code, compute(ministry_facts, {s: c for s, c in costs.items() if s in owned}, period)))
+        ministries.append((code, from_rollup(rollup, [c for c in channels if c.ministry == code],
+                                             {s: c for s, c in costs.items() if s in owned})))
     in_scope = set(ministry_of)
-    totals = compute(facts, {s: c for s, c in costs.items() if s in in_scope}, period)
-    return PerformanceReport(period, generated_at, totals, ministries, services)
+    return PerformanceReport(period, generated_at,
+                             from_rollup(totals, channels, {s: c for s, c in costs.items() if s in in_scope}),
+                             ministries, services)
+
+
+async def rebuild_kpis(deps: Deps) -> int:
+    """Recount the KPI rollups from the requests and ratings (after a restore, or to check them)."""
+    async with deps.uow() as uow:
+        counted = await uow.kpi_rollups.rebuild()
+        await uow.commit()
+    deps.reports.forget()
+    log.info("kpis_rebuilt", requests=counted)
+    return counted

@@ -9,11 +9,13 @@ from services.requests.store.idempotency import IdempotencyKeys, KeptAnswer
 from services.requests.store.kpis import (
     ChannelCounts,
     Decision,
+    KpiRollups,
     OpenRequest,
     Performance,
     RatingRow,
     Ratings,
     Readiness,
+    RollupRow,
 )
 from services.requests.store.proactive import Documents, OfferRow, Offers, Preferences
 from services.requests.store.requests import (
@@ -60,6 +62,7 @@ __all__ = [
     "HistoryRow",
     "IdempotencyKeys",
     "KeptAnswer",
+    "KpiRollups",
     "OfferRow",
     "Offers",
     "OpenRequest",
@@ -73,6 +76,7 @@ __all__ = [
     "RequestRow",
     "Requests",
     "RequestsUnitOfWork",
+    "RollupRow",
     "calendar_changes",
     "catalogue",
     "channel_counts",
@@ -106,6 +110,7 @@ class RequestsUnitOfWork(UnitOfWork):
         self.channel_counts = ChannelCounts(self)
         self.readiness = Readiness(self)
         self.performance = Performance(self)
+        self.kpi_rollups = KpiRollups(self)
         self.calendar = CalendarChanges(self)
         self.idempotency = IdempotencyKeys(self)
 

@@ -1,15 +1,35 @@
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, Table, and_, or_, select, update
+from sqlalchemy import ColumnElement, Select, Table, and_, delete, func, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
 from services.requests.domain import OPEN_STATUSES
-from services.requests.domain.kpis import ChannelFacts, Costs, Facts, Period, RatingFacts, RequestFacts
+from services.requests.domain.kpis import (
+    ChannelFacts,
+    Contribution,
+    Costs,
+    Facts,
+    Period,
+    RatingFacts,
+    RequestFacts,
+    rating_contributions,
+    request_contributions,
+)
 from services.requests.store.overdue import overdue
-from services.requests.store.tables import channel_counts, history, ratings, readiness, requests
+from services.requests.store.tables import (
+    channel_counts,
+    history,
+    kpi_days,
+    kpi_months,
+    ratings,
+    readiness,
+    requests,
+)
 from shared.db import UnitOfWork
 
 
@@ -64,6 +84,7 @@ class Ratings:
                     comment=comment, rated_at=at))
         except IntegrityError:
             return False
+        await KpiRollups(self._uow).add(rating_contributions(RatingFacts(service, ministry, score, at)))
         return True
 
     async def of_request(self, tracking_number: str) -> RatingRow | None:
@@ -162,6 +183,18 @@ class Performance:
             ratings=[RatingFacts(r.service, r.ministry, r.score, r.rated_at) for r in rating_rows],
             channels=[ChannelFacts(r.service, r.ministry, r.month, r.completed) for r in channel_rows])
 
+    async def channels(self, period: Period, ministry: str | None = None, service: str | None = None
+                       ) -> list[ChannelFacts]:
+        query = select(channel_counts.c.service, channel_counts.c.ministry, channel_counts.c.month,
+                       channel_counts.c.completed).where(channel_counts.c.month >= period.start,
+                                                         channel_counts.c.month <= period.end)
+        if ministry is not None:
+            query = query.where(channel_counts.c.ministry == ministry)
+        if service is not None:
+            query = query.where(channel_counts.c.service == service)
+        return [ChannelFacts(r.service, r.ministry, r.month, r.completed)
+                for r in await self._uow.connection.execute(query)]
+
     async def decisions(self, ministry: str, period: Period) -> list[Decision]:
         """Requests decided in the period, with the officer who decided (None for an integrated system)."""
         start, end = _bounds(period)
@@ -180,3 +213,106 @@ class Performance:
                    overdue(at).label("overdue"))
             .where(requests.c.ministry == ministry, requests.c.status.in_(sorted(OPEN_STATUSES))))
         return [OpenRequest(r.service, r.assignee, r.assignee_name, bool(r.overdue)) for r in rows]
+
+
+@dataclass(frozen=True)
+class RollupRow:
+    service: str
+    ministry: str
+    metric: str
+    bucket: int
+    value: int
+
+
+REBUILD_BATCH = 5000
+UPSERT_ROWS = 1000  # six parameters a row: well under SQLite's and PostgreSQL's limits per statement
+
+
+class KpiRollups:
+    """The KPIs' rollup per day and per month, changed in the transaction of what it counts."""
+
+    def __init__(self, uow: UnitOfWork) -> None:
+        self._uow = uow
+
+    async def add(self, contributions: Iterable[Contribution]) -> None:
+        days: dict[tuple[date, str, str, int], tuple[str, int]] = {}
+        months: dict[tuple[date, str, str, int], tuple[str, int]] = {}
+        for c in contributions:
+            for kept, period in ((days, c.day), (months, c.day.replace(day=1))):
+                key = (period, c.service, c.metric, c.bucket)
+                kept[key] = (c.ministry, kept.get(key, ("", 0))[1] + c.value)
+        await self._upsert(kpi_days, "day", days)
+        await self._upsert(kpi_months, "month", months)
+
+    async def _upsert(self, table: Table, period: str, sums: dict[tuple[date, str, str, int], tuple[str, int]]
+                      ) -> None:
+        if not sums:
+            return
+        connection = self._uow.connection
+        dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
+        rows = [{period: key[0], "service": key[1], "metric": key[2], "bucket": key[3], "ministry": ministry,
+                 "value": value} for key, (ministry, value) in sorted(sums.items())]
+        for start in range(0, len(rows), UPSERT_ROWS):
+            statement = dialect.insert(table).values(rows[start:start + UPSERT_ROWS])
+            await connection.execute(statement.on_conflict_do_update(
+                index_elements=[period, "service", "metric", "bucket"],
+                set_={"value": table.c.value + statement.excluded.value, "ministry": statement.excluded.ministry}))
+
+    async def sums(self, period: Period, ministry: str | None = None, service: str | None = None
+                   ) -> list[RollupRow]:
+        """The period's sums per service, metric and bucket: whole months from the monthly rollup, the days
+        before the first and after the last whole month from the daily one."""
+        first_month = period.start if period.start.day == 1 else _next_month(period.start)
+        after = period.end + timedelta(days=1)
+        end_month = after.replace(day=1)
+        parts: list[tuple[Table, ColumnElement[date], date, date]] = []
+        if first_month < end_month:
+            parts.append((kpi_months, kpi_months.c.month, first_month, end_month))
+            parts.append((kpi_days, kpi_days.c.day, period.start, first_month))
+            parts.append((kpi_days, kpi_days.c.day, end_month, after))
+        else:
+            parts.append((kpi_days, kpi_days.c.day, period.start, after))
+        totals: dict[tuple[str, str, str, int], int] = {}
+        for table, column, start, end in parts:
+            if start >= end:
+                continue
+            query = (select(table.c.service, table.c.ministry, table.c.metric, table.c.bucket,
+                            func.sum(table.c.value).label("value"))
+                     .where(column >= start, column < end)
+                     .group_by(table.c.service, table.c.ministry, table.c.metric, table.c.bucket))
+            if ministry is not None:
+                query = query.where(table.c.ministry == ministry)
+            if service is not None:
+                query = query.where(table.c.service == service)
+            for r in await self._uow.connection.execute(query):
+                key = (r.service, r.ministry, r.metric, r.bucket)
+                totals[key] = totals.get(key, 0) + int(r.value)
+        return [RollupRow(*key, value) for key, value in totals.items()]
+
+    async def rebuild(self) -> int:
+        """Recount both rollups from the requests and ratings themselves; the number of requests counted."""
+        connection = self._uow.connection
+        await connection.execute(delete(kpi_days))
+        await connection.execute(delete(kpi_months))
+        counted, after = 0, ""
+        while True:
+            rows = (await connection.execute(
+                select(requests.c.tracking_number, requests.c.service, requests.c.ministry, requests.c.status,
+                       requests.c.submitted_at, requests.c.due_on, requests.c.decided_at, requests.c.completed_at)
+                .where(requests.c.tracking_number > after).order_by(requests.c.tracking_number)
+                .limit(REBUILD_BATCH))).all()
+            if not rows:
+                break
+            await self.add(c for r in rows for c in request_contributions(
+                RequestFacts(r.service, r.ministry, r.status, r.submitted_at, r.due_on, r.decided_at,
+                             r.completed_at)))
+            counted, after = counted + len(rows), rows[-1].tracking_number
+        rating_rows = await connection.execute(select(ratings.c.service, ratings.c.ministry, ratings.c.score,
+                                                      ratings.c.rated_at))
+        await self.add(c for r in rating_rows for c in rating_contributions(
+            RatingFacts(r.service, r.ministry, r.score, r.rated_at)))
+        return counted
+
+
+def _next_month(day: date) -> date:
+    return (day.replace(day=28) + timedelta(days=4)).replace(day=1)

@@ -1,3 +1,4 @@
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -6,6 +7,8 @@ from sqlalchemy import ColumnElement, case, func, select, tuple_, update
 from sqlalchemy.exc import IntegrityError
 
 from services.requests.domain import AWAITING_DECISION
+from services.requests.domain.kpis import RequestFacts, change
+from services.requests.store.kpis import KpiRollups
 from services.requests.store.overdue import overdue
 from services.requests.store.tables import catalogue, history, requests, sequences
 from shared.contracts.catalog import ServiceRecord
@@ -159,6 +162,15 @@ def _queue_conditions(query: QueueFilter) -> list[ColumnElement[bool]]:
     return conditions
 
 
+_FACTS = (requests.c.service, requests.c.ministry, requests.c.status, requests.c.submitted_at, requests.c.due_on,
+          requests.c.decided_at, requests.c.completed_at)
+
+
+def _facts(row: Mapping[str, Any]) -> RequestFacts:
+    return RequestFacts(row["service"], row["ministry"], row["status"], row["submitted_at"], row["due_on"],
+                        row.get("decided_at"), row.get("completed_at"))
+
+
 class Requests:
     def __init__(self, uow: UnitOfWork) -> None:
         self._uow = uow
@@ -181,6 +193,7 @@ class Requests:
 
     async def add(self, row: RequestRow, actor: str) -> None:
         await self._uow.connection.execute(requests.insert().values(**row.__dict__))
+        await KpiRollups(self._uow).add(change(None, _facts(row.__dict__)))
         await self.record(row.tracking_number, row.status, None, actor, None, row.submitted_at, True, None)
 
     async def get(self, tracking_number: str, *, for_update: bool = False) -> RequestRow | None:
@@ -201,8 +214,13 @@ class Requests:
             values["decided_at"] = at
         if status == "completed":
             values["completed_at"] = at
-        await self._uow.connection.execute(
+        connection = self._uow.connection
+        before = (await connection.execute(select(*_FACTS).where(requests.c.tracking_number == tracking_number))
+                  ).mappings().first()
+        await connection.execute(
             update(requests).where(requests.c.tracking_number == tracking_number).values(**values))
+        if before is not None:
+            await KpiRollups(self._uow).add(change(_facts(dict(before)), _facts(dict(before) | values)))
 
     async def assign(self, tracking_number: str, assignee: str | None, assignee_name: str | None) -> None:
         await self._uow.connection.execute(update(requests).where(requests.c.tracking_number == tracking_number)

@@ -162,6 +162,24 @@ ratings = Table(
     Column("rated_at", UtcDateTime(), nullable=False, index=True),
 )
 
+def _rollup(name: str, period: str) -> Table:
+    return Table(
+        name, metadata,
+        Column(period, Date, primary_key=True),
+        Column("service", String(80), primary_key=True),
+        Column("metric", String(24), primary_key=True),
+        # Whole tenths of a day for processing_tenths (a histogram), 0 for every other metric.
+        Column("bucket", Integer, primary_key=True),
+        Column("ministry", String(16), nullable=False),
+        Column("value", Integer, nullable=False),
+    )
+
+
+# The KPIs' daily rollup per service (domain/kpis.py: contributions), and the same summed per calendar month, so
+# a year is read as twelve months rather than 365 days; both kept in the transaction of each change.
+kpi_days = _rollup("kpi_days", "day")
+kpi_months = _rollup("kpi_months", "month")
+
 channel_counts = Table(
     "channel_counts", metadata,
     Column("service", String(80), primary_key=True),
