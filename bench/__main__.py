@@ -7,6 +7,7 @@ import time
 from bench.codec import measure_codec
 from bench.e2e import measure_latency
 from bench.gateway import gateway_report, measure_gateway_overhead
+from bench.kpis import kpis_report, measure_kpis
 from bench.ministries import MINISTRIES, measure_ministries, ministries_report, ministries_summary
 from bench.notifications import measure_notifications, notifications_report
 from bench.report import latency_report, summary, throughput_report
@@ -40,10 +41,14 @@ async def run(settings: BenchSettings) -> None:
     print("Measuring the ministry workspace's queue (100,000 requests; starting `portal up`)…", flush=True)
     workspace = await measure_workspace(settings)
     print(workspace_report(workspace) + "\n", flush=True)
+    print("Measuring public KPIs (rollups of 1,000,000 requests; the requests service in this process)…", flush=True)
+    kpis = await measure_kpis()
+    print(kpis_report(kpis) + "\n", flush=True)
     print(summary(throughput, codec, latency))
     print(ministries_summary(ministries))
     print(search_summary(search, latency.search_through_gateway))
     print(f"workspace queue page p99 {workspace.queue_p99:.1f} ms at {workspace.rows:,} requests")
+    print(kpis_report(kpis).splitlines()[-1])
     print(f"(took {time.monotonic() - started:.0f} s)")
 
 
