@@ -16,6 +16,7 @@ from shared.contracts.base import IntegrationEvent
 from shared.contracts.ministries import DocumentIssued, MinistryStatus, RequestStatusUpdated
 from shared.contracts.requests import RequestStalled, RequestSubmitted
 from shared.logging import get_logger
+from shared.tracing import TRACEPARENT, TRACESTATE, outgoing_headers
 
 log = get_logger(__name__)
 
@@ -172,8 +173,10 @@ class MinistryClient:
 
     async def _publish(self, event_type: str, event: IntegrationEvent, subject: str | None, key: str,
                        event_id: str | None, publish_at: datetime | None) -> str:
+        trace_context = outgoing_headers()
         envelope = Envelope(type=event_type, source=f"/ministries/{self.ministry}", subject=subject,
-                            data=event.model_dump(mode="json"), id=event_id or str(uuid.uuid4()))
+                            data=event.model_dump(mode="json"), id=event_id or str(uuid.uuid4()),
+                            traceparent=trace_context.get(TRACEPARENT), tracestate=trace_context.get(TRACESTATE))
         outgoing = Outgoing(envelope.id, f"{self.ministry}.{key}", envelope.to_body(),
                             publish_at.timestamp() if publish_at else time.time())
         handling = _HANDLING.get()

@@ -24,6 +24,7 @@ from shared.bus.rebalance import ClusterRebalancer
 from shared.bus.topology import valid_ministry_code
 from shared.db.migrate import upgrade
 from shared.logging import configure_logging
+from shared.tracing import configure_tracing
 from shared.web import metrics_app
 
 app = typer.Typer(help="Unified Government Services Portal", no_args_is_help=True)
@@ -165,6 +166,7 @@ def requests_worker(ministries: Annotated[str, typer.Option(help="Comma-separate
 def simulate_ministry() -> None:
     """Answer requests as the ministries in PORTAL_SIMULATOR_CREDENTIALS would, over their own broker users."""
     configure_logging("simulated-ministry", os.environ.get("PORTAL_LOG_LEVEL", "info"))
+    configure_tracing("simulated-ministry")
     credentials = json.loads(os.environ["PORTAL_SIMULATOR_CREDENTIALS"])
     run_dir = Path(os.environ.get("PORTAL_RUN_DIR", ".run"))
     asyncio.run(until_signalled(up.run_simulators(os.environ["PORTAL_AMQP_URL"], credentials,

@@ -1,12 +1,89 @@
-"""W3C trace context carried across HTTP headers and AMQP messages."""
+"""Tracing with OpenTelemetry: W3C trace context (traceparent and tracestate) over HTTP and the bus.
 
+Each process sets up one tracer provider (`configure_tracing`), sampling a share of new traces
+(PORTAL_TRACE_SAMPLE_RATIO, parent-based: a sampled caller's trace is always followed). Spans go nowhere unless
+asked: OTLP over HTTP to PORTAL_OTLP_ENDPOINT, or one JSON line per span to PORTAL_TRACE_FILE (`-` for the
+console, a directory for a file per process). FastAPI, httpx and SQLAlchemy are instrumented; the bus records
+a producer span per publish and a consumer span per message, carried in the message headers and the
+CloudEvent's distributed-tracing attributes.
+"""
+
+import contextlib
+import os
 import re
 import secrets
-from contextvars import ContextVar
+import sys
+from collections.abc import Iterator, Mapping, MutableMapping
+from pathlib import Path
+from typing import IO, Any
+
+from opentelemetry import context, propagate, trace
+from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
+from opentelemetry.sdk.trace.export import BatchSpanProcessor, ConsoleSpanExporter, SpanExporter
+from opentelemetry.sdk.trace.sampling import ParentBased, TraceIdRatioBased
+from opentelemetry.trace import SpanKind, format_span_id, format_trace_id
 
 TRACEPARENT = "traceparent"
+TRACESTATE = "tracestate"
 _PATTERN = re.compile(r"^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$")
-_current: ContextVar[str | None] = ContextVar("traceparent", default=None)
+_tracer = trace.get_tracer("portal")
+_configured: list[str] = []
+
+
+def _span_line(span: ReadableSpan) -> str:
+    return str(span.to_json(indent=None)) + os.linesep
+
+
+def _open(trace_file: str, service: str) -> IO[str]:
+    """`-` is the console; a directory gets a file per process (processes never interleave their lines)."""
+    if trace_file == "-":
+        return sys.stdout
+    path = Path(trace_file)
+    if trace_file.endswith(os.sep) or path.is_dir():
+        path.mkdir(parents=True, exist_ok=True)
+        path = path / f"{service}-{os.getpid()}.jsonl"
+    return path.open("a", encoding="utf-8")
+
+
+def _exporters(service: str, otlp_endpoint: str | None, trace_file: str | None) -> list[SpanExporter]:
+    exporters: list[SpanExporter] = []
+    if otlp_endpoint:
+        from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+
+        exporters.append(OTLPSpanExporter(endpoint=otlp_endpoint))
+    if trace_file:
+        exporters.append(ConsoleSpanExporter(out=_open(trace_file, service), formatter=_span_line))
+    return exporters
+
+
+def tracing_enabled() -> bool:
+    """PORTAL_TRACING=off leaves OpenTelemetry's no-op API in place: no spans, no instrumentation."""
+    return os.environ.get("PORTAL_TRACING", "on").lower() != "off"
+
+
+def configure_tracing(service: str, *, sample_ratio: float | None = None, otlp_endpoint: str | None = None,
+                      trace_file: str | None = None) -> None:
+    """The process's tracer provider, once (several services in one process share it)."""
+    if _configured or not tracing_enabled():
+        return
+    _configured.append(service)
+    ratio = sample_ratio if sample_ratio is not None else float(os.environ.get("PORTAL_TRACE_SAMPLE_RATIO", "1.0"))
+    provider = TracerProvider(resource=Resource.create({"service.name": service}),
+                              sampler=ParentBased(TraceIdRatioBased(ratio)))
+    for exporter in _exporters(service, otlp_endpoint or os.environ.get("PORTAL_OTLP_ENDPOINT"),
+                               trace_file or os.environ.get("PORTAL_TRACE_FILE")):
+        provider.add_span_processor(BatchSpanProcessor(exporter, schedule_delay_millis=500))
+    trace.set_tracer_provider(provider)
+    from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
+
+    HTTPXClientInstrumentor().instrument()
+
+
+def flush_traces() -> None:
+    provider = trace.get_tracer_provider()
+    if isinstance(provider, TracerProvider):
+        provider.force_flush()
 
 
 def new_traceparent(trace_id: str | None = None) -> str:
@@ -18,20 +95,49 @@ def parse_trace_id(traceparent: str | None) -> str | None:
     return match.group(1) if match else None
 
 
-def current_traceparent() -> str | None:
-    return _current.get()
-
-
 def current_trace_id() -> str | None:
-    return parse_trace_id(_current.get())
+    span_context = trace.get_current_span().get_span_context()
+    return format_trace_id(span_context.trace_id) if span_context.is_valid else None
 
 
-def continue_trace(incoming: str | None) -> str:
-    """Start a new span under the incoming trace, or a new trace when there is none or it is malformed."""
-    traceparent = new_traceparent(parse_trace_id(incoming))
-    _current.set(traceparent)
-    return traceparent
+def current_traceparent() -> str | None:
+    span_context = trace.get_current_span().get_span_context()
+    if not span_context.is_valid:
+        return None
+    return f"00-{format_trace_id(span_context.trace_id)}-{format_span_id(span_context.span_id)}-" \
+           f"{int(span_context.trace_flags):02x}"
 
 
-def outgoing_traceparent() -> str:
-    return new_traceparent(current_trace_id())
+def outgoing_headers() -> dict[str, str]:
+    """The current trace context as W3C headers (traceparent, and tracestate when there is one)."""
+    carrier: dict[str, str] = {}
+    propagate.inject(carrier)
+    return {k: v for k, v in carrier.items() if k in (TRACEPARENT, TRACESTATE)}
+
+
+def outgoing_traceparent() -> str | None:
+    return outgoing_headers().get(TRACEPARENT)
+
+
+@contextlib.contextmanager
+def publishing(destination: str, headers: MutableMapping[str, Any], parent: Mapping[str, str] | None = None
+               ) -> Iterator[None]:
+    """A producer span for one message, under `parent` (the context recorded with an outbox row) or the current
+    one; its context goes into `headers`."""
+    start = propagate.extract(parent) if parent and parent.get(TRACEPARENT) else context.get_current()
+    with _tracer.start_as_current_span(f"{destination} publish", context=start, kind=SpanKind.PRODUCER,
+                                       attributes={"messaging.system": "rabbitmq",
+                                                   "messaging.destination.name": destination}):
+        propagate.inject(headers)
+        yield
+
+
+@contextlib.contextmanager
+def consuming(queue: str, headers: Mapping[str, Any]) -> Iterator[None]:
+    """A consumer span for one message, the child of its producer's span."""
+    carrier = {k: str(v) for k, v in headers.items() if k in (TRACEPARENT, TRACESTATE) and v}
+    with _tracer.start_as_current_span(f"{queue} process", context=propagate.extract(carrier),
+                                       kind=SpanKind.CONSUMER,
+                                       attributes={"messaging.system": "rabbitmq",
+                                                   "messaging.destination.name": queue}):
+        yield

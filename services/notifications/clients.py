@@ -14,7 +14,6 @@ from pydantic import ValidationError
 
 from shared.contracts.base import Bilingual
 from shared.logging import get_logger
-from shared.tracing import TRACEPARENT, outgoing_traceparent
 
 log = get_logger(__name__)
 
@@ -40,8 +39,7 @@ class HttpServiceTitles:
 
     async def _fetch(self, slug: str) -> tuple[Bilingual | None, float]:
         try:
-            response = await self._client.get(f"/api/v1/services/{quote(slug, safe='')}",
-                                              headers={TRACEPARENT: outgoing_traceparent()})
+            response = await self._client.get(f"/api/v1/services/{quote(slug, safe='')}")
         except httpx.HTTPError as exc:
             log.warning("service_title_unavailable", service=slug, error=type(exc).__name__)
             return None, self._failure_ttl

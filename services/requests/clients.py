@@ -12,7 +12,6 @@ from shared.bus import Bus, Handler
 from shared.bus.topology import QueueSpec, from_ministry, ministry_inbox
 from shared.contracts.catalog import ServiceRecord
 from shared.logging import get_logger
-from shared.tracing import TRACEPARENT, outgoing_traceparent
 
 log = get_logger(__name__)
 
@@ -27,8 +26,7 @@ class HttpCatalog:
                                                wait=wait_exponential(multiplier=0.1, max=1.0) + wait_random(0, 0.1),
                                                retry=retry_if_exception_type(httpx.TransportError)):
                 with attempt:
-                    response = await self._client.get(f"/api/v1/services/{quote(slug, safe='')}",
-                                                      headers={TRACEPARENT: outgoing_traceparent()})
+                    response = await self._client.get(f"/api/v1/services/{quote(slug, safe='')}")
         except httpx.TransportError as exc:
             log.warning("catalog_unreachable", error=type(exc).__name__)
             raise Unavailable("catalog-unavailable",

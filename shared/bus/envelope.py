@@ -9,7 +9,7 @@ from typing import Any
 from cloudevents.core.bindings.rabbitmq import RabbitMQMessage, from_structured_event, to_structured_event
 from cloudevents.core.v1.event import CloudEvent
 
-from shared.tracing import TRACEPARENT
+from shared.tracing import TRACEPARENT, TRACESTATE
 
 CONTENT_TYPE = "application/cloudevents+json"
 
@@ -27,6 +27,12 @@ class Envelope:
     id: str = field(default_factory=lambda: str(uuid.uuid4()))
     time: datetime = field(default_factory=lambda: datetime.now(UTC))
     traceparent: str | None = None
+    tracestate: str | None = None
+
+    @property
+    def trace_context(self) -> dict[str, str]:
+        """The W3C trace context the event was recorded in (CloudEvents' distributed-tracing extension)."""
+        return {k: v for k, v in ((TRACEPARENT, self.traceparent), (TRACESTATE, self.tracestate)) if v}
 
     def to_body(self) -> bytes:
         attributes: dict[str, Any] = {"id": self.id, "source": self.source, "type": self.type,
@@ -35,6 +41,8 @@ class Envelope:
             attributes["subject"] = self.subject
         if self.traceparent:
             attributes[TRACEPARENT] = self.traceparent
+        if self.tracestate:
+            attributes[TRACESTATE] = self.tracestate
         return to_structured_event(CloudEvent(attributes, self.data)).body
 
     @classmethod
@@ -56,6 +64,7 @@ class Envelope:
         except ValueError as exc:
             raise MalformedEnvelope("the event id must be a UUID (it is the idempotency key)") from exc
         time = event.get_time() or datetime.now(UTC)
-        traceparent = event.get_attributes().get(TRACEPARENT)
+        attributes = event.get_attributes()
         return cls(type=event.get_type(), source=event.get_source(), data=data, subject=event.get_subject(),
-                   id=event.get_id(), time=time, traceparent=traceparent)
+                   id=event.get_id(), time=time, traceparent=attributes.get(TRACEPARENT),
+                   tracestate=attributes.get(TRACESTATE))

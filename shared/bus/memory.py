@@ -22,7 +22,7 @@ from shared.bus.ports import (
 )
 from shared.bus.topology import DEAD_LETTER_QUEUE, DEAD_LETTERS, QueueSpec, topic_matches
 from shared.logging import get_logger
-from shared.tracing import TRACEPARENT, continue_trace
+from shared.tracing import consuming, publishing
 
 log = get_logger(__name__)
 
@@ -100,9 +100,10 @@ class InMemoryBus(Bus):
 
     async def publish(self, envelope: Envelope, exchange: str, routing_key: str, *,
                       user_id: str | None = None) -> None:
-        headers = {TRACEPARENT: envelope.traceparent} if envelope.traceparent else {}
-        await self._enqueue(exchange, routing_key, _Message(envelope.to_body(), routing_key, headers, user_id,
-                                                            message_id=envelope.id))
+        headers: dict[str, Any] = {}
+        with publishing(routing_key, headers, envelope.trace_context):
+            await self._enqueue(exchange, routing_key, _Message(envelope.to_body(), routing_key, headers, user_id,
+                                                                message_id=envelope.id))
 
     async def publish_raw(self, body: bytes, exchange: str, routing_key: str, *,
                           headers: dict[str, Any] | None = None, message_id: str | None = None) -> None:
@@ -145,7 +146,10 @@ class InMemoryBus(Bus):
                 await self._handle(queue, message, handler)
 
     async def _handle(self, queue: _Queue, message: _Message, handler: Handler) -> None:
-        continue_trace(message.headers.get(TRACEPARENT))
+        with consuming(queue.spec.name, message.headers):
+            await self._apply(queue, message, handler)
+
+    async def _apply(self, queue: _Queue, message: _Message, handler: Handler) -> None:
         try:
             envelope = Envelope.from_body(message.body)
         except MalformedEnvelope as exc:

@@ -13,7 +13,7 @@ from shared.bus.envelope import Envelope
 from shared.bus.health import PublishHealth
 from shared.bus.topology import DEFAULT_VHOST, QueueSpec
 from shared.logging import get_logger
-from shared.tracing import TRACEPARENT
+from shared.tracing import TRACEPARENT, TRACESTATE
 
 log = get_logger(__name__)
 
@@ -153,8 +153,7 @@ def replay_headers(message: RawDelivery, replay_of: str) -> dict[str, Any]:
     headers: dict[str, Any] = {REPLAY_HEADER: replay_of, ORIGIN_KEY_HEADER: message.routing_key}
     if message.user_id:
         headers[ORIGIN_USER_HEADER] = message.user_id
-    if TRACEPARENT in message.headers:
-        headers[TRACEPARENT] = message.headers[TRACEPARENT]
+    headers |= {k: message.headers[k] for k in (TRACEPARENT, TRACESTATE) if k in message.headers}
     return headers
 
 

@@ -36,7 +36,7 @@ from shared.bus.ports import (
 )
 from shared.bus.topology import DEAD_LETTERS, EXCHANGES, QueueSpec, vhost_of
 from shared.logging import get_logger
-from shared.tracing import TRACEPARENT, continue_trace
+from shared.tracing import consuming, publishing
 
 log = get_logger(__name__)
 PUBLISH_TIMEOUT = 10.0
@@ -201,12 +201,13 @@ class RabbitBus(Bus):
 
     async def publish(self, envelope: Envelope, exchange: str, routing_key: str, *,
                       user_id: str | None = None) -> None:
-        headers: dict[str, Any] = {TRACEPARENT: envelope.traceparent} if envelope.traceparent else {}
-        message = aio_pika.Message(
-            envelope.to_body(), content_type=CONTENT_TYPE, delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
-            message_id=envelope.id, type=envelope.type, user_id=user_id, headers=headers,
-        )
-        await self._send(message, exchange, routing_key)
+        headers: dict[str, Any] = {}
+        with publishing(routing_key, headers, envelope.trace_context):
+            message = aio_pika.Message(
+                envelope.to_body(), content_type=CONTENT_TYPE, delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
+                message_id=envelope.id, type=envelope.type, user_id=user_id, headers=headers,
+            )
+            await self._send(message, exchange, routing_key)
 
     async def publish_raw(self, body: bytes, exchange: str, routing_key: str, *,
                           headers: dict[str, Any] | None = None, message_id: str | None = None) -> None:
@@ -273,7 +274,11 @@ class RabbitBus(Bus):
     async def _handle(self, queue: str, message: AbstractIncomingMessage, handler: Handler, attempts: int) -> bool:
         """True when the handler applied the message and it is to be acked."""
         headers = dict(message.headers or {})
-        continue_trace(str(headers.get(TRACEPARENT) or ""))
+        with consuming(queue, headers):
+            return await self._apply(queue, message, headers, handler, attempts)
+
+    async def _apply(self, queue: str, message: AbstractIncomingMessage, headers: dict[str, Any], handler: Handler,
+                     attempts: int) -> bool:
         count = headers.get("x-delivery-count")
         delivery_count = count if isinstance(count, int) else 0
         try:

@@ -7,10 +7,13 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+from opentelemetry.instrumentation.sqlalchemy import SQLAlchemyInstrumentor
 from sqlalchemy import Engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.ext.asyncio import create_async_engine as _create_async_engine
+
+from shared.tracing import tracing_enabled
 
 READ_ONLY = "portal_read_only"
 
@@ -42,8 +45,17 @@ def engine_for(url: str) -> AsyncEngine:
             # a reader does not, so reads never queue behind writes (WAL gives it a snapshot).
             read_only = connection.get_execution_options().get(READ_ONLY, False)
             connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+        return _traced(engine)
+    return _traced(_create_async_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True,
+                                        hide_parameters=True))
+
+
+def _traced(engine: AsyncEngine) -> AsyncEngine:
+    if not tracing_enabled():
         return engine
-    return _create_async_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True, hide_parameters=True)
+    # The instrumentation listens to the engine's cursor events, which SQLAlchemy 2.1 keeps as they were.
+    SQLAlchemyInstrumentor().instrument(engine=engine.sync_engine, enable_commenter=False, skip_dep_check=True)
+    return engine
 
 
 _WRITERS: "weakref.WeakKeyDictionary[Engine, asyncio.Lock]" = weakref.WeakKeyDictionary()

@@ -1,5 +1,7 @@
 from fastapi import FastAPI
+from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 
+from shared.tracing import configure_tracing, tracing_enabled
 from shared.web.ops import Readiness, ReadinessCheck, TraceAndMetricsMiddleware, metrics_app, ops_router
 from shared.web.problems import Problem, install_problem_handlers, problem_response
 
@@ -10,4 +12,7 @@ def install_plumbing(app: FastAPI, service: str, readiness: Readiness, *, metric
     """metrics=False: the app's own port never answers /metrics (serve metrics_app on another port)."""
     install_problem_handlers(app)
     app.add_middleware(TraceAndMetricsMiddleware, service=service)
+    configure_tracing(service)
+    if tracing_enabled():
+        FastAPIInstrumentor.instrument_app(app, excluded_urls="healthz,readyz,metrics")
     app.include_router(ops_router(service, readiness, metrics=metrics))

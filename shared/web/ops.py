@@ -15,7 +15,7 @@ from starlette.requests import Request as StarletteRequest
 from starlette.responses import Response as StarletteResponse
 from starlette.routing import Route
 
-from shared.tracing import TRACEPARENT, continue_trace
+from shared.tracing import TRACEPARENT, current_traceparent
 
 ReadinessCheck = Callable[[], Awaitable[bool]]
 Detail = Callable[[], dict[str, Any]]
@@ -45,13 +45,14 @@ class TraceAndMetricsMiddleware(BaseHTTPMiddleware):
         self.service = service
 
     async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
-        traceparent = continue_trace(request.headers.get(TRACEPARENT))
         started = time.perf_counter()
         response = await call_next(request)
         route = getattr(request.scope.get("route"), "path", "unmatched")
         HTTP_REQUESTS.labels(self.service, request.method, route, str(response.status_code)).inc()
         HTTP_LATENCY.labels(self.service, request.method, route).observe(time.perf_counter() - started)
-        response.headers[TRACEPARENT] = traceparent
+        traceparent = current_traceparent()
+        if traceparent:
+            response.headers[TRACEPARENT] = traceparent
         return response
 
 

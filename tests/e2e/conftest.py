@@ -64,5 +64,7 @@ def start_portal(run_dir: Path, base_port: int, *args: str, extra_env: dict[str,
 def portal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningPortal]:
     require_service("RabbitMQ", "127.0.0.1", 5672)
     require_service("RabbitMQ management API", "127.0.0.1", 15672)
-    with start_portal(tmp_path_factory.mktemp("portal-run"), BASE_PORT) as running:
+    run_dir = tmp_path_factory.mktemp("portal-run")
+    with start_portal(run_dir, BASE_PORT, extra_env={"PORTAL_TRACE_FILE": str(run_dir / "traces") + os.sep}
+                      ) as running:
         yield running

@@ -11,7 +11,6 @@ from services.gateway.problems import Throttled
 from shared.auth import IDENTITY_HEADER, Identity, IdentitySigner
 from shared.breaker import CircuitBreaker
 from shared.logging import get_logger
-from shared.tracing import TRACEPARENT, outgoing_traceparent
 from shared.web import Problem
 
 log = get_logger(__name__)
@@ -71,7 +70,6 @@ async def call_upstream(deps: UpstreamPool, upstream: Upstream, method: str, pat
 def signed_headers(identity: Identity | None, deps: UpstreamPool,
                    extra: dict[str, str] | None = None) -> dict[str, str]:
     headers = dict(extra or {})
-    headers[TRACEPARENT] = outgoing_traceparent()
     if identity is not None:
         headers[IDENTITY_HEADER] = deps.signer.sign(identity)
     return headers

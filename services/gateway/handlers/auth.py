@@ -16,7 +16,6 @@ from services.gateway.handlers.deps import Deps
 from services.gateway.problems import Throttled
 from shared.auth import IDENTITY_HEADER, Identity, Role
 from shared.logging import get_logger
-from shared.tracing import TRACEPARENT, outgoing_traceparent
 from shared.web import Problem
 
 log = get_logger(__name__)
@@ -80,7 +79,7 @@ async def _ministry_for_key(api_key: str, deps: Deps) -> str | None:
     system = deps.signer.sign(Identity("gateway", "system"))
     response = await call_upstream(deps, "catalog", "POST", "/internal/v1/api-keys/verify",
                                    json={"api_key": api_key},
-                                   headers={IDENTITY_HEADER: system, TRACEPARENT: outgoing_traceparent()})
+                                   headers={IDENTITY_HEADER: system})
     if response.status_code not in (200, 404):
         raise Problem(503, "upstream-unavailable", "Ministry keys cannot be checked right now.")
     ministry = response.json()["ministry"] if response.status_code == 200 else None

@@ -3,7 +3,7 @@ import json
 import pytest
 
 from shared.logging import configure_logging, get_logger
-from shared.tracing import continue_trace, parse_trace_id
+from shared.tracing import configure_tracing, consuming, current_traceparent, outgoing_headers, parse_trace_id
 
 
 def logged(capsys: pytest.CaptureFixture[str]) -> dict[str, object]:
@@ -26,14 +26,17 @@ def test_national_ids_phones_and_emails_never_reach_the_logs(capsys: pytest.Capt
 
 def test_every_log_line_carries_the_trace_id_of_the_request(capsys: pytest.CaptureFixture[str]) -> None:
     configure_logging("test")
-    traceparent = continue_trace("00-" + "c" * 32 + "-" + "d" * 16 + "-01")
-    get_logger().info("something_happened")
-    assert logged(capsys)["trace_id"] == "c" * 32 == parse_trace_id(traceparent)
+    configure_tracing("test")
+    with consuming("a-queue", {"traceparent": "00-" + "c" * 32 + "-" + "d" * 16 + "-01", "tracestate": "om=1"}):
+        get_logger().info("something_happened")
+        assert outgoing_headers()["tracestate"] == "om=1"
+    assert logged(capsys)["trace_id"] == "c" * 32
 
 
 def test_a_malformed_incoming_trace_starts_a_new_one() -> None:
-    traceparent = continue_trace("garbage")
-    assert parse_trace_id(traceparent) is not None
+    configure_tracing("test")
+    with consuming("a-queue", {"traceparent": "garbage"}):
+        assert parse_trace_id(current_traceparent()) not in (None, "0" * 32)
 
 
 def test_a_traceback_never_carries_personal_data_into_the_logs(capsys: pytest.CaptureFixture[str]) -> None:
