@@ -1,5 +1,6 @@
 """What staff curate: synonym sets, and the queries citizens run (most frequent, and finding nothing)."""
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -9,7 +10,7 @@ from services.search.domain.queries import MAX_QUERY_LENGTH, Lang
 from services.search.domain.understanding import Lexicon, understand
 
 MIN_PHRASES, MAX_PHRASES, MAX_PHRASE_LENGTH = 2, 20, 80
-# A word with this many digits may be a civil number, a phone or a tracking number: never kept.
+# This many digits together may be a civil number, a phone or a tracking number: such a query is never kept.
 IDENTIFYING_DIGITS = 5
 
 
@@ -30,10 +31,22 @@ def synonym_phrases(lang: Lang, phrases: Sequence[str]) -> tuple[str, ...]:
     return kept
 
 
+# Digits however they are spaced or punctuated (+968 9123 4567, 99-88-77-66, (968) 2460 0000), in any script.
+_DIGIT_RUN = re.compile(r"\d(?:[\s\-.()/+]*\d)*")
+_EMAIL_LIKE = re.compile(r"[^\s@]\s*@\s*[^\s@]")
+
+
+def could_identify_a_person(text: str) -> bool:
+    """An e-mail address, or a run of IDENTIFYING_DIGITS digits or more (a phone, a civil or tracking number)."""
+    return bool(_EMAIL_LIKE.search(text)) or any(
+        sum(ch.isdigit() for ch in run.group()) >= IDENTIFYING_DIGITS for run in _DIGIT_RUN.finditer(text))
+
+
 def loggable_query(text: str) -> str | None:
-    """The query as staff may see it: normalised words, without anything that could identify a person."""
-    kept = [w for w in words(text) if sum(ch.isdigit() for ch in w) < IDENTIFYING_DIGITS]
-    query = " ".join(kept)[:MAX_QUERY_LENGTH].strip()
+    """The query as staff may see it, normalised; a query that could identify or reach a person is not kept."""
+    if could_identify_a_person(text):
+        return None
+    query = " ".join(words(text))[:MAX_QUERY_LENGTH].strip()
     return query or None
 
 
