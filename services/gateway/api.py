@@ -9,7 +9,7 @@ from sse_starlette import EventSourceResponse, ServerSentEvent
 
 from services.gateway import handlers
 from services.gateway.adapters.dev_identity import DevSignIn
-from services.gateway.domain import route_for
+from services.gateway.domain import limit_kind, route_for
 from services.gateway.handlers import Deps
 from services.gateway.ui.pages import SESSION_COOKIE
 from shared.auth import Identity
@@ -30,6 +30,17 @@ D = Annotated[Deps, Depends(get_deps)]
 
 def client_address(request: Request) -> str:
     return request.client.host if request.client else "unknown"
+
+
+async def route_limit(request: Request) -> None:
+    """Every route, pages and API alike: the per-route bucket of the few routes scripts hammer (domain.LIMIT_KINDS);
+    per caller, so one citizen's script never slows another citizen behind the same carrier address."""
+    kind = limit_kind(request.method, request.url.path)
+    if kind is None:
+        return
+    credential = request.headers.get("authorization") or request.cookies.get(SESSION_COOKIE)
+    caller = f"credential:{credential}" if credential and kind != "sign_in" else f"address:{client_address(request)}"
+    handlers.limit_route(kind, caller, get_deps(request))
 
 
 # Declared so that the public OpenAPI document marks the operations that read a caller; the header itself is read

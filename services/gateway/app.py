@@ -8,7 +8,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import httpx
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.exceptions import RequestValidationError
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -18,7 +18,7 @@ from services.gateway.adapters.live_hub import LiveHub
 from services.gateway.adapters.oidc import Endpoints, OidcProvider, OidcVerifier
 from services.gateway.adapters.oidc_flow import AuthorizationCodeFlow, OidcClient
 from services.gateway.adapters.upstream import upstream_ready
-from services.gateway.api import router
+from services.gateway.api import route_limit, router
 from services.gateway.config import Settings
 from services.gateway.domain import ClaimRules, RateLimiter, Upstream
 from services.gateway.front_door import FrontDoor
@@ -76,7 +76,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             settings.oidc_staff_audience or settings.oidc_staff_client_id or "")
     rate_limits = Limits(address=RateLimiter(settings.rate_per_address, settings.burst_per_address),
                          citizen=RateLimiter(settings.rate_per_citizen, settings.burst_per_citizen),
-                         api_key=RateLimiter(settings.rate_per_api_key, settings.burst_per_api_key))
+                         api_key=RateLimiter(settings.rate_per_api_key, settings.burst_per_api_key),
+                         routes={"sign_in": RateLimiter(settings.rate_sign_in, settings.burst_sign_in),
+                                 "search": RateLimiter(settings.rate_search, settings.burst_search),
+                                 "submit": RateLimiter(settings.rate_submit, settings.burst_submit)})
     deps = Deps(signer=IdentitySigner(settings.identity_private_key), upstreams=upstreams,
                 api_keys=ApiKeyCache(), dev_idp=DevIdentityProvider() if settings.dev_auth else None, oidc=oidc,
                 max_body_bytes=settings.max_body_bytes, limits=rate_limits, live=LiveHub(),
@@ -151,7 +154,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     # /openapi.json is the public contract (api.py); FastAPI's own document is only its gateway-served part, and
     # its /docs would load Swagger UI from a CDN, which the pages' CSP forbids.
-    app = FastAPI(title=TITLE, version=VERSION, lifespan=lifespan, openapi_url=None, docs_url=None, redoc_url=None)
+    app = FastAPI(title=TITLE, version=VERSION, lifespan=lifespan, openapi_url=None, docs_url=None, redoc_url=None,
+                  dependencies=[Depends(route_limit)])
     discovery = f"{settings.oidc_issuer.rstrip('/')}/.well-known/openid-configuration" if settings.oidc_issuer else None
     app.state.contract = PublicContract(app.openapi, TITLE, VERSION, discovery,
                                         settings.openapi_refresh_seconds)

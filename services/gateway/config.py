@@ -60,12 +60,28 @@ class Settings(BaseSettings):
     # Signs the web UI's CSRF tokens. Unset: derived from the identity key (itself a secret).
     csrf_secret: SecretStr | None = None
     # Token buckets per replica: sustained requests a second and the burst allowed on top.
+    # Per address only generous limits: a mobile carrier puts many citizens behind one address (CGNAT).
     rate_per_address: float = 100.0
     burst_per_address: float = 2000.0
-    rate_per_citizen: float = 50.0
-    burst_per_citizen: float = 1000.0
-    rate_per_api_key: float = 200.0
-    burst_per_api_key: float = 4000.0
+    # Any signed-in caller: a page makes a handful of calls; 10 a second sustained is no person.
+    rate_per_citizen: float = 10.0
+    burst_per_citizen: float = 300.0
+    # A ministry's system is a script by design: its own, larger budget.
+    rate_per_api_key: float = 50.0
+    burst_per_api_key: float = 1000.0
+    # The routes scripts hammer, per caller (the credential, or the address without one). Sign-in is per
+    # address and so generous (CGNAT): 60 at once, then one a second. Search: 30 at once, then one a second (a
+    # person reads the results between searches). Submitting: 10 at once, then one every 2 minutes (a person
+    # submits a few requests a day).
+    rate_sign_in: float = 1.0
+    burst_sign_in: float = 60.0
+    rate_search: float = 1.0
+    burst_search: float = 30.0
+    rate_submit: float = 1 / 120
+    burst_submit: float = 10.0
+    # Which proxies' X-Forwarded-For / X-Forwarded-Proto uvicorn believes (comma-separated addresses or CIDRs,
+    # or *): the ingress controller's, so the per-address bucket counts the citizen's address, not the ingress'.
+    forwarded_allow_ips: str = "127.0.0.1"
     # A breaker per upstream: open after this many failures in a row, for this long, then one probe.
     breaker_threshold: int = 5
     breaker_open_seconds: float = 10.0

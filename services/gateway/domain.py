@@ -101,6 +101,26 @@ class ClaimRules:
 
 # --- Rate limits: token buckets, one per caller, kept in memory by each replica ------------------------------
 
+LimitKind = Literal["sign_in", "search", "submit"]
+LIMIT_KINDS: tuple[LimitKind, ...] = ("sign_in", "search", "submit")
+_SIGN_IN = frozenset({("POST", "/api/v1/auth/dev-token"), ("POST", "/sign-in"), ("GET", "/sign-in/callback"),
+                      ("POST", "/workspace/sign-in"), ("GET", "/workspace/sign-in/callback")})
+_SEARCH = frozenset({("GET", "/api/v1/search"), ("GET", "/search")})
+_SUBMIT = re.compile(r"^/(api/v1/requests|api/v1/me/offers/[^/]+/submit|offers/[^/]+/submit|services/[^/]+/apply|"
+                     r"open311/v2/requests\.[a-z]+)$")
+
+
+def limit_kind(method: str, path: str) -> LimitKind | None:
+    """The routes a script hammers and a person uses a handful of times: each has a bucket of its own."""
+    if (method, path) in _SIGN_IN:
+        return "sign_in"
+    if (method, path) in _SEARCH:
+        return "search"
+    if method == "POST" and _SUBMIT.match(path):
+        return "submit"
+    return None
+
+
 
 @dataclass
 class _Bucket:

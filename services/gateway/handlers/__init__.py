@@ -12,6 +12,7 @@ from services.gateway.handlers.auth import (
     issue_dev_token,
     issued_by,
     limit_address,
+    limit_route,
     sign_out,
 )
 from services.gateway.handlers.contract import PublicContract, public_openapi
@@ -23,5 +24,5 @@ from services.gateway.problems import Throttled
 
 __all__ = ["API_KEY_PREFIX", "Deps", "DevSignIn", "Forwarded", "Limits", "PublicContract", "Throttled",
            "authenticate", "call_upstream", "dashboard", "forward", "issue_dev_token", "issued_by", "limit_address",
-           "live_updates", "owned_request", "public_openapi", "read_json", "relay_status_changed",
+           "limit_route", "live_updates", "owned_request", "public_openapi", "read_json", "relay_status_changed",
            "search_services", "sign_out", "signed_headers"]

@@ -7,11 +7,12 @@ from datetime import UTC, datetime
 from typing import Any, cast
 
 import jwt
+from prometheus_client import Counter
 
 from services.gateway.adapters.dev_identity import DevSignIn
 from services.gateway.adapters.oidc import LEEWAY_SECONDS, ProviderUnavailable
 from services.gateway.adapters.upstream import call_upstream
-from services.gateway.domain import DEV_ISSUER, STAFF_ROLES, ClaimRules
+from services.gateway.domain import DEV_ISSUER, STAFF_ROLES, ClaimRules, LimitKind
 from services.gateway.handlers.deps import Deps
 from services.gateway.problems import Throttled
 from shared.auth import IDENTITY_HEADER, Identity, Role
@@ -87,8 +88,13 @@ async def _ministry_for_key(api_key: str, deps: Deps) -> str | None:
     return ministry
 
 
+THROTTLED = Counter("portal_gateway_throttled_total", "Requests refused with 429, by the limit they met",
+                    ["limit"])
+
+
 def _throttle(limiter_wait: float, who: str) -> None:
     if limiter_wait > 0:
+        THROTTLED.labels(who).inc()
         log.info("rate_limited", caller_kind=who)
         raise Throttled(429, "rate-limited", "Too many requests: please wait a moment and try again.",
                         limiter_wait)
@@ -96,6 +102,13 @@ def _throttle(limiter_wait: float, who: str) -> None:
 
 def limit_address(address: str, deps: Deps) -> None:
     _throttle(deps.limits.address.take(address, deps.clock()), "address")
+
+
+def limit_route(kind: LimitKind, caller: str, deps: Deps) -> None:
+    """`caller`: the credential presented (hashed here), or the address when there is none."""
+    limiter = deps.limits.routes.get(kind)
+    if limiter is not None:
+        _throttle(limiter.take(hashlib.sha256(caller.encode()).hexdigest(), deps.clock()), kind)
 
 
 async def authenticate(authorization: str | None, deps: Deps) -> Identity | None:

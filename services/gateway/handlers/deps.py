@@ -11,7 +11,7 @@ from services.gateway.adapters.dev_identity import DevIdentityProvider
 from services.gateway.adapters.live_hub import LiveHub
 from services.gateway.adapters.oidc import OidcVerifier
 from services.gateway.adapters.oidc_flow import AuthorizationCodeFlow
-from services.gateway.domain import ClaimRules, RateLimiter, Upstream
+from services.gateway.domain import ClaimRules, LimitKind, RateLimiter, Upstream
 from services.gateway.store import ApiKeyCache, LocalSignedOutSessions, SignedOutSessions
 from shared.auth import IdentitySigner
 from shared.breaker import CircuitBreaker
@@ -24,6 +24,7 @@ class Limits:
     address: RateLimiter
     citizen: RateLimiter
     api_key: RateLimiter
+    routes: dict[LimitKind, RateLimiter] = field(default_factory=dict)
 
 
 @dataclass

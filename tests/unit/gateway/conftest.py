@@ -47,6 +47,9 @@ class FakeServices:
 
     def client(self, name: str) -> httpx.AsyncClient:
         async def handle(request: httpx.Request) -> httpx.Response:
+            if request.url.path == "/openapi.json":  # each service's own document, for the gateway's public one
+                return httpx.Response(200, json={"openapi": "3.1.0", "info": {"title": name, "version": "1"},
+                                                 "paths": {}})
             self.calls.append((name, request.method, request.url.path))
             if name in self.down:
                 raise httpx.ConnectError("connection refused", request=request)

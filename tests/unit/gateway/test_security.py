@@ -9,6 +9,7 @@ from typing import Any
 import httpx
 import pytest
 from asgi_lifespan import LifespanManager
+from prometheus_client import generate_latest
 
 from tests.unit.gateway.conftest import Portal, start_portal
 from tests.unit.gateway.identity_provider import AUDIENCE, ISSUER, STRANGER, PublishedKeys, create_verifier, idp_token
@@ -127,3 +128,24 @@ async def test_reads_are_retried_but_a_submission_is_sent_only_once(portal: Port
     writes = sum(1 for c in portal.fakes.calls if c[0] == "requests") - reads
     assert (read.status_code, write.status_code) == (503, 503)
     assert (reads, writes) == (3, 1)
+
+
+async def test_a_script_is_throttled_on_sign_in_search_and_submission_where_a_person_never_is(
+        keypair: tuple[str, str]) -> None:
+    """300 of each in a few seconds, as the outside tester sent: a person's handful goes through, the rest waits."""
+    app, fakes = await start_portal(keypair)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as client:
+        portal = Portal(app, client, fakes)
+        aisha = await portal.sign_in("12345678")
+        signed_in = [(await client.post("/api/v1/auth/dev-token", json={
+            "national_id": "12345678", "name": "Aisha", "lang": "ar"})).status_code for _ in range(300)]
+        searched = [(await client.get("/api/v1/search", params={"q": "passport"}, headers=aisha)).status_code
+                    for _ in range(300)]
+        submitted = [(await client.post("/api/v1/requests", headers=aisha, json={
+            "service": "renew-driving-licence", "fields": {"licence": "L-1"}})).status_code for _ in range(300)]
+    metrics = generate_latest().decode()
+    person_sign_in, person_search, person_submit = 5, 20, 5
+    for answers, person in ((signed_in, person_sign_in), (searched, person_search), (submitted, person_submit)):
+        assert 429 not in answers[:person]
+        assert answers.count(429) >= 200
+    assert 'portal_gateway_throttled_total{limit="submit"}' in metrics
