@@ -19,6 +19,7 @@ import uvicorn
 from portal import search_admin, up
 from portal.onboarding import OnboardingError, dev_token, onboard_ministry
 from portal.staff import StaffClient, StaffError, staff_client
+from services.gateway.config import ProxySettings
 from shared.bus.admin import vhost_of
 from shared.bus.rebalance import ClusterRebalancer
 from shared.bus.topology import valid_ministry_code
@@ -76,14 +77,22 @@ def serve(service: Annotated[str, typer.Argument(help=", ".join(up.SERVICES))],
     """Serve one service (what each process and each container runs)."""
     if service not in up.SERVICES:
         raise typer.BadParameter(f"choose one of {', '.join(up.SERVICES)}")
-    config = uvicorn.Config(f"services.{service}.app:create_app", factory=True, host=host, port=port,
-                            log_level="warning", access_log=False, timeout_graceful_shutdown=5)
+    config = server_config(service, host, port)
     if metrics_port is None:
         uvicorn.Server(config).run()
         return
     metrics = QuietServer(uvicorn.Config(metrics_app(), host=host, port=metrics_port, log_level="warning",
                                          access_log=False))
     asyncio.run(serve_beside(uvicorn.Server(config), metrics))
+
+
+def server_config(service: str, host: str, port: int) -> uvicorn.Config:
+    """Only the gateway faces a proxy (the ingress); it believes the forwarded client address from those listed."""
+    proxy: dict[str, Any] = {"proxy_headers": False}
+    if service == "gateway":
+        proxy = {"proxy_headers": True, "forwarded_allow_ips": ProxySettings().forwarded_allow_ips}
+    return uvicorn.Config(f"services.{service}.app:create_app", factory=True, host=host, port=port,
+                          log_level="warning", access_log=False, timeout_graceful_shutdown=5, **proxy)
 
 
 class QuietServer(uvicorn.Server):

@@ -19,6 +19,12 @@ AMQP_URL = os.environ.get("TEST_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/")
 IN_CI = bool(os.environ.get("CI"))
 
 
+# For portals the tests drive as scripts (many sign-ins and submissions from one address in seconds): the
+# per-route limits are the unit tests' subject (tests/unit/gateway/test_security.py), not theirs.
+SCRIPTED_LIMITS = {"GATEWAY_RATE_SIGN_IN": "1000", "GATEWAY_BURST_SIGN_IN": "100000", "GATEWAY_RATE_SUBMIT": "1000",
+                   "GATEWAY_BURST_SUBMIT": "100000", "GATEWAY_RATE_SEARCH": "1000", "GATEWAY_BURST_SEARCH": "100000"}
+
+
 def drop_vhost(vhost: str) -> None:
     """A test portal's vhost and the ministry broker users named for it."""
 

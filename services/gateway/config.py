@@ -2,7 +2,17 @@ from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
-class Settings(BaseSettings):
+class ProxySettings(BaseSettings):
+    """Read by `portal serve gateway` before the app exists (uvicorn applies it)."""
+
+    model_config = SettingsConfigDict(env_prefix="GATEWAY_", extra="ignore")
+
+    # Which proxies' X-Forwarded-For / X-Forwarded-Proto uvicorn believes (comma-separated addresses or CIDRs,
+    # or *): the ingress controller's, so the per-address bucket counts the citizen's address, not the ingress'.
+    forwarded_allow_ips: str = "127.0.0.1"
+
+
+class Settings(ProxySettings):
     model_config = SettingsConfigDict(env_prefix="GATEWAY_", extra="ignore", populate_by_name=True)
 
     catalog_url: str = "http://127.0.0.1:8001"
@@ -79,9 +89,6 @@ class Settings(BaseSettings):
     burst_search: float = 30.0
     rate_submit: float = 1 / 120
     burst_submit: float = 10.0
-    # Which proxies' X-Forwarded-For / X-Forwarded-Proto uvicorn believes (comma-separated addresses or CIDRs,
-    # or *): the ingress controller's, so the per-address bucket counts the citizen's address, not the ingress'.
-    forwarded_allow_ips: str = "127.0.0.1"
     # A breaker per upstream: open after this many failures in a row, for this long, then one probe.
     breaker_threshold: int = 5
     breaker_open_seconds: float = 10.0

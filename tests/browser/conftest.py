@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
 
-from tests.conftest import IN_CI, drop_vhost, require_service
+from tests.conftest import IN_CI, SCRIPTED_LIMITS, drop_vhost, require_service
 
 CHROMIUM = Path(os.environ.get("PORTAL_CHROMIUM", "/usr/bin/chromium"))
 AXE = Path(__file__).parent / "node_modules" / "axe-core" / "axe.min.js"
@@ -54,7 +54,8 @@ def start_portal(run_dir: Path, base_port: int, settings: dict[str, str] | None 
     vhost = f"browser-{uuid.uuid4().hex[:8]}"
     env = os.environ | {"PORTAL_AMQP_URL": f"amqp://guest:guest@127.0.0.1:5672/{vhost}",
                         "PORTAL_BASE_PORT": str(base_port), "PORTAL_RUN_DIR": str(run_dir),
-                        "PORTAL_SIMULATOR_DELAY": SIMULATOR_DELAY, "PORTAL_LOG_LEVEL": "warning"} | (settings or {})
+                        "PORTAL_SIMULATOR_DELAY": SIMULATOR_DELAY, "PORTAL_LOG_LEVEL": "warning"} | SCRIPTED_LIMITS | \
+        (settings or {})
     output = run_dir / "portal.log"
     with output.open("wb") as log:
         process = subprocess.Popen([sys.executable, "-m", "portal.cli", "up"], env=env, stdout=log,

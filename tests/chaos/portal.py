@@ -14,7 +14,7 @@ import asyncpg
 
 from portal.up import SERVICES
 from tests.chaos.broker import Broker
-from tests.conftest import PG_ADMIN_DSN
+from tests.conftest import PG_ADMIN_DSN, SCRIPTED_LIMITS
 
 READY = b"The portal is ready"
 # What the chaos tier's citizens ask for: one electronic service of four simulated ministries.
@@ -85,7 +85,7 @@ class ChaosPortal:
             "PORTAL_AMQP_URL": self.amqp_url, "PORTAL_MANAGEMENT_URL": self.broker.management_url,
             "PORTAL_BASE_PORT": str(self.base_port), "PORTAL_RUN_DIR": str(self.run_dir),
             "PORTAL_SIMULATOR_DELAY": str(self.simulator_delay), "PORTAL_LOG_LEVEL": "warning",
-        }
+        } | SCRIPTED_LIMITS
         if self.database == "postgresql":
             env["PORTAL_DATABASE_URL"] = self.database_url("{service}")
         with self.output.open("wb") as log:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import drop_vhost, require_service
+from tests.conftest import SCRIPTED_LIMITS, drop_vhost, require_service
 
 # Parallel checkouts on one machine each pick their own ports.
 BASE_PORT = int(os.environ.get("PORTAL_E2E_BASE_PORT", "18000"))
@@ -37,7 +37,7 @@ def start_portal(run_dir: Path, base_port: int, *args: str, extra_env: dict[str,
     amqp_url = f"amqp://guest:guest@127.0.0.1:5672/{vhost}"
     env = os.environ | {"PORTAL_AMQP_URL": amqp_url, "PORTAL_BASE_PORT": str(base_port),
                         "PORTAL_RUN_DIR": str(run_dir), "PORTAL_SIMULATOR_DELAY": "0.2",
-                        "PORTAL_LOG_LEVEL": "warning"} | (extra_env or {})
+                        "PORTAL_LOG_LEVEL": "warning"} | SCRIPTED_LIMITS | (extra_env or {})
     output = run_dir / "portal.log"
     log = output.open("wb")
     process = subprocess.Popen([sys.executable, "-m", "portal.cli", "up", *args], env=env,

@@ -62,7 +62,8 @@ def generated_cases(output: str) -> int:
     return int(found.group(1)) if found else 0
 
 
-def test_the_public_contract_holds_under_an_outside_fuzzer(fuzzed_portal: RunningPortal, tmp_path: Path) -> None:
+def test_the_public_contract_holds_under_an_outside_fuzzer(fuzzed_portal: RunningPortal, tmp_path: Path,
+                                                           request: pytest.FixtureRequest) -> None:
     seed = int(os.environ.get("PORTAL_FUZZ_SEED") or random.randrange(2**31))
     ministry_key = json.loads((fuzzed_portal.run_dir / "ministries" / "rop.json").read_text())["api_key"]
     callers = {
@@ -78,7 +79,9 @@ def test_the_public_contract_holds_under_an_outside_fuzzer(fuzzed_portal: Runnin
     cases = {who: generated_cases(text) for who, text in outputs.items()}
     summary = (f"schemathesis seed {seed} (replay: PORTAL_FUZZ_SEED={seed}): {sum(cases.values())} cases "
                f"{cases} in {time.monotonic() - started:.0f}s")
-    print(summary, file=sys.__stderr__)
+    reporter = request.config.pluginmanager.getplugin("terminalreporter")
+    if reporter is not None:
+        reporter.write_line(summary)
     failed = {who: outputs[who][-6000:] for who, code in codes.items() if code != 0}
     assert not failed, summary + "\n" + "\n\n".join(f"--- as {who} ---\n{text}" for who, text in failed.items())
     assert all(cases.values()), summary
