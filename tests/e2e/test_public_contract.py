@@ -54,7 +54,8 @@ def schemathesis(portal: RunningPortal, credential: str, seed: int, report: Path
                "--max-time", str(BUDGET_SECONDS), "--workers", "1", "--request-timeout", "20",
                "--suppress-health-check", "all", "--no-color", "--output-truncate", "true",
                "-H", f"Authorization: Bearer {credential}", *selection]
-    return subprocess.Popen(command, stdout=report.open("wb"), stderr=subprocess.STDOUT)
+    # Its own directory: schemathesis keeps a cache (.schemathesis/) where it runs.
+    return subprocess.Popen(command, stdout=report.open("wb"), stderr=subprocess.STDOUT, cwd=report.parent)
 
 
 def generated_cases(output: str) -> int:
