@@ -71,6 +71,8 @@ def worker_down(ministry: str, seconds: float) -> Fault:
 
 
 BASELINE = Scenario("no fault", no_fault, quick=True)
+WARM_UP = Scenario("warm-up", no_fault)
+WARM_UP_INDEX = 99
 SINGLE_NODE = (
     BASELINE,
     Scenario("kill -9 requests", kill_9("requests"), quick=True),
