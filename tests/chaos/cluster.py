@@ -3,7 +3,7 @@ on one AMQP port (as the k8s Service balances), the portal on it, and the faults
 node leading most queues, of the node holding the clients, and loss of the majority.
 
 After each node loss the node comes back and is rebalanced as the runbook says (deploy/k8s/README.md, "The RabbitMQ
-cluster"): queue leaders and client connections must end up on more than one node again.
+cluster"): queue leaders and client connections must end up on every node again.
 """
 
 import asyncio
@@ -194,7 +194,7 @@ async def _busiest(target: Target, of: str) -> ClusterNode:
 
 
 async def _rebalanced(target: Target, name: str) -> None:
-    """The runbook's step after a node returns; then leaders and clients must sit on more than one node."""
+    """The runbook's step after a node returns; then leaders and clients must sit on every node."""
     broker = target.broker
     assert isinstance(broker, ClusterBroker)
     rebalancer = broker.rebalancer(target.portal.amqp_url.rsplit("/", 1)[-1])
@@ -283,7 +283,7 @@ def cluster_failures(broker: ClusterBroker, scenario: str) -> list[str]:
     if stall is not None and stall > MAX_MINISTRY_STALL_SECONDS:
         found.append(f"a ministry stalled {stall:.1f}s > {MAX_MINISTRY_STALL_SECONDS:.0f}s")
     leaders_on, clients_on = broker.spread.get(scenario, (NODES, NODES))
-    if leaders_on < 2 or clients_on < 2:
+    if leaders_on < NODES or clients_on < NODES:
         found.append(f"after rebalancing, leaders on {leaders_on} node(s), clients on {clients_on} node(s)")
     return found
 

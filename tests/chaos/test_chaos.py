@@ -16,8 +16,9 @@ pytestmark = pytest.mark.chaos
 async def test_every_accepted_request_completes_once_through_every_fault(broker: Broker, database: str) -> None:
     run_dir = RUN_DIR / database
     shutil.rmtree(run_dir, ignore_errors=True)
-    # The quick scenarios fault no ministry's worker, so they run without a worker per ministry (a faster start).
-    portal = ChaosPortal(broker, run_dir, BASE_PORT, database=database, workers=FULL)
+    # The quick scenarios and the cluster's fault no ministry's worker, so they run without a worker per ministry
+    # (a faster start).
+    portal = ChaosPortal(broker, run_dir, BASE_PORT, database=database, workers=FULL and cluster_mode() is None)
     await portal.create_databases()
     observer = Observer(portal)
     failed: list[str] = []
