@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+import httpx
 from sqlalchemy import text
 
 from shared.bus.rebalance import ClusterRebalancer
@@ -199,8 +200,16 @@ async def _rebalanced(target: Target, name: str) -> None:
     assert isinstance(broker, ClusterBroker)
     rebalancer = broker.rebalancer(target.portal.amqp_url.rsplit("/", 1)[-1])
     try:
-        await rebalancer.rebalance_leaders()
-        await rebalancer.spread_connections()
+        # A node just back may drop its first management calls (HAProxy may send them there): try again.
+        for attempt in range(1, 11):
+            try:
+                await rebalancer.rebalance_leaders()
+                await rebalancer.spread_connections()
+                break
+            except httpx.HTTPError:
+                if attempt == 10:
+                    raise
+                await asyncio.sleep(3.0)
         await asyncio.sleep(5.0)
         leaders = await rebalancer.leaders_per_node()
         clients = await rebalancer.connections_per_node()
