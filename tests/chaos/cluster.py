@@ -198,6 +198,9 @@ async def _rebalanced(target: Target, name: str) -> None:
     """The runbook's step after a node returns; then leaders and clients must sit on every node."""
     broker = target.broker
     assert isinstance(broker, ClusterBroker)
+    # HAProxy sends nothing to a returning node before two health checks pass (inter 1s, rise 2): clients moved
+    # sooner would land on the other nodes again.
+    await asyncio.sleep(4.0)
     rebalancer = broker.rebalancer(target.portal.amqp_url.rsplit("/", 1)[-1])
     try:
         # A node just back may drop its first management calls (HAProxy may send them there): try again.
@@ -266,7 +269,7 @@ async def majority_loss(target: Target) -> None:
     for node in two:
         await asyncio.to_thread(node.launch)
     await asyncio.gather(*(asyncio.to_thread(node.wait_up) for node in two))
-    await _rebalanced(target, "majority")
+    await _rebalanced(target, MAJORITY_LOSS)
 
 
 LEADER_LOSS = "kill -9 node leading most queues (60 s)"
