@@ -4,7 +4,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from services.requests.domain import Forbidden, RequestError
+from services.requests.domain import Forbidden, RequestError, parse_tracking_number
 from services.requests.domain.renewals import (
     LIFE_EVENTS,
     Document,
@@ -91,9 +91,10 @@ def _offer(document: Document, kind: str, key: str, service: str, ministry: str,
 
 async def keep_document(uow: RequestsUnitOfWork, command: IssueDocument, at: datetime) -> tuple[Document, bool]:
     """Record the document in the caller's unit of work and make the offers it calls for."""
+    tracking_number = await _own_request(uow, command) if command.tracking_number else None
     draft = Document(id=str(uuid.uuid4()), ministry=command.ministry, citizen=command.national_id,
                      document_type=command.document_type, number=command.number, issued_on=command.issued_on,
-                     expires_on=command.expires_on, tracking_number=command.tracking_number)
+                     expires_on=command.expires_on, tracking_number=tracking_number)
     document, new = await uow.documents.keep(draft, at)
     if document.citizen != command.national_id:
         raise Forbidden("document-of-another-citizen",
@@ -102,6 +103,16 @@ async def keep_document(uow: RequestsUnitOfWork, command: IssueDocument, at: dat
         await uow.offers.withdraw_superseded(document.id, document.expires_on, at)
     await offer_for(uow, document, at)
     return document, new
+
+
+async def _own_request(uow: RequestsUnitOfWork, command: IssueDocument) -> str:
+    """A document answers one of the issuing ministry's own requests, made by the citizen it is issued to."""
+    tracking_number = parse_tracking_number(command.tracking_number or "")
+    row = await uow.requests.get(tracking_number)
+    if row is None or row.ministry != command.ministry or row.citizen != command.national_id:
+        raise Forbidden("request-not-yours", "A document links only to one of this ministry's own requests, made "
+                                             "by the citizen it is issued to.")
+    return tracking_number
 
 
 async def issue_document(command: IssueDocument, deps: Deps) -> tuple[str, bool]:

@@ -305,3 +305,24 @@ async def test_a_double_click_on_submit_makes_one_request(harness: Harness) -> N
     assert sorted(r.status_code for r in responses) == [201, 409, 409]
     mine = await harness.client.get("/api/v1/requests", headers=harness.as_(create_citizen()))
     assert [i["service"] for i in mine.json()["items"]] == ["renew-driving-licence"]
+
+
+@pytest.mark.parametrize("whose", ["another ministry's", "unknown", "another citizen's"])
+async def test_a_document_links_only_to_one_of_the_ministrys_own_requests_of_that_citizen(
+        harness: Harness, whose: str) -> None:
+    tracking_number = (await harness.submit()).json()["tracking_number"]  # rop's, for citizen 12345678
+    ministry, national_id = "rop", "12345678"
+    if whose == "another ministry's":
+        ministry = "moh"
+    elif whose == "unknown":
+        tracking_number = tracking_number[:-1] + ("0" if tracking_number[-1] != "0" else "1")
+    else:
+        national_id = "87654321"
+    response = await harness.client.post("/api/v1/ministry/documents", headers=harness.as_(
+        create_ministry_identity(ministry)), json={"national_id": national_id, "document_type": "driving_licence",
+                                                   "number": "DL-77", "issued_on": "2026-01-01",
+                                                   "tracking_number": tracking_number})
+    assert response.status_code in (403, 422), response.text
+    assert await offer_count(harness) == 0
+    assert (await harness.client.get("/api/v1/me/documents", headers=harness.as_(create_citizen()))
+            ).json()["items"] == []
