@@ -45,6 +45,7 @@ def outbox_table(metadata: MetaData) -> Table:
         Column("subject", String(200)),
         Column("data", JSON, nullable=False),
         Column("traceparent", String(55)),
+        Column("tracestate", String(512)),
         Column("created_at", UtcDateTime(), nullable=False),
         Column("sent_at", UtcDateTime(), index=True),
         Column("attempts", Integer, nullable=False, default=0),
@@ -158,7 +159,8 @@ class OutboxRelay:
         sent: list[int] = []
         for row in rows:
             envelope = Envelope(type=row["type"], source=row["source"], data=row["data"], subject=row["subject"],
-                                id=row["event_id"], time=row["created_at"], traceparent=row["traceparent"])
+                                id=row["event_id"], time=row["created_at"], traceparent=row["traceparent"],
+                                tracestate=row["tracestate"])
             try:
                 await self._bus.publish(envelope, row["exchange"], row["routing_key"])
             except PublishFailed as exc:

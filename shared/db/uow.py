@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from shared.contracts.base import IntegrationEvent
 from shared.db.engine import READ_ONLY, writing
 from shared.db.outbox import OutboxRelay, utcnow
-from shared.tracing import outgoing_traceparent
+from shared.tracing import TRACEPARENT, TRACESTATE, outgoing_headers
 
 U_co = TypeVar("U_co", bound="UnitOfWork", covariant=True)
 
@@ -80,8 +80,11 @@ class UnitOfWork:
         event_type = getattr(event, "TYPE", None)
         if not event_type:
             raise TypeError(f"{type(event).__name__} is not an integration event")
+        trace_context = outgoing_headers()
         values = {"exchange": exchange, "routing_key": routing_key, "type": event_type, "source": self._source,
-                  "subject": subject, "data": event.model_dump(mode="json"), "traceparent": outgoing_traceparent(),
+                  "subject": subject, "data": event.model_dump(mode="json"),
+                  "traceparent": trace_context.get(TRACEPARENT),
+                  "tracestate": (trace_context.get(TRACESTATE) or "")[:512] or None,
                   "created_at": utcnow(), "attempts": 0}
         values["event_id"] = event_id or str(uuid.uuid4())
         await self.connection.execute(insert(self._outbox).values(**values))

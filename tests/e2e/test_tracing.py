@@ -56,4 +56,6 @@ def test_a_submission_is_one_trace_from_the_gateway_through_the_ministry_and_bac
     gateway = next(s for s in spans if s["name"] == "POST /api/v1/{rest:path}")
     assert gateway["parent_id"] == f"0x{app_span}"
     assert parent("requests", "POST /api/v1/requests")["resource"]["attributes"]["service.name"] == "gateway"
-    assert "citizenapp" in str(next(s for s in spans if s["name"] == "POST /api/v1/requests")["context"]["trace_state"])
+    # The citizen app's tracestate travels too: over HTTP, through the outbox, over the bus to the ministry.
+    for name in ("POST /api/v1/requests", "rop.request.submitted publish", "ministry.rop.inbox process"):
+        assert "citizenapp" in str(next(s for s in spans if s["name"] == name)["context"]["trace_state"]), name
