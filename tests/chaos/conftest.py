@@ -40,6 +40,9 @@ def cluster_mode() -> ModuleType | None:
 def scenarios() -> tuple[Scenario, ...]:
     cluster = cluster_mode()
     chosen: tuple[Scenario, ...] = cluster.SCENARIOS if cluster is not None else SINGLE_NODE
+    named = os.environ.get("CHAOS_SCENARIOS")  # e.g. "no fault,kill -9 gateway": the baseline comes first
+    if named:
+        return tuple(s for s in chosen if s.name in named.split(","))
     return chosen if FULL or cluster is not None else tuple(s for s in chosen if s.quick)
 
 

@@ -45,8 +45,8 @@ class Load:
     refused: int = 0
     _tokens: dict[str, str] = field(default_factory=dict)
 
-    async def sign_in(self, client: httpx.AsyncClient) -> None:
-        for citizen in self.citizens:
+    async def sign_in(self, client: httpx.AsyncClient, citizens: list[str] | None = None) -> None:
+        for citizen in citizens or self.citizens:
             body = {"national_id": citizen, "name": "Chaos"}
             response = await answered(lambda body=body: client.post("/api/v1/auth/dev-token", json=body))  # type: ignore[misc]
             response.raise_for_status()
@@ -73,7 +73,7 @@ class Load:
 
     async def _submit(self, client: httpx.AsyncClient, citizen: str, ministry: str) -> None:
         service, fields = LOAD_SERVICES[ministry]
-        headers = {"Authorization": f"Bearer {self._tokens[citizen]}", "Idempotency-Key": str(uuid.uuid4())}
+        key = str(uuid.uuid4())
         at = datetime.now(UTC)
         deadline = time.monotonic() + ANSWER_WITHIN
         attempt = 0
@@ -81,9 +81,14 @@ class Load:
         # its answer was lost is answered (replayed) on a retry rather than made twice.
         while True:
             try:
+                headers = {"Authorization": f"Bearer {self._tokens[citizen]}", "Idempotency-Key": key}
                 response: httpx.Response | None = await client.post("/api/v1/requests", headers=headers,
                                                                     json={"service": service, "fields": fields})
             except httpx.TransportError:
+                response = None
+            if response is not None and response.status_code == 401:
+                # The development sign-in's key is made per gateway process: after a restart, sign in again.
+                await self.sign_in(client, [citizen])
                 response = None
             if response is not None and response.status_code == 201:
                 self.submitted.append(Submitted(response.json()["tracking_number"], ministry, citizen, at))
