@@ -70,12 +70,12 @@ def worker_down(ministry: str, seconds: float) -> Fault:
     return fault
 
 
-BASELINE = Scenario("no fault", no_fault, quick=True)
+BASELINE = Scenario("no fault", no_fault)
 WARM_UP = Scenario("warm-up", no_fault)
 WARM_UP_INDEX = 99
 SINGLE_NODE = (
     BASELINE,
-    Scenario("kill -9 requests", kill_9("requests"), quick=True),
+    Scenario("kill -9 requests", kill_9("requests")),
     Scenario("kill -9 simulated ministry", kill_9("simulator"), quick=True),
     Scenario("kill -9 notifications", kill_9("notifications")),
     Scenario("kill -9 catalog", kill_9("catalog")),
