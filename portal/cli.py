@@ -17,6 +17,7 @@ import typer
 import uvicorn
 
 from portal import search_admin, up
+from portal.insights import retrain_database
 from portal.onboarding import OnboardingError, dev_token, onboard_ministry
 from portal.staff import StaffClient, StaffError, staff_client
 from services.gateway.config import ProxySettings
@@ -41,6 +42,8 @@ broker = typer.Typer(help="The RabbitMQ cluster: spread queue leaders and client
 app.add_typer(broker, name="broker")
 kpis = typer.Typer(help="Performance figures: recount the daily KPI rollups from the requests", no_args_is_help=True)
 app.add_typer(kpis, name="kpis")
+insights = typer.Typer(help="Learned next-service patterns and demand forecasts", no_args_is_help=True)
+app.add_typer(insights, name="insights")
 GatewayUrl = Annotated[str, typer.Option(envvar="PORTAL_GATEWAY_URL")]
 AdminToken = Annotated[str | None, typer.Option(envvar="PORTAL_ADMIN_TOKEN", help="Defaults to the dev sign-in")]
 
@@ -341,3 +344,15 @@ def broker_rebalance(
 
     leaders, closed = asyncio.run(rebalance())
     print(json.dumps({"quorum_leaders_per_node": leaders, "connections_closed": closed}, indent=2))
+
+
+@insights.command("retrain")
+def insights_retrain() -> None:
+    """Learn the next-service patterns again from the requests database (REQUESTS_DATABASE_URL) now.
+
+    Staff's decisions stay; new patterns are proposed, or approved when they meet staff's auto-approval bar.
+    """
+    configure_logging("portal-insights", "warning")
+    run = asyncio.run(retrain_database())
+    print(f"{run.patterns} patterns from {run.requests:,} completed requests of {run.citizens:,} citizens "
+          f"in {run.seconds:.1f} s")

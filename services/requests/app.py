@@ -7,6 +7,7 @@ from services.requests.api import problem, router
 from services.requests.clients import HttpCatalog, MinistryQueues
 from services.requests.config import Settings
 from services.requests.domain import RequestError
+from services.requests.domain.patterns import Learning
 from services.requests.handlers import (
     CompletionEstimates,
     Deps,
@@ -15,11 +16,13 @@ from services.requests.handlers import (
     register_catalogue,
     register_ministry,
 )
+from services.requests.handlers.insights import retrain_now
 from services.requests.store import MIGRATIONS, RequestsUnitOfWork, metadata
 from services.requests.watch import OperationsWatch, RenewalScan
 from shared.bus.dispatch import EventRouter
 from shared.bus.topology import DEAD_LETTER_QUEUE, REQUESTS_CATALOG
 from shared.logging import configure_logging
+from shared.periodic import Every
 from shared.runtime import Runtime
 
 SERVICE = "requests"
@@ -35,7 +38,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     deps = Deps(uow=runtime.unit_of_work(RequestsUnitOfWork), catalog=HttpCatalog(catalog_http),
                 ministry_links=ministries, bus=runtime.bus,
                 estimates=CompletionEstimates(settings.estimate_cache_seconds),
-                reports=KeptReports(settings.performance_cache_seconds))
+                reports=KeptReports(settings.performance_cache_seconds),
+                learning=Learning(settings.insights_min_citizens, settings.insights_window_days,
+                                  settings.insights_history_days))
     ministry_events = EventRouter(deps)
     register_ministry(ministry_events)
     ministries.handler = ministry_events
@@ -43,6 +48,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     register_catalogue(catalogue_events)
     watch = OperationsWatch(deps, settings.watch_seconds, timedelta(seconds=settings.stall_floor_seconds))
     renewals = RenewalScan(deps, settings.renewal_scan_seconds)
+    learning = Every(settings.insights_retrain_seconds, lambda: retrain_now(deps), "insights-retrain")
 
     async def started() -> None:
         async with deps.uow() as uow:
@@ -55,10 +61,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await runtime.consume_raw(DEAD_LETTER_QUEUE, lambda message: record_dead_letter(message, deps))
             # One deployment reports the portal-wide gauges, so alerts never add up several copies.
             watch.start()
+            # One deployment retrains; the patterns it keeps serve every replica.
+            learning.start()
         renewals.start()
 
     async def stopping() -> None:
         await renewals.stop()
+        await learning.stop()
         await watch.stop()
         await catalog_http.aclose()
 

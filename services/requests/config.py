@@ -25,3 +25,9 @@ class Settings(ServiceSettings):
     estimate_cache_seconds: float = 300.0
     # How long a public performance report (per period and filter) is served before it is computed again.
     performance_cache_seconds: float = 60.0
+    # Learned next-service patterns: a pattern needs this many distinct citizens, pairs count within the window,
+    # training reads this many days back, and retrains this often (0: only on demand, `portal insights retrain`).
+    insights_min_citizens: int = Field(default=50, ge=10)
+    insights_window_days: int = Field(default=180, ge=1, le=730)
+    insights_history_days: int = Field(default=730, ge=30)
+    insights_retrain_seconds: float = 86400.0

@@ -127,3 +127,13 @@ def reason(pattern: Pattern, after_title: str, lang: str, window_days: int = WIN
     if lang == "ar":
         return f"{share}٪ ممن أنجزوا «{after_title}» طلبوا هذه الخدمة خلال {window_days} يومًا."
     return f"{share}% of people who completed “{after_title}” went on to request this within {window_days} days."
+
+
+@dataclass(frozen=True)
+class Learning:
+    """The settings learning runs with (REQUESTS_INSIGHTS_*)."""
+
+    min_citizens: int = MIN_CITIZENS
+    window_days: int = WINDOW_DAYS
+    # How far back training reads completed requests.
+    history_days: int = 730

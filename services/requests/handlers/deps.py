@@ -3,6 +3,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
+from services.requests.domain.patterns import Learning
 from services.requests.handlers.caching import Calendars, KeptReports
 from services.requests.handlers.estimates import CompletionEstimates
 from services.requests.store import RequestsUnitOfWork, now
@@ -30,3 +31,4 @@ class Deps:
     estimates: CompletionEstimates = field(default_factory=CompletionEstimates)
     # The public performance reports, by period and filter.
     reports: KeptReports = field(default_factory=KeptReports)
+    learning: Learning = field(default_factory=Learning)

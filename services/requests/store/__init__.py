@@ -6,6 +6,7 @@ from typing import Any
 from services.requests.store.calendar import CalendarChangeRow, CalendarChanges
 from services.requests.store.dead_letters import DeadLetterRow, DeadLetters
 from services.requests.store.idempotency import IdempotencyKeys, KeptAnswer
+from services.requests.store.insights import ForecastRow, Insights, PatternRow, RunRow
 from services.requests.store.kpis import (
     ChannelCounts,
     Decision,
@@ -59,13 +60,16 @@ __all__ = [
     "DeadLetters",
     "Decision",
     "Documents",
+    "ForecastRow",
     "HistoryRow",
     "IdempotencyKeys",
+    "Insights",
     "KeptAnswer",
     "KpiRollups",
     "OfferRow",
     "Offers",
     "OpenRequest",
+    "PatternRow",
     "Performance",
     "Preferences",
     "QueueCounts",
@@ -77,6 +81,7 @@ __all__ = [
     "Requests",
     "RequestsUnitOfWork",
     "RollupRow",
+    "RunRow",
     "calendar_changes",
     "catalogue",
     "channel_counts",
@@ -113,6 +118,7 @@ class RequestsUnitOfWork(UnitOfWork):
         self.kpi_rollups = KpiRollups(self)
         self.calendar = CalendarChanges(self)
         self.idempotency = IdempotencyKeys(self)
+        self.insights = Insights(self)
 
 
 def now() -> datetime:

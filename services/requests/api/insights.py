@@ -1,0 +1,143 @@
+"""Learned next-service suggestions: the citizen's (with their reasons), staff's review of the patterns."""
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Path, Query, Response
+from pydantic import BaseModel, ConfigDict, Field
+
+from services.requests.api.common import Citizen, D, Staff
+from services.requests.domain.patterns import Thresholds
+from services.requests.handlers import insights
+from services.requests.store import PatternRow, RunRow
+from shared.contracts.base import Bilingual
+
+router = APIRouter()
+Slug = Annotated[str, Path(pattern=r"^[a-z0-9][a-z0-9-]{1,79}$")]
+
+
+class Figures(BaseModel):
+    citizens: int
+    support: float
+    confidence: float
+    lift: float
+
+
+class SuggestionView(BaseModel):
+    service: str
+    ministry: str
+    title: Bilingual
+    kind: Literal["learned"] = "learned"
+    because_of: str
+    because_of_title: Bilingual
+    reason: Bilingual
+    figures: Figures
+
+
+class Suggestions(BaseModel):
+    items: list[SuggestionView]
+
+
+@router.get("/api/v1/me/suggestions")
+async def my_suggestions(citizen: Citizen, deps: D, after: Annotated[str | None, Query(max_length=40)] = None
+                         ) -> Suggestions:
+    """Up to three services citizens like you went on to need, from patterns staff approved; `after` (a
+    tracking number) narrows them to what follows that request."""
+    found = await insights.my_suggestions(citizen, deps, after)
+    return Suggestions(items=[SuggestionView(
+        service=s.service, ministry=s.ministry, title=s.title, because_of=s.because.after,
+        because_of_title=s.because_title, reason=s.reason,
+        figures=Figures(citizens=s.because.citizens, support=s.because.support, confidence=s.because.confidence,
+                        lift=s.because.lift)) for s in found])
+
+
+@router.post("/api/v1/me/suggestions/{service}/dismiss", status_code=204)
+async def dismiss_suggestion(service: Slug, citizen: Citizen, deps: D) -> Response:
+    await insights.dismiss_suggestion(citizen, service, deps)
+    return Response(status_code=204)
+
+
+class PatternView(BaseModel):
+    after: str
+    then: str
+    figures: Figures
+    state: Literal["proposed", "approved", "off"]
+    decided_by: str | None
+    decided_at: datetime | None
+    trained_at: datetime
+
+
+class RunView(BaseModel):
+    trained_at: datetime
+    requests: int
+    citizens: int
+    patterns: int
+    seconds: float
+
+
+class AutoApproval(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    min_citizens: int = Field(ge=1, le=10_000_000)
+    min_confidence: float = Field(ge=0, le=1)
+    min_lift: float = Field(ge=0, le=1000)
+
+
+class PatternsPage(BaseModel):
+    min_citizens: int
+    window_days: int
+    last_run: RunView | None
+    auto_approval: AutoApproval | None
+    items: list[PatternView]
+
+
+def pattern_view(row: PatternRow) -> PatternView:
+    p = row.pattern
+    return PatternView(after=p.after, then=p.then, figures=Figures(citizens=p.citizens, support=p.support,
+                                                                   confidence=p.confidence, lift=p.lift),
+                       state=row.state, decided_by=row.decided_by, decided_at=row.decided_at,
+                       trained_at=row.trained_at)
+
+
+def run_view(run: RunRow) -> RunView:
+    return RunView(**run.__dict__)
+
+
+def auto_view(bar: Thresholds | None) -> AutoApproval | None:
+    return AutoApproval(min_citizens=bar.min_citizens, min_confidence=bar.min_confidence,
+                        min_lift=bar.min_lift) if bar else None
+
+
+@router.get("/api/v1/admin/insights/patterns")
+async def patterns(_: Staff, deps: D, state: Literal["proposed", "approved", "off"] | None = None) -> PatternsPage:
+    rows, run, bar = await insights.patterns(deps, state)
+    return PatternsPage(min_citizens=deps.learning.min_citizens, window_days=deps.learning.window_days,
+                        last_run=run_view(run) if run else None, auto_approval=auto_view(bar),
+                        items=[pattern_view(r) for r in rows])
+
+
+@router.post("/api/v1/admin/insights/patterns/{after}/{then}/approve")
+async def approve(after: Slug, then: Slug, staff: Staff, deps: D) -> PatternView:
+    return pattern_view(await insights.decide_pattern(after, then, True, staff, deps))
+
+
+@router.post("/api/v1/admin/insights/patterns/{after}/{then}/switch-off")
+async def switch_off(after: Slug, then: Slug, staff: Staff, deps: D) -> PatternView:
+    return pattern_view(await insights.decide_pattern(after, then, False, staff, deps))
+
+
+@router.put("/api/v1/admin/insights/auto-approval")
+async def set_auto_approval(body: AutoApproval, staff: Staff, deps: D) -> AutoApproval:
+    bar = Thresholds(body.min_citizens, body.min_confidence, body.min_lift)
+    return auto_view(await insights.set_auto_approval(bar, staff, deps)) or body
+
+
+@router.delete("/api/v1/admin/insights/auto-approval", status_code=204)
+async def stop_auto_approval(staff: Staff, deps: D) -> Response:
+    await insights.set_auto_approval(None, staff, deps)
+    return Response(status_code=204)
+
+
+@router.post("/api/v1/admin/insights/retrain")
+async def retrain(_: Staff, deps: D) -> RunView:
+    return run_view(await insights.retrain_now(deps))

@@ -1,0 +1,144 @@
+"""Learning from the portal's own requests: retraining the next-service patterns (on a schedule and on demand),
+staff's decisions on them, and the suggestions a citizen sees, each with its reason in both languages."""
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import numpy as np
+
+from services.requests.domain import Invalid, NotFound
+from services.requests.domain.patterns import Learning, Pattern, Thresholds, by_reason, mine, reason, suggest
+from services.requests.handlers.deps import Deps
+from services.requests.store import PatternRow, RequestsUnitOfWork, RunRow
+from services.requests.store.insights import APPROVED, OFF
+from shared.auth import Identity
+from shared.contracts.base import Bilingual
+from shared.db import UnitOfWorkFactory
+from shared.logging import get_logger
+
+log = get_logger(__name__)
+Progress = Callable[[int, int], None]
+DISMISSED, NOTIFIED = "dismissed", "notified"
+
+
+def _quiet(_: int, __: int) -> None:
+    return None
+
+
+async def retrain(uow: UnitOfWorkFactory[RequestsUnitOfWork], learning: Learning, at: datetime,
+                  progress: Progress = _quiet) -> RunRow:
+    """Mine every completed request of the history window again; staff's decisions stay as they were."""
+    started = time.perf_counter()
+    since = at - timedelta(days=learning.history_days)
+    citizens: list[str] = []
+    services: list[str] = []
+    seconds: list[float] = []
+    async with uow(read_only=True) as reading:
+        total = await reading.insights.completed_count(since)
+        progress(0, total)
+        async for batch in reading.insights.completed_since(since):
+            for citizen, service, submitted_at in batch:
+                citizens.append(citizen)
+                services.append(service)
+                seconds.append(submitted_at.timestamp())
+            progress(len(citizens), total)
+        records = await reading.catalogue.all_records()
+        bar = await reading.insights.thresholds()
+    sensitive = {r.slug for r in records if r.sensitive}
+    known, citizen_codes = np.unique(np.array(citizens, dtype=object), return_inverse=True)
+    slugs, service_codes = np.unique(np.array(services, dtype=object), return_inverse=True)
+    found = mine(citizen_codes.astype(np.int64), service_codes.astype(np.int64), np.array(seconds, dtype=np.int64),
+                 [str(s) for s in slugs], window_days=learning.window_days, min_citizens=learning.min_citizens,
+                 sensitive=sensitive)
+    run = RunRow(at, len(citizens), len(known), len(found), time.perf_counter() - started)
+    async with uow() as writing:
+        await writing.insights.replace_patterns(found, at, bar)
+        await writing.insights.record_run(run)
+        await writing.commit()
+    log.info("insights_retrained", requests=run.requests, citizens=run.citizens, patterns=run.patterns,
+             seconds=round(run.seconds, 2))
+    return run
+
+
+async def retrain_now(deps: Deps) -> RunRow:
+    return await retrain(deps.uow, deps.learning, deps.clock())
+
+
+async def patterns(deps: Deps, state: str | None = None) -> tuple[list[PatternRow], RunRow | None,
+                                                                  Thresholds | None]:
+    async with deps.uow(read_only=True) as uow:
+        return (await uow.insights.patterns(state), await uow.insights.last_run(),
+                await uow.insights.thresholds())
+
+
+async def decide_pattern(after: str, then: str, approve: bool, staff: Identity, deps: Deps) -> PatternRow:
+    at = deps.clock()
+    async with deps.uow() as uow:
+        if not await uow.insights.decide(after, then, APPROVED if approve else OFF, staff.subject, at):
+            raise NotFound("pattern-not-found", "No learned pattern leads from this service to that one.")
+        row = await uow.insights.pattern(after, then)
+        await uow.commit()
+    assert row is not None
+    log.info("insights_pattern_decided", after=after, then=then, approved=approve)
+    return row
+
+
+async def set_auto_approval(bar: Thresholds | None, staff: Identity, deps: Deps) -> Thresholds | None:
+    if bar is not None and bar.min_citizens < deps.learning.min_citizens:
+        raise Invalid("auto-approval-below-threshold",
+                      f"No pattern is learned from fewer than {deps.learning.min_citizens} citizens.")
+    async with deps.uow() as uow:
+        await uow.insights.set_thresholds(bar, staff.subject, deps.clock())
+        await uow.commit()
+    return bar
+
+
+@dataclass(frozen=True)
+class Suggested:
+    service: str
+    ministry: str
+    title: Bilingual
+    because: Pattern
+    because_title: Bilingual
+    reason: Bilingual
+
+
+async def my_suggestions(citizen: Identity, deps: Deps, after: str | None = None) -> list[Suggested]:
+    """Up to three services the citizen may need next, from approved patterns only. With `after` (a tracking
+    number of theirs), only what follows that request."""
+    at = deps.clock()
+    window = deps.learning.window_days
+    async with deps.uow(read_only=True) as uow:
+        history = await uow.insights.citizen_history(citizen.subject, at - timedelta(days=window))
+        done = [service for tracking, service, status, _ in history if status == "completed"
+                and (after is None or tracking == after)]
+        if after is not None and not any(tracking == after for tracking, *_ in history):
+            raise NotFound("request-not-found", "You have no such request in the last months.")
+        if not done:
+            return []
+        dismissed = await uow.insights.marked(citizen.subject, DISMISSED)
+        approved = by_reason(row.pattern for row in await uow.insights.patterns(APPROVED))
+        leads = {s: await uow.catalogue.record(s) for s in dict.fromkeys(done) if s in approved}
+        sensitive = {s for s, record in leads.items() if record is None or record.sensitive}
+        picked = suggest(done, approved, exclude={s for _, s, _, _ in history} | dismissed, sensitive=sensitive)
+        found = []
+        for suggestion in picked:
+            record = await uow.catalogue.get(suggestion.service)
+            lead = leads.get(suggestion.because.after)
+            if record is None or lead is None:
+                continue
+            found.append(Suggested(
+                record.slug, record.ministry, record.title, suggestion.because, lead.title,
+                Bilingual(ar=reason(suggestion.because, lead.title.ar, "ar", window),
+                          en=reason(suggestion.because, lead.title.en, "en", window))))
+    return found
+
+
+async def dismiss_suggestion(citizen: Identity, service: str, deps: Deps) -> None:
+    async with deps.uow() as uow:
+        if await uow.catalogue.get(service) is None:
+            raise NotFound("service-not-found", "No such service.")
+        await uow.insights.mark(citizen.subject, service, DISMISSED, deps.clock())
+        await uow.commit()
