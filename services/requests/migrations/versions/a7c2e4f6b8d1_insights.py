@@ -1,7 +1,7 @@
 """learned insights: next-service patterns, staff's auto-approval bar, runs, suggestion marks, weekly forecasts
 
 Revision ID: a7c2e4f6b8d1
-Revises: a7c9e1f3b5d2
+Revises: b1c2d3e4f504
 """
 from collections.abc import Sequence
 
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = 'a7c2e4f6b8d1'
-down_revision: str | None = 'a7c9e1f3b5d2'
+down_revision: str | None = 'b1c2d3e4f504'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
