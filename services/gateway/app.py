@@ -180,5 +180,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(workspace_router)
     app.include_router(open311_router)
     app.include_router(router)
-    app.add_middleware(FrontDoor)
+    app.add_middleware(FrontDoor, max_body_bytes=settings.max_body_bytes)
     return app

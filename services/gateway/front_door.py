@@ -8,9 +8,14 @@ from shared.web import Problem
 from shared.web.problems import problem_response
 
 
+def too_large(limit: int) -> Problem:
+    return Problem(413, "body-too-large", f"Requests are limited to {limit} bytes.")
+
+
 class FrontDoor:
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, max_body_bytes: int) -> None:
         self.app = app
+        self.max_body_bytes = max_body_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -20,6 +25,16 @@ class FrontDoor:
             problem = Problem(404, "not-found", "There is no such path.")
             await problem_response(problem)(scope, receive, send)
             return
+        declared = Headers(scope=scope).get("content-length", "")
+        if declared.isdigit() and int(declared) > self.max_body_bytes:
+            await problem_response(too_large(self.max_body_bytes))(scope, receive, send)
+            return
+        if not declared and scope.get("method") in ("POST", "PUT", "PATCH", "DELETE"):
+            bounded = await self._bounded(scope, receive)
+            if bounded is None:
+                await problem_response(too_large(self.max_body_bytes))(scope, receive, send)
+                return
+            receive = bounded
         if not _personal(scope):
             await self.app(scope, receive, send)
             return
@@ -30,6 +45,28 @@ class FrontDoor:
             await send(message)
 
         await self.app(scope, receive, no_store)
+
+
+    async def _bounded(self, scope: Scope, receive: Receive) -> Receive | None:
+        """A body sent without a length (chunked) is read here up to the limit and no further: past it, None (the
+        caller answers 413); within it, a receive that hands the app the body read."""
+        chunks, size, more = [], 0, True
+        while more:
+            message = await receive()
+            if message["type"] != "http.request":
+                return receive
+            chunk: bytes = message.get("body", b"")
+            size += len(chunk)
+            if size > self.max_body_bytes:
+                return None
+            chunks.append(chunk)
+            more = bool(message.get("more_body", False))
+        pending: list[Message] = [{"type": "http.request", "body": b"".join(chunks), "more_body": False}]
+
+        async def replay() -> Message:
+            return pending.pop() if pending else await receive()
+
+        return replay
 
 
 def _personal(scope: Scope) -> bool:

@@ -211,3 +211,26 @@ async def test_the_public_door_never_shows_the_metrics(gateway: Gateway) -> None
     response = await gateway.client.get("/metrics")
     assert response.status_code == 404
     assert "portal_http_requests_total" not in response.text
+
+
+async def test_an_oversized_body_is_refused_by_its_length_before_anything_reads_it(gateway: Gateway) -> None:
+    body = b'{"national_id": "12345678", "name": "' + b"a" * 30_000_000 + b'", "lang": "ar"}'
+    response = await gateway.client.post("/api/v1/auth/dev-token", content=body,
+                                         headers={"content-type": "application/json"})
+    assert (response.status_code, response.json()["code"]) == (413, "body-too-large")
+
+
+async def test_an_oversized_body_sent_without_a_length_is_refused_while_it_streams(gateway: Gateway) -> None:
+    sent = []
+
+    async def chunks() -> AsyncIterator[bytes]:
+        for _ in range(100):
+            sent.append(1)
+            yield b"x" * 100_000
+
+    response = await gateway.client.post("/api/v1/ministry/services", content=chunks(),
+                                         headers={"Authorization": "Bearer pk_good",
+                                                  "content-type": "application/json"})
+    assert (response.status_code, response.json()["code"]) == (413, "body-too-large")
+    assert gateway.upstreams.seen == []
+    assert len(sent) < 100  # it stopped reading once past the limit
