@@ -7,6 +7,7 @@ import time
 from bench.codec import measure_codec
 from bench.e2e import measure_latency
 from bench.gateway import gateway_report, measure_gateway_overhead
+from bench.insights import measure_store, measure_suggestions, store_report, suggestions_report
 from bench.kpis import kpis_report, measure_kpis
 from bench.ministries import MINISTRIES, measure_ministries, ministries_report, ministries_summary
 from bench.notifications import measure_notifications, notifications_report
@@ -15,6 +16,7 @@ from bench.search import measure_search, search_report, search_summary
 from bench.settings import BenchSettings
 from bench.throughput import measure_throughput
 from bench.workspace import measure_workspace, workspace_report
+from portal.synthetic_history import generate
 from shared.logging import configure_logging
 
 
@@ -44,11 +46,20 @@ async def run(settings: BenchSettings) -> None:
     print("Measuring public KPIs (rollups of 1,000,000 requests; the requests service in this process)…", flush=True)
     kpis = await measure_kpis()
     print(kpis_report(kpis) + "\n", flush=True)
+    print("Measuring learned suggestions (a synthetic history of about 1,000,000 requests)…", flush=True)
+    history = generate(1_000_000)
+    suggestions = measure_suggestions(history)
+    print(suggestions_report(suggestions) + "\n", flush=True)
+    store = measure_store(history)
+    print(store_report(store) + "\n", flush=True)
     print(summary(throughput, codec, latency))
     print(ministries_summary(ministries))
     print(search_summary(search, latency.search_through_gateway))
     print(f"workspace queue page p99 {workspace.queue_p99:.1f} ms at {workspace.rows:,} requests")
     print(kpis_report(kpis).splitlines()[-1])
+    print(f"suggestions hit@3: learned {suggestions.hits['learned patterns']:.1%}, life-event rules "
+          f"{suggestions.hits['life-event rules']:.1%}, most popular {suggestions.hits['most popular']:.1%}; "
+          f"retrain {store.retrain_seconds:.1f} s and suggestion p99 {store.p99_ms:.1f} ms at {store.rows:,} requests")
     print(f"(took {time.monotonic() - started:.0f} s)")
 
 
