@@ -17,6 +17,9 @@ from tests.conftest import SCRIPTED_LIMITS, drop_vhost, require_service
 # Parallel checkouts on one machine each pick their own ports.
 BASE_PORT = int(os.environ.get("PORTAL_E2E_BASE_PORT", "18000"))
 
+# Five services starting on a loaded two-core machine can take minutes; PORTAL_E2E_READY_SECONDS overrides.
+READY_SECONDS = float(os.environ.get("PORTAL_E2E_READY_SECONDS", "240"))
+
 
 @dataclass(frozen=True)
 class RunningPortal:
@@ -42,7 +45,7 @@ def start_portal(run_dir: Path, base_port: int, *args: str, extra_env: dict[str,
     log = output.open("wb")
     process = subprocess.Popen([sys.executable, "-m", "portal.cli", "up", *args], env=env,
                                stdout=log, stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 90
+    deadline = time.monotonic() + READY_SECONDS
     try:
         while b"The portal is ready" not in output.read_bytes():
             if process.poll() is not None or time.monotonic() > deadline:
