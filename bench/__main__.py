@@ -15,6 +15,8 @@ from bench.report import latency_report, summary, throughput_report
 from bench.search import measure_search, search_report, search_summary
 from bench.settings import BenchSettings
 from bench.throughput import measure_throughput
+from bench.tracing import measure as measure_tracing
+from bench.tracing import report as tracing_report
 from bench.workspace import measure_workspace, workspace_report
 from portal.synthetic_history import generate
 from shared.logging import configure_logging
@@ -52,6 +54,9 @@ async def run(settings: BenchSettings) -> None:
     print(suggestions_report(suggestions) + "\n", flush=True)
     store = measure_store(history)
     print(store_report(store) + "\n", flush=True)
+    print("Measuring OpenTelemetry on the submission path (tracing off, then on at 100 %, 10 %, 1 % sampling)…",
+          flush=True)
+    print(tracing_report(measure_tracing()) + "\n", flush=True)
     print(summary(throughput, codec, latency))
     print(ministries_summary(ministries))
     print(search_summary(search, latency.search_through_gateway))
