@@ -169,6 +169,18 @@ def dashboard_order(requests: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return sorted(newest_first, key=lambda item: (item.get("status") in CLOSED_STATUSES, not item.get("overdue")))
 
 
+def merged_suggestions(rules: list[dict[str, Any]], learned: list[dict[str, Any]], limit: int = 3
+                       ) -> list[dict[str, Any]]:
+    """The life-event rules' suggestions first, then the learned ones, each service once, at most `limit`."""
+    seen: set[str] = set()
+    merged = []
+    for item in [*rules, *learned]:
+        if item["slug"] not in seen:
+            seen.add(item["slug"])
+            merged.append(item)
+    return merged[:limit]
+
+
 def suggestions_from(life_events: dict[str, list[str]], requested: set[str], limit: int = 6) -> list[str]:
     """Slugs of services that usually follow the life events of what the citizen already asked for."""
     seen: list[str] = []

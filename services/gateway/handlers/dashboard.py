@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any, TypeVar
 
-from services.gateway.domain import CLOSED_STATUSES, dashboard_order, suggestions_from
+from services.gateway.domain import CLOSED_STATUSES, dashboard_order, merged_suggestions, suggestions_from
 from services.gateway.handlers.deps import Deps
 from services.gateway.handlers.upstream import read_json
 from shared.auth import Identity
@@ -44,6 +44,16 @@ async def _documents(citizen: Identity, deps: Deps) -> list[dict[str, Any]]:
     if status != 200:
         raise Problem(503, "upstream-unavailable", "Documents are unavailable.", upstream="requests")
     return list(body.get("items", []))
+
+
+async def _learned(citizen: Identity, lang: str, deps: Deps) -> list[dict[str, Any]]:
+    """Suggestions learned from what citizens went on to need; none when the requests service has none to give."""
+    status, body = await read_json(deps, "requests", "/api/v1/me/suggestions", citizen)
+    if status != 200:
+        return []
+    return [{"slug": i["service"], "title": i["title"].get(lang, i["title"]["en"]), "ministry": i["ministry"],
+             "kind": "learned", "because_of": i["because_of"], "reason": i["reason"].get(lang, i["reason"]["en"])}
+            for i in body.get("items", [])]
 
 
 def days_left(expires_on: str | None, today: date) -> int | None:
@@ -112,11 +122,12 @@ async def dashboard(citizen: Identity, lang: str, deps: Deps, today: date | None
     today = today or datetime.now(UTC).date()
     unavailable: list[str] = []
     sections: list[str] = []
-    requests, notifications, offers, documents = await asyncio.gather(
+    requests, notifications, offers, documents, learned = await asyncio.gather(
         _section("requests", _requests(citizen, deps), unavailable, sections, "requests"),
         _section("notifications", _notifications(citizen, deps), unavailable, sections, "notifications"),
         _section("requests", _offers(citizen, deps), unavailable, sections, "offers"),
-        _section("requests", _documents(citizen, deps), unavailable, sections, "documents"))
+        _section("requests", _documents(citizen, deps), unavailable, sections, "documents"),
+        _section("requests", _learned(citizen, lang, deps), unavailable))
     catalogue = None
     if requests is not None:
         catalogue = await _section("catalog", _from_catalogue(requests, lang, deps), unavailable)
@@ -130,7 +141,7 @@ async def dashboard(citizen: Identity, lang: str, deps: Deps, today: date | None
         "renewals_due": offers["items"] if offers else [],
         "renewals_due_tracked": True,
         "proactive": offers["proactive"] if offers else None,
-        "suggested_services": catalogue.suggested if catalogue else [],
+        "suggested_services": merged_suggestions(catalogue.suggested if catalogue else [], learned or []),
         "unavailable": sorted(set(unavailable)),
         "unavailable_sections": sorted(sections),
     }

@@ -35,6 +35,8 @@ class FakeServices:
     # Issue #8: the citizen's offers (id -> offer with its "owner"), documents (with "owner"), proactive
     # choice per citizen, ratings and answers to "action required", and the public KPIs.
     offers: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # What the requests service learned each citizen may need next (GET /api/v1/me/suggestions).
+    suggestions: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     documents: list[dict[str, Any]] = field(default_factory=list)
     proactive: dict[str, bool] = field(default_factory=dict)
     responses: list[dict[str, Any]] = field(default_factory=list)
@@ -166,6 +168,8 @@ class FakeServices:
             if request.method == "PUT":
                 self.proactive[who.subject] = bool(json.loads(request.content)["enabled"])
             return httpx.Response(200, json={"proactive": self.proactive.get(who.subject, True)})
+        if path == "/api/v1/me/suggestions":
+            return httpx.Response(200, json={"items": self.suggestions.get(who.subject, [])})
         if path == "/api/v1/me/offers":
             wanted = request.url.params.get("status", "open")
             items = [self._view(o) for o in self.offers.values() if o["owner"] == who.subject and

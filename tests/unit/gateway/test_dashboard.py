@@ -34,6 +34,26 @@ async def test_open_requests_come_first_with_the_overdue_ones_on_top(portal: Por
     assert board["unavailable"] == []
 
 
+def create_learned(slug: str, because_of: str = "renew-driving-licence") -> dict[str, Any]:
+    return {"service": slug, "ministry": "rop", "title": {"ar": f"خدمة {slug}", "en": f"Service {slug}"},
+            "kind": "learned", "because_of": because_of, "because_of_title": {"ar": "تجديد", "en": "Renew"},
+            "reason": {"ar": "٪42 ممن أنجزوا «تجديد» طلبوا هذه الخدمة", "en": "42% of people who completed “Renew”"},
+            "figures": {"citizens": 120, "support": 0.01, "confidence": 0.42, "lift": 3.0}}
+
+
+async def test_learned_suggestions_follow_the_life_event_rules_three_at_most_each_with_its_reason(
+        portal: Portal) -> None:
+    portal.fakes.requests = {"ROP-2026-000001-A": request_row("ROP-2026-000001-A", AISHA, "completed", False,
+                                                              "2026-11-20T00:00:00Z")}
+    portal.fakes.suggestions[AISHA] = [create_learned("renew-passport"), create_learned("pay-traffic-fines"),
+                                       create_learned("register-new-vehicle"), create_learned("transfer-vehicle")]
+    board = (await portal.client.get("/api/v1/me/dashboard", headers=await portal.sign_in(AISHA))).json()
+    shown = board["suggested_services"]
+    assert [s["slug"] for s in shown] == ["renew-passport", "pay-traffic-fines", "register-new-vehicle"]
+    assert "kind" not in shown[0], "a service both the rules and the patterns suggest comes from the rules"
+    assert shown[1]["kind"] == "learned" and shown[1]["reason"].startswith("٪42 ممن أنجزوا")
+
+
 async def test_each_section_of_the_dashboard_survives_another_services_outage(portal: Portal) -> None:
     portal.fakes.requests = {"ROP-2026-000002-A": request_row("ROP-2026-000002-A", "12345678", "in_review", False,
                                                               "2026-11-22T00:00:00Z")}
