@@ -18,6 +18,8 @@ SUGGESTIONS = 3
 # How many later requests of the same citizen are paired with each one: a citizen filing hundreds of requests
 # (an agent for a company) would otherwise cost quadratic time and weigh nothing more in distinct citizens.
 LOOKAHEAD = 30
+# A pair at or near lift 1 is two popular services met by chance, not a path people take.
+MIN_LIFT = 1.2
 
 Ints = npt.NDArray[np.int64]
 
@@ -53,7 +55,7 @@ class Suggestion:
 
 def mine(citizen: Ints, service: Ints, seconds: Ints, services: Sequence[str], *,
          window_days: int = WINDOW_DAYS, min_citizens: int = MIN_CITIZENS,
-         sensitive: Iterable[str] = (), min_lift: float = 1.0) -> list[Pattern]:
+         sensitive: Iterable[str] = (), min_lift: float = MIN_LIFT) -> list[Pattern]:
     """Patterns from completed requests given as equal arrays (citizen number, service index into `services`,
     time in seconds), strongest first. A pair below `min_citizens` distinct citizens, with lift at or under
     `min_lift`, or led by a sensitive service is not kept at all."""
