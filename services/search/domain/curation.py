@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from services.search.domain.analysis import analyse, is_arabic, words
 from services.search.domain.errors import Invalid
+from services.search.domain.personal_names import looks_like_a_full_name
 from services.search.domain.queries import MAX_QUERY_LENGTH, Lang
 from services.search.domain.understanding import Lexicon, understand
 
@@ -37,9 +38,11 @@ _EMAIL_LIKE = re.compile(r"[^\s@]\s*@\s*[^\s@]")
 
 
 def could_identify_a_person(text: str) -> bool:
-    """An e-mail address, or a run of IDENTIFYING_DIGITS digits or more (a phone, a civil or tracking number)."""
+    """An e-mail address, a run of IDENTIFYING_DIGITS digits or more (a phone, a civil or tracking number), or
+    a person's full name."""
     return bool(_EMAIL_LIKE.search(text)) or any(
-        sum(ch.isdigit() for ch in run.group()) >= IDENTIFYING_DIGITS for run in _DIGIT_RUN.finditer(text))
+        sum(ch.isdigit() for ch in run.group()) >= IDENTIFYING_DIGITS for run in _DIGIT_RUN.finditer(text)
+    ) or looks_like_a_full_name(text)
 
 
 def loggable_query(text: str) -> str | None:

@@ -1,5 +1,8 @@
 """What staff curate: synonym sets that can work, and a query report that never identifies anyone."""
 
+import json
+from pathlib import Path
+
 import pytest
 
 from services.search.domain import Invalid
@@ -57,3 +60,23 @@ def test_the_tally_is_bounded_and_counts_what_it_dropped() -> None:
         tally.record(query, 1)
     assert set(tally.take()) == {"a1", "b1"}
     assert tally.dropped == 1
+
+
+@pytest.mark.parametrize("typed", [
+    "محمد بن سالم الهنائي", "فاطمة بنت علي", "أحمد البلوشي", "خالد سعيد آل سعيد", "Ahmed Al Balushi 1987",
+    "Mohammed bin Salim Al Hinai", "fatma al harthy", "Aisha Salim", "salim bin hamad"])
+def test_a_query_that_looks_like_a_persons_full_name_is_never_kept(typed: str) -> None:
+    assert loggable_query(typed) is None
+
+
+@pytest.mark.parametrize("typed", [
+    "Sultan Qaboos University", "السلطان قابوس", "عمر التقاعد", "mohammed", "احمد", "الضمان الاجتماعي",
+    "السجل المدني", "al amerat municipality", "Ali renew passport"])
+def test_a_service_query_that_mentions_a_name_is_kept(typed: str) -> None:
+    assert loggable_query(typed) is not None
+
+
+def test_no_query_of_the_relevance_sets_is_taken_for_a_name() -> None:
+    queries = [q["q"] for name in ("search_relevance.json", "search_intent_relevance.json")
+               for q in json.loads((Path(__file__).parents[2] / "data" / name).read_text())["queries"]]
+    assert [q for q in queries if loggable_query(q) is None] == []
