@@ -139,4 +139,4 @@ async def test_every_view_of_overdue_agrees_with_the_domain_s_definition(harness
     workload = (await harness.client.get("/api/v1/ministry/workload", headers=rop)).json()
     assert listed == flagged and queue["counts"]["overdue"] == len(flagged) == report.json()["total"]
     assert sum(s["overdue"] for s in workload["services"]) == len(flagged)
-    assert flagged == {"submitted", "in_review", "action_required"}
+    assert flagged == {"submitted", "in_review", "action_required", "approved"}  # approved, not yet issued
