@@ -2,17 +2,28 @@
 
 from datetime import UTC, datetime
 
+from pydantic_settings import BaseSettings, SettingsConfigDict
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from services.requests.config import Settings
 from services.requests.domain.patterns import Learning
 from services.requests.handlers.insights import retrain
 from services.requests.store import RequestsUnitOfWork, RunRow, inbox, outbox
 from shared.db.engine import engine_for
 
 
+class LearningSettings(BaseSettings):
+    """The requests service's settings that learning reads; retraining needs neither the broker nor keys."""
+
+    model_config = SettingsConfigDict(env_prefix="REQUESTS_", extra="ignore")
+
+    database_url: str
+    insights_min_citizens: int = 50
+    insights_window_days: int = 180
+    insights_history_days: int = 730
+
+
 async def retrain_database(url: str | None = None) -> RunRow:
-    settings = Settings()
+    settings = LearningSettings()
     engine = engine_for(url or settings.database_url)
 
     def unit(*, read_only: bool = False) -> RequestsUnitOfWork:
