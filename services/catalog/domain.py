@@ -16,6 +16,7 @@ from shared.contracts.base import Bilingual, SafeText, ShortText
 from shared.contracts.catalog import (
     Audience,
     Channel,
+    DocumentType,
     Evidence,
     Fee,
     FormField,
@@ -89,6 +90,7 @@ class ServiceDraft(BaseModel):
     fees: list[Fee] = Field(default_factory=list, max_length=20)
     output: Bilingual | None = None
     legal_basis: list[LegalResource] = Field(default_factory=list, max_length=10)
+    issues_documents: list[DocumentType] = Field(default_factory=list, max_length=20)
 
     @field_validator("slug")
     @classmethod

@@ -99,6 +99,10 @@ class Synonyms(BaseModel):
     en: list[Annotated[SafeText, Field(max_length=100)]] = Field(default_factory=list, max_length=100)
 
 
+# A document a ministry issues, as its systems name it (driving_licence, counselling_appointment).
+DocumentType = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{1,63}$")]
+
+
 class ServiceRecord(BaseModel):
     model_config = ConfigDict(extra="ignore", frozen=True)
 
@@ -128,6 +132,9 @@ class ServiceRecord(BaseModel):
     # When a manual service was first brought online (manual → semi_electronic or electronic), so KPIs can
     # compare digital take-up before and after.
     digitised_on: date | None = None
+    # The document types this service issues, besides the one a renewal rule names it for: a ministry may
+    # record only the documents its own services issue or renew. Optional, so earlier v1 readers keep working.
+    issues_documents: list[DocumentType] = Field(default_factory=list, max_length=20)
 
 
 class ServicePublished(IntegrationEvent):

@@ -70,6 +70,12 @@ LIFE_EVENTS: dict[str, LifeEventRule] = {
 }
 
 
+def issues(service: ServiceRecord, document_type: str) -> bool:
+    """A service issues the documents it declares and the type a renewal rule names it for."""
+    rule = RENEWALS.get(document_type)
+    return document_type in service.issues_documents or (rule is not None and rule.service == service.slug)
+
+
 def renewal_for(document: Document) -> RenewalRule | None:
     return RENEWALS.get(document.document_type)
 

@@ -9,6 +9,7 @@ from services.requests.domain.renewals import (
     LIFE_EVENTS,
     Document,
     fit_prefill,
+    issues,
     life_event_key,
     renewal_for,
     renewal_is_due,
@@ -91,6 +92,9 @@ def _offer(document: Document, kind: str, key: str, service: str, ministry: str,
 
 async def keep_document(uow: RequestsUnitOfWork, command: IssueDocument, at: datetime) -> tuple[Document, bool]:
     """Record the document in the caller's unit of work and make the offers it calls for."""
+    if not any(issues(service, command.document_type) for service in await uow.catalogue.of_ministry(command.ministry)):
+        raise Forbidden("document-type-not-yours", "A ministry records only the document types its own services "
+                                                   "issue or renew (issues_documents in the catalogue).")
     tracking_number = await _own_request(uow, command) if command.tracking_number else None
     draft = Document(id=str(uuid.uuid4()), ministry=command.ministry, citizen=command.national_id,
                      document_type=command.document_type, number=command.number, issued_on=command.issued_on,

@@ -112,6 +112,12 @@ class Catalogue:
             select(catalogue.c.record).where(catalogue.c.record.is_not(None)).order_by(catalogue.c.slug))
         return [ServiceRecord.model_validate(r.record) for r in rows]
 
+    async def of_ministry(self, ministry: str) -> list[ServiceRecord]:
+        """Every service the ministry has had, retired too: it still owns the documents they issued."""
+        rows = await self._uow.connection.execute(
+            select(catalogue.c.record).where(catalogue.c.ministry == ministry, catalogue.c.record.is_not(None)))
+        return [ServiceRecord.model_validate(r.record) for r in rows]
+
     async def knows(self, slug: str) -> bool:
         return await self.version_of(slug) is not None
 

@@ -14,11 +14,13 @@ def create_service_manager(ministry: str = "rop") -> Identity:
 
 
 def create_renewal_service(slug: str = "renew-driving-licence", ministry: str = "rop",
-                           field: str = "licence_number", target_days: int = 2) -> ServiceRecord:
+                           field: str = "licence_number", target_days: int = 2,
+                           issues_documents: tuple[str, ...] = ()) -> ServiceRecord:
     """A renewal whose only required answer the rule fills in from the document: one step to submit."""
     text = Bilingual(ar="تجديد", en="Renewal")
     return ServiceRecord(slug=slug, ministry=ministry, ministry_name=Bilingual(ar="شرطة", en="Police"), version=1,
                          title=text, description=text, maturity="electronic", target_days=target_days,
+                         issues_documents=list(issues_documents),
                          form=[FormField(name=field, kind="text", label=text),
                                FormField(name="phone", kind="phone", label=text, required=False)])
 

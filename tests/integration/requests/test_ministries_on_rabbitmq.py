@@ -215,7 +215,8 @@ async def test_a_document_issued_over_rabbitmq_becomes_one_renewal_offer_however
         portal: Portal) -> None:
     await portal.app.state.runtime.bus.publish(
         Envelope(type=ServicePublished.TYPE, source="/catalog",
-                 data=ServicePublished(service=create_renewal_service()).model_dump(mode="json")),
+                 data=ServicePublished(service=create_renewal_service(ministry=portal.a.code)).model_dump(
+                     mode="json")),
         EVENTS, "catalog.service.published")
     expires_on = datetime.now(UTC).date() + timedelta(days=10)
 

@@ -31,8 +31,10 @@ def set_clock(harness: Harness, at: datetime) -> None:
 
 
 async def record(harness: Harness, number: str = "DL-1001", expires_on: date | None = date(2026, 1, 20),
-                 document_type: str = "driving_licence", national_id: str = "12345678", **extra: Any) -> Any:
-    response = await harness.client.post("/api/v1/ministry/documents", headers=harness.as_(create_ministry_identity()),
+                 document_type: str = "driving_licence", national_id: str = "12345678", ministry: str = "rop",
+                 **extra: Any) -> Any:
+    response = await harness.client.post("/api/v1/ministry/documents",
+                                         headers=harness.as_(create_ministry_identity(ministry)),
                                          json={"national_id": national_id, "document_type": document_type,
                                                "number": number, "issued_on": "2016-01-20",
                                                "expires_on": expires_on.isoformat() if expires_on else None}
@@ -58,18 +60,20 @@ async def my_offers(harness: Harness, **params: str) -> dict[str, Any]:
     return body
 
 
-async def ministry_issues(harness: Harness, expires_on: date, event_id: str) -> None:
+async def ministry_issues(harness: Harness, expires_on: date, event_id: str, ministry: str = "rop") -> None:
     event = DocumentIssued(national_id="12345678", document_type="driving_licence", number="DL-2002",
                            issued_on=date(2016, 1, 1), expires_on=expires_on, occurred_at=datetime.now(UTC))
-    envelope = Envelope(type=DocumentIssued.TYPE, source="/ministries/rop", data=event.model_dump(mode="json"),
-                        id=event_id)
-    await harness.bus.publish(envelope, FROM_MINISTRIES, "rop.document.issued",
-                              user_id=ministry_broker_user("rop", harness.bus.vhost))
+    envelope = Envelope(type=DocumentIssued.TYPE, source=f"/ministries/{ministry}",
+                        data=event.model_dump(mode="json"), id=event_id)
+    await harness.bus.publish(envelope, FROM_MINISTRIES, f"{ministry}.document.issued",
+                              user_id=ministry_broker_user(ministry, harness.bus.vhost))
 
 
 @pytest.fixture(autouse=True)
 async def renewal_service(harness: Harness) -> None:
     await harness.publish_service(create_renewal_service())
+    await harness.publish_service(create_renewal_service(slug="issue-birth-certificate", ministry="moh",
+                                                         issues_documents=("birth_certificate",)))
 
 
 async def test_a_licence_expiring_within_the_window_gives_one_offer_and_one_renewal_due(harness: Harness) -> None:
@@ -201,7 +205,7 @@ async def test_a_dismissed_offer_cannot_be_submitted_and_is_no_one_elses_to_dism
 
 async def test_a_birth_suggests_the_child_benefit_with_the_guardian_filled_in(harness: Harness) -> None:
     await harness.publish_service(create_child_benefit_service())
-    await record(harness, number="BC-42", expires_on=None, document_type="birth_certificate")
+    await record(harness, number="BC-42", expires_on=None, document_type="birth_certificate", ministry="moh")
     [offer] = (await my_offers(harness))["items"]
     assert (offer["kind"], offer["service"], offer["reason"]["code"], offer["reason"]["life_event"]) == (
         "life_event", "child-benefit", "life_event", "birth")
@@ -212,7 +216,7 @@ async def test_a_birth_suggests_the_child_benefit_with_the_guardian_filled_in(ha
 
 async def test_the_citizens_documents_come_expiring_soonest_first_with_their_offer(harness: Harness) -> None:
     set_clock(harness, NEW_YEAR)
-    await record(harness, number="BC-1", expires_on=None, document_type="birth_certificate")
+    await record(harness, number="BC-1", expires_on=None, document_type="birth_certificate", ministry="moh")
     await record(harness, number="DL-LATER", expires_on=date(2030, 1, 1))
     await record(harness, number="DL-SOON")
     await record(harness, number="DL-OTHER", national_id="55556666")
@@ -326,3 +330,27 @@ async def test_a_document_links_only_to_one_of_the_ministrys_own_requests_of_tha
     assert await offer_count(harness) == 0
     assert (await harness.client.get("/api/v1/me/documents", headers=harness.as_(create_citizen()))
             ).json()["items"] == []
+
+
+@pytest.mark.parametrize("document_type", ["driving_licence", "made_up_permit"])
+async def test_a_ministry_issues_only_the_document_types_its_services_renew_or_declare(
+        harness: Harness, document_type: str) -> None:
+    set_clock(harness, NEW_YEAR)
+    response = await harness.client.post("/api/v1/ministry/documents", headers=harness.as_(
+        create_ministry_identity("moh")), json={"national_id": "12345678", "document_type": document_type,
+                                                "number": "DL-66", "issued_on": "2016-01-20",
+                                                "expires_on": "2026-01-20"})
+    assert response.status_code == 403 and response.json()["code"] == "document-type-not-yours", response.text
+    assert await offer_count(harness) == 0 and await renewals_due(harness) == 0
+    assert (await harness.client.get("/api/v1/me/documents", headers=harness.as_(create_citizen()))
+            ).json()["items"] == []
+
+
+async def test_a_document_type_of_another_ministry_on_the_bus_is_dead_lettered_with_the_reason(
+        harness: Harness) -> None:
+    set_clock(harness, NEW_YEAR)
+    await harness.publish_service(create_renewal_service(slug="issue-health-card", ministry="moh"))
+    await ministry_issues(harness, date(2026, 1, 20), str(uuid.uuid4()), ministry="moh")
+    [reason] = await harness.dead_letter_reasons(1)
+    assert reason.startswith("document-type-not-yours")
+    assert await offer_count(harness) == 0 and await renewals_due(harness) == 0
