@@ -7,7 +7,14 @@ import time
 from bench.codec import measure_codec
 from bench.e2e import measure_latency
 from bench.gateway import gateway_report, measure_gateway_overhead
-from bench.insights import measure_store, measure_suggestions, store_report, suggestions_report
+from bench.insights import (
+    forecasts_report,
+    measure_forecasts,
+    measure_store,
+    measure_suggestions,
+    store_report,
+    suggestions_report,
+)
 from bench.kpis import kpis_report, measure_kpis
 from bench.ministries import MINISTRIES, measure_ministries, ministries_report, ministries_summary
 from bench.notifications import measure_notifications, notifications_report
@@ -52,7 +59,8 @@ async def run(settings: BenchSettings) -> None:
     history = generate(1_000_000)
     suggestions = measure_suggestions(history)
     print(suggestions_report(suggestions) + "\n", flush=True)
-    store = measure_store(history)
+    print(forecasts_report(measure_forecasts(history)) + "\n", flush=True)
+    store = await measure_store(history)
     print(store_report(store) + "\n", flush=True)
     print("Measuring OpenTelemetry on the submission path (tracing off, then on at 100 %, 10 %, 1 % sampling)…",
           flush=True)

@@ -218,9 +218,9 @@ async def _measure_store(history: History, directory: str) -> StoreResult:
                        percentile(timings, 50), percentile(timings, 99))
 
 
-def measure_store(history: History) -> StoreResult:
+async def measure_store(history: History) -> StoreResult:
     with tempfile.TemporaryDirectory() as directory:
-        return asyncio.run(_measure_store(history, directory))
+        return await _measure_store(history, directory)
 
 
 def store_report(result: StoreResult) -> str:
@@ -288,7 +288,7 @@ def main(argv: Sequence[str] = ()) -> None:
     history = generate(1_000_000)
     print(suggestions_report(measure_suggestions(history)))
     print(forecasts_report(measure_forecasts(history)))
-    print(store_report(measure_store(history)))
+    print(store_report(asyncio.run(measure_store(history))))
 
 
 if __name__ == "__main__":
