@@ -60,8 +60,8 @@ async def test_a_preview_of_the_sms_is_one_short_line_without_the_note(
     preview = response.json()
     assert response.status_code == 200
     assert preview["subject"] is None and preview["html"] is None
-    assert preview["text"] == ("Oman Gov Portal: Your request ROP-2025-000123-K was approved. "
-                               "https://portal.gov.om/requests/ROP-2025-000123-K")
+    assert preview["text"] == ("Oman Gov Portal: Your request ROP-2025-000123-F was approved. "
+                               "https://portal.gov.om/requests/ROP-2025-000123-F")
 
 
 async def test_previewing_an_unknown_template_or_bad_values_is_a_clear_problem(
