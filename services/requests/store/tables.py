@@ -53,12 +53,14 @@ requests = Table(
     # Set when the request is flagged stalled in its current status (domain/stalls.py), cleared by its next change.
     Column("stalled_at", UtcDateTime()),
     # The workspace queue: each filter walks an index already in due-date order, ties by tracking number;
-    # every tab's count reads the status index alone (it covers overdue and assignee).
-    Index("ix_requests_ministry_status_due", "ministry", "status", "due_on", "assignee"),
+    # every tab's count reads the status index alone (it covers overdue, assignee and stalled: a column it lacks
+    # turns the count into a table lookup per request, ten times slower).
+    Index("ix_requests_ministry_status_due", "ministry", "status", "due_on", "assignee", "stalled_at"),
     Index("ix_requests_ministry_due", "ministry", "due_on", "tracking_number"),
     Index("ix_requests_ministry_assignee_due", "ministry", "assignee", "due_on", "tracking_number"),
     Index("ix_requests_ministry_service_due", "ministry", "service", "due_on", "tracking_number"),
-    Index("ix_requests_ministry_service_status", "ministry", "service", "status", "due_on", "assignee"),
+    Index("ix_requests_ministry_service_status", "ministry", "service", "status", "due_on", "assignee",
+          "stalled_at"),
     Index("ix_requests_submitted_at", "submitted_at"),
     Index("ix_requests_completed_at", "completed_at"),
     Index("ix_requests_decided_at", "decided_at"),
