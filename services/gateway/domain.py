@@ -169,10 +169,11 @@ def dashboard_order(requests: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return sorted(newest_first, key=lambda item: (item.get("status") in CLOSED_STATUSES, not item.get("overdue")))
 
 
-def merged_suggestions(rules: list[dict[str, Any]], learned: list[dict[str, Any]], limit: int = 3
-                       ) -> list[dict[str, Any]]:
-    """The life-event rules' suggestions first, then the learned ones, each service once, at most `limit`."""
-    seen: set[str] = set()
+def merged_suggestions(rules: list[dict[str, Any]], learned: list[dict[str, Any]],
+                       dismissed: frozenset[str] = frozenset(), limit: int = 3) -> list[dict[str, Any]]:
+    """The life-event rules' suggestions first, then the learned ones, each service once, at most `limit`;
+    never one the citizen dismissed."""
+    seen = set(dismissed)
     merged = []
     for item in [*rules, *learned]:
         if item["slug"] not in seen:

@@ -16,13 +16,13 @@ from services.gateway.handlers.auth import (
     sign_out,
 )
 from services.gateway.handlers.contract import PublicContract, public_openapi
-from services.gateway.handlers.dashboard import dashboard
+from services.gateway.handlers.dashboard import Learned, dashboard, learned_suggestions
 from services.gateway.handlers.deps import Deps, Limits
 from services.gateway.handlers.live import live_updates, owned_request, relay_status_changed
 from services.gateway.handlers.upstream import Forwarded, forward, read_json, search_services
 from services.gateway.problems import Throttled
 
-__all__ = ["API_KEY_PREFIX", "Deps", "DevSignIn", "Forwarded", "Limits", "PublicContract", "Throttled",
-           "authenticate", "call_upstream", "dashboard", "forward", "issue_dev_token", "issued_by", "limit_address",
-           "limit_route", "live_updates", "owned_request", "public_openapi", "read_json", "relay_status_changed",
-           "search_services", "sign_out", "signed_headers"]
+__all__ = ["API_KEY_PREFIX", "Deps", "DevSignIn", "Forwarded", "Learned", "Limits", "PublicContract", "Throttled",
+           "authenticate", "call_upstream", "dashboard", "forward", "issue_dev_token", "issued_by",
+           "learned_suggestions", "limit_address", "limit_route", "live_updates", "owned_request", "public_openapi",
+           "read_json", "relay_status_changed", "search_services", "sign_out", "signed_headers"]

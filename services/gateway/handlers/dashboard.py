@@ -46,14 +46,23 @@ async def _documents(citizen: Identity, deps: Deps) -> list[dict[str, Any]]:
     return list(body.get("items", []))
 
 
-async def _learned(citizen: Identity, lang: str, deps: Deps) -> list[dict[str, Any]]:
-    """Suggestions learned from what citizens went on to need; none when the requests service has none to give."""
-    status, body = await read_json(deps, "requests", "/api/v1/me/suggestions", citizen)
+@dataclass(frozen=True)
+class Learned:
+    items: list[dict[str, Any]]
+    dismissed: frozenset[str]
+
+
+async def learned_suggestions(citizen: Identity, lang: str, deps: Deps, after: str | None = None) -> Learned:
+    """Suggestions learned from what citizens went on to need (after one request of theirs, or any), and what the
+    citizen dismissed; nothing when the requests service has nothing to give."""
+    status, body = await read_json(deps, "requests", "/api/v1/me/suggestions", citizen,
+                                   params={"after": after} if after else None)
     if status != 200:
-        return []
-    return [{"slug": i["service"], "title": i["title"].get(lang, i["title"]["en"]), "ministry": i["ministry"],
-             "kind": "learned", "because_of": i["because_of"], "reason": i["reason"].get(lang, i["reason"]["en"])}
-            for i in body.get("items", [])]
+        return Learned([], frozenset())
+    return Learned([{"slug": i["service"], "title": i["title"].get(lang, i["title"]["en"]), "ministry": i["ministry"],
+                     "kind": "learned", "because_of": i["because_of"],
+                     "reason": i["reason"].get(lang, i["reason"]["en"])} for i in body.get("items", [])],
+                   frozenset(body.get("dismissed", [])))
 
 
 def days_left(expires_on: str | None, today: date) -> int | None:
@@ -127,7 +136,7 @@ async def dashboard(citizen: Identity, lang: str, deps: Deps, today: date | None
         _section("notifications", _notifications(citizen, deps), unavailable, sections, "notifications"),
         _section("requests", _offers(citizen, deps), unavailable, sections, "offers"),
         _section("requests", _documents(citizen, deps), unavailable, sections, "documents"),
-        _section("requests", _learned(citizen, lang, deps), unavailable))
+        _section("requests", learned_suggestions(citizen, lang, deps), unavailable))
     catalogue = None
     if requests is not None:
         catalogue = await _section("catalog", _from_catalogue(requests, lang, deps), unavailable)
@@ -141,7 +150,9 @@ async def dashboard(citizen: Identity, lang: str, deps: Deps, today: date | None
         "renewals_due": offers["items"] if offers else [],
         "renewals_due_tracked": True,
         "proactive": offers["proactive"] if offers else None,
-        "suggested_services": merged_suggestions(catalogue.suggested if catalogue else [], learned or []),
+        "suggested_services": merged_suggestions(catalogue.suggested if catalogue else [],
+                                                 learned.items if learned else [],
+                                                 learned.dismissed if learned else frozenset()),
         "unavailable": sorted(set(unavailable)),
         "unavailable_sections": sorted(sections),
     }

@@ -80,6 +80,8 @@ TEXT: dict[str, tuple[str, str]] = {
     "renewals": ("تجديدات مستحقة", "Renewals due"),
     "no_renewals": ("لا توجد تجديدات مستحقة الآن.", "No renewals are due."),
     "suggested": ("خدمات قد تحتاجها", "Services you may need"),
+    "next_services": ("ما يحتاجه أغلب الناس بعد هذه الخدمة", "What most people need after this service"),
+    "dismiss_suggestion": ("لا أحتاجها: أخفِ الاقتراح", "Not for me: dismiss"),
     "no_notifications": ("لا توجد إشعارات.", "You have no notifications."),
     "new": ("جديد", "New"),
     "national_id": ("الرقم المدني", "Civil number"),

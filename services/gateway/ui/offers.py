@@ -1,4 +1,5 @@
-"""The dashboard's proactive part: submit a renewal or a suggested service in one step, dismiss it, opt out."""
+"""The dashboard's proactive part: submit a renewal or a suggested service in one step, dismiss it, opt out; set a
+suggested service aside."""
 
 import asyncio
 from typing import Any
@@ -7,15 +8,25 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import RedirectResponse
 
 from services.gateway import handlers
-from services.gateway.ui.common import P, check_csrf, find_service, first, posted_form, sign_in_first
+from services.gateway.ui.common import (
+    P,
+    check_csrf,
+    checked_slug,
+    find_service,
+    first,
+    posted_form,
+    sign_in_first,
+)
 from services.gateway.ui.forms import read_answers, upstream_errors
 from services.gateway.ui.pages import PageProblem, Pages, lang_of
 from shared.auth import Identity
+from shared.contracts.tracking import check_tracking_number
 from shared.web import Problem
 
 offers_router = APIRouter(include_in_schema=False)
 OFFER_ID_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_")
 MAX_OFFERS_SHOWN = 10
+Form = dict[str, list[str]]
 
 
 def checked_offer_id(offer_id: str) -> str:
@@ -110,21 +121,39 @@ async def submit_offer(offer_id: str, request: Request, pages: P) -> Response:
     raise PageProblem(409 if response.status_code == 409 else 400, "error", "offer_gone")
 
 
-@offers_router.post("/offers/{offer_id}/dismiss")
-async def dismiss_offer(offer_id: str, request: Request, pages: P) -> Response:
+async def _dismiss(request: Request, pages: Pages, path: str, gone: str) -> Form | Response:
+    """The citizen's dismissal, form token checked, sent to the requests service; its form, or the way in."""
     identity = await pages.citizen(request)
     if identity is None:
         return sign_in_first(request)
     posted = await posted_form(request)
     check_csrf(request, pages, posted)
-    response = await handlers.call_upstream(pages.deps, "requests", "POST",
-                                            f"/api/v1/me/offers/{checked_offer_id(offer_id)}/dismiss",
+    response = await handlers.call_upstream(pages.deps, "requests", "POST", path,
                                             headers=handlers.signed_headers(identity, pages.deps))
     if response.status_code >= 500:
         raise PageProblem(503, "error", "unavailable", "requests")
-    if response.status_code == 404:
-        raise PageProblem(404, "not_found", "offer_gone")
-    return RedirectResponse("/dashboard#offers", status_code=303)
+    if response.status_code >= 400:
+        raise PageProblem(404, "not_found", gone)
+    return posted
+
+
+@offers_router.post("/offers/{offer_id}/dismiss")
+async def dismiss_offer(offer_id: str, request: Request, pages: P) -> Response:
+    done = await _dismiss(request, pages, f"/api/v1/me/offers/{checked_offer_id(offer_id)}/dismiss", "offer_gone")
+    return done if isinstance(done, Response) else RedirectResponse("/dashboard#offers", status_code=303)
+
+
+@offers_router.post("/suggestions/{slug}/dismiss")
+async def dismiss_suggestion(slug: str, request: Request, pages: P) -> Response:
+    """Never suggest this service again; back to where the citizen saw it (the dashboard, or their request)."""
+    done = await _dismiss(request, pages, f"/api/v1/me/suggestions/{checked_slug(slug)}/dismiss",
+                          "not_found_detail")
+    if isinstance(done, Response):
+        return done
+    tracking_number, mistake = check_tracking_number(first(done, "from") or "")
+    if mistake is None:
+        return RedirectResponse(f"/requests/{tracking_number}#suggestions", status_code=303)
+    return RedirectResponse("/dashboard#suggested", status_code=303)
 
 
 @offers_router.post("/dashboard/proactive")

@@ -1,5 +1,6 @@
 """One request's pages: follow it live, answer the ministry when it asks for more, rate the service once."""
 
+import asyncio
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
@@ -18,6 +19,7 @@ from services.gateway.ui.common import (
 from services.gateway.ui.forms import read_answers, upstream_errors
 from services.gateway.ui.pages import PageProblem, Pages, lang_of
 from shared.auth import Identity
+from shared.web import Problem
 
 request_router = APIRouter(include_in_schema=False)
 MAX_NOTE = 2000
@@ -40,16 +42,27 @@ async def _service_or_none(slug: str, lang: str, pages: Pages) -> dict[str, Any]
         return None
 
 
+async def _next_services(found: dict[str, Any], identity: Identity, lang: str, pages: Pages) -> list[dict[str, Any]]:
+    """Once a request is completed, what most people went on to need after it; nothing when nobody answers."""
+    if found.get("status") != "completed":
+        return []
+    try:
+        return (await handlers.learned_suggestions(identity, lang, pages.deps, after=found["tracking_number"])).items
+    except Problem:
+        return []
+
+
 def _request_page(request: Request, pages: Pages, identity: Identity, found: dict[str, Any],
                   service: dict[str, Any] | None, typed: dict[str, Any] | None = None,
-                  errors: dict[str, str] | None = None, status: int = 200) -> Response:
+                  errors: dict[str, str] | None = None, status: int = 200,
+                  suggestions: list[dict[str, Any]] | None = None) -> Response:
     history = list(reversed(found.get("history") or []))
     to_correct = fields_to_correct(found, service)
     answered = dict(found.get("fields") or {})
     return pages.render(request, "request.html", {
         "request_": found, "service": service, "history": history, "to_correct": to_correct,
         "typed": typed if typed is not None else {spec["name"]: answered.get(spec["name"]) for spec in to_correct},
-        "errors": errors or {}}, status=status, identity=identity)
+        "errors": errors or {}, "suggestions": suggestions or []}, status=status, identity=identity)
 
 
 Form = dict[str, list[str]]
@@ -74,8 +87,10 @@ async def request_page(tracking_number: str, request: Request, pages: P) -> Resp
     if isinstance(seen, Response):
         return seen
     identity, found, _ = seen
-    service = await _service_or_none(found["service"], lang_of(request), pages)
-    return _request_page(request, pages, identity, found, service)
+    lang = lang_of(request)
+    service, suggestions = await asyncio.gather(_service_or_none(found["service"], lang, pages),
+                                                _next_services(found, identity, lang, pages))
+    return _request_page(request, pages, identity, found, service, suggestions=suggestions)
 
 
 @request_router.post("/requests/{tracking_number}/respond")

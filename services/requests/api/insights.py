@@ -36,6 +36,7 @@ class SuggestionView(BaseModel):
 
 class Suggestions(BaseModel):
     items: list[SuggestionView]
+    dismissed: list[str] = Field(description="Services the citizen set aside: no suggestion offers them again.")
 
 
 @router.get("/api/v1/me/suggestions")
@@ -44,11 +45,11 @@ async def my_suggestions(citizen: Citizen, deps: D, after: Annotated[str | None,
     """Up to three services citizens like you went on to need, from patterns staff approved; `after` (a
     tracking number) narrows them to what follows that request."""
     found = await insights.my_suggestions(citizen, deps, after)
-    return Suggestions(items=[SuggestionView(
+    return Suggestions(dismissed=sorted(found.dismissed), items=[SuggestionView(
         service=s.service, ministry=s.ministry, title=s.title, because_of=s.because.after,
         because_of_title=s.because_title, reason=s.reason,
         figures=Figures(citizens=s.because.citizens, support=s.because.support, confidence=s.because.confidence,
-                        lift=s.because.lift)) for s in found])
+                        lift=s.because.lift)) for s in found.items])
 
 
 @router.post("/api/v1/me/suggestions/{service}/dismiss", status_code=204)

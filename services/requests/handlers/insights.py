@@ -105,20 +105,27 @@ class Suggested:
     reason: Bilingual
 
 
-async def my_suggestions(citizen: Identity, deps: Deps, after: str | None = None) -> list[Suggested]:
+@dataclass(frozen=True)
+class MySuggestions:
+    items: list[Suggested]
+    # Every service the citizen set aside, so that the life-event rules' suggestions leave them out too.
+    dismissed: set[str]
+
+
+async def my_suggestions(citizen: Identity, deps: Deps, after: str | None = None) -> MySuggestions:
     """Up to three services the citizen may need next, from approved patterns only. With `after` (a tracking
     number of theirs), only what follows that request."""
     at = deps.clock()
     window = deps.learning.window_days
     async with deps.uow(read_only=True) as uow:
         history = await uow.insights.citizen_history(citizen.subject, at - timedelta(days=window))
-        done = [service for tracking, service, status, _ in history if status == "completed"
-                and (after is None or tracking == after)]
         if after is not None and not any(tracking == after for tracking, *_ in history):
             raise NotFound("request-not-found", "You have no such request in the last months.")
-        if not done:
-            return []
         dismissed = await uow.insights.marked(citizen.subject, DISMISSED)
+        done = [service for tracking, service, status, _ in history if status == "completed"
+                and (after is None or tracking == after)]
+        if not done:
+            return MySuggestions([], dismissed)
         approved = by_reason(row.pattern for row in await uow.insights.patterns(APPROVED))
         leads = {s: await uow.catalogue.record(s) for s in dict.fromkeys(done) if s in approved}
         sensitive = {s for s, record in leads.items() if record is None or record.sensitive}
@@ -133,7 +140,7 @@ async def my_suggestions(citizen: Identity, deps: Deps, after: str | None = None
                 record.slug, record.ministry, record.title, suggestion.because, lead.title,
                 Bilingual(ar=reason(suggestion.because, lead.title.ar, "ar", window),
                           en=reason(suggestion.because, lead.title.en, "en", window))))
-    return found
+    return MySuggestions(found, dismissed)
 
 
 async def dismiss_suggestion(citizen: Identity, service: str, deps: Deps) -> None:

@@ -101,6 +101,8 @@ async def test_a_citizen_who_completes_a_request_is_suggested_what_most_people_n
     dismissed = await harness.client.post(f"/api/v1/me/suggestions/{FINES}/dismiss", headers=harness.as_(citizen))
     assert dismissed.status_code == 204
     assert await suggestions(harness, citizen) == []
+    later = (await harness.client.get("/api/v1/me/suggestions", headers=harness.as_(citizen))).json()
+    assert later["dismissed"] == [FINES], "the life-event rules leave a dismissed service out too"
 
     other = create_citizen("16180339")
     await complete(harness, VEHICLE, other)

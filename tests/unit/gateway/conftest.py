@@ -37,6 +37,7 @@ class FakeServices:
     offers: dict[str, dict[str, Any]] = field(default_factory=dict)
     # What the requests service learned each citizen may need next (GET /api/v1/me/suggestions).
     suggestions: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    dismissed: dict[str, set[str]] = field(default_factory=dict)
     documents: list[dict[str, Any]] = field(default_factory=list)
     proactive: dict[str, bool] = field(default_factory=dict)
     responses: list[dict[str, Any]] = field(default_factory=list)
@@ -168,8 +169,8 @@ class FakeServices:
             if request.method == "PUT":
                 self.proactive[who.subject] = bool(json.loads(request.content)["enabled"])
             return httpx.Response(200, json={"proactive": self.proactive.get(who.subject, True)})
-        if path == "/api/v1/me/suggestions":
-            return httpx.Response(200, json={"items": self.suggestions.get(who.subject, [])})
+        if path.startswith("/api/v1/me/suggestions"):
+            return self._suggestions(request, who)
         if path == "/api/v1/me/offers":
             wanted = request.url.params.get("status", "open")
             items = [self._view(o) for o in self.offers.values() if o["owner"] == who.subject and
@@ -196,6 +197,14 @@ class FakeServices:
         self.submitted.append({"service": offer["service"], "fields": fields, "offer": offer_id})
         offer |= {"status": "submitted", "tracking_number": number}
         return httpx.Response(201, json={"tracking_number": number, "status": "submitted"})
+
+    def _suggestions(self, request: httpx.Request, who: Identity) -> httpx.Response:
+        dismissed = self.dismissed.setdefault(who.subject, set())
+        if request.method == "POST":
+            dismissed.add(request.url.path.split("/")[-2])
+            return httpx.Response(204)
+        return httpx.Response(200, json={"dismissed": sorted(dismissed), "items": [
+            s for s in self.suggestions.get(who.subject, []) if s["service"] not in dismissed]})
 
     @staticmethod
     def _view(found: dict[str, Any]) -> dict[str, Any]:
