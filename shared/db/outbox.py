@@ -63,7 +63,7 @@ def inbox_table(metadata: MetaData) -> Table:
 
 
 class OutboxRelay:
-    """Publishes unsent outbox rows in order; a row is marked sent only after the broker confirms it."""
+    """Publishes unsent outbox rows, each subject's in order; a row is marked sent only after the broker confirms it."""
 
     def __init__(self, engine: AsyncEngine, table: Table, bus: Bus, service: str,
                  poll_seconds: float = 1.0, batch: int = 100, backlog_seconds: float = BACKLOG_EVERY_SECONDS) -> None:
@@ -138,8 +138,8 @@ class OutboxRelay:
         # Several replicas may relay at once: each row is taken by one of them while it is published.
         async with self._engine.begin() as connection:
             rows = (await connection.execute(self._pending().with_for_update(skip_locked=True))).mappings().all()
-            sent, failure = await self._publish(rows)
-            await self._mark(connection, sent, failure)
+            sent, failures = await self._publish(rows)
+            await self._mark(connection, sent, failures)
         return len(sent)
 
     async def _publish_then_mark(self) -> int:
@@ -150,12 +150,22 @@ class OutboxRelay:
             rows = (await connection.execute(self._pending())).mappings().all()
         if not rows:
             return 0
-        sent, failure = await self._publish(rows)
+        sent, failures = await self._publish(rows)
         async with writing(self._engine), self._engine.begin() as connection:
-            await self._mark(connection, sent, failure)
+            await self._mark(connection, sent, failures)
         return len(sent)
 
-    async def _publish(self, rows: Sequence[RowMapping]) -> tuple[list[int], tuple[int, str] | None]:
+    async def _publish(self, rows: Sequence[RowMapping]) -> tuple[list[int], list[tuple[int, str]]]:
+        """Publish the batch with each subject's rows in order, and different subjects side by side: one confirm
+        round trip per row made a burst (a ministry's backlog applied at once) hold up every row behind it."""
+        lanes: dict[str | None, list[RowMapping]] = {}
+        for row in rows:
+            lanes.setdefault(row["subject"], []).append(row)
+        outcomes = await asyncio.gather(*(self._publish_lane(lane) for lane in lanes.values()))
+        sent = sorted(position for confirmed, _ in outcomes for position in confirmed)
+        return sent, [failure for _, failure in outcomes if failure is not None]
+
+    async def _publish_lane(self, rows: list[RowMapping]) -> tuple[list[int], tuple[int, str] | None]:
         sent: list[int] = []
         for row in rows:
             envelope = Envelope(type=row["type"], source=row["source"], data=row["data"], subject=row["subject"],
@@ -164,17 +174,17 @@ class OutboxRelay:
             try:
                 await self._bus.publish(envelope, row["exchange"], row["routing_key"])
             except PublishFailed as exc:
-                # Keep order: later rows wait until this one goes through.
+                # Keep the subject's order: its later rows wait until this one goes through.
                 log.warning("outbox_publish_failed", event_type=row["type"], error=str(exc))
                 return sent, (row["position"], str(exc)[:1000])
             sent.append(row["position"])
         return sent, None
 
-    async def _mark(self, connection: AsyncConnection, sent: list[int], failure: tuple[int, str] | None) -> None:
+    async def _mark(self, connection: AsyncConnection, sent: list[int], failures: list[tuple[int, str]]) -> None:
         t = self._table
         if sent:
             await connection.execute(update(t).where(t.c.position.in_(sent)).values(
                 sent_at=utcnow(), attempts=t.c.attempts + 1))
-        if failure is not None:
-            await connection.execute(update(t).where(t.c.position == failure[0]).values(
-                attempts=t.c.attempts + 1, last_error=failure[1]))
+        for position, error in failures:
+            await connection.execute(update(t).where(t.c.position == position).values(
+                attempts=t.c.attempts + 1, last_error=error))

@@ -1,0 +1,81 @@
+"""The outbox relay under a burst: one request's many events never hold up another request's, and each request's
+events still reach their consumers in the order they were committed."""
+
+import pytest
+from sqlalchemy import select
+
+from shared.bus import connect_bus
+from shared.bus.topology import EVENTS, Binding, QueueSpec
+from shared.contracts.base import IntegrationEvent
+from shared.db import OutboxRelay, UnitOfWork, engine_for
+from tests.integration.bus.helpers import Recorder, eventually, inbox, metadata, outbox
+
+pytestmark = pytest.mark.integration
+QUEUE = QueueSpec("test.relay", (Binding(EVENTS, "relay.#"),))
+BURST = 60
+
+
+class StepTaken(IntegrationEvent):
+    TYPE = "om.portal.test.step_taken.v1"
+    step: int
+
+
+async def commit_events(database_url: str, events: list[tuple[str, str, int]]) -> None:
+    engine = engine_for(database_url)
+    async with engine.begin() as connection:
+        await connection.run_sync(metadata.create_all)
+    async with UnitOfWork(engine, outbox, inbox, "/tests") as uow:
+        for subject, routing_key, step in events:
+            await uow.publish(StepTaken(step=step), exchange=EVENTS, routing_key=routing_key, subject=subject)
+        await uow.commit()
+    await engine.dispose()
+
+
+async def test_a_burst_of_one_requests_events_does_not_hold_up_another_requests_event(
+        broker_url: str, database_url: str) -> None:
+    # A ministry's backlog applied at once, then one event of another ministry's request committed behind it.
+    await commit_events(database_url, [("ROP-2026-000001-1", "relay.rop", step) for step in range(BURST)]
+                        + [("MOH-2026-000001-2", "relay.moh", 0)])
+    bus = connect_bus(broker_url, name="test")
+    await bus.start()
+    await bus.declare([QUEUE])
+    recorder = Recorder()
+    await bus.consume(QUEUE, recorder)
+    engine = engine_for(database_url)
+    try:
+        assert await OutboxRelay(engine, outbox, bus, "tests").publish_pending() == BURST + 1
+
+        async def all_arrived() -> bool:
+            return len(recorder.seen) == BURST + 1
+
+        await eventually(all_arrived)
+        subjects = [delivery.envelope.subject for delivery in recorder.seen]
+        # It went out beside the burst's first events, not after all of them.
+        assert subjects.index("MOH-2026-000001-2") < 5
+        assert [d.envelope.data["step"] for d in recorder.seen if d.envelope.subject == "ROP-2026-000001-1"] == \
+            list(range(BURST))
+    finally:
+        await bus.close()
+        await engine.dispose()
+
+
+async def test_an_event_the_broker_refuses_holds_back_only_its_own_requests_later_events(
+        broker_url: str, database_url: str) -> None:
+    await commit_events(database_url, [("ROP-2026-000001-1", "nobody.listens", 0),
+                                       ("ROP-2026-000001-1", "relay.rop", 1),
+                                       ("MOH-2026-000001-2", "relay.moh", 0)])
+    bus = connect_bus(broker_url, name="test")
+    await bus.start()
+    await bus.declare([QUEUE])
+    engine = engine_for(database_url)
+    try:
+        assert await OutboxRelay(engine, outbox, bus, "tests").publish_pending() == 1
+        async with engine.connect() as connection:
+            rows = (await connection.execute(select(outbox.c.subject, outbox.c.routing_key, outbox.c.sent_at,
+                                                    outbox.c.last_error).order_by(outbox.c.position))).all()
+        assert [(subject, sent_at is not None) for subject, _, sent_at, _ in rows] == [
+            ("ROP-2026-000001-1", False), ("ROP-2026-000001-1", False), ("MOH-2026-000001-2", True)]
+        assert rows[0].last_error and "nobody.listens" in rows[0].last_error
+    finally:
+        await bus.close()
+        await engine.dispose()
