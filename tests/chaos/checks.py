@@ -38,6 +38,8 @@ class Outcome:
     recovery_seconds: float | None = None
     p95_seconds: float | None = None
     p95_others_seconds: float | None = None
+    targeted: str | None = None
+    """The ministry the fault hit; the others' p95 is held to the no-fault run's."""
     notes: list[str] = field(default_factory=list)
 
     @property
@@ -133,7 +135,8 @@ class Observer:
         return applied - set(await self._notified(numbers))
 
     async def outcome(self, scenario: str, load: Load, fault_ended: datetime, targeted: str | None) -> Outcome:
-        found = Outcome(scenario, self._portal.database, submitted=len(load.submitted), refused=load.refused)
+        found = Outcome(scenario, self._portal.database, submitted=len(load.submitted), refused=load.refused,
+                        targeted=targeted)
         numbers = [s.tracking_number for s in load.submitted]
         if not numbers:
             return found

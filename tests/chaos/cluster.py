@@ -59,7 +59,13 @@ backend nodes
     # A new connection goes to the node with the fewest, so reconnecting clients spread over the living nodes;
     # a node found dead has its sessions cut at once, so its clients reconnect instead of waiting on a heartbeat.
     balance leastconn
-    default-server inter 1s fall 2 rise 2 on-marked-down shutdown-sessions
+    # A node just killed holds no connection, so leastconn sends it every reconnecting client until its health
+    # checks fail; a refused connection then waited 1 s per retry and moved to another node only at the last
+    # one. Instead: the first refusal marks the node down (observe layer4) and the retry goes elsewhere at once.
+    option redispatch 1
+    retries 2
+    default-server inter 1s fastinter 250ms fall 2 rise 2 on-marked-down shutdown-sessions
+    default-server observe layer4 error-limit 1 on-error mark-down
 {amqp_servers}
 
 frontend management
@@ -68,7 +74,8 @@ frontend management
 
 backend management_nodes
     balance roundrobin
-    default-server inter 1s fall 2 rise 2
+    option redispatch 1
+    default-server inter 1s fastinter 250ms fall 2 rise 2 observe layer4 error-limit 1 on-error mark-down
 {management_servers}
 """
 
@@ -108,13 +115,21 @@ class ClusterNode(PrivateNode):
             time.sleep(0.3)
 
 
+@dataclass(frozen=True)
+class Stall:
+    seconds: float
+    ministry: str
+    after_fault_seconds: float
+    """When the longest gap began, counted from the fault."""
+
+
 @dataclass
 class ClusterBroker:
     """Three nodes and HAProxy; `amqp_url` and `management_url` are HAProxy's fronts."""
 
     home: Path
     nodes: list[ClusterNode] = field(default_factory=list)
-    stalls: dict[str, float] = field(default_factory=dict)
+    stalls: dict[str, Stall] = field(default_factory=dict)
     spread: dict[str, tuple[int, int]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -221,7 +236,7 @@ async def _rebalanced(target: Target, name: str) -> None:
     broker.spread[name] = (len(leaders), len([n for n, names in clients.items() if names]))
 
 
-async def _ministry_stall(target: Target, since: datetime, until: datetime) -> float:
+async def _ministry_stall(target: Target, since: datetime, until: datetime) -> Stall:
     """The longest any ministry went without a status change applied to one of its requests while the fault
     lasted (the load keeps every ministry busy throughout, so a gap is a stall)."""
     engine = engine_for(target.portal.database_url("requests"))
@@ -237,15 +252,16 @@ async def _ministry_stall(target: Target, since: datetime, until: datetime) -> f
     for ministry, at in rows:
         moment = at if isinstance(at, datetime) else datetime.fromisoformat(str(at))
         moments.setdefault(str(ministry), []).append(moment if moment.tzinfo else moment.replace(tzinfo=UTC))
-    longest = 0.0
-    for ministry_moments in moments.values():
-        edges = [since, *ministry_moments, until]
-        longest = max(longest, *((b - a).total_seconds() for a, b in itertools.pairwise(edges)))
+    longest = Stall(0.0, "-", 0.0)
+    for ministry, ministry_moments in moments.items():
+        for a, b in itertools.pairwise([since, *ministry_moments, until]):
+            if (b - a).total_seconds() > longest.seconds:
+                longest = Stall((b - a).total_seconds(), ministry, (a - since).total_seconds())
     return longest
 
 
 def node_loss(of: str, name: str):  # type: ignore[no-untyped-def]
-    async def fault(target: Target) -> None:
+    async def fault(target: Target) -> str:
         broker = target.broker
         assert isinstance(broker, ClusterBroker)
         victim = await _busiest(target, of)
@@ -255,9 +271,21 @@ def node_loss(of: str, name: str):  # type: ignore[no-untyped-def]
         ended = datetime.now(UTC)
         await asyncio.to_thread(victim.launch)
         await asyncio.to_thread(victim.wait_up)
-        broker.stalls[name] = await _ministry_stall(target, started, ended)
+        stall = broker.stalls[name] = await _ministry_stall(target, started, ended)
         await _rebalanced(target, name)
+        # The ministry the loss held up longest is the one it hit; the others' p95 must stay near the no-fault run's.
+        return stall.ministry
     return fault
+
+
+async def no_fault(target: Target) -> None:
+    """The no-fault run, with its longest ministry gap measured as a node loss's is: what the machine's own load
+    makes of a stall, to read the node losses' against."""
+    broker = target.broker
+    assert isinstance(broker, ClusterBroker)
+    started = datetime.now(UTC)
+    await BASELINE.fault(target)
+    broker.stalls[BASELINE.name] = await _ministry_stall(target, started, datetime.now(UTC))
 
 
 async def majority_loss(target: Target) -> None:
@@ -275,8 +303,9 @@ async def majority_loss(target: Target) -> None:
 LEADER_LOSS = "kill -9 node leading most queues (60 s)"
 CLIENT_LOSS = "kill -9 node holding the clients (60 s)"
 MAJORITY_LOSS = "loss of majority: two nodes stopped (30 s)"
+NODE_LOSSES = (LEADER_LOSS, CLIENT_LOSS)
 SCENARIOS = (
-    BASELINE,
+    Scenario(BASELINE.name, no_fault),
     Scenario(LEADER_LOSS, node_loss("leaders", LEADER_LOSS)),
     Scenario(CLIENT_LOSS, node_loss("clients", CLIENT_LOSS)),
     Scenario(MAJORITY_LOSS, majority_loss),
@@ -287,16 +316,16 @@ def cluster_failures(broker: ClusterBroker, scenario: str) -> list[str]:
     """What a cluster scenario must also hold: no ministry stalled long by a node loss, load spread again."""
     found = []
     stall = broker.stalls.get(scenario)
+    if stall is not None:
+        print(f"cluster: {scenario}: longest ministry stall {stall.seconds:.1f} s ({stall.ministry}, "
+              f"from {stall.after_fault_seconds:.1f} s into the fault)")
     if scenario in broker.spread:
         leaders, clients = broker.spread[scenario]
-        print(f"cluster: {scenario}: longest ministry stall "
-              f"{'-' if stall is None else f'{stall:.1f} s'}; after rebalancing, queue leaders on {leaders} "
-              f"node(s), clients on {clients} node(s)")
-    if stall is not None and stall > MAX_MINISTRY_STALL_SECONDS:
-        found.append(f"a ministry stalled {stall:.1f}s > {MAX_MINISTRY_STALL_SECONDS:.0f}s")
+        print(f"cluster: {scenario}: after rebalancing, queue leaders on {leaders} node(s), clients on {clients} "
+              f"node(s)")
+    if scenario in NODE_LOSSES and stall is not None and stall.seconds > MAX_MINISTRY_STALL_SECONDS:
+        found.append(f"{stall.ministry} stalled {stall.seconds:.1f}s > {MAX_MINISTRY_STALL_SECONDS:.0f}s")
     leaders_on, clients_on = broker.spread.get(scenario, (NODES, NODES))
     if leaders_on < NODES or clients_on < NODES:
         found.append(f"after rebalancing, leaders on {leaders_on} node(s), clients on {clients_on} node(s)")
     return found
-
-

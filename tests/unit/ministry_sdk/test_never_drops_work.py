@@ -7,7 +7,8 @@ import pytest
 from prometheus_client import REGISTRY
 
 from ministry_sdk import IncomingRequest, MinistryClient
-from shared.bus import Envelope
+from ministry_sdk.publisher import Backoff
+from shared.bus import Envelope, PublishFailed
 from shared.bus.memory import InMemoryBus
 from shared.bus.topology import TO_MINISTRIES, from_ministry, ministry_inbox
 from tests.unit.ministry_sdk.test_client import FlakyBroker, create_submitted
@@ -86,4 +87,36 @@ async def test_a_request_delivered_twice_with_one_event_id_is_handled_once() -> 
     assert handled == ["ROP-2026-000001-Q", "ROP-2026-000003-A"]
     statuses = [Envelope.from_body(d.body).data["tracking_number"] for d in await bus.drain("requests.from.rop")]
     assert statuses == ["ROP-2026-000001-Q", "ROP-2026-000003-A"]
+    await client.close()
+
+
+class ReconnectingBroker(InMemoryBus):
+    """Its connection is lost (a node died): every publish fails until it is back, as aio-pika's robust connection
+    reconnects through the load balancer."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.connected = False
+
+    async def is_ready(self) -> bool:
+        return self.connected and await super().is_ready()
+
+    async def publish(self, envelope: Envelope, exchange: str, routing_key: str, *,
+                      user_id: str | None = None) -> None:
+        if not self.connected:
+            raise PublishFailed("ChannelInvalidStateError")
+        await super().publish(envelope, exchange, routing_key, user_id=user_id)
+
+
+async def test_a_status_goes_out_as_soon_as_the_connection_is_back_not_after_the_grown_backoff() -> None:
+    bus = ReconnectingBroker()
+    await bus.declare([ministry_inbox("rop"), from_ministry("rop")])
+    # The backoff a few failed attempts reach while a node loss's reconnect takes its seconds.
+    client = MinistryClient("memory://unused", "rop", bus=bus, backoff=Backoff(first=6.4, longest=6.4))
+    await client.start()
+    publishing = asyncio.create_task(client.update_status("ROP-2026-000001-Q", "approved"))
+    await real_sleep(0.3)
+    bus.connected = True
+    await asyncio.wait_for(publishing, timeout=2.0)
+    assert len(await bus.drain("requests.from.rop")) == 1
     await client.close()
