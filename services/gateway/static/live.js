@@ -11,6 +11,15 @@
   if (template) {
     template.content.querySelectorAll("span").forEach(function (span) { labels[span.dataset.key] = span.textContent; });
   }
+  // The server writes times with Babel (shared/formats.py); the browser's ICU writes the same CLDR format here:
+  // Muscat time, Latin digits, the page's language.
+  var lang = document.documentElement.lang === "en" ? "en-AE" : "ar-OM";
+  var clock = window.Intl ? new Intl.DateTimeFormat(lang, {timeZone: "Asia/Muscat", numberingSystem: "latn",
+    day: "numeric", month: "long", year: "numeric", hour: "numeric", minute: "2-digit"}) : null;
+  function shown(at) {
+    var moment = new Date(at);
+    return clock && !isNaN(moment.getTime()) ? clock.format(moment) : String(at);
+  }
   var note = document.getElementById("live-note");
   if (note) { note.hidden = false; }
   var source = new EventSource("/api/v1/requests/" + encodeURIComponent(number) + "/events");
@@ -35,8 +44,7 @@
     item.appendChild(document.createTextNode(" — "));
     var time = document.createElement("time");
     time.setAttribute("datetime", update.at);
-    time.setAttribute("dir", "ltr");
-    time.textContent = String(update.at).slice(0, 16).replace("T", " ");
+    time.textContent = shown(update.at);
     item.appendChild(time);
     if (update.note) {
       item.appendChild(document.createElement("br"));

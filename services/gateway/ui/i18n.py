@@ -39,7 +39,6 @@ TEXT: dict[str, tuple[str, str]] = {
     "original_required": ("يلزم إحضار الأصل", "Bring the original"),
     "fees": ("الرسوم", "Fees"),
     "no_fee": ("بدون رسوم", "No fee"),
-    "omr": ("ر.ع.", "OMR"),
     "time": ("مدة الإنجاز", "How long it takes"),
     "working_days": ("أيام عمل", "working days"),
     "channels": ("قنوات تقديم الخدمة", "Where to get this service"),

@@ -10,6 +10,8 @@ from urllib.parse import urlencode
 from fastapi import Request, Response
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
+from jinja2 import pass_context
+from jinja2.runtime import Context
 from markupsafe import Markup
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -17,6 +19,7 @@ from services.gateway.handlers import Deps, authenticate
 from services.gateway.problems import Throttled
 from services.gateway.ui import csrf
 from services.gateway.ui.i18n import Translator
+from shared import formats
 from shared.auth import Identity
 from shared.logging import get_logger
 from shared.web import Problem, problem_response
@@ -34,6 +37,21 @@ def marks(text: str) -> Markup:
     plain = re.sub(r"<[^>]*>", "", plain)
     escaped = html.escape(plain).replace("\x01", "<mark>").replace("\x02", "</mark>")
     return Markup(escaped)  # noqa: S704 - everything was escaped; only <mark> is put back
+
+
+@pass_context
+def local_date(context: Context, value: Any, hijri: bool = False) -> str:
+    return formats.format_date(value, context["lang"], hijri=hijri)
+
+
+@pass_context
+def local_datetime(context: Context, value: Any) -> str:
+    return formats.format_datetime(value, context["lang"])
+
+
+@pass_context
+def money(context: Context, value: Any, symbol: bool = True) -> str:
+    return formats.format_money(value, context["lang"], symbol=symbol)
 
 
 class PageProblem(Exception):
@@ -68,7 +86,9 @@ PAGE_CSP = "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; fo
 class Pages:
     def __init__(self, directory: Path, csrf_secret: bytes, deps: Deps) -> None:
         self.templates = Jinja2Templates(directory=directory)
-        self.templates.env.filters["marks"] = marks
+        # Dates in Muscat's time zone and amounts in rials, in the page's language: shared.formats holds the rule.
+        self.templates.env.filters.update(marks=marks, local_date=local_date, local_datetime=local_datetime,
+                                          money=money)
         self.csrf_secret = csrf_secret
         self.deps = deps
 

@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from shared.contracts.base import Bilingual
 from shared.contracts.requests import Status
+from shared.formats import format_date
 
 Lang = Literal["ar", "en"]
 Kind = Literal["request_status", "renewal_due", "survey_invited"]
@@ -287,11 +288,15 @@ def _body(template: Template, values: Personalisation, lang: Lang, fmt: _Format)
     return body, note
 
 
-def _document_values(template: Template, values: Personalisation, lang: Lang, fmt: _Format) -> dict[str, str]:
-    """Every placeholder but {service}: a template uses those it needs."""
+def _document_values(template: Template, values: Personalisation, lang: Lang, fmt: _Format,
+                     hijri: bool = True) -> dict[str, str]:
+    """Every placeholder but {service}: a template uses those it needs. The expiry date is written in words, with
+    its Hijri date but in SMS (one short line); in Arabic it takes the right-to-left order of its month name."""
+    expires = format_date(values.expires_on, lang, hijri=hijri)
     return {"tracking": fmt.ltr(values.tracking_number), "status": fmt.literal(in_lang(template.status_name, lang)),
             "document": fmt.literal(document_label(values.document_type, lang)),
-            "number": fmt.ltr(values.document_number or ""), "expires": fmt.ltr(values.expires_on or "")}
+            "number": fmt.ltr(values.document_number or ""),
+            "expires": fmt.free(expires) if lang == "ar" else fmt.ltr(expires)}
 
 
 class Rendered(BaseModel):
@@ -358,7 +363,7 @@ def _html_page(lang: Lang, subject: str, body: str, note: str | None, link: str,
 def render_sms(template: Template, values: Personalisation, lang: Lang, public_url: str) -> str:
     """One short line: no ministry note (it can be long and personal), the link leads to everything."""
     fmt = _SMS[lang]
-    line = _fill(template.sms, lang, fmt, **_document_values(template, values, lang, fmt))
+    line = _fill(template.sms, lang, fmt, **_document_values(template, values, lang, fmt, hijri=False))
     return f"{in_lang(SMS_SIGNATURE, lang)}: {line} {absolute_link(public_url, values.tracking_number, template.kind)}"
 
 

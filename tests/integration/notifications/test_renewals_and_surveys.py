@@ -72,7 +72,7 @@ async def test_a_renewal_due_delivered_twice_gives_one_notification_and_one_emai
     assert inbox["total"] == 1
     assert item["kind"] == "renewal_due"
     assert item["title"] == "It is time to renew your document"
-    assert "Your driving licence 1234567 expires on 2026-12-20; renew it now." in item["body"]
+    assert "Your driving licence 1234567 expires on 20 December 2026 (11 Rajab 1448 AH); renew it now." in item["body"]
     assert item["link"] == "/dashboard#offers"
     assert item["tracking_number"] == ""
     [message] = smtp.received

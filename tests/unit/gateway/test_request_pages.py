@@ -27,9 +27,30 @@ async def test_an_open_request_shows_when_it_is_expected_to_be_done_on_its_page_
     page = (await portal.client.get(f"/requests/{NUMBER}", params={"lang": "en"})).text
     board = (await portal.client.get("/dashboard")).text
 
-    assert "Expected completion" in page and '<time id="expected-completion"' in page and "2026-11-24" in page
-    assert "Expected completion: <time" in board and "2026-11-24" in board
+    assert "Expected completion" in page and '<time id="expected-completion"' in page
+    assert "24 November 2026 (14 Jumada al-Akhirah 1448 AH)</time>" in page
+    assert "Expected completion: <time" in board and "24 November 2026 (14 Jumada al-Akhirah 1448 AH)</time>" in board
     assert "/respond" not in page and "/rating" not in page
+
+
+async def test_a_requests_dates_are_the_muscat_days_in_words_beside_their_hijri_dates_in_both_languages(
+        portal: Portal) -> None:
+    # 23:30 UTC on 17 November is already 18 November in Muscat; 21:00 UTC on 19 March 2026 is Eid al-Fitr there.
+    portal.fakes.requests = {NUMBER: create_request(
+        due_on="2026-11-17T23:30:00+00:00", expected_completion="2026-03-19T21:00:00+00:00",
+        history=[{"status": "submitted", "previous_status": None, "actor": "citizen", "note": None, "applied": True,
+                  "at": "2026-11-17T23:30:00+00:00"}])}
+    await portal.browser_sign_in(AISHA)
+    english = (await portal.client.get(f"/requests/{NUMBER}", params={"lang": "en"})).text
+    arabic = (await portal.client.get(f"/requests/{NUMBER}", params={"lang": "ar"})).text
+
+    assert '<time datetime="2026-11-17T23:30:00+00:00">18 November 2026 (8 Jumada al-Akhirah 1448 AH)</time>' in english
+    assert ">20 March 2026 (1 Shawwal 1447 AH)</time>" in english
+    assert "— <time datetime=\"2026-11-17T23:30:00+00:00\">18 November 2026, 3:30\u202fAM</time>" in english
+    assert ">18 نوفمبر 2026 (8 جمادى الآخرة 1448 هـ)</time>" in arabic
+    assert ">20 مارس 2026 (1 شوال 1447 هـ)</time>" in arabic
+    assert ">18 نوفمبر 2026، 3:30 ص</time>" in arabic
+    assert "2026-11-17</time>" not in english + arabic
 
 
 async def test_action_required_shows_the_note_and_asks_only_for_the_fields_to_correct(portal: Portal) -> None:

@@ -39,8 +39,19 @@ async def test_search_results_link_to_service_pages_with_steps_documents_fees_ti
     assert "ظهرت لأنها تطابق: renewal</p>" in results.text
     page = (await portal.client.get("/services/renew-driving-licence", params={"lang": "en"})).text
     for expected in ("Steps", "Pay the fee", "Documents you need", "Civil ID card", "Bring the original",
-                     "20.000 OMR", "3 working days", "The website", 'href="/services/renew-driving-licence/apply"'):
+                     "OMR\u00a020.000", "3 working days", "The website",
+                     'href="/services/renew-driving-licence/apply"'):
         assert expected in page
+
+
+async def test_a_fee_is_shown_in_omani_rials_with_three_decimals_in_both_languages(portal: Portal) -> None:
+    portal.fakes.services["renew-driving-licence"]["fees"] = [{"channel": "online", "amount_omr": "1250.5",
+                                                               "description": None}]
+    english = (await portal.client.get("/services/renew-driving-licence", params={"lang": "en"})).text
+    arabic = (await portal.client.get("/services/renew-driving-licence", params={"lang": "ar"})).text
+
+    assert "<strong>OMR\u00a01,250.500</strong>" in english
+    assert "<strong>\u200f1,250.500\u00a0ر.ع.\u200f</strong>" in arabic
 
 
 async def test_a_search_service_outage_is_explained_on_the_page(portal: Portal) -> None:
@@ -193,6 +204,9 @@ async def test_notifications_are_listed_newest_first_in_the_citizens_language(po
     await portal.browser_sign_in()
     page = await portal.client.get("/notifications")
     assert "اكتمل طلبك" in page.text and 'href="/requests/ROP-2026-000001-A"' in page.text
+    # When it came, on Muscat's clock, in the page's language.
+    assert ">23 نوفمبر 2026، 2:00 م</time>" in page.text
+    assert ">23 November 2026, 2:00\u202fPM</time>" in (await portal.client.get("/notifications?lang=en")).text
     marked = await portal.client.post("/notifications/read-all", data={"csrf_token": csrf_of(page.text)})
     assert (marked.status_code, marked.headers["location"]) == (303, "/notifications")
     assert portal.fakes.notifications["12345678"][0]["read_at"] is not None

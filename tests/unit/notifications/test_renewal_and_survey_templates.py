@@ -6,6 +6,7 @@ import pytest
 
 from services.notifications.domain import (
     BY_ID,
+    FSI,
     LRI,
     LRM,
     PDI,
@@ -31,7 +32,8 @@ def test_a_renewal_due_says_which_document_expires_and_when_in_english() -> None
     rendered = render_inbox(RENEWAL_DUE, RENEWAL, "en")
 
     assert rendered.title == "It is time to renew your document"
-    assert rendered.body.startswith("Your driving licence 1234567 expires on 2026-12-20; renew it now.")
+    assert rendered.body.startswith("Your driving licence 1234567 expires on 20 December 2026 (11 Rajab 1448 AH); "
+                                    "renew it now.")
     assert rendered.link == "/dashboard#offers"
 
 
@@ -41,7 +43,8 @@ def test_a_renewal_due_names_the_document_in_arabic_and_isolates_its_number_and_
     assert rendered.title == "حان موعد تجديد مستندك"
     assert "رخصة القيادة" in rendered.body
     assert f"{LRI}1234567{PDI}" in rendered.body
-    assert f"{LRI}2026-12-20{PDI}" in rendered.body
+    # In words, with its Hijri date, isolated so that the month name keeps its right-to-left order.
+    assert f"بتاريخ {FSI}20 ديسمبر 2026 (11 رجب 1448 هـ){PDI}" in rendered.body
     assert rendered.link == "/dashboard#offers"
 
 
@@ -60,7 +63,8 @@ def test_the_renewal_email_and_sms_link_to_the_offers_on_the_dashboard() -> None
     assert '<bdi dir="ltr">1234567</bdi>' in email.html
     assert "https://portal.gov.om/dashboard#offers" in email.text
     assert email.subject == "حان موعد تجديد مستندك"
-    assert sms == ("Oman Gov Portal: Your driving licence 1234567 expires on 2026-12-20. Renew it now: "
+    # One short line: the Gregorian date alone.
+    assert sms == ("Oman Gov Portal: Your driving licence 1234567 expires on 20 December 2026. Renew it now: "
                    "https://portal.gov.om/dashboard#offers")
     assert f"{LRM}1234567{LRM}" in arabic_sms and "\n" not in arabic_sms
 
