@@ -37,6 +37,19 @@ async def test_anyone_sees_the_kpis_without_signing_in_in_arabic_first(portal: P
     assert not any(call[0] == "requests" and "/me/" in call[2] for call in portal.fakes.calls)
 
 
+async def test_the_period_is_in_words_and_amounts_have_three_decimals_in_both_languages(portal: Portal) -> None:
+    portal.fakes.performance = create_performance() | {"generated_at": "2026-11-17T23:30:00Z",
+                                                       "totals": create_kpis() | {"estimated_saving_omr": "12500.5"}}
+    english = (await portal.client.get("/performance", params={"lang": "en"})).text
+    arabic = (await portal.client.get("/performance", params={"lang": "ar"})).text
+
+    assert ">23 November 2025</time> — <time" in english and ">23 November 2026</time>" in english
+    assert ">18 November 2026, 3:30\u202fAM</time>" in english  # generated at 23:30 UTC, already the 18th in Muscat
+    assert ">23 نوفمبر 2025</time>" in arabic and ">18 نوفمبر 2026، 3:30 ص</time>" in arabic
+    # The KPI's name says the currency (OMR): the figure is the amount alone.
+    assert "<dd>12,500.500</dd>" in english and "<dd>12,500.500</dd>" in arabic
+
+
 async def test_each_chart_has_a_caption_a_text_alternative_and_its_data_table(portal: Portal) -> None:
     portal.fakes.performance = create_performance()
     page = (await portal.client.get("/performance", params={"lang": "en"})).text

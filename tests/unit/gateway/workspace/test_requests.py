@@ -48,6 +48,22 @@ async def test_the_request_page_shows_fields_files_history_and_only_the_legal_ac
     assert page.count('name="expected_status" value="in_review"') == 3
 
 
+async def test_the_request_page_shows_times_on_muscats_clock_in_the_officers_language(workspace: Workspace) -> None:
+    number = workspace.fakes.add_request(status="in_review")
+    workspace.fakes.requests[number] |= {"submitted_at": "2026-11-17T23:30:00+00:00",
+                                         "due_on": "2026-11-19T20:30:00+00:00"}
+    await workspace.sign_in("officer")
+    english = (await workspace.client.get(f"/workspace/requests/{number}", params={"lang": "en"})).text
+    arabic = (await workspace.client.get(f"/workspace/requests/{number}", params={"lang": "ar"})).text
+
+    # 23:30 UTC on 17 November is 03:30 on the 18th in Muscat; 20:30 UTC on the 19th is already the 20th there.
+    assert '<time datetime="2026-11-17T23:30:00+00:00">18 November 2026, 3:30\u202fAM</time>' in english
+    assert '<time datetime="2026-11-19T20:30:00+00:00">20 November 2026</time>' in english
+    assert ">18 نوفمبر 2026، 3:30 ص</time>" in arabic and ">20 نوفمبر 2026</time>" in arabic
+    queue = (await workspace.client.get("/workspace/", params={"lang": "ar"})).text
+    assert ">20 نوفمبر 2026</time>" in queue
+
+
 async def test_each_action_sends_the_officers_identity_and_the_status_the_page_showed(workspace: Workspace) -> None:
     number = workspace.fakes.add_request()
     await workspace.sign_in("officer")
