@@ -30,6 +30,11 @@ def search_until_found(page: Page, lang: str, query: str) -> None:
     raise AssertionError(f"search never found the service for {query!r}")
 
 
+# A time as the pages write it (shared/formats.py), e.g. "18 نوفمبر 2026، 3:30 ص" / "18 November 2026, 3:30 AM".
+WRITTEN_TIMES = {"ar": re.compile(r"^\d{1,2} \S+ \d{4}، \d{1,2}:\d{2}\s[صم]$"),
+                 "en": re.compile(r"^\d{1,2} [A-Z][a-z]+ \d{4}, \d{1,2}:\d{2}\s[AP]M$")}
+
+
 @pytest.mark.parametrize("lang", ["ar", "en"])
 def test_search_apply_and_watch_the_ministry_move_the_request_live(page: Page, lang: str) -> None:
     journey = JOURNEYS[lang]
@@ -60,6 +65,8 @@ def test_search_apply_and_watch_the_ministry_move_the_request_live(page: Page, l
     expect(status).to_have_text(journey["completed"])
     assert page.evaluate("() => window.stillTheSamePage") is True  # it changed live, with no reload
     assert page.locator("#timeline li.fresh").count() >= 1
+    # When it moved, written as the server writes it: Muscat's clock, the page's language, Latin digits.
+    expect(page.locator("#timeline li.fresh time").first).to_have_text(WRITTEN_TIMES[lang])
     expect(page.locator("#live-announcer")).to_have_text(journey["completed"])
 
     page.locator('nav a[href="/dashboard"]').click()

@@ -11,14 +11,18 @@
   if (template) {
     template.content.querySelectorAll("span").forEach(function (span) { labels[span.dataset.key] = span.textContent; });
   }
-  // The server writes times with Babel (shared/formats.py); the browser's ICU writes the same CLDR format here:
-  // Muscat time, Latin digits, the page's language.
-  var lang = document.documentElement.lang === "en" ? "en-AE" : "ar-OM";
-  var clock = window.Intl ? new Intl.DateTimeFormat(lang, {timeZone: "Asia/Muscat", numberingSystem: "latn",
-    day: "numeric", month: "long", year: "numeric", hour: "numeric", minute: "2-digit"}) : null;
+  // The server writes times with Babel (shared/formats.py); the browser's ICU writes the same CLDR formats here
+  // (the long date, then the short time): Muscat time, Latin digits, the page's language.
+  var english = document.documentElement.lang === "en";
+  var options = {timeZone: "Asia/Muscat", numberingSystem: "latn"};
+  var day = window.Intl && new Intl.DateTimeFormat(english ? "en-AE" : "ar-OM",
+    Object.assign({day: "numeric", month: "long", year: "numeric"}, options));
+  var clock = window.Intl && new Intl.DateTimeFormat(english ? "en-AE" : "ar-OM",
+    Object.assign({hour: "numeric", minute: "2-digit"}, options));
   function shown(at) {
     var moment = new Date(at);
-    return clock && !isNaN(moment.getTime()) ? clock.format(moment) : String(at);
+    if (!day || isNaN(moment.getTime())) { return String(at); }
+    return day.format(moment) + (english ? ", " : "، ") + clock.format(moment);
   }
   var note = document.getElementById("live-note");
   if (note) { note.hidden = false; }
