@@ -118,7 +118,8 @@ async def test_the_dashboard_page_keeps_working_when_offers_and_documents_cannot
 async def test_renewal_and_survey_notifications_link_to_the_offers_and_the_rating_form(portal: Portal) -> None:
     portal.fakes.notifications[AISHA] = [
         {"id": "1", "kind": "renewal_due", "lang": "en", "title": "It is time to renew your document",
-         "body": "Your driving licence 1234567 expires on 2026-12-20; renew it now.", "link": "/dashboard#offers",
+         "body": "Your driving licence 1234567 expires on 20 December 2026 (11 Rajab 1448 AH); renew it now.",
+         "link": "/dashboard#offers",
          "tracking_number": "", "read_at": None, "created_at": "2026-11-23T10:00:00Z"},
         {"id": "2", "kind": "survey_invited", "lang": "en", "title": "How was your experience?", "body": "Rate it.",
          "link": "/requests/ROP-2026-000001-A/rating", "tracking_number": "ROP-2026-000001-A", "read_at": None,
