@@ -39,7 +39,10 @@ class Outcome:
     p95_seconds: float | None = None
     p95_others_seconds: float | None = None
     targeted: str | None = None
-    """The ministry the fault hit; the others' p95 is held to the no-fault run's."""
+    """The ministry the fault hit; the others' p95 is held to `baseline_p95_seconds`."""
+    baseline_p95_seconds: float | None = None
+    """What the others' p95 is held to: its control run's (or the no-fault run's, for a ministry found only
+    once the fault ran)."""
     notes: list[str] = field(default_factory=list)
 
     @property

@@ -79,7 +79,8 @@ class ChaosPortal:
         finally:
             await admin.close()
 
-    def start(self, within: float = 180.0) -> None:
+    def start(self, within: float = 480.0) -> None:
+        """Waits for "ready": on a loaded machine (load 20 on 2 cores) starting a dozen processes takes minutes."""
         self.run_dir.mkdir(parents=True, exist_ok=True)
         env = os.environ | {
             "PORTAL_AMQP_URL": self.amqp_url, "PORTAL_MANAGEMENT_URL": self.broker.management_url,

@@ -3,7 +3,7 @@
 from tests.chaos.checks import Outcome
 
 COLUMNS = ("scenario", "db", "submitted", "completed", "lost", "duplicated", "stuck", "repeated", "outbox",
-           "recovery s", "p95 s", "p95 others s", "verdict")
+           "recovery s", "p95 s", "p95 others s", "control p95 s", "verdict")
 
 
 def _seconds(value: float | None) -> str:
@@ -14,7 +14,8 @@ def render(outcomes: list[tuple[Outcome, list[str]]]) -> str:
     rows = [COLUMNS] + [(
         o.scenario, o.database, str(o.submitted), str(o.completed), str(o.lost), str(o.duplicated), str(o.stuck),
         str(o.repeated_history), str(o.outbox_pending), _seconds(o.recovery_seconds), _seconds(o.p95_seconds),
-        _seconds(o.p95_others_seconds), "ok" if not failures else "FAIL: " + ", ".join(failures),
+        _seconds(o.p95_others_seconds), _seconds(o.baseline_p95_seconds),
+        "ok" if not failures else "FAIL: " + ", ".join(failures),
     ) for o, failures in outcomes]
     widths = [max(len(row[i]) for row in rows) for i in range(len(COLUMNS) - 1)]
     lines = []
