@@ -1,9 +1,10 @@
 """Public KPIs at 1,000,000 requests: /api/v1/performance for random periods, read from the rollups.
 
 The requests service runs in this process (its ASGI app, on SQLite, the in-memory bus) over a store whose rollups
-are bulk-loaded as a year of 1,000,000 requests over 73 services of 12 ministries would leave them: per day and
-service the contributions of `domain/kpis.py` (submissions, ends, decisions, ratings and the processing-time
-histogram), drawn at random, and each month the sum of its days. Every call asks a different period, with the
+are bulk-loaded as a year of 1,000,000 requests over 73 services of 12 ministries would leave them: a row per day
+and service holding the contributions of `domain/kpis.py` (submissions, ends, decisions, ratings, and the
+processing-time histogram packed as the store packs it), drawn at random, and each month the sum of its days.
+Every call asks a different period, with the
 report cache emptied first, so nothing is answered from memory. The baseline is /healthz of the same app.
 """
 
@@ -12,7 +13,6 @@ import sqlite3
 import tempfile
 import time
 import uuid
-from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
@@ -24,8 +24,9 @@ from asgi_lifespan import LifespanManager
 from bench.stats import percentile, table
 from services.requests.app import create_app
 from services.requests.config import Settings
-from services.requests.domain.kpis import TENTHS
+from services.requests.domain.kpis import COUNTS
 from services.requests.store import MIGRATIONS
+from services.requests.store.kpis import PACKED
 from shared.auth import generate_keypair
 from shared.db.migrate import upgrade
 
@@ -47,8 +48,21 @@ class KpiBench:
     health_ms: list[float] = field(default_factory=list)
 
 
-def _day_rows(seed: int) -> list[tuple[str, str, str, str, int, int]]:
-    """(day, service, ministry, metric, bucket, value) for a year of REQUESTS requests."""
+Rows = list[tuple[object, ...]]
+
+
+def _packed(cells: np.ndarray, tenths: np.ndarray) -> dict[int, bytes]:
+    """Each cell's processing times as the store packs them: sorted (bucket, count) pairs."""
+    keys, sizes = np.unique(cells * 100_000 + tenths, return_counts=True)
+    pairs = np.stack([keys % 100_000, sizes], axis=1).astype(PACKED)
+    owners = keys // 100_000
+    starts = np.flatnonzero(np.r_[True, owners[1:] != owners[:-1]])
+    ends = np.r_[starts[1:], len(owners)]
+    return {int(owners[s]): pairs[s:e].tobytes() for s, e in zip(starts, ends, strict=True)}
+
+
+def _rows(seed: int) -> tuple[Rows, Rows]:
+    """(day or month, service, ministry, *COUNTS, tenths) for a year of REQUESTS requests: daily and monthly."""
     rng = np.random.default_rng(seed)
     shape = (365, SERVICES)
     started = rng.poisson(REQUESTS / 365 / SERVICES, shape)
@@ -60,38 +74,39 @@ def _day_rows(seed: int) -> list[tuple[str, str, str, str, int, int]]:
               "online_completed": completed, "decided": decided, "on_time": rng.binomial(decided, 0.8),
               "responses": responses, "high_scores": high,
               "score_sum": high * 4 + rng.binomial(high, 0.5) + (responses - high) * 2}
-    days = [(date(YEAR, 1, 1) + timedelta(days=n)).isoformat() for n in range(365)]
+    days = [date(YEAR, 1, 1) + timedelta(days=n) for n in range(365)]
+    month_of = np.array([d.month - 1 for d in days])
     services = [(f"service-{n:02d}", f"m{n % MINISTRIES:02d}") for n in range(SERVICES)]
-    rows = [(days[d], *services[s], metric, 0, int(values[d, s]))
-            for metric, values in counts.items() for d, s in zip(*np.nonzero(values), strict=True)]
     # Processing times of a few days with a long tail of weeks, one per completion, as a histogram per day.
     cell = np.repeat(np.arange(365 * SERVICES), completed.ravel())
     tenths = rng.gamma(2.0, 25.0, cell.size).astype(np.int64)
-    keys, sizes = np.unique(cell * 100_000 + tenths, return_counts=True)
-    for key, size in zip(keys.tolist(), sizes.tolist(), strict=True):
-        d, s = divmod(key // 100_000, SERVICES)
-        rows.append((days[d], *services[s], TENTHS, key % 100_000, size))
-    return rows
-
-
-def _month_rows(days: list[tuple[str, str, str, str, int, int]]) -> list[tuple[str, str, str, str, int, int]]:
-    sums: dict[tuple[str, str, str, str, int], int] = defaultdict(int)
-    for day, service, ministry, metric, bucket, value in days:
-        sums[(day[:8] + "01", service, ministry, metric, bucket)] += value
-    return [(*key, value) for key, value in sums.items()]
+    daily = _packed(cell, tenths)
+    day, service = np.divmod(cell, SERVICES)
+    monthly = _packed(month_of[day] * SERVICES + service, tenths)
+    day_rows: Rows = [(days[d].isoformat(), *services[s], *(int(counts[m][d, s]) for m in COUNTS),
+                       daily.get(d * SERVICES + s)) for d in range(365) for s in range(SERVICES)]
+    month_rows: Rows = []
+    for m in range(12):
+        in_month = month_of == m
+        for s in range(SERVICES):
+            month_rows.append((date(YEAR, m + 1, 1).isoformat(), *services[s],
+                               *(int(counts[metric][in_month, s].sum()) for metric in COUNTS),
+                               monthly.get(m * SERVICES + s)))
+    return day_rows, month_rows
 
 
 async def _load(path: Path) -> tuple[int, int, float]:
     started = time.monotonic()
     url = f"sqlite+aiosqlite:///{path}"
     await upgrade(MIGRATIONS, url)
-    days = _day_rows(23)
-    months = _month_rows(days)
+    days, months = _rows(23)
+    columns = ", ".join(COUNTS)
+    marks = ", ".join("?" * (len(COUNTS) + 4))
     with sqlite3.connect(path) as connection:
-        connection.executemany("INSERT INTO kpi_days (day, service, ministry, metric, bucket, value) "
-                               "VALUES (?, ?, ?, ?, ?, ?)", days)
-        connection.executemany("INSERT INTO kpi_months (month, service, ministry, metric, bucket, value) "
-                               "VALUES (?, ?, ?, ?, ?, ?)", months)
+        connection.executemany(f"INSERT INTO kpi_days (day, service, ministry, {columns}, tenths) "
+                               f"VALUES ({marks})", days)
+        connection.executemany(f"INSERT INTO kpi_months (month, service, ministry, {columns}, tenths) "
+                               f"VALUES ({marks})", months)
     return len(days), len(months), time.monotonic() - started
 
 

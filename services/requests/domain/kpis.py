@@ -31,6 +31,10 @@ from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
+import numpy as np
+import numpy.typing as npt
+
+Histogram = npt.NDArray[np.int64]
 DECIDED = frozenset({"approved", "rejected"})
 
 
@@ -252,52 +256,57 @@ def change(before: RequestFacts | None, after: RequestFacts) -> list[Contributio
     return [Contribution(*key, value) for key, value in totals.items() if value]
 
 
+# The rollup's count metrics, each summed as it is; processing times are kept beside them as a histogram (TENTHS).
+COUNTS = ("started", "completed", "cancelled", "online_completed", "decided", "on_time", "responses", "high_scores",
+          "score_sum")
+
+
+def add_histograms(a: Histogram, b: Histogram) -> Histogram:
+    if len(a) < len(b):
+        a, b = b, a
+    total = a.copy()
+    total[:len(b)] += b
+    return total
+
+
 @dataclass
 class Rollup:
     """The summed rollup of one group of services over a period: counts per metric, processing tenths of a day as
-    a histogram, online completions per service (for costs)."""
+    a dense histogram, online completions per service (for costs)."""
 
     counts: dict[str, int] = field(default_factory=dict)
-    tenths: dict[int, int] = field(default_factory=dict)
+    tenths: Histogram = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     online_by_service: dict[str, int] = field(default_factory=dict)
 
-    def add(self, service: str, metric: str, bucket: int, value: int) -> None:
-        if metric == TENTHS:
-            self.tenths[bucket] = self.tenths.get(bucket, 0) + value
-            return
-        self.counts[metric] = self.counts.get(metric, 0) + value
-        if metric == "online_completed":
-            self.online_by_service[service] = self.online_by_service.get(service, 0) + value
+    def add(self, service: str, counts: Mapping[str, int], tenths: Histogram) -> None:
+        for metric, value in counts.items():
+            self.counts[metric] = self.counts.get(metric, 0) + value
+        self.tenths = add_histograms(self.tenths, tenths)
+        online = counts.get("online_completed", 0)
+        if online:
+            self.online_by_service[service] = self.online_by_service.get(service, 0) + online
 
 
-def _histogram_median(ordered: list[tuple[int, int]], total: int) -> float:
+def _histogram_median(cumulative: Histogram, total: int) -> float:
     def at(index: int) -> int:
-        seen = 0
-        for value, count in ordered:
-            seen += count
-            if index < seen:
-                return value
-        raise IndexError(index)
+        # The first bucket whose running count passes `index` holds the index-th smallest value.
+        return int(np.searchsorted(cumulative, index, side="right"))
 
     middle = total // 2
     return at(middle) if total % 2 else (at(middle - 1) + at(middle)) / 2
 
 
-def _histogram_rank(ordered: list[tuple[int, int]], total: int, percentile: float) -> int:
-    wanted, seen = max(math.ceil(percentile / 100 * total), 1), 0
-    for value, count in ordered:
-        seen += count
-        if seen >= wanted:
-            return value
-    raise IndexError(wanted)
+def _histogram_rank(cumulative: Histogram, total: int, percentile: float) -> int:
+    """Nearest rank, as `nearest_rank`: the first bucket whose running count reaches ceil(p % of the total)."""
+    return int(np.searchsorted(cumulative, max(math.ceil(percentile / 100 * total), 1), side="left"))
 
 
 def from_rollup(rollup: Rollup, channels: list[ChannelFacts], costs: Mapping[str, Costs]) -> Kpis:
     """The same KPIs as `compute`, from a period's summed rollup; `channels` and `costs` as for `compute`."""
     count = rollup.counts.get
     completed, cancelled = count("completed", 0), count("cancelled", 0)
-    ordered = sorted((h, n) for h, n in rollup.tenths.items() if n)
-    durations = sum(n for _, n in ordered)
+    cumulative = np.cumsum(rollup.tenths)
+    durations = int(cumulative[-1]) if len(cumulative) else 0
     responses = count("responses", 0)
     online = count("online_completed", 0)
     other = sum(c.completed for c in channels)
@@ -305,8 +314,8 @@ def from_rollup(rollup: Rollup, channels: list[ChannelFacts], costs: Mapping[str
     return Kpis(
         started=count("started", 0), completed=completed, cancelled=cancelled,
         completion_rate=rate(completed, completed + cancelled),
-        median_processing_days=_round(_histogram_median(ordered, durations) / 10, 1) if durations else None,
-        p90_processing_days=_round(_histogram_rank(ordered, durations, 90) / 10, 1) if durations else None,
+        median_processing_days=_round(_histogram_median(cumulative, durations) / 10, 1) if durations else None,
+        p90_processing_days=_round(_histogram_rank(cumulative, durations, 90) / 10, 1) if durations else None,
         sla_met_rate=rate(count("on_time", 0), count("decided", 0)),
         satisfaction=Satisfaction(
             responses=responses, csat=rate(count("high_scores", 0), responses),

@@ -5,7 +5,7 @@ from datetime import date, datetime
 
 from services.requests.domain.kpis import ChannelFacts, Costs, Kpis, Period, Rollup, from_rollup
 from services.requests.handlers.deps import Deps
-from services.requests.store import RollupRow
+from services.requests.store import ServiceRollup
 from shared.bus.dispatch import Inbound
 from shared.contracts.catalog import ReadinessAssessed, ServiceRecord
 from shared.logging import get_logger
@@ -68,7 +68,7 @@ async def _compute(period: Period, deps: Deps, ministry: str | None, service: st
     return _summarise(period, sums, channels, costs, records, deps.clock())
 
 
-def _summarise(period: Period, sums: list[RollupRow], channels: list[ChannelFacts], costs: dict[str, Costs],
+def _summarise(period: Period, sums: list[ServiceRollup], channels: list[ChannelFacts], costs: dict[str, Costs],
                records: dict[str, ServiceRecord], generated_at: datetime) -> PerformanceReport:
     ministry_of = ({slug: r.ministry for slug, r in records.items()} | {c.service: c.ministry for c in channels}
                    | {s.service: s.ministry for s in sums})
@@ -77,7 +77,7 @@ def _summarise(period: Period, sums: list[RollupRow], channels: list[ChannelFact
     totals = Rollup()
     for s in sums:
         for rollup in (per_service[s.service], per_ministry[s.ministry], totals):
-            rollup.add(s.service, s.metric, s.bucket, s.value)
+            rollup.add(s.service, s.counts, s.tenths)
     services = []
     for slug, rollup in sorted(per_service.items()):
         record = records.get(slug)

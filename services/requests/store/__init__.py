@@ -16,7 +16,7 @@ from services.requests.store.kpis import (
     RatingRow,
     Ratings,
     Readiness,
-    RollupRow,
+    ServiceRollup,
 )
 from services.requests.store.proactive import Documents, OfferRow, Offers, Preferences
 from services.requests.store.requests import (
@@ -80,8 +80,8 @@ __all__ = [
     "RequestRow",
     "Requests",
     "RequestsUnitOfWork",
-    "RollupRow",
     "RunRow",
+    "ServiceRollup",
     "calendar_changes",
     "catalogue",
     "channel_counts",

@@ -15,6 +15,7 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
+from services.requests.domain.kpis import COUNTS
 from shared.db import UtcDateTime, inbox_table, outbox_table
 
 MIGRATIONS = Path(__file__).parent.parent / "migrations"
@@ -169,15 +170,17 @@ def _rollup(name: str, period: str) -> Table:
         name, metadata,
         Column(period, Date, primary_key=True),
         Column("service", String(80), primary_key=True),
-        Column("metric", String(24), primary_key=True),
-        # Whole tenths of a day for processing_tenths (a histogram), 0 for every other metric.
-        Column("bucket", Integer, primary_key=True),
         Column("ministry", String(16), nullable=False),
-        Column("value", Integer, nullable=False),
+        *(Column(metric, Integer, nullable=False, server_default="0") for metric in COUNTS),
+        # The processing times' histogram, packed (store/kpis.py: pack): a period's are merged in memory, so it is
+        # read as one small row per day or month and service rather than a row per bucket; null when none completed.
+        Column("tenths", LargeBinary),
+        # Stored in key order on SQLite, so a period's rows are read in one sequential run, not a lookup each.
+        sqlite_with_rowid=False,
     )
 
 
-# The KPIs' daily rollup per service (domain/kpis.py: contributions), and the same summed per calendar month, so
+# The KPIs' rollup per day and service (domain/kpis.py: contributions), and the same summed per calendar month, so
 # a year is read as twelve months rather than 365 days; both kept in the transaction of each change.
 kpi_days = _rollup("kpi_days", "day")
 kpi_months = _rollup("kpi_months", "month")
