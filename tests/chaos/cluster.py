@@ -20,9 +20,11 @@ from pathlib import Path
 import httpx
 from sqlalchemy import text
 
+from portal.up import BACKENDS
 from shared.bus.rebalance import ClusterRebalancer
 from shared.db.engine import engine_for
 from tests.chaos.broker import RABBITMQ_BIN, PrivateNode, port_open
+from tests.chaos.portal import ChaosPortal
 from tests.chaos.scenarios import BASELINE, Scenario, Target
 
 NODES = 3
@@ -131,8 +133,12 @@ class ClusterBroker:
     nodes: list[ClusterNode] = field(default_factory=list)
     stalls: dict[str, Stall] = field(default_factory=dict)
     spread: dict[str, tuple[int, int]] = field(default_factory=dict)
+    readiness: dict[str, tuple[int, str, str]] = field(default_factory=dict)
+    """What the requests service's /readyz said while the majority was lost: status code, bus, bus_writes."""
 
     def __post_init__(self) -> None:
+        # Absolute: a node resolves a relative log directory against its own working directory.
+        self.home = self.home.resolve()
         cookie = f"CHAOS{os.getpid()}{int(time.time())}"
         self.nodes = [ClusterNode(f"{NODE_NAME}-{i + 1}", self.home / f"node{i + 1}", BASE_AMQP + i,
                                   BASE_MANAGEMENT + i, BASE_DIST + i, cookie=cookie) for i in range(NODES)]
@@ -288,12 +294,23 @@ async def no_fault(target: Target) -> None:
     broker.stalls[BASELINE.name] = await _ministry_stall(target, started, datetime.now(UTC))
 
 
+async def _readiness(portal: ChaosPortal, service: str) -> tuple[int, str, str]:
+    async with httpx.AsyncClient(timeout=10.0) as client:
+        response = await client.get(f"http://127.0.0.1:{portal.base_port + 1 + BACKENDS.index(service)}/readyz")
+    body = response.json()
+    return (response.status_code, str(body.get("checks", {}).get("bus")),
+            str(body.get("detail", {}).get("bus_writes", {}).get("status")))
+
+
 async def majority_loss(target: Target) -> None:
     broker = target.broker
     assert isinstance(broker, ClusterBroker)
     _, *two = broker.nodes
     await asyncio.gather(*(asyncio.to_thread(node.stop) for node in two))
-    await asyncio.sleep(MAJORITY_DOWN_SECONDS)
+    # Long enough for publishes to time out (10 s each): the connection stays open while nothing is confirmed.
+    await asyncio.sleep(MAJORITY_DOWN_SECONDS * 2 / 3)
+    broker.readiness[MAJORITY_LOSS] = await _readiness(target.portal, "requests")
+    await asyncio.sleep(MAJORITY_DOWN_SECONDS / 3)
     for node in two:
         await asyncio.to_thread(node.launch)
     await asyncio.gather(*(asyncio.to_thread(node.wait_up) for node in two))
@@ -325,6 +342,12 @@ def cluster_failures(broker: ClusterBroker, scenario: str) -> list[str]:
               f"node(s)")
     if scenario in NODE_LOSSES and stall is not None and stall.seconds > MAX_MINISTRY_STALL_SECONDS:
         found.append(f"{stall.ministry} stalled {stall.seconds:.1f}s > {MAX_MINISTRY_STALL_SECONDS:.0f}s")
+    if scenario in broker.readiness:
+        code, bus, writes = broker.readiness[scenario]
+        print(f"cluster: {scenario}: the requests service's /readyz said {code}, bus {bus}, bus_writes {writes}")
+        # The broker still holds the connection but confirms nothing: the pod stays in service and says so.
+        if (code, writes) != (200, "failing"):
+            found.append(f"/readyz during the lost majority: {code}, bus_writes {writes} (expected 200, failing)")
     leaders_on, clients_on = broker.spread.get(scenario, (NODES, NODES))
     if leaders_on < NODES or clients_on < NODES:
         found.append(f"after rebalancing, leaders on {leaders_on} node(s), clients on {clients_on} node(s)")
