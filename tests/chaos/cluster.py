@@ -19,6 +19,7 @@ from pathlib import Path
 
 import httpx
 from sqlalchemy import text
+from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt, wait_fixed
 
 from portal.up import BACKENDS
 from shared.bus.rebalance import ClusterRebalancer
@@ -223,20 +224,16 @@ async def _rebalanced(target: Target, name: str) -> None:
     # sooner would land on the other nodes again.
     await asyncio.sleep(4.0)
     rebalancer = broker.rebalancer(target.portal.amqp_url.rsplit("/", 1)[-1])
+    # A node just back may drop management calls (HAProxy may send them there, or reuse a connection a node
+    # closed): each call is tried again.
+    retried = AsyncRetrying(retry=retry_if_exception_type(httpx.HTTPError), stop=stop_after_attempt(10),
+                            wait=wait_fixed(3.0), reraise=True)
     try:
-        # A node just back may drop its first management calls (HAProxy may send them there): try again.
-        for attempt in range(1, 11):
-            try:
-                await rebalancer.rebalance_leaders()
-                await rebalancer.spread_connections()
-                break
-            except httpx.HTTPError:
-                if attempt == 10:
-                    raise
-                await asyncio.sleep(3.0)
+        await retried(rebalancer.rebalance_leaders)
+        await retried(rebalancer.spread_connections)
         await asyncio.sleep(5.0)
-        leaders = await rebalancer.leaders_per_node()
-        clients = await rebalancer.connections_per_node()
+        leaders: dict[str, int] = await retried(rebalancer.leaders_per_node)
+        clients: dict[str, list[str]] = await retried(rebalancer.connections_per_node)
     finally:
         await rebalancer.close()
     broker.spread[name] = (len(leaders), len([n for n, names in clients.items() if names]))
@@ -295,8 +292,11 @@ async def no_fault(target: Target) -> None:
 
 
 async def _readiness(portal: ChaosPortal, service: str) -> tuple[int, str, str]:
-    async with httpx.AsyncClient(timeout=10.0) as client:
-        response = await client.get(f"http://127.0.0.1:{portal.base_port + 1 + BACKENDS.index(service)}/readyz")
+    try:
+        async with httpx.AsyncClient(timeout=10.0) as client:
+            response = await client.get(f"http://127.0.0.1:{portal.base_port + 1 + BACKENDS.index(service)}/readyz")
+    except httpx.HTTPError as exc:
+        return 0, type(exc).__name__, "unanswered"
     body = response.json()
     return (response.status_code, str(body.get("checks", {}).get("bus")),
             str(body.get("detail", {}).get("bus_writes", {}).get("status")))
