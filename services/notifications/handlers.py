@@ -12,6 +12,7 @@ from services.notifications.domain import (
     INBOX,
     RENEWAL_DUE,
     SAMPLE,
+    SUGGESTION_OFFERED,
     SURVEY_INVITED,
     TEMPLATES,
     Attempted,
@@ -42,7 +43,7 @@ from shared.bus.dispatch import EventRouter, Inbound
 from shared.bus.topology import EVENTS
 from shared.contracts.base import Bilingual
 from shared.contracts.notifications import DeliveryFailed
-from shared.contracts.requests import RenewalDue, RequestStatusChanged, SurveyInvited
+from shared.contracts.requests import RenewalDue, RequestStatusChanged, SuggestionOffered, SurveyInvited
 from shared.db import UnitOfWorkFactory, utcnow
 from shared.logging import get_logger
 
@@ -51,6 +52,7 @@ log = get_logger(__name__)
 STATUS_CONSUMER = "notifications.status"
 RENEWAL_CONSUMER = "notifications.renewal"
 SURVEY_CONSUMER = "notifications.survey"
+SUGGESTION_CONSUMER = "notifications.suggestion"
 DELIVERY_FAILED_KEY = "notifications.delivery.failed"
 DELIVERIES = Counter("portal_notifications_deliveries_total", "Delivery attempts by channel and resulting status",
                      ["channel", "status"])
@@ -186,6 +188,14 @@ async def notify_survey_invited(message: Inbound[SurveyInvited], deps: Deps) -> 
     await queue_notification(Occurrence(
         event_id=message.id, consumer=SURVEY_CONSUMER, citizen=event.citizen, request_lang=event.lang,
         template=SURVEY_INVITED, service=event.service,
+        values=Personalisation(tracking_number=event.tracking_number, service=event.service)), deps)
+
+
+async def notify_suggestion_offered(message: Inbound[SuggestionOffered], deps: Deps) -> None:
+    event = message.event
+    await queue_notification(Occurrence(
+        event_id=message.id, consumer=SUGGESTION_CONSUMER, citizen=event.citizen, request_lang=event.lang,
+        template=SUGGESTION_OFFERED, service=event.service,
         values=Personalisation(tracking_number=event.tracking_number, service=event.service)), deps)
 
 
@@ -367,3 +377,4 @@ def register(router: EventRouter) -> None:
     router.register(RequestStatusChanged, notify_status_change)
     router.register(RenewalDue, notify_renewal_due)
     router.register(SurveyInvited, notify_survey_invited)
+    router.register(SuggestionOffered, notify_suggestion_offered)

@@ -78,7 +78,7 @@ REQUESTS_CATALOG = QueueSpec("requests.catalog-events", (Binding(EVENTS, "catalo
 NOTIFICATIONS_REQUESTS = QueueSpec(
     "notifications.request-events",
     (Binding(EVENTS, "requests.request.status_changed"), Binding(EVENTS, "requests.renewal.due"),
-     Binding(EVENTS, "requests.survey.invited")),
+     Binding(EVENTS, "requests.survey.invited"), Binding(EVENTS, "requests.suggestion.offered")),
 )
 SEARCH_REQUESTS = QueueSpec("search.request-events", (Binding(EVENTS, "requests.request.status_changed"),))
 # Nobody has to consume it (operators read it); it exists so the mandatory publish of a failure is routable.

@@ -15,6 +15,7 @@ from shared.contracts.requests import (
     RequestStalled,
     RequestStatusChanged,
     RequestSubmitted,
+    SuggestionOffered,
     SurveyInvited,
 )
 
@@ -54,6 +55,9 @@ _CHANNELS: list[tuple[type[IntegrationEvent], str, str, dict[str, Any], dict[str
      "A citizen's document is about to expire: the renewal is offered (once per document and expiry)."),
     (SurveyInvited, "surveyInvited", "requests.survey.invited", {}, _exchange("portal.events"),
      "A request was completed: the citizen is invited, once, to rate it."),
+    (SuggestionOffered, "suggestionOffered", "requests.suggestion.offered", {}, _exchange("portal.events"),
+     "A citizen who opted in completed a request most people follow with another service: they are told of it, "
+     "once per suggested service."),
     (ServicePublished, "servicePublished", "catalog.service.published", {}, _exchange("portal.events"),
      "A ministry published a service in the catalogue."),
     (ServiceUpdated, "serviceUpdated", "catalog.service.updated", {}, _exchange("portal.events"),

@@ -27,6 +27,7 @@ from shared.contracts.requests import (
     RequestStalled,
     RequestStatusChanged,
     RequestSubmitted,
+    SuggestionOffered,
     SurveyInvited,
 )
 
@@ -111,4 +112,8 @@ EXAMPLES: dict[type[IntegrationEvent], Example] = {type(e.event): e for e in (
         tracking_number=TRACKING, service="renew-driving-licence", ministry="rop", status="in_review",
         since=datetime(2026, 2, 26, 10, 0, tzinfo=UTC), expected_step_seconds=86400, stalled_at=AT),
         "A request has waited in review longer than a review of this service usually takes."),
+    _example(13, "/requests", TRACKING, SuggestionOffered(
+        tracking_number=TRACKING, citizen="12345678", lang="ar", service="renew-vehicle-registration",
+        ministry="rop", because_of="renew-driving-licence", offered_at=AT),
+        "A citizen who opted in completed a request most people follow with another service."),
 )}

@@ -81,6 +81,22 @@ class SurveyInvited(IntegrationEvent):
     invited_at: datetime
 
 
+class SuggestionOffered(IntegrationEvent):
+    """On portal.events with key `requests.suggestion.offered`: a citizen who opted in to these notices completed
+    a request that most people like them follow with another service, learned from aggregates of at least k
+    citizens. Once per citizen and suggested service; at most one per completed request."""
+
+    TYPE = "om.portal.request.suggestion.offered.v1"
+    tracking_number: str
+    citizen: str
+    lang: Literal["ar", "en"] = "ar"
+    # The service suggested, and the one the completed request was for (the reason).
+    service: str
+    ministry: str
+    because_of: str
+    offered_at: datetime
+
+
 class RequestStalled(IntegrationEvent):
     """Routed to portal.to-ministries with key `<ministry>.request.stalled` (so it reaches the ministry's own
     inbox): the request has had no status change for longer than its expected step time. Once per stay in a

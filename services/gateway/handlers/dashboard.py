@@ -50,6 +50,8 @@ async def _documents(citizen: Identity, deps: Deps) -> list[dict[str, Any]]:
 class Learned:
     items: list[dict[str, Any]]
     dismissed: frozenset[str]
+    # Whether the citizen opted in to a notice of each suggestion; None when unknown.
+    notices: bool | None = None
 
 
 async def learned_suggestions(citizen: Identity, lang: str, deps: Deps, after: str | None = None) -> Learned:
@@ -62,7 +64,7 @@ async def learned_suggestions(citizen: Identity, lang: str, deps: Deps, after: s
     return Learned([{"slug": i["service"], "title": i["title"].get(lang, i["title"]["en"]), "ministry": i["ministry"],
                      "kind": "learned", "because_of": i["because_of"],
                      "reason": i["reason"].get(lang, i["reason"]["en"])} for i in body.get("items", [])],
-                   frozenset(body.get("dismissed", [])))
+                   frozenset(body.get("dismissed", [])), body.get("notices"))
 
 
 def days_left(expires_on: str | None, today: date) -> int | None:
@@ -153,6 +155,7 @@ async def dashboard(citizen: Identity, lang: str, deps: Deps, today: date | None
         "suggested_services": merged_suggestions(catalogue.suggested if catalogue else [],
                                                  learned.items if learned else [],
                                                  learned.dismissed if learned else frozenset()),
+        "suggestion_notices": learned.notices if learned else None,
         "unavailable": sorted(set(unavailable)),
         "unavailable_sections": sorted(sections),
     }

@@ -156,18 +156,27 @@ async def dismiss_suggestion(slug: str, request: Request, pages: P) -> Response:
     return RedirectResponse("/dashboard#suggested", status_code=303)
 
 
-@offers_router.post("/dashboard/proactive")
-async def set_proactive(request: Request, pages: P) -> Response:
+async def _set_choice(request: Request, pages: Pages, path: str, back: str) -> Response:
+    """The citizen's on/off choice (the posted `enabled`), form token checked, kept by the requests service."""
     identity = await pages.citizen(request)
     if identity is None:
         return sign_in_first(request)
     posted = await posted_form(request)
     check_csrf(request, pages, posted)
-    enabled = first(posted, "enabled") == "true"
-    response = await handlers.call_upstream(pages.deps, "requests", "PUT", "/api/v1/me/proactive",
-                                            json={"enabled": enabled},
+    response = await handlers.call_upstream(pages.deps, "requests", "PUT", path,
+                                            json={"enabled": first(posted, "enabled") == "true"},
                                             headers=handlers.signed_headers(identity, pages.deps))
     if response.status_code >= 400:
         raise PageProblem(503, "error", "unavailable", "requests")
-    return RedirectResponse("/dashboard#offers", status_code=303)
+    return RedirectResponse(back, status_code=303)
 
+
+@offers_router.post("/dashboard/proactive")
+async def set_proactive(request: Request, pages: P) -> Response:
+    return await _set_choice(request, pages, "/api/v1/me/proactive", "/dashboard#offers")
+
+
+@offers_router.post("/dashboard/suggestion-notices")
+async def set_suggestion_notices(request: Request, pages: P) -> Response:
+    """Opt in to (or out of) a notice, once per suggestion, of a service the citizen may need next."""
+    return await _set_choice(request, pages, "/api/v1/me/suggestions/notices", "/dashboard#suggested")

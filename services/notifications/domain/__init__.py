@@ -51,6 +51,7 @@ from services.notifications.domain.templates import (
     RLM,
     SAMPLE,
     SENDER_NAME,
+    SUGGESTION_OFFERED,
     SURVEY_INVITED,
     TEMPLATES,
     EmailContent,
@@ -76,14 +77,14 @@ from shared.contracts.requests import Status
 
 __all__ = [
     "BY_ID", "CHANNELS", "DEFAULT_LANG", "DOCUMENT_TYPES", "FSI", "INBOX", "LRI", "LRM", "MUSCAT", "PDI", "PENDING",
-    "RENEWAL_DUE", "RLM", "SAMPLE", "SENDER_NAME", "SURVEY_INVITED", "TEMPLATES", "Accepted", "Attempted", "Channel",
-    "Deferred", "Delivery", "DeliveryStatus", "EmailContent", "Failed", "Kind", "Lang", "NotFound", "Notification",
-    "NotificationsError", "Outcome", "Personalisation", "Preferences", "QuietHours", "Refused", "Rendered",
-    "RetryPolicy", "Template", "absolute_link", "after_attempt", "backoff", "channel_delivery", "choose_language",
-    "default_preferences", "document_label", "due_at", "idempotency_key", "in_lang",
-    "inbox_delivery", "inbox_notification", "isolate", "isolate_ltr", "link_of", "next_channel",
-    "plan_notification", "render_email", "render_inbox", "render_sms", "render_status_change", "request_link",
-    "status_notification", "strip_bidi_controls",
+    "RENEWAL_DUE", "RLM", "SAMPLE", "SENDER_NAME", "SUGGESTION_OFFERED", "SURVEY_INVITED", "TEMPLATES", "Accepted",
+    "Attempted", "Channel", "Deferred", "Delivery", "DeliveryStatus", "EmailContent", "Failed", "Kind", "Lang",
+    "NotFound", "Notification", "NotificationsError", "Outcome", "Personalisation", "Preferences", "QuietHours",
+    "Refused", "Rendered", "RetryPolicy", "Template", "absolute_link", "after_attempt", "backoff", "channel_delivery",
+    "choose_language", "default_preferences", "document_label", "due_at", "idempotency_key", "in_lang",
+    "inbox_delivery", "inbox_notification", "isolate", "isolate_ltr", "link_of", "next_channel", "plan_notification",
+    "render_email", "render_inbox", "render_sms", "render_status_change", "request_link", "status_notification",
+    "strip_bidi_controls"
 ]
 
 

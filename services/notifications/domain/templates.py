@@ -21,7 +21,7 @@ from shared.contracts.requests import Status
 from shared.formats import format_date
 
 Lang = Literal["ar", "en"]
-Kind = Literal["request_status", "renewal_due", "survey_invited"]
+Kind = Literal["request_status", "renewal_due", "survey_invited", "suggestion_offered"]
 
 LRI = "\u2066"  # left-to-right isolate: a Latin/digit run inside Arabic keeps its own order
 FSI = "\u2068"  # first-strong isolate: text of unknown direction (a ministry's note) stays self-contained
@@ -164,8 +164,19 @@ SURVEY_INVITED = Template(
         en="Your request {tracking} for {service} is complete. Rate the service from 1 to 5: it takes less "
            "than a minute and helps us improve it."),
     sms=Bilingual(ar="قيّم خدمة طلبك رقم {tracking}:", en="Rate the service for your request {tracking}:"))
+SUGGESTION_OFFERED = Template(
+    id="suggestion_offered", version=1, kind="suggestion_offered",
+    status_name=Bilingual(ar="خدمة قد تحتاجها", en="A service you may need"),
+    title=Bilingual(ar="خدمة قد تحتاجها بعد طلبك", en="A service you may need next"),
+    body=Bilingual(
+        ar="كثير ممن أنجزوا طلباً مثل طلبك رقم {tracking} طلبوا بعده خدمة {service}. تجدها في صفحة طلبك "
+           "مع سبب اقتراحها، ويمكنك إخفاؤها.",
+        en="Many people who completed a request like yours, {tracking}, went on to request {service}. It is on "
+           "your request's page with the reason, and you can dismiss it."),
+    sms=Bilingual(ar="خدمة قد تحتاجها بعد طلبك رقم {tracking}:", en="A service you may need after your request "
+                                                                    "{tracking}:"))
 BY_ID: dict[str, Template] = {template.id: template for template in
-                              (*TEMPLATES.values(), RENEWAL_DUE, SURVEY_INVITED)}
+                              (*TEMPLATES.values(), RENEWAL_DUE, SURVEY_INVITED, SUGGESTION_OFFERED)}
 
 # Document types as ministries publish them, named for citizens; any other type is shown as written.
 DOCUMENT_TYPES: dict[str, Bilingual] = {
@@ -184,11 +195,13 @@ LINK_LINES: dict[Kind, Bilingual] = {
     "request_status": Bilingual(ar="تابع طلبك: {link}", en="Track your request: {link}"),
     "renewal_due": Bilingual(ar="جدّد من لوحتك: {link}", en="Renew from your dashboard: {link}"),
     "survey_invited": Bilingual(ar="قيّم الخدمة: {link}", en="Rate the service: {link}"),
+    "suggestion_offered": Bilingual(ar="اطّلع عليها: {link}", en="See it: {link}"),
 }
 LINK_LABELS: dict[Kind, Bilingual] = {
     "request_status": Bilingual(ar="تابع طلبك على البوابة", en="Track your request on the portal"),
     "renewal_due": Bilingual(ar="جدّد الآن من لوحتك", en="Renew now from your dashboard"),
     "survey_invited": Bilingual(ar="قيّم الخدمة", en="Rate the service"),
+    "suggestion_offered": Bilingual(ar="اطّلع على الخدمة المقترحة", en="See the suggested service"),
 }
 FOOTER = Bilingual(
     ar="هذه رسالة آلية من بوابة الخدمات الحكومية في سلطنة عُمان، يرجى عدم الرد عليها.",
@@ -222,11 +235,14 @@ def request_link(tracking_number: str) -> str:
 
 
 def link_of(kind: Kind, tracking_number: str) -> str:
-    """Where the message leads on the portal: the request, its rating form, or the dashboard's offers."""
+    """Where the message leads on the portal: the request, its rating form or its suggestions, or the dashboard's
+    offers."""
     if kind == "renewal_due":
         return "/dashboard#offers"
     if kind == "survey_invited":
         return request_link(tracking_number) + "/rating"
+    if kind == "suggestion_offered":
+        return request_link(tracking_number) + "#suggestions"
     return request_link(tracking_number)
 
 

@@ -37,6 +37,7 @@ class SuggestionView(BaseModel):
 class Suggestions(BaseModel):
     items: list[SuggestionView]
     dismissed: list[str] = Field(description="Services the citizen set aside: no suggestion offers them again.")
+    notices: bool = Field(description="Whether the citizen opted in to a notice of each suggestion, once.")
 
 
 @router.get("/api/v1/me/suggestions")
@@ -45,7 +46,7 @@ async def my_suggestions(citizen: Citizen, deps: D, after: Annotated[str | None,
     """Up to three services citizens like you went on to need, from patterns staff approved; `after` (a
     tracking number) narrows them to what follows that request."""
     found = await insights.my_suggestions(citizen, deps, after)
-    return Suggestions(dismissed=sorted(found.dismissed), items=[SuggestionView(
+    return Suggestions(dismissed=sorted(found.dismissed), notices=found.notices, items=[SuggestionView(
         service=s.service, ministry=s.ministry, title=s.title, because_of=s.because.after,
         because_of_title=s.because_title, reason=s.reason,
         figures=Figures(citizens=s.because.citizens, support=s.because.support, confidence=s.because.confidence,
@@ -56,6 +57,23 @@ async def my_suggestions(citizen: Citizen, deps: D, after: Annotated[str | None,
 async def dismiss_suggestion(service: Slug, citizen: Citizen, deps: D) -> Response:
     await insights.dismiss_suggestion(citizen, service, deps)
     return Response(status_code=204)
+
+
+class Notices(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    enabled: bool = Field(description="Tell me, once per suggestion, when a request I complete is usually "
+                                      "followed by another service (off unless I turn it on).")
+
+
+@router.get("/api/v1/me/suggestions/notices")
+async def suggestion_notices(citizen: Citizen, deps: D) -> Notices:
+    return Notices(enabled=await insights.suggestion_notices(citizen, deps))
+
+
+@router.put("/api/v1/me/suggestions/notices")
+async def set_suggestion_notices(body: Notices, citizen: Citizen, deps: D) -> Notices:
+    return Notices(enabled=await insights.set_suggestion_notices(citizen, body.enabled, deps))
 
 
 class PatternView(BaseModel):

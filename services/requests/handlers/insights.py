@@ -3,7 +3,7 @@ staff's decisions on them, and the suggestions a citizen sees, each with its rea
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 import numpy as np
@@ -11,10 +11,12 @@ import numpy as np
 from services.requests.domain import Invalid, NotFound
 from services.requests.domain.patterns import Learning, Pattern, Thresholds, by_reason, mine, reason, suggest
 from services.requests.handlers.deps import Deps
-from services.requests.store import PatternRow, RequestsUnitOfWork, RunRow
+from services.requests.store import PatternRow, RequestRow, RequestsUnitOfWork, RunRow
 from services.requests.store.insights import APPROVED, OFF
 from shared.auth import Identity
+from shared.bus.topology import EVENTS
 from shared.contracts.base import Bilingual
+from shared.contracts.requests import SuggestionOffered
 from shared.db import UnitOfWorkFactory
 from shared.logging import get_logger
 
@@ -110,37 +112,70 @@ class MySuggestions:
     items: list[Suggested]
     # Every service the citizen set aside, so that the life-event rules' suggestions leave them out too.
     dismissed: set[str]
+    # Whether they opted in to a notice of each suggestion.
+    notices: bool
 
 
 async def my_suggestions(citizen: Identity, deps: Deps, after: str | None = None) -> MySuggestions:
     """Up to three services the citizen may need next, from approved patterns only. With `after` (a tracking
     number of theirs), only what follows that request."""
-    at = deps.clock()
-    window = deps.learning.window_days
     async with deps.uow(read_only=True) as uow:
-        history = await uow.insights.citizen_history(citizen.subject, at - timedelta(days=window))
-        if after is not None and not any(tracking == after for tracking, *_ in history):
-            raise NotFound("request-not-found", "You have no such request in the last months.")
-        dismissed = await uow.insights.marked(citizen.subject, DISMISSED)
-        done = [service for tracking, service, status, _ in history if status == "completed"
-                and (after is None or tracking == after)]
-        if not done:
-            return MySuggestions([], dismissed)
-        approved = by_reason(row.pattern for row in await uow.insights.patterns(APPROVED))
-        leads = {s: await uow.catalogue.record(s) for s in dict.fromkeys(done) if s in approved}
-        sensitive = {s for s, record in leads.items() if record is None or record.sensitive}
-        picked = suggest(done, approved, exclude={s for _, s, _, _ in history} | dismissed, sensitive=sensitive)
-        found = []
-        for suggestion in picked:
-            record = await uow.catalogue.get(suggestion.service)
-            lead = leads.get(suggestion.because.after)
-            if record is None or lead is None:
-                continue
-            found.append(Suggested(
-                record.slug, record.ministry, record.title, suggestion.because, lead.title,
-                Bilingual(ar=reason(suggestion.because, lead.title.ar, "ar", window),
-                          en=reason(suggestion.because, lead.title.en, "en", window))))
-    return MySuggestions(found, dismissed)
+        found = await _suggestions(uow, citizen.subject, deps.clock(), deps.learning.window_days, after)
+        return replace(found, notices=await uow.preferences.suggestion_notices(citizen.subject))
+
+
+async def _suggestions(uow: RequestsUnitOfWork, citizen: str, at: datetime, window: int, after: str | None
+                       ) -> MySuggestions:
+    history = await uow.insights.citizen_history(citizen, at - timedelta(days=window))
+    if after is not None and not any(tracking == after for tracking, *_ in history):
+        raise NotFound("request-not-found", "You have no such request in the last months.")
+    dismissed = await uow.insights.marked(citizen, DISMISSED)
+    done = [service for tracking, service, status, _ in history if status == "completed"
+            and (after is None or tracking == after)]
+    if not done:
+        return MySuggestions([], dismissed, notices=False)
+    approved = by_reason(row.pattern for row in await uow.insights.patterns(APPROVED))
+    leads = {s: await uow.catalogue.record(s) for s in dict.fromkeys(done) if s in approved}
+    sensitive = {s for s, record in leads.items() if record is None or record.sensitive}
+    picked = suggest(done, approved, exclude={s for _, s, _, _ in history} | dismissed, sensitive=sensitive)
+    found = []
+    for suggestion in picked:
+        record = await uow.catalogue.get(suggestion.service)
+        lead = leads.get(suggestion.because.after)
+        if record is None or lead is None:
+            continue
+        found.append(Suggested(
+            record.slug, record.ministry, record.title, suggestion.because, lead.title,
+            Bilingual(ar=reason(suggestion.because, lead.title.ar, "ar", window),
+                      en=reason(suggestion.because, lead.title.en, "en", window))))
+    return MySuggestions(found, dismissed, notices=False)
+
+
+async def offer_next_service(uow: RequestsUnitOfWork, row: RequestRow, at: datetime, window: int) -> None:
+    """A request just completed (in this unit of work): a citizen who opted in is told of the first service they
+    may need next that they were never told of. The notified mark makes it once, whichever replica gets there."""
+    if not await uow.preferences.suggestion_notices(row.citizen):
+        return
+    for found in (await _suggestions(uow, row.citizen, at, window, row.tracking_number)).items:
+        if await uow.insights.mark(row.citizen, found.service, NOTIFIED, at):
+            await uow.publish(SuggestionOffered(
+                tracking_number=row.tracking_number, citizen=row.citizen, lang="en" if row.lang == "en" else "ar",
+                service=found.service, ministry=found.ministry, because_of=found.because.after, offered_at=at),
+                exchange=EVENTS, routing_key="requests.suggestion.offered", subject=row.tracking_number)
+            log.info("suggestion_offered", service=found.service, because_of=found.because.after)
+            return
+
+
+async def suggestion_notices(citizen: Identity, deps: Deps) -> bool:
+    async with deps.uow(read_only=True) as uow:
+        return await uow.preferences.suggestion_notices(citizen.subject)
+
+
+async def set_suggestion_notices(citizen: Identity, enabled: bool, deps: Deps) -> bool:
+    async with deps.uow() as uow:
+        await uow.preferences.set_suggestion_notices(citizen.subject, enabled, deps.clock())
+        await uow.commit()
+    return enabled
 
 
 async def dismiss_suggestion(citizen: Identity, service: str, deps: Deps) -> None:

@@ -23,6 +23,7 @@ from services.requests.domain.idempotency import fingerprint, still_kept
 from services.requests.handlers.catalogue import published_service
 from services.requests.handlers.deps import Deps
 from services.requests.handlers.documents import IssueDocument, keep_document
+from services.requests.handlers.insights import offer_next_service
 from services.requests.store import HistoryRow, RatingRow, RequestRow, RequestsUnitOfWork
 from shared.auth import Identity
 from shared.bus import Rejected
@@ -214,7 +215,8 @@ async def _kept_answer(uow: RequestsUnitOfWork, citizen: str, key: str, answers:
     return Submitted(str(kept.response["tracking_number"]), str(kept.response["status"]), replayed=True)
 
 
-async def _move(uow: RequestsUnitOfWork, row: RequestRow, move: Move, at: datetime) -> tuple[Outcome, RequestRow]:
+async def _move(uow: RequestsUnitOfWork, row: RequestRow, move: Move, at: datetime, window_days: int
+                ) -> tuple[Outcome, RequestRow]:
     """Move a request its unit of work has locked (read with for_update)."""
     tracking_number, target = row.tracking_number, move.target
     past = [h.status for h in await uow.requests.history(tracking_number) if h.applied]
@@ -238,6 +240,7 @@ async def _move(uow: RequestsUnitOfWork, row: RequestRow, move: Move, at: dateti
                                         citizen=row.citizen, lang="en" if row.lang == "en" else "ar",
                                         invited_at=at),
                           exchange=EVENTS, routing_key="requests.survey.invited", subject=tracking_number)
+        await offer_next_service(uow, row, at, window_days)
     moved = await uow.requests.get(tracking_number)
     assert moved is not None
     return outcome, moved
@@ -280,7 +283,7 @@ async def report_status(command: ReportStatus, deps: Deps) -> StatusReported:
                     f"officer:{officer.subject}" if officer else f"ministry:{command.ministry}", command.note,
                     actor_name=officer.name if officer else None, event_id=command.event_id,
                     fields_to_correct=list(command.fields_to_correct), stale_is_conflict=officer is not None)
-        outcome, moved = await _move(uow, row, move, at)
+        outcome, moved = await _move(uow, row, move, at, deps.learning.window_days)
         if command.document is not None and outcome is Outcome.APPLY:
             document = command.document
             await keep_document(uow, IssueDocument(row.ministry, row.citizen, document.document_type,
@@ -333,7 +336,7 @@ async def cancel_request(command: CancelRequest, deps: Deps) -> RequestRow:
     async with deps.uow() as uow:
         row = _owned(await uow.requests.get(tracking_number, for_update=True), command.citizen, tracking_number)
         cancel = Move("cancelled", Mover("citizen", command.citizen.subject), "citizen")
-        outcome, updated = await _move(uow, row, cancel, deps.clock())
+        outcome, updated = await _move(uow, row, cancel, deps.clock(), deps.learning.window_days)
         if outcome is not Outcome.APPLY:
             raise Conflict("not-cancellable", "This request can no longer be cancelled.")
         await uow.commit()
@@ -359,7 +362,7 @@ async def respond_to_request(command: RespondToRequest, deps: Deps) -> RequestRo
             answers = stored_fields(found, command.fields)
         respond = Move("in_review", Mover("citizen", command.citizen.subject), "citizen", command.note,
                        fields=row.fields | answers)
-        _, updated = await _move(uow, row, respond, deps.clock())
+        _, updated = await _move(uow, row, respond, deps.clock(), deps.learning.window_days)
         await uow.commit()
     return updated
 

@@ -164,15 +164,27 @@ class Preferences:
         return value is None or bool(value)
 
     async def set_proactive(self, citizen: str, enabled: bool, at: datetime) -> None:
+        await self._set(citizen, at, proactive=int(enabled))
+
+    async def suggestion_notices(self, citizen: str) -> bool:
+        value = (await self._uow.connection.execute(
+            select(preferences.c.suggestion_notices).where(preferences.c.citizen == citizen))).scalar()
+        return bool(value)
+
+    async def set_suggestion_notices(self, citizen: str, enabled: bool, at: datetime) -> None:
+        await self._set(citizen, at, suggestion_notices=int(enabled))
+
+    async def _set(self, citizen: str, at: datetime, **values: int) -> None:
         connection = self._uow.connection
         done = await connection.execute(update(preferences).where(preferences.c.citizen == citizen)
-                                        .values(proactive=int(enabled), updated_at=at))
+                                        .values(updated_at=at, **values))
         if done.rowcount:
             return
         try:
             async with connection.begin_nested():
-                await connection.execute(preferences.insert().values(citizen=citizen, proactive=int(enabled),
-                                                                     updated_at=at))
+                # A new row keeps the other preference at its default (proactive offers on).
+                await connection.execute(preferences.insert().values(
+                    {"citizen": citizen, "proactive": 1, "updated_at": at} | values))
         except IntegrityError:
             await connection.execute(update(preferences).where(preferences.c.citizen == citizen)
-                                     .values(proactive=int(enabled), updated_at=at))
+                                     .values(updated_at=at, **values))

@@ -152,6 +152,8 @@ preferences = Table(
     "proactive_preferences", metadata,
     Column("citizen", String(20), primary_key=True),
     Column("proactive", Integer, nullable=False),
+    # Opted in to a notice about a learned suggestion (once per suggestion); NULL is the default: off.
+    Column("suggestion_notices", Integer),
     Column("updated_at", UtcDateTime(), nullable=False),
 )
 

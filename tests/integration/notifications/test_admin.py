@@ -25,7 +25,7 @@ async def test_staff_see_every_template_with_its_version_in_both_languages(
     assert response.status_code == 200
     templates = response.json()
     assert {t["id"] for t in templates} == {f"request_status.{status}" for status in TEMPLATES} | {
-        "renewal_due", "survey_invited"}
+        "renewal_due", "survey_invited", "suggestion_offered"}
     approved = next(t for t in templates if t["id"] == "request_status.approved")
     assert approved["version"] == 1
     assert approved["title"] == {"ar": "تمت الموافقة على طلبك", "en": "Your request was approved"}

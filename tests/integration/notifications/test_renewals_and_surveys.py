@@ -1,4 +1,5 @@
-"""Renewals due and survey invitations, from the bus to the citizen's inbox, email and SMS: once per event."""
+"""Renewals due, survey invitations and suggested services, from the bus to the citizen's inbox, email and SMS:
+once per event."""
 
 import asyncio
 import json
@@ -10,7 +11,7 @@ import pytest
 from shared.auth import IdentitySigner
 from shared.bus import Envelope
 from shared.bus.topology import DEAD_LETTERS, EVENTS
-from shared.contracts.requests import RenewalDue, SurveyInvited
+from shared.contracts.requests import RenewalDue, SuggestionOffered, SurveyInvited
 from tests.integration.notifications.support import (
     AISHA,
     AISHA_EMAIL,
@@ -48,7 +49,13 @@ def create_survey_invited(citizen: str = AISHA, lang: str = "ar",
         "citizen": citizen, "lang": lang, "invited_at": datetime.now(UTC)})
 
 
-def envelope(event: RenewalDue | SurveyInvited) -> Envelope:
+def create_suggestion_offered(tracking_number: str = "ROP-2026-000042-8") -> SuggestionOffered:
+    return SuggestionOffered.model_validate({
+        "tracking_number": tracking_number, "citizen": AISHA, "lang": "ar", "service": "renew-vehicle-registration",
+        "ministry": "rop", "because_of": "renew-driving-licence", "offered_at": datetime.now(UTC)})
+
+
+def envelope(event: RenewalDue | SurveyInvited | SuggestionOffered) -> Envelope:
     return Envelope(type=event.TYPE, source="/requests", data=event.model_dump(mode="json"))
 
 
@@ -121,3 +128,25 @@ async def test_each_kind_of_event_is_claimed_on_its_own_and_a_bad_renewal_is_dea
     assert sorted(i["kind"] for i in inbox["items"]) == ["renewal_due", "survey_invited"]
     assert len(dead) == 1
     assert AISHA not in json.dumps(inbox["items"])
+
+
+async def test_a_suggested_service_delivered_twice_is_one_notice_in_the_citizens_language_leading_to_the_request(
+        database_url: str, public_key: str, smtp: SmtpServer, signer: IdentitySigner) -> None:
+    async with running(fast_settings(database_url, public_key, smtp.port)) as (app, client):
+        me = as_citizen(signer)
+        await save_preferences(client, me, create_preferences(lang="en"))
+        twice = envelope(create_suggestion_offered())
+        bus = app.state.runtime.bus
+        await bus.publish(twice, EVENTS, "requests.suggestion.offered")
+        await bus.publish(twice, EVENTS, "requests.suggestion.offered")
+        item = await wait_for_deliveries(client, me, {"inbox": "delivered", "email": "sent"})
+        await asyncio.sleep(0.3)
+        inbox = await inbox_of(client, me)
+
+    assert inbox["total"] == 1
+    assert (item["kind"], item["title"]) == ("suggestion_offered", "A service you may need next")
+    assert "Many people who completed a request like yours" in item["body"]
+    assert item["link"] == "/requests/ROP-2026-000042-8#suggestions"
+    [message] = smtp.received
+    text = message.get_body(("plain",))
+    assert text is not None and "https://portal.gov.om/requests/ROP-2026-000042-8#suggestions" in text.get_content()

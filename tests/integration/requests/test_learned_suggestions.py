@@ -6,9 +6,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 
-from services.requests.store import requests
+from services.requests.store import outbox, requests
 from shared.contracts.base import Bilingual
+from shared.contracts.requests import SuggestionOffered
 from tests.factories import create_admin, create_citizen
 from tests.integration.bus.helpers import eventually
 from tests.integration.requests.helpers import Harness, create_service_record
@@ -133,3 +135,37 @@ async def test_only_staff_see_the_patterns_and_a_citizen_only_their_own_requests
     missing = await harness.client.get("/api/v1/me/suggestions", params={"after": "ROP-2026-000001-X"},
                                        headers=harness.as_(create_citizen()))
     assert missing.status_code == 404
+
+
+async def offered(harness: Harness) -> list[dict[str, Any]]:
+    async with harness.app.state.runtime.engine.connect() as connection:
+        rows = await connection.execute(select(outbox.c.data, outbox.c.routing_key)
+                                        .where(outbox.c.type == SuggestionOffered.TYPE))
+        return [dict(row.data) | {"routing_key": row.routing_key} for row in rows]
+
+
+async def test_only_a_citizen_who_opted_in_is_told_of_a_suggestion_and_only_once(harness: Harness) -> None:
+    await create_services(harness)
+    await create_history(harness, [(VEHICLE, FINES, 60)], filler=300)
+    staff = harness.as_(create_admin())
+    await harness.client.post("/api/v1/admin/insights/retrain", headers=staff)
+    await harness.client.post(f"/api/v1/admin/insights/patterns/{VEHICLE}/{FINES}/approve", headers=staff)
+    quiet, keen = create_citizen("31415926"), create_citizen("27182818")
+    assert (await harness.client.get("/api/v1/me/suggestions/notices", headers=harness.as_(keen))).json() == {
+        "enabled": False}, "nobody is told unless they ask to be"
+    opted = await harness.client.put("/api/v1/me/suggestions/notices", json={"enabled": True},
+                                     headers=harness.as_(keen))
+    assert opted.json() == {"enabled": True}
+    listed = (await harness.client.get("/api/v1/me/suggestions", headers=harness.as_(keen))).json()
+    assert listed["notices"] is True, "the dashboard learns the choice with the suggestions, in the same call"
+
+    await complete(harness, VEHICLE, quiet)
+    first = await complete(harness, VEHICLE, keen)
+    await complete(harness, VEHICLE, keen)
+
+    events = await offered(harness)
+    assert [(e["citizen"], e["service"], e["because_of"], e["tracking_number"]) for e in events] == [
+        ("27182818", FINES, VEHICLE, first)]
+    assert events[0]["routing_key"] == "requests.suggestion.offered"
+    proactive = (await harness.client.get("/api/v1/me/proactive", headers=harness.as_(keen))).json()
+    assert proactive == {"proactive": True}, "opting in to suggestions leaves the renewal offers as they were"

@@ -38,6 +38,7 @@ class FakeServices:
     # What the requests service learned each citizen may need next (GET /api/v1/me/suggestions).
     suggestions: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     dismissed: dict[str, set[str]] = field(default_factory=dict)
+    suggestion_notices: dict[str, bool] = field(default_factory=dict)
     documents: list[dict[str, Any]] = field(default_factory=list)
     proactive: dict[str, bool] = field(default_factory=dict)
     responses: list[dict[str, Any]] = field(default_factory=list)
@@ -200,11 +201,15 @@ class FakeServices:
 
     def _suggestions(self, request: httpx.Request, who: Identity) -> httpx.Response:
         dismissed = self.dismissed.setdefault(who.subject, set())
+        if request.method == "PUT":
+            self.suggestion_notices[who.subject] = bool(json.loads(request.content)["enabled"])
+            return httpx.Response(200, json={"enabled": self.suggestion_notices[who.subject]})
         if request.method == "POST":
             dismissed.add(request.url.path.split("/")[-2])
             return httpx.Response(204)
-        return httpx.Response(200, json={"dismissed": sorted(dismissed), "items": [
-            s for s in self.suggestions.get(who.subject, []) if s["service"] not in dismissed]})
+        return httpx.Response(200, json={
+            "dismissed": sorted(dismissed), "notices": self.suggestion_notices.get(who.subject, False),
+            "items": [s for s in self.suggestions.get(who.subject, []) if s["service"] not in dismissed]})
 
     @staticmethod
     def _view(found: dict[str, Any]) -> dict[str, Any]:

@@ -73,3 +73,21 @@ async def test_a_dismissal_cannot_send_the_citizen_anywhere_but_their_dashboard_
                                          data={"csrf_token": csrf_of(page.text), "from": "//evil.example/x"})
 
     assert (dismissed.status_code, dismissed.headers["location"]) == (303, "/dashboard#suggested")
+
+
+async def test_a_citizen_opts_in_to_notices_of_suggested_services_from_the_dashboard_and_out_again(
+        portal: Portal) -> None:
+    await portal.browser_sign_in(AISHA)
+    page = await portal.client.get("/dashboard", params={"lang": "en"})
+    off = section(page.text, "suggested")
+    assert "We do not send you notices of suggested services" in off and "Tell me about services I may need" in off
+
+    opted = await portal.client.post("/dashboard/suggestion-notices",
+                                     data={"csrf_token": csrf_of(page.text), "enabled": "true"})
+    on = section((await portal.client.get("/dashboard", params={"lang": "ar"})).text, "suggested")
+    assert (opted.status_code, opted.headers["location"]) == (303, "/dashboard#suggested")
+    assert portal.fakes.suggestion_notices[AISHA] is True
+    assert "نُشعرك مرة واحدة بكل خدمة" in on and "أوقف إشعارات الخدمات المقترحة" in on
+    await portal.client.post("/dashboard/suggestion-notices", data={"csrf_token": csrf_of(page.text),
+                                                                    "enabled": "false"})
+    assert portal.fakes.suggestion_notices[AISHA] is False

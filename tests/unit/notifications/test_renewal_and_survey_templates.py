@@ -12,6 +12,7 @@ from services.notifications.domain import (
     PDI,
     RENEWAL_DUE,
     SAMPLE,
+    SUGGESTION_OFFERED,
     SURVEY_INVITED,
     Lang,
     Personalisation,
@@ -97,3 +98,19 @@ def test_staff_can_preview_every_template_with_the_built_in_sample() -> None:
         for lang in langs:
             assert "{" not in render_email(template, SAMPLE, lang, PUBLIC).text
     assert {"renewal_due", "survey_invited"} <= set(BY_ID)
+
+
+def test_a_suggested_service_names_it_and_leads_to_the_requests_suggestions_in_both_languages() -> None:
+    values = Personalisation(tracking_number="ROP-2026-000042-8", service="تجديد ملكية المركبة")
+    arabic = render_inbox(SUGGESTION_OFFERED, values, "ar")
+    english = render_inbox(SUGGESTION_OFFERED, values.model_copy(update={"service": "Renew a vehicle registration"}),
+                           "en")
+    sms = render_sms(SUGGESTION_OFFERED, values, "ar", PUBLIC)
+
+    assert arabic.title == "خدمة قد تحتاجها بعد طلبك"
+    assert "تجديد ملكية المركبة" in arabic.body and f"{LRI}ROP-2026-000042-8{PDI}" in arabic.body
+    assert english.body.startswith("Many people who completed a request like yours, ROP-2026-000042-8, went on to "
+                                   "request Renew a vehicle registration.")
+    assert arabic.link == english.link == "/requests/ROP-2026-000042-8#suggestions"
+    assert "تجديد ملكية المركبة" not in sms, "an SMS names no service"
+    assert sms.endswith("https://portal.gov.om/requests/ROP-2026-000042-8#suggestions")
