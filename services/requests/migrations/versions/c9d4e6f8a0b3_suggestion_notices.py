@@ -1,7 +1,7 @@
 """suggestion notices: a citizen's opt-in to be told, once per suggestion, about a service they may need next
 
 Revision ID: c9d4e6f8a0b3
-Revises: b8e3f1a9c2d7
+Revises: c9f4a2b8d3e6
 """
 from collections.abc import Sequence
 
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = 'c9d4e6f8a0b3'
-down_revision: str | None = 'b8e3f1a9c2d7'
+down_revision: str | None = 'c9f4a2b8d3e6'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
