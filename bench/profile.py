@@ -2,16 +2,22 @@
 
 Starts `portal up` (ports from BENCH_BASE_PORT), onboards a ministry with the probe service, then submits
 requests through the gateway from CONCURRENCY citizens' connections for SECONDS while py-spy samples the gateway,
-requests and notifications processes; prints submissions/s and p99 beside the gateway's /healthz rate in the same
-run, and each process's top functions by own CPU share (the leaf frame of each sample).
+requests and notifications processes. Prints submissions/s and p99 beside the gateway's /healthz rate in the same
+run; the CPU time each process spent per submission, beside the gateway's per /healthz (a ratio a loaded machine
+hardly moves); and for each process how busy it was (the share of samples holding the GIL: waits in epoll, a C
+event loop or a thread's queue are not CPU), its top functions by own CPU share (the leaf frame of each busy
+sample), and the portal's own functions by inclusive share (each busy sample counted once for every
+services/shared frame on its stack), which says what a cost is paid for.
 """
 
 import asyncio
 import collections
+import os
 import subprocess
 import sys
 import time
 import uuid
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -24,6 +30,8 @@ from portal.up import BACKENDS
 
 SECONDS = 25
 CONCURRENCY = 16
+RATE = 50
+OWN_CODE = ("services/", "shared/")
 PROFILED = ("gateway", "requests", "notifications")
 
 
@@ -32,13 +40,31 @@ def listening_pid(port: int) -> int:
     return int(out.split("pid=")[1].split(",")[0])
 
 
-def top_functions(raw: Path, count: int = 12) -> tuple[int, list[tuple[str, float]]]:
+@dataclass(frozen=True)
+class Profile:
+    samples: int
+    own: list[tuple[str, float]]
+    inclusive: list[tuple[str, float]]
+
+
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU the process (all its threads) has used: unlike a rate, hardly moved by a loaded machine."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def top_functions(raw: Path, count: int = 12) -> Profile:
     own: collections.Counter[str] = collections.Counter()
+    inclusive: collections.Counter[str] = collections.Counter()
     for line in raw.read_text().splitlines():
         stack, _, samples = line.rpartition(" ")
-        own[stack.split(";")[-1]] += int(samples)
-    total = sum(own.values())
-    return total, [(frame, n / total) for frame, n in own.most_common(count)]
+        frames = stack.split(";")
+        own[frames[-1]] += int(samples)
+        for frame in {f for f in frames if f.split("(")[-1].startswith(OWN_CODE)}:
+            inclusive[frame] += int(samples)
+    total = sum(own.values()) or 1
+    return Profile(sum(own.values()), [(frame, n / total) for frame, n in own.most_common(count)],
+                   [(frame, n / total) for frame, n in inclusive.most_common(count)])
 
 
 async def run(settings: BenchSettings, out: Path) -> None:
@@ -51,13 +77,14 @@ async def run(settings: BenchSettings, out: Path) -> None:
         await wait_submittable(gateway, citizen)
         ports = {"gateway": settings.base_port} | {name: settings.base_port + 1 + BACKENDS.index(name)
                                                    for name in PROFILED[1:]}
+        pids = {name: listening_pid(port) for name, port in ports.items()}
         py_spy = sys.executable.replace("python", "py-spy")
         # py-spy samples beside the load for SECONDS and is waited for afterwards: nothing blocks meanwhile.
-        spies = [subprocess.Popen([py_spy, "record", "--nonblocking", "-r", "50",  # noqa: ASYNC220
-                                   "-d", str(SECONDS), "-f", "raw", "-o", str(out / f"{name}.txt"),
-                                   "-p", str(listening_pid(port))],
+        spies = [subprocess.Popen([py_spy, "record", "--nonblocking", "--gil", "--function",  # noqa: ASYNC220
+                                   "-r", str(RATE), "-d", str(SECONDS), "-f", "raw", "-o", str(out / f"{name}.txt"),
+                                   "-p", str(pids[name])],
                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-                 for name, port in ports.items()]
+                 for name in ports]
         ms: list[float] = []
         health = 0
         stop = time.monotonic() + SECONDS
@@ -76,20 +103,32 @@ async def run(settings: BenchSettings, out: Path) -> None:
                 (await gateway.get("/healthz")).raise_for_status()
                 health += 1
 
+        cpu_before = {name: cpu_seconds(pid) for name, pid in pids.items()}
         started = time.monotonic()
         await asyncio.gather(*(submitter() for _ in range(CONCURRENCY)))
         rate = len(ms) / (time.monotonic() - started)
+        # Everything the submissions set off, the relay and consumers included, has a moment to finish.
+        await asyncio.sleep(2)
+        cpu_ms = {name: (cpu_seconds(pid) - cpu_before[name]) * 1000 / len(ms) for name, pid in pids.items()}
+        gateway_before = cpu_seconds(pids["gateway"])
         await asyncio.gather(*(prober(time.monotonic() + 5) for _ in range(CONCURRENCY)))
         health_rate = health / 5
+        health_cpu_ms = (cpu_seconds(pids["gateway"]) - gateway_before) * 1000 / health
         for spy in spies:
             spy.wait(timeout=120)
     print(f"submissions through the gateway: {rate:.0f}/s, p50 {percentile(ms, 50):.0f} ms, "
           f"p99 {percentile(ms, 99):.0f} ms ({CONCURRENCY} in flight); gateway /healthz {health_rate:.0f}/s; "
           f"ratio {rate / health_rate:.2f}×")
+    print(f"CPU per submission: {', '.join(f'{name} {ms:.1f} ms' for name, ms in cpu_ms.items())}; total "
+          f"{sum(cpu_ms.values()):.1f} ms against {health_cpu_ms:.2f} ms of the gateway's per /healthz "
+          f"(ratio {health_cpu_ms / sum(cpu_ms.values()):.2f}×)")
     for name in ports:
-        total, rows = top_functions(out / f"{name}.txt")
-        print(f"--- {name}: {total} samples, top functions by own CPU share")
-        print("\n".join(f"{share * 100:5.1f}%  {frame}" for frame, share in rows))
+        profile = top_functions(out / f"{name}.txt")
+        print(f"--- {name}: busy {profile.samples / (RATE * SECONDS):.0%} of the time ({profile.samples} samples "
+              f"holding the GIL); top functions by own CPU share")
+        print("\n".join(f"{share * 100:5.1f}%  {frame}" for frame, share in profile.own))
+        print(f"--- {name}: the portal's own functions by inclusive CPU share")
+        print("\n".join(f"{share * 100:5.1f}%  {frame}" for frame, share in profile.inclusive))
 
 
 if __name__ == "__main__":
