@@ -86,7 +86,10 @@ def serve(service: Annotated[str, typer.Argument(help=", ".join(up.SERVICES))],
         return
     metrics = QuietServer(uvicorn.Config(metrics_app(), host=host, port=metrics_port, log_level="warning",
                                          access_log=False))
-    asyncio.run(serve_beside(uvicorn.Server(config), metrics))
+    # The loop uvicorn would run by itself (uvloop when installed), not asyncio.run's pure-Python selector loop:
+    # the gateway is the one process every request crosses.
+    with asyncio.Runner(loop_factory=config.get_loop_factory()) as runner:
+        runner.run(serve_beside(uvicorn.Server(config), metrics))
 
 
 def server_config(service: str, host: str, port: int) -> uvicorn.Config:

@@ -33,7 +33,8 @@ System = Annotated[Identity, Depends(require_identity("system"))]
 Lang = Literal["ar", "en"]
 
 
-def get_deps(request: Request) -> Deps:
+async def get_deps(request: Request) -> Deps:
+    """async: FastAPI runs a plain `def` dependency on a worker thread, a hand-over per request."""
     deps: Deps = request.app.state.deps
     return deps
 

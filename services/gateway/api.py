@@ -20,7 +20,8 @@ router = APIRouter()
 FORWARDED_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
 
 
-def get_deps(request: Request) -> Deps:
+async def get_deps(request: Request) -> Deps:
+    """async: FastAPI runs a plain `def` dependency on a worker thread, a hand-over per request."""
     deps: Deps = request.app.state.deps
     return deps
 
@@ -40,7 +41,7 @@ async def route_limit(request: Request) -> None:
         return
     credential = request.headers.get("authorization") or request.cookies.get(SESSION_COOKIE)
     caller = f"credential:{credential}" if credential and kind != "sign_in" else f"address:{client_address(request)}"
-    handlers.limit_route(kind, caller, get_deps(request))
+    handlers.limit_route(kind, caller, request.app.state.deps)
 
 
 # Declared so that the public OpenAPI document marks the operations that read a caller; the header itself is read

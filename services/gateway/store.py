@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from shared.caching import KeptFor
 from shared.db import UtcDateTime
-from shared.db.engine import writing
+from shared.db.engine import READ_ONLY, writing
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 metadata = MetaData()
@@ -87,7 +87,10 @@ class SqlSignedOutSessions:
             await connection.execute(delete(revoked_sessions).where(revoked_sessions.c.expires_at < now))
 
     async def is_revoked(self, token: str) -> bool:
+        """One primary-key look-up on a pooled connection, asked on every request: a read, so on SQLite it never
+        takes the write lock (a plain BEGIN, not the writers' BEGIN IMMEDIATE) nor queues behind a sign-out."""
         async with self._engine.connect() as connection:
+            await connection.execution_options(**{READ_ONLY: True})
             found = await connection.scalar(select(revoked_sessions.c.token_id)
                                             .where(revoked_sessions.c.token_id == token_id(token)))
         return found is not None

@@ -31,12 +31,13 @@ Citizen = Annotated[Identity, Depends(require_identity("citizen"))]
 Admin = Annotated[Identity, Depends(require_identity("admin"))]
 
 
-def get_deps(request: Request) -> Deps:
+async def get_deps(request: Request) -> Deps:
+    """async: FastAPI runs a plain `def` dependency on a worker thread, a hand-over per request."""
     deps: Deps = request.app.state.deps
     return deps
 
 
-def get_dispatcher(request: Request) -> Dispatcher:
+async def get_dispatcher(request: Request) -> Dispatcher:
     dispatcher: Dispatcher = request.app.state.dispatcher
     return dispatcher
 

@@ -28,7 +28,8 @@ Admin = Annotated[Identity, Depends(require_identity("admin"))]
 MAX_BATCH = 200
 
 
-def get_deps(request: Request) -> Deps:
+async def get_deps(request: Request) -> Deps:
+    """async: FastAPI runs a plain `def` dependency on a worker thread, a hand-over per request."""
     deps: Deps = request.app.state.deps
     return deps
 

@@ -47,7 +47,8 @@ ERRORS: dict[int | str, dict[str, Any]] = {status: _ERROR_LIST
                                            for status in (400, 401, 403, 404, 409, 413, 415, 429, 503)}
 
 
-def get_deps(request: Request) -> Deps:
+async def get_deps(request: Request) -> Deps:
+    """async: FastAPI runs a plain `def` dependency on a worker thread, a hand-over per request."""
     deps: Deps = request.app.state.deps
     return deps
 
@@ -79,7 +80,7 @@ Anyone = Annotated[Identity | None, Depends(caller)]
 Citizen = Annotated[Identity, Depends(citizen)]
 
 
-def in_jurisdiction(jurisdiction_id: str | None = None) -> None:
+async def in_jurisdiction(jurisdiction_id: str | None = None) -> None:
     if jurisdiction_id and jurisdiction_id != JURISDICTION:
         raise Problem(404, "jurisdiction-not-found", f"This endpoint serves one jurisdiction: {JURISDICTION}.")
 
@@ -176,7 +177,7 @@ async def create_request(format: Format, who: Citizen, deps: D, request: Request
     email, phone and location parameters are ignored: the citizen is the one signed in. With an Idempotency-Key,
     a retried post returns the first answer instead of filing a second request."""
     posted = await _posted(request, deps)
-    in_jurisdiction(next(iter(posted.get("jurisdiction_id", [])), None))
+    await in_jurisdiction(next(iter(posted.get("jurisdiction_id", [])), None))
     code = (posted.get("service_code") or [""])[0].strip()
     if not code:
         raise Problem(400, "service-code-required", "Name the service with service_code.")

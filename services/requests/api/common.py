@@ -18,7 +18,8 @@ Staff = Annotated[Identity, Depends(require_identity("admin"))]
 Page = Annotated[int, Query(ge=1, le=10_000)]
 
 
-def get_deps(request: Request) -> Deps:
+async def get_deps(request: Request) -> Deps:
+    """async: FastAPI runs a plain `def` dependency on a worker thread, a hand-over per request."""
     deps: Deps = request.app.state.deps
     return deps
 
