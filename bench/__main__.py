@@ -7,6 +7,7 @@ import time
 from bench.codec import measure_codec
 from bench.e2e import measure_latency
 from bench.gateway import gateway_report, measure_gateway_overhead
+from bench.idle import idle_report, idle_summary, measure_idle
 from bench.insights import (
     forecasts_report,
     measure_forecasts,
@@ -62,6 +63,10 @@ async def run(settings: BenchSettings) -> None:
     print(forecasts_report(measure_forecasts(history)) + "\n", flush=True)
     store = await measure_store(history)
     print(store_report(store) + "\n", flush=True)
+    print("Measuring idle memory per service (each started as `portal up` does, then the search index loaded)…",
+          flush=True)
+    idle = await measure_idle(settings)
+    print(idle_report(idle) + "\n", flush=True)
     print("Measuring OpenTelemetry on the submission path (tracing off, then on at 100 %, 10 %, 1 % sampling)…",
           flush=True)
     print(tracing_report(measure_tracing()) + "\n", flush=True)
@@ -73,6 +78,7 @@ async def run(settings: BenchSettings) -> None:
     print(f"suggestions hit@3: learned {suggestions.hits['learned patterns']:.1%}, life-event rules "
           f"{suggestions.hits['life-event rules']:.1%}, most popular {suggestions.hits['most popular']:.1%}; "
           f"retrain {store.retrain_seconds:.1f} s and suggestion p99 {store.p99_ms:.1f} ms at {store.rows:,} requests")
+    print(idle_summary(idle))
     print(f"(took {time.monotonic() - started:.0f} s)")
 
 
