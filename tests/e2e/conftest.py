@@ -68,6 +68,7 @@ def portal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningPortal]:
     require_service("RabbitMQ", "127.0.0.1", 5672)
     require_service("RabbitMQ management API", "127.0.0.1", 15672)
     run_dir = tmp_path_factory.mktemp("portal-run")
-    with start_portal(run_dir, BASE_PORT, extra_env={"PORTAL_TRACE_FILE": str(run_dir / "traces") + os.sep}
-                      ) as running:
+    # k at the lowest the portal accepts, so that a test learns from citizens it can create in seconds.
+    env = {"PORTAL_TRACE_FILE": str(run_dir / "traces") + os.sep, "REQUESTS_INSIGHTS_MIN_CITIZENS": "10"}
+    with start_portal(run_dir, BASE_PORT, extra_env=env) as running:
         yield running
