@@ -21,7 +21,8 @@ def menu(identity: Identity | None) -> list[tuple[str, str]]:
         items.append(("/workspace/services", "services"))
     items.append(("/workspace/workload", "workload"))
     if identity.role in ADMINS:
-        items += [("/workspace/admin/onboarding", "onboarding"), ("/workspace/admin/readiness", "priorities")]
+        items += [("/workspace/admin/onboarding", "onboarding"), ("/workspace/admin/readiness", "priorities"),
+                  ("/workspace/admin/insights", "insights")]
     return items
 
 

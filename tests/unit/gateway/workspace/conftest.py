@@ -73,6 +73,8 @@ class WorkspaceFakes:
     requests: dict[str, dict[str, Any]] = field(default_factory=dict)
     services: dict[str, dict[str, Any]] = field(default_factory=dict)
     readiness: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # Learned next-service patterns, as the requests service's admin API lists them.
+    patterns: list[dict[str, Any]] = field(default_factory=list)
     calls: list[Call] = field(default_factory=list)
 
     def client(self, name: str) -> httpx.AsyncClient:
@@ -114,6 +116,8 @@ class WorkspaceFakes:
         if who is None:
             return httpx.Response(401, json={"code": "unauthenticated"})
         path = request.url.path
+        if path.startswith("/api/v1/admin/insights/"):
+            return self._insights(request, who)
         if path == "/api/v1/ministry/requests":
             return self._queue(request, who)
         if path == "/api/v1/ministry/workload":
@@ -146,6 +150,19 @@ class WorkspaceFakes:
         found["fields_to_correct"] = body.get("fields_to_correct") or []
         found["action_note"] = body.get("note") if body["status"] == "action_required" else None
         return httpx.Response(200, json={"outcome": "apply", "status": found["status"]})
+
+    def _insights(self, request: httpx.Request, who: Identity) -> httpx.Response:
+        if who.role != "admin":
+            return httpx.Response(403, json={"code": "forbidden"})
+        if request.method == "GET":
+            return httpx.Response(200, json={"min_citizens": 50, "window_days": 180, "last_run": None,
+                                             "auto_approval": None, "items": self.patterns})
+        after, then, decision = request.url.path.split("/")[-3:]
+        for pattern in self.patterns:
+            if (pattern["after"], pattern["then"]) == (after, then):
+                pattern |= {"state": "approved" if decision == "approve" else "off", "decided_by": who.subject}
+                return httpx.Response(200, json=pattern)
+        return httpx.Response(404, json={"code": "pattern-not-found"})
 
     def _queue(self, request: httpx.Request, who: Identity) -> httpx.Response:
         if who.role not in ("officer", "service_manager", "ministry", "admin"):

@@ -29,6 +29,8 @@ ACCESS: dict[tuple[str, str], set[str]] = {
     ("GET", "/workspace/workload.csv"): READERS,
     ("GET", "/workspace/admin/onboarding"): {ADMIN},
     ("GET", "/workspace/admin/readiness"): {ADMIN},
+    ("GET", "/workspace/admin/insights"): {ADMIN},
+    ("POST", "/workspace/admin/insights/decide"): {ADMIN},
 }
 PERSONAS = ("citizen", "officer", "manager", "admin", "other_officer", "other_manager")
 SLUG = "issue-disability-card"

@@ -10,7 +10,8 @@ from tests.unit.gateway.workspace.conftest import Workspace
 PAGES = {"officer": ["/workspace/", "/workspace/requests/{number}", "/workspace/workload"],
          "manager": ["/workspace/services", "/workspace/services/issue-disability-card",
                      "/workspace/services/issue-disability-card/readiness"],
-         "admin": ["/workspace/admin/onboarding", "/workspace/admin/readiness", "/workspace/?ministry=mosd"]}
+         "admin": ["/workspace/admin/onboarding", "/workspace/admin/readiness", "/workspace/admin/insights",
+                   "/workspace/?ministry=mosd"]}
 
 
 @pytest.mark.parametrize("who", sorted(PAGES))
