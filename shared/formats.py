@@ -14,10 +14,9 @@ reads beside their Hijri date (the pages and messages do: due and expected compl
 """
 
 from collections.abc import Callable
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any, Concatenate, Literal, ParamSpec
-from zoneinfo import ZoneInfo
 
 from babel.dates import format_date as babel_date
 from babel.dates import format_time as babel_time
@@ -25,9 +24,10 @@ from babel.dates import get_datetime_format
 from babel.numbers import format_currency, format_decimal, get_currency_precision
 from hijridate import Gregorian
 
+from shared.clock import in_muscat
+
 Lang = Literal["ar", "en"]
 P = ParamSpec("P")
-MUSCAT = ZoneInfo("Asia/Muscat")
 LOCALES: dict[str, str] = {"ar": "ar_OM", "en": "en_AE"}
 CURRENCY = "OMR"
 # Babel does not apply CLDR's currency spacing: without this English would read "OMR5.000".
@@ -45,7 +45,7 @@ def _moment(value: date | datetime | str) -> date | datetime:
         text = value.strip()
         value = date.fromisoformat(text) if len(text) == 10 else datetime.fromisoformat(text)
     if isinstance(value, datetime):
-        return (value if value.tzinfo else value.replace(tzinfo=UTC)).astimezone(MUSCAT)
+        return in_muscat(value)
     return value
 
 

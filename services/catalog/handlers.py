@@ -2,7 +2,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from services.catalog.domain import (
     Conflict,
@@ -24,6 +23,7 @@ from services.catalog.domain import (
 from services.catalog.store import CatalogUnitOfWork, StoredService
 from shared.auth import Identity
 from shared.bus.topology import EVENTS
+from shared.clock import MUSCAT
 from shared.contracts.base import Bilingual
 from shared.contracts.catalog import (
     ReadinessAssessed,
@@ -36,7 +36,6 @@ from shared.db import UnitOfWorkFactory
 from shared.logging import get_logger
 
 log = get_logger(__name__)
-MUSCAT = ZoneInfo("Asia/Muscat")
 
 
 def today_in_oman() -> date:

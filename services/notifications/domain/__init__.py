@@ -33,7 +33,6 @@ from services.notifications.domain.preferences import (
     CHANNELS,
     DEFAULT_LANG,
     INBOX,
-    MUSCAT,
     Channel,
     Preferences,
     QuietHours,
@@ -76,7 +75,7 @@ from services.notifications.domain.templates import (
 from shared.contracts.requests import Status
 
 __all__ = [
-    "BY_ID", "CHANNELS", "DEFAULT_LANG", "DOCUMENT_TYPES", "FSI", "INBOX", "LRI", "LRM", "MUSCAT", "PDI", "PENDING",
+    "BY_ID", "CHANNELS", "DEFAULT_LANG", "DOCUMENT_TYPES", "FSI", "INBOX", "LRI", "LRM", "PDI", "PENDING",
     "RENEWAL_DUE", "RLM", "SAMPLE", "SENDER_NAME", "SUGGESTION_OFFERED", "SURVEY_INVITED", "TEMPLATES", "Accepted",
     "Attempted", "Channel", "Deferred", "Delivery", "DeliveryStatus", "EmailContent", "Failed", "Kind", "Lang",
     "NotFound", "Notification", "NotificationsError", "Outcome", "Personalisation", "Preferences", "QuietHours",

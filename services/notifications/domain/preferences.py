@@ -5,19 +5,17 @@ Contact details are personal data: they are validated here, and no message about
 
 from datetime import datetime, time, timedelta
 from typing import Literal, Self, get_args
-from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field, field_serializer, field_validator, model_validator
 
 from services.notifications.domain.templates import Lang
+from shared.clock import MUSCAT
 from shared.contracts.contact import EmailAddress, MobileNumber
 
 Channel = Literal["inbox", "email", "sms"]
 CHANNELS: tuple[Channel, ...] = get_args(Channel)
 INBOX: Channel = "inbox"
 DEFAULT_LANG: Lang = "ar"
-# Oman keeps one time zone and no daylight saving; quiet hours are read in it.
-MUSCAT = ZoneInfo("Asia/Muscat")
 
 class QuietHours(BaseModel):
     """No SMS between start and end, Muscat time; an SMS due then waits until they end. Start after end

@@ -7,12 +7,12 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from functools import cache
 from typing import Literal
-from zoneinfo import ZoneInfo
 
 from holidays import HolidayBase
 from holidays.countries.oman import Oman
 
-MUSCAT = ZoneInfo("Asia/Muscat")
+from shared.clock import MUSCAT, local_day
+
 # Oman's weekend is Friday and Saturday.
 WEEKEND = frozenset({4, 5})
 ChangeKind = Literal["holiday", "working_day"]
@@ -39,10 +39,6 @@ class Holiday:
 @cache
 def _public(language: str) -> HolidayBase:
     return Oman(language=language)
-
-
-def local_day(at: datetime) -> date:
-    return at.astimezone(MUSCAT).date()
 
 
 class WorkingCalendar:

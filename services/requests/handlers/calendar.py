@@ -7,7 +7,6 @@ from datetime import time as clock_time
 
 from services.requests.domain import Conflict, Invalid, NotFound
 from services.requests.domain.calendar import (
-    MUSCAT,
     CalendarChange,
     ChangeKind,
     Holiday,
@@ -17,6 +16,7 @@ from services.requests.domain.calendar import (
 from services.requests.handlers.caching import read_calendar
 from services.requests.handlers.deps import Deps
 from services.requests.store import CalendarChangeRow, RequestsUnitOfWork
+from shared.clock import MUSCAT
 from shared.logging import get_logger
 
 log = get_logger(__name__)

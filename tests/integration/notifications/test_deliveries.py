@@ -11,11 +11,12 @@ from typing import Any
 import pytest
 from fastapi import FastAPI
 
-from services.notifications.domain import MUSCAT, RLM
+from services.notifications.domain import RLM
 from services.notifications.handlers import ServiceTitles
 from shared.auth import IdentitySigner
 from shared.bus.topology import DEAD_LETTERS
 from shared.bus.topology import NOTIFICATIONS_DELIVERY_FAILURES as FAILURES
+from shared.clock import MUSCAT
 from shared.contracts.base import Bilingual
 from shared.contracts.notifications import DeliveryFailed
 from tests.integration.notifications.support import (

@@ -5,7 +5,8 @@ from datetime import UTC, datetime, time
 import pytest
 from pydantic import ValidationError
 
-from services.notifications.domain import MUSCAT, Preferences, QuietHours
+from services.notifications.domain import Preferences, QuietHours
+from shared.clock import MUSCAT
 
 
 def test_choosing_email_or_sms_needs_the_address_or_number_to_reach() -> None:
