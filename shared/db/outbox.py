@@ -20,6 +20,8 @@ log = get_logger(__name__)
 OUTBOX_PENDING = Gauge("portal_outbox_pending", "Outbox rows not yet confirmed by the broker", ["service"])
 OUTBOX_OLDEST = Gauge("portal_outbox_oldest_pending_seconds",
                       "Age of the oldest outbox row not yet confirmed by the broker (0 when none)", ["service"])
+# SQLite: confirmed rows the marker may fall behind by before the relay waits for it.
+MARK_LAG_ROWS = 1000
 # How often the backlog is counted: a count over the sent_at index, cheap however long the outbox grows.
 BACKLOG_EVERY_SECONDS = 5.0
 
@@ -74,6 +76,10 @@ class OutboxRelay:
         self._task: asyncio.Task[None] | None = None
         self._backlog = Every(backlog_seconds, self.measure_backlog, f"{service}-outbox-backlog", at_start=True)
         self._sqlite = is_sqlite(str(engine.url))
+        # SQLite: rows the broker confirmed that are still to be marked sent, marked by a task of their own.
+        self._unmarked: set[int] = set()
+        self._to_mark: tuple[list[int], list[tuple[int, str]]] = ([], [])
+        self._marker: asyncio.Task[None] | None = None
 
     def wake(self) -> None:
         self._wake.set()
@@ -102,16 +108,19 @@ class OutboxRelay:
         self._wake.set()
         try:
             await asyncio.wait_for(asyncio.shield(self._task), timeout=10)
+            await asyncio.wait_for(self._marked(), timeout=10)
         except TimeoutError:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            for task in (self._task, self._marker):
+                if task is not None:
+                    task.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await task
 
     async def _run(self) -> None:
         failures = 0
         while not self._stopping:
             try:
-                published = await self.publish_pending()
+                published = await self._publish_batch()
                 failures = 0
             except Exception:
                 failures += 1
@@ -125,14 +134,19 @@ class OutboxRelay:
             self._wake.clear()
 
     async def publish_pending(self) -> int:
-        """Publish one batch in order; return how many rows the broker confirmed."""
+        """Publish one batch and mark it sent; return how many rows the broker confirmed."""
+        published = await self._publish_batch()
+        await self._marked()
+        return published
+
+    async def _publish_batch(self) -> int:
         if self._sqlite:
-            return await self._publish_then_mark()
+            return await self._publish_then_hand_over()
         return await self._publish_under_row_locks()
 
-    def _pending(self) -> Select[Any]:
+    def _pending(self, extra: int = 0) -> Select[Any]:
         t = self._table
-        return select(t).where(t.c.sent_at.is_(None)).order_by(t.c.position).limit(self._batch)
+        return select(t).where(t.c.sent_at.is_(None)).order_by(t.c.position).limit(self._batch + extra)
 
     async def _publish_under_row_locks(self) -> int:
         # Several replicas may relay at once: each row is taken by one of them while it is published.
@@ -142,18 +156,43 @@ class OutboxRelay:
             await self._mark(connection, sent, failures)
         return len(sent)
 
-    async def _publish_then_mark(self) -> int:
-        # SQLite has one relay per database, and holding its write lock while the broker confirms
-        # would make every other writer wait; a crash before marking republishes (consumers dedupe).
+    async def _publish_then_hand_over(self) -> int:
+        # SQLite has one relay per database, and holding its write lock while the broker confirms would make every
+        # other writer wait. Nor does the next batch wait for this one's mark: the write lock can be minutes away
+        # behind a burst of writers (a ministry's backlog applied at once), and every row behind would wait as long.
+        # A crash before marking republishes (consumers dedupe).
+        if len(self._unmarked) >= MARK_LAG_ROWS:
+            await self._marked()
         async with self._engine.connect() as connection:
             await connection.execution_options(**{READ_ONLY: True})
-            rows = (await connection.execute(self._pending())).mappings().all()
+            fetched = (await connection.execute(self._pending(len(self._unmarked)))).mappings().all()
+        rows = [row for row in fetched if row["position"] not in self._unmarked][:self._batch]
         if not rows:
             return 0
         sent, failures = await self._publish(rows)
-        async with writing(self._engine), self._engine.begin() as connection:
-            await self._mark(connection, sent, failures)
+        self._unmarked.update(sent)
+        self._to_mark[0].extend(sent)
+        self._to_mark[1].extend(failures)
+        if self._marker is None or self._marker.done():
+            self._marker = asyncio.create_task(self._mark_handed_over(), name=f"{self._service}-outbox-marker")
         return len(sent)
+
+    async def _mark_handed_over(self) -> None:
+        while self._to_mark[0] or self._to_mark[1]:
+            (sent, failures), self._to_mark = self._to_mark, ([], [])
+            try:
+                async with writing(self._engine), self._engine.begin() as connection:
+                    await self._mark(connection, sent, failures)
+            except Exception:
+                # They go out again, as after a crash: at least once, and consumers dedupe.
+                log.exception("outbox_mark_failed", rows=len(sent))
+            finally:
+                self._unmarked.difference_update(sent)
+
+    async def _marked(self) -> None:
+        """Wait until every row confirmed so far is marked sent."""
+        while self._marker is not None and not self._marker.done():
+            await asyncio.shield(self._marker)
 
     async def _publish(self, rows: Sequence[RowMapping]) -> tuple[list[int], list[tuple[int, str]]]:
         """Publish the batch with each subject's rows in order, and different subjects side by side: one confirm

@@ -1,6 +1,8 @@
 """The outbox relay under a burst: one request's many events never hold up another request's, and each request's
 events still reach their consumers in the order they were committed."""
 
+import sqlite3
+
 import pytest
 from sqlalchemy import select
 
@@ -77,5 +79,42 @@ async def test_an_event_the_broker_refuses_holds_back_only_its_own_requests_late
             ("ROP-2026-000001-1", False), ("ROP-2026-000001-1", False), ("MOH-2026-000001-2", True)]
         assert rows[0].last_error and "nobody.listens" in rows[0].last_error
     finally:
+        await bus.close()
+        await engine.dispose()
+
+
+async def test_on_sqlite_rows_keep_going_out_while_the_mark_of_the_last_batch_waits_for_the_write_lock(
+        broker_url: str, sqlite_url: str) -> None:
+    await commit_events(sqlite_url, [(f"MOH-2026-00000{n}-1", "relay.moh", n) for n in range(4)])
+    bus = connect_bus(broker_url, name="test")
+    await bus.start()
+    await bus.declare([QUEUE])
+    recorder = Recorder()
+    await bus.consume(QUEUE, recorder)
+    engine = engine_for(sqlite_url)
+    relay = OutboxRelay(engine, outbox, bus, "tests", poll_seconds=0.05, batch=2)
+    # Another process's writer holds the database's write lock (a burst of them, as a ministry's backlog drains).
+    other_writer = sqlite3.connect(sqlite_url.removeprefix("sqlite+aiosqlite:///"), isolation_level=None)
+    other_writer.execute("BEGIN IMMEDIATE")
+    try:
+        relay.start()
+
+        async def all_arrived() -> bool:
+            return len(recorder.seen) == 4
+
+        await eventually(all_arrived)
+        other_writer.execute("COMMIT")
+
+        async def all_marked() -> bool:
+            async with engine.connect() as connection:
+                unsent = await connection.execute(select(outbox.c.position).where(outbox.c.sent_at.is_(None)))
+                return not unsent.all()
+
+        await eventually(all_marked)
+        await relay.stop()
+        assert sorted(d.envelope.data["step"] for d in recorder.seen) == [0, 1, 2, 3]
+    finally:
+        other_writer.close()
+        await relay.stop()
         await bus.close()
         await engine.dispose()
