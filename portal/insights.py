@@ -6,6 +6,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from services.requests.domain.patterns import Learning
+from services.requests.handlers.forecasts import reforecast
 from services.requests.handlers.insights import retrain
 from services.requests.store import RequestsUnitOfWork, RunRow, inbox, outbox
 from shared.db.engine import engine_for
@@ -34,7 +35,9 @@ async def retrain_database(url: str | None = None) -> RunRow:
         with Progress(TextColumn("reading completed requests"), BarColumn(), MofNCompleteColumn(),
                       TimeElapsedColumn()) as bar:
             task = bar.add_task("read", total=None)
-            return await retrain(unit, learning, datetime.now(UTC),
-                                 lambda done, total: bar.update(task, completed=done, total=total))
+            at = datetime.now(UTC)
+            run = await retrain(unit, learning, at, lambda done, total: bar.update(task, completed=done, total=total))
+        await reforecast(unit, at, learning.history_days)
+        return run
     finally:
         await engine.dispose()

@@ -22,6 +22,7 @@ ROUTES = (
     Route("/api/v1/ministry/documents", "requests", "signed_in"),
     Route("/api/v1/ministry/channel-counts", "requests", "signed_in"),
     Route("/api/v1/ministry/workload", "requests", "signed_in"),
+    Route("/api/v1/ministry/forecast", "requests", "signed_in"),
     Route("/api/v1/admin/onboarding", "catalog", "signed_in"),
     Route("/api/v1/admin/ministries", "catalog", "signed_in"),
     Route("/api/v1/admin/readiness", "catalog", "signed_in"),

@@ -1,16 +1,18 @@
 """Learned next-service suggestions: the citizen's (with their reasons), staff's review of the patterns."""
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from services.requests.api.common import Citizen, D, Staff
+from services.requests.api.common import Citizen, D, MinistryCode, MinistryReader, Staff, own_ministry
 from services.requests.domain.patterns import Thresholds
-from services.requests.handlers import insights
+from services.requests.handlers import forecasts, insights
 from services.requests.store import PatternRow, RunRow
 from shared.contracts.base import Bilingual
+from shared.web import Problem
+from shared.web.spreadsheet import csv_text
 
 router = APIRouter()
 Slug = Annotated[str, Path(pattern=r"^[a-z0-9][a-z0-9-]{1,79}$")]
@@ -160,3 +162,49 @@ async def stop_auto_approval(staff: Staff, deps: D) -> Response:
 @router.post("/api/v1/admin/insights/retrain")
 async def retrain(_: Staff, deps: D) -> RunView:
     return run_view(await insights.retrain_now(deps))
+
+
+class WeekView(BaseModel):
+    week: date = Field(description="The Sunday that starts the week (Oman's working week).")
+    expected: float
+    lower: float = Field(description="90 % prediction interval, lower bound.")
+    upper: float
+
+
+class ServiceForecast(BaseModel):
+    service: str
+    ministry: str
+    trained_at: datetime
+    weeks: list[WeekView]
+
+
+class Forecasts(BaseModel):
+    items: list[ServiceForecast]
+
+
+FORECAST_COLUMNS = ("ministry", "service", "week", "expected", "lower", "upper", "trained_at")
+
+
+@router.get("/api/v1/ministry/forecast", response_model=None, responses={200: {"model": Forecasts, "content": {
+    "text/csv": {"schema": {"type": "string"}}}, "description": "JSON, or CSV with format=csv"}})
+async def forecast(reader: MinistryReader, deps: D, format: Literal["json", "csv"] = "json",
+                   ministry: MinistryCode = None) -> Forecasts | Response:
+    """Each service's expected requests per week for the next eight weeks, with 90 % intervals, made when the
+    portal retrains; a service with under 60 weeks of history has none. Portal staff see every ministry's, or the
+    one named in `?ministry=`."""
+    if reader.role != "admin":
+        if ministry is not None and ministry != own_ministry(reader):
+            raise Problem(403, "wrong-ministry", "A ministry sees only its own forecast.")
+        ministry = own_ministry(reader)
+    rows = await forecasts.forecasts(deps, ministry)
+    if format == "csv":
+        lines = [FORECAST_COLUMNS, *([r.ministry, r.service, r.week.isoformat(), round(r.expected, 1),
+                                      round(r.lower, 1), round(r.upper, 1), r.trained_at.isoformat()] for r in rows)]
+        return Response(csv_text(lines), media_type="text/csv; charset=utf-8",
+                        headers={"content-disposition": 'attachment; filename="forecast.csv"'})
+    grouped: dict[tuple[str, str], ServiceForecast] = {}
+    for r in rows:
+        grouped.setdefault((r.ministry, r.service), ServiceForecast(
+            service=r.service, ministry=r.ministry, trained_at=r.trained_at, weeks=[])).weeks.append(
+            WeekView(week=r.week, expected=r.expected, lower=r.lower, upper=r.upper))
+    return Forecasts(items=list(grouped.values()))

@@ -80,6 +80,19 @@ def forecast(weeks: Sequence[date], volumes: Sequence[float], horizon: int = HOR
             for week, m, lo, hi in zip(ahead, mean, bounds[:, 0], bounds[:, 1], strict=True)]
 
 
+def weekly_volumes(days: Sequence[date], before: date) -> tuple[list[date], list[float]]:
+    """Requests per week, from the week of the first one to the last whole week before `before` (a week's
+    start); weeks without a request count zero."""
+    first = week_of(min(days)) if days else before
+    weeks = [first + timedelta(weeks=i) for i in range(max(0, (before - first).days // 7))]
+    counts = dict.fromkeys(weeks, 0.0)
+    for day in days:
+        start = week_of(day)
+        if start in counts:
+            counts[start] += 1
+    return weeks, [counts[w] for w in weeks]
+
+
 def seasonal_naive(volumes: Sequence[float], horizon: int = HORIZON, season: int = 52) -> list[float]:
     """Same week last year."""
     return [float(volumes[len(volumes) - season + i]) for i in range(horizon)]

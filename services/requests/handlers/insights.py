@@ -11,6 +11,7 @@ import numpy as np
 from services.requests.domain import Invalid, NotFound
 from services.requests.domain.patterns import Learning, Pattern, Thresholds, by_reason, mine, reason, suggest
 from services.requests.handlers.deps import Deps
+from services.requests.handlers.forecasts import reforecast
 from services.requests.store import PatternRow, RequestRow, RequestsUnitOfWork, RunRow
 from services.requests.store.insights import APPROVED, OFF
 from shared.auth import Identity
@@ -65,7 +66,11 @@ async def retrain(uow: UnitOfWorkFactory[RequestsUnitOfWork], learning: Learning
 
 
 async def retrain_now(deps: Deps) -> RunRow:
-    return await retrain(deps.uow, deps.learning, deps.clock())
+    """Patterns, then each service's demand forecast."""
+    at = deps.clock()
+    run = await retrain(deps.uow, deps.learning, at)
+    await reforecast(deps.uow, at, deps.learning.history_days)
+    return run
 
 
 async def patterns(deps: Deps, state: str | None = None) -> tuple[list[PatternRow], RunRow | None,

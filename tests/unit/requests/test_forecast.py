@@ -2,7 +2,7 @@ from datetime import date, timedelta
 
 import numpy as np
 
-from services.requests.domain.forecast import features, forecast, mase, seasonal_naive, week_of
+from services.requests.domain.forecast import features, forecast, mase, seasonal_naive, week_of, weekly_volumes
 
 WORKING, RAMADAN, BEFORE_EID, EID = 0, 1, 2, 3
 
@@ -37,3 +37,11 @@ def test_the_forecast_follows_a_trend_and_a_ramadan_lull_and_beats_last_years_we
     actual = volume[120:]
     assert mase(actual, [w.expected for w in ahead], volume[:120]) < mase(actual, seasonal_naive(volume[:120]),
                                                                         volume[:120])
+
+
+def test_weekly_volumes_count_each_sunday_to_saturday_week_with_quiet_weeks_as_zero_and_no_partial_week() -> None:
+    days = [date(2026, 1, 4), date(2026, 1, 10), date(2026, 1, 21), date(2026, 2, 1)]  # Sun, Sat, Wed, Sun
+    weeks, volumes = weekly_volumes(days, before=date(2026, 2, 1))
+
+    assert weeks == [date(2026, 1, 4), date(2026, 1, 11), date(2026, 1, 18), date(2026, 1, 25)]
+    assert volumes == [2, 0, 1, 0], "the week under way (from 1 February) is left out"
