@@ -36,6 +36,8 @@ COPY portal/ portal/
 COPY ministry_sdk/ ministry_sdk/
 RUN --mount=type=cache,target=/root/.cache/uv \
     uv sync --frozen --no-dev
+# The gettext catalogues' .mo files are built, not kept in git (as `make catalogues` does on a developer's machine).
+RUN for po in services/*/locale/*/LC_MESSAGES/*.po; do .venv/bin/pybabel compile -i "$po" -o "${po%.po}.mo"; done
 
 
 FROM ${BASE_IMAGE} AS runtime

@@ -7,7 +7,7 @@ RUN_STAMP := $(VENV)/.synced-run
 # The deployment checkers (checkov, yamllint, kubernetes-validate) live in their own environment and lock.
 TOOLS_STAMP := tools/.venv/.synced
 
-.PHONY: uv setup setup-run tools run test test-unit test-integration test-e2e chaos haproxy lint bench clean browser-deps validator-deps
+.PHONY: uv setup setup-run catalogues i18n tools run test test-unit test-integration test-e2e chaos haproxy lint bench clean browser-deps validator-deps
 
 uv:
 	@$(PYTHON) -m uv --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet uv
@@ -26,9 +26,25 @@ $(TOOLS_STAMP): tools/pyproject.toml tools/uv.lock | uv
 	$(PYTHON) -m uv sync --frozen --project tools --python $(PYTHON)
 	touch $(TOOLS_STAMP)
 
-setup: $(STAMP)
+setup: $(STAMP) catalogues
 
-setup-run: $(RUN_STAMP)
+setup-run: $(RUN_STAMP) catalogues
+
+# The words people read: gettext catalogues (.po, in git) compiled to .mo (not in git: no binary merges when two
+# changes add strings; make rebuilds a .mo whenever its .po changes, the image build compiles its own).
+PO_FILES := $(wildcard services/*/locale/*/LC_MESSAGES/*.po)
+MO_FILES := $(PO_FILES:.po=.mo)
+
+%.mo: %.po | $(RUN_STAMP)
+	$(VENV)/bin/pybabel compile --statistics -i $< -o $@
+
+catalogues: $(MO_FILES)
+
+# After adding `_('new_key')` to a template or code: extract what the code uses (babel.cfg), add the new keys to
+# every language's .po (untranslated, for you to write), then compile. The unit tests fail until both are written.
+i18n: setup
+	$(VENV)/bin/python -m portal.i18n
+	$(MAKE) catalogues
 
 tools: $(TOOLS_STAMP)
 

@@ -18,8 +18,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from services.gateway.handlers import Deps, authenticate
 from services.gateway.problems import Throttled
 from services.gateway.ui import csrf
-from services.gateway.ui.i18n import Translator
-from shared import formats
+from services.gateway.ui.i18n import citizen_words, document_name
+from shared import formats, i18n
 from shared.auth import Identity
 from shared.logging import get_logger
 from shared.web import Problem, problem_response
@@ -89,6 +89,9 @@ class Pages:
         # Dates in Muscat's time zone and amounts in rials, in the page's language: shared.formats holds the rule.
         self.templates.env.filters.update(marks=marks, local_date=local_date, local_datetime=local_datetime,
                                           money=money)
+        # The words: `_()`, `ngettext`, `{% trans %}` from the page's catalogue (services/gateway/locale).
+        i18n.install(self.templates.env)
+        self.templates.env.globals["document_name"] = document_name
         self.csrf_secret = csrf_secret
         self.deps = deps
 
@@ -120,7 +123,7 @@ class Pages:
         switch_query = urlencode([(k, v) for k, v in request.query_params.multi_items() if k != "lang"] +
                                  [("lang", other)])
         base = {"lang": lang, "dir": "rtl" if lang == "ar" else "ltr", "other_lang": other,
-                "t": Translator(lang), "switch_url": f"{request.url.path}?{switch_query}",
+                "translations": citizen_words()[lang], "switch_url": f"{request.url.path}?{switch_query}",
                 "csrf_token": csrf.issue(self.csrf_secret, browser_id), "identity": identity,
                 "path": request.url.path, "current_url": str(request.url.path) +
                 (f"?{request.url.query}" if request.url.query else "")}

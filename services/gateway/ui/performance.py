@@ -12,8 +12,9 @@ from fastapi import APIRouter, Query, Request, Response
 
 from services.gateway import handlers
 from services.gateway.ui.common import P
-from services.gateway.ui.i18n import Translator
+from services.gateway.ui.i18n import citizen_words
 from services.gateway.ui.pages import Pages, lang_of
+from shared import i18n
 from shared.web import Problem
 
 performance_router = APIRouter(include_in_schema=False)
@@ -120,7 +121,7 @@ async def performance(request: Request, pages: P, ministry: str = "", service: s
         else:
             unavailable = True
     service_titles, ministry_names = await titles(lang, pages)
-    no_data = Translator(lang)("no_data")
+    no_data = i18n.text(citizen_words()[lang], "no_data")
     rows = [(service_titles.get(row["service"], row["service"]), row) for row in (figures or {}).get("services", [])]
     charts = [chart(kpi, kind, rows, no_data) for kpi, kind in CHARTS] if rows else []
     return pages.render(request, "performance.html", {

@@ -6,9 +6,9 @@ from typing import Any
 from fastapi import Request, Response
 from fastapi.routing import APIRoute
 
+from services.gateway.ui.i18n import workspace_words
 from services.gateway.ui.pages import Pages, lang_of
 from services.gateway.workspace.access import Refused, staff_identity
-from services.gateway.workspace.i18n import WorkspaceTranslator
 from services.gateway.workspace.staff import ADMINS, DESIGN_READERS, MOVERS, READERS
 from shared.auth import Identity
 
@@ -30,7 +30,7 @@ def render(request: Request, pages: Pages, template: str, context: dict[str, Any
            status: int = 200, page_path: str | None = None) -> Response:
     """`page_path`: the page a form re-rendered after a POST belongs to, so the language link opens it."""
     lang = lang_of(request)
-    base: dict[str, Any] = {"w": WorkspaceTranslator(lang), "staff": identity, "menu": menu(identity),
+    base: dict[str, Any] = {"translations": workspace_words()[lang], "staff": identity, "menu": menu(identity),
                             "can_move": identity is not None and identity.role in MOVERS}
     if page_path is not None:
         base["switch_url"] = f"{page_path}?lang={'en' if lang == 'ar' else 'ar'}"

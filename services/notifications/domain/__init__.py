@@ -41,7 +41,6 @@ from services.notifications.domain.preferences import (
 )
 from services.notifications.domain.templates import (
     BY_ID,
-    DOCUMENT_TYPES,
     FSI,
     LRI,
     LRM,
@@ -75,7 +74,7 @@ from services.notifications.domain.templates import (
 from shared.contracts.requests import Status
 
 __all__ = [
-    "BY_ID", "CHANNELS", "DEFAULT_LANG", "DOCUMENT_TYPES", "FSI", "INBOX", "LRI", "LRM", "PDI", "PENDING",
+    "BY_ID", "CHANNELS", "DEFAULT_LANG", "FSI", "INBOX", "LRI", "LRM", "PDI", "PENDING",
     "RENEWAL_DUE", "RLM", "SAMPLE", "SENDER_NAME", "SUGGESTION_OFFERED", "SURVEY_INVITED", "TEMPLATES", "Accepted",
     "Attempted", "Channel", "Deferred", "Delivery", "DeliveryStatus", "EmailContent", "Failed", "Kind", "Lang",
     "NotFound", "Notification", "NotificationsError", "Outcome", "Personalisation", "Preferences", "QuietHours",

@@ -11,7 +11,8 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from html import escape
-from typing import Literal
+from pathlib import Path
+from typing import Literal, get_args
 from urllib.parse import quote
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -19,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from shared.contracts.base import Bilingual
 from shared.contracts.requests import Status
 from shared.formats import format_date
+from shared.i18n import LANGUAGES, load
 
 Lang = Literal["ar", "en"]
 Kind = Literal["request_status", "renewal_due", "survey_invited", "suggestion_offered"]
@@ -66,148 +68,40 @@ class Personalisation(BaseModel):
     expires_on: str | None = None
 
 
-def _status(status: Status, version: int, name: Bilingual, title: Bilingual, body: Bilingual,
-            sms: Bilingual) -> Template:
-    return Template(id=f"request_status.{status}", version=version, kind="request_status", status_name=name,
-                    title=title, body=body, sms=sms)
+# The words live in gettext catalogues (services/notifications/locale, key `<template id>.<part>`), read once
+# when this module is imported: they are part of the code, like the template versions below.
+WORDS = load(Path(__file__).resolve().parent.parent / "locale", "notifications")
+
+
+def said(key: str) -> Bilingual:
+    """A catalogue's text in both languages; a key missing from either stops the service at start, not a message."""
+    found = {lang: str(WORDS[lang].gettext(key)) for lang in LANGUAGES}
+    missing = [lang for lang, text in found.items() if text == key or not text]
+    if missing:
+        raise KeyError(f"{key!r} is not written in the {missing} notifications catalogue")
+    return Bilingual(ar=found["ar"], en=found["en"])
+
+
+def _template(id: str, version: int, kind: Kind) -> Template:
+    return Template(id=id, version=version, kind=kind, status_name=said(f"{id}.status_name"),
+                    title=said(f"{id}.title"), body=said(f"{id}.body"), sms=said(f"{id}.sms"))
 
 
 TEMPLATES: dict[Status, Template] = {
-    "submitted": _status(
-        "submitted", 1,
-        Bilingual(ar="تم التقديم", en="Submitted"),
-        Bilingual(ar="تم تقديم طلبك", en="Your request was submitted"),
-        Bilingual(
-            ar="تم تقديم طلبك رقم {tracking} لخدمة {service} بنجاح، وسيُحال إلى الجهة المختصة. "
-               "الحالة: {status}.",
-            en="Your request {tracking} for {service} was submitted and is on its way to the ministry. "
-               "Status: {status}."),
-        Bilingual(ar="تم تقديم طلبك رقم {tracking}.", en="Your request {tracking} was submitted.")),
-    "received": _status(
-        "received", 1,
-        Bilingual(ar="تم الاستلام", en="Received"),
-        Bilingual(ar="تم استلام طلبك", en="Your request was received"),
-        Bilingual(
-            ar="استلمت الجهة المختصة طلبك رقم {tracking} لخدمة {service}. الحالة: {status}.",
-            en="The ministry has received your request {tracking} for {service}. Status: {status}."),
-        Bilingual(ar="استلمت الجهة المختصة طلبك رقم {tracking}.",
-                  en="The ministry has received your request {tracking}.")),
-    "in_review": _status(
-        "in_review", 1,
-        Bilingual(ar="قيد المراجعة", en="In review"),
-        Bilingual(ar="طلبك قيد المراجعة", en="Your request is in review"),
-        Bilingual(
-            ar="تقوم الجهة المختصة بمراجعة طلبك رقم {tracking} لخدمة {service}. الحالة: {status}.",
-            en="The ministry is reviewing your request {tracking} for {service}. Status: {status}."),
-        Bilingual(ar="طلبك رقم {tracking} قيد المراجعة.", en="Your request {tracking} is in review.")),
-    "action_required": _status(
-        "action_required", 1,
-        Bilingual(ar="مطلوب إجراء", en="Action required"),
-        Bilingual(ar="مطلوب إجراء منك", en="Action is required from you"),
-        Bilingual(
-            ar="يحتاج طلبك رقم {tracking} لخدمة {service} إلى إجراء منك لاستكمال معالجته. الحالة: {status}.",
-            en="Your request {tracking} for {service} needs an action from you before it can continue. "
-               "Status: {status}."),
-        Bilingual(ar="يحتاج طلبك رقم {tracking} إلى إجراء منك.",
-                  en="Your request {tracking} needs an action from you.")),
-    "approved": _status(
-        "approved", 1,
-        Bilingual(ar="تمت الموافقة", en="Approved"),
-        Bilingual(ar="تمت الموافقة على طلبك", en="Your request was approved"),
-        Bilingual(
-            ar="يسعدنا إبلاغك بأنه تمت الموافقة على طلبك رقم {tracking} لخدمة {service}. الحالة: {status}.",
-            en="Good news: your request {tracking} for {service} was approved. Status: {status}."),
-        Bilingual(ar="تمت الموافقة على طلبك رقم {tracking}.", en="Your request {tracking} was approved.")),
-    "rejected": _status(
-        "rejected", 1,
-        Bilingual(ar="مرفوض", en="Rejected"),
-        Bilingual(ar="تم رفض طلبك", en="Your request was rejected"),
-        Bilingual(
-            ar="نأسف لإبلاغك بأنه تم رفض طلبك رقم {tracking} لخدمة {service}. الحالة: {status}.",
-            en="We are sorry: your request {tracking} for {service} was rejected. Status: {status}."),
-        Bilingual(ar="تم رفض طلبك رقم {tracking}.", en="Your request {tracking} was rejected.")),
-    "completed": _status(
-        "completed", 1,
-        Bilingual(ar="مكتمل", en="Completed"),
-        Bilingual(ar="اكتمل طلبك", en="Your request is complete"),
-        Bilingual(
-            ar="اكتمل طلبك رقم {tracking} لخدمة {service}. الحالة: {status}.",
-            en="Your request {tracking} for {service} is complete. Status: {status}."),
-        Bilingual(ar="اكتمل طلبك رقم {tracking}.", en="Your request {tracking} is complete.")),
-    "cancelled": _status(
-        "cancelled", 1,
-        Bilingual(ar="ملغى", en="Cancelled"),
-        Bilingual(ar="تم إلغاء طلبك", en="Your request was cancelled"),
-        Bilingual(
-            ar="تم إلغاء طلبك رقم {tracking} لخدمة {service}. الحالة: {status}.",
-            en="Your request {tracking} for {service} was cancelled. Status: {status}."),
-        Bilingual(ar="تم إلغاء طلبك رقم {tracking}.", en="Your request {tracking} was cancelled.")),
-}
-RENEWAL_DUE = Template(
-    id="renewal_due", version=1, kind="renewal_due",
-    status_name=Bilingual(ar="تجديد مستحق", en="Renewal due"),
-    title=Bilingual(ar="حان موعد تجديد مستندك", en="It is time to renew your document"),
-    body=Bilingual(
-        ar="تنتهي صلاحية {document} رقم {number} بتاريخ {expires}. جدّده الآن بخطوة واحدة من لوحتك، "
-           "فقد جهّزنا لك طلب {service} مسبقاً.",
-        en="Your {document} {number} expires on {expires}; renew it now. Your {service} request is ready on "
-           "your dashboard: one step and it is sent."),
-    sms=Bilingual(ar="تنتهي صلاحية {document} رقم {number} بتاريخ {expires}. جدّده الآن:",
-                  en="Your {document} {number} expires on {expires}. Renew it now:"))
-SURVEY_INVITED = Template(
-    id="survey_invited", version=1, kind="survey_invited",
-    status_name=Bilingual(ar="تقييم الخدمة", en="Rate the service"),
-    title=Bilingual(ar="كيف كانت تجربتك؟", en="How was your experience?"),
-    body=Bilingual(
-        ar="اكتمل طلبك رقم {tracking} لخدمة {service}. قيّم الخدمة من 1 إلى 5 في أقل من دقيقة؛ "
-           "رأيك يساعدنا على تحسينها.",
-        en="Your request {tracking} for {service} is complete. Rate the service from 1 to 5: it takes less "
-           "than a minute and helps us improve it."),
-    sms=Bilingual(ar="قيّم خدمة طلبك رقم {tracking}:", en="Rate the service for your request {tracking}:"))
-SUGGESTION_OFFERED = Template(
-    id="suggestion_offered", version=1, kind="suggestion_offered",
-    status_name=Bilingual(ar="خدمة قد تحتاجها", en="A service you may need"),
-    title=Bilingual(ar="خدمة قد تحتاجها بعد طلبك", en="A service you may need next"),
-    body=Bilingual(
-        ar="كثير ممن أنجزوا طلباً مثل طلبك رقم {tracking} طلبوا بعده خدمة {service}. تجدها في صفحة طلبك "
-           "مع سبب اقتراحها، ويمكنك إخفاؤها.",
-        en="Many people who completed a request like yours, {tracking}, went on to request {service}. It is on "
-           "your request's page with the reason, and you can dismiss it."),
-    sms=Bilingual(ar="خدمة قد تحتاجها بعد طلبك رقم {tracking}:", en="A service you may need after your request "
-                                                                    "{tracking}:"))
+    status: _template(f"request_status.{status}", 1, "request_status") for status in get_args(Status)}
+RENEWAL_DUE = _template("renewal_due", 1, "renewal_due")
+SURVEY_INVITED = _template("survey_invited", 1, "survey_invited")
+SUGGESTION_OFFERED = _template("suggestion_offered", 1, "suggestion_offered")
 BY_ID: dict[str, Template] = {template.id: template for template in
                               (*TEMPLATES.values(), RENEWAL_DUE, SURVEY_INVITED, SUGGESTION_OFFERED)}
 
-# Document types as ministries publish them, named for citizens; any other type is shown as written.
-DOCUMENT_TYPES: dict[str, Bilingual] = {
-    "driving_licence": Bilingual(ar="رخصة القيادة", en="driving licence"),
-    "passport": Bilingual(ar="جواز السفر", en="passport"),
-    "civil_id": Bilingual(ar="البطاقة الشخصية", en="civil ID card"),
-    "vehicle_registration": Bilingual(ar="ملكية المركبة", en="vehicle registration"),
-    "residence_permit": Bilingual(ar="بطاقة الإقامة", en="residence permit"),
-    "commercial_registration": Bilingual(ar="السجل التجاري", en="commercial registration"),
-    "health_card": Bilingual(ar="البطاقة الصحية", en="health card"),
-}
-
-NOTE_LINE = Bilingual(ar="ملاحظة الجهة المختصة: {note}", en="Note from the ministry: {note}")
+NOTE_LINE = said("note_line")
 # Per kind: the line with the link in plain text, and the link's words in HTML.
-LINK_LINES: dict[Kind, Bilingual] = {
-    "request_status": Bilingual(ar="تابع طلبك: {link}", en="Track your request: {link}"),
-    "renewal_due": Bilingual(ar="جدّد من لوحتك: {link}", en="Renew from your dashboard: {link}"),
-    "survey_invited": Bilingual(ar="قيّم الخدمة: {link}", en="Rate the service: {link}"),
-    "suggestion_offered": Bilingual(ar="اطّلع عليها: {link}", en="See it: {link}"),
-}
-LINK_LABELS: dict[Kind, Bilingual] = {
-    "request_status": Bilingual(ar="تابع طلبك على البوابة", en="Track your request on the portal"),
-    "renewal_due": Bilingual(ar="جدّد الآن من لوحتك", en="Renew now from your dashboard"),
-    "survey_invited": Bilingual(ar="قيّم الخدمة", en="Rate the service"),
-    "suggestion_offered": Bilingual(ar="اطّلع على الخدمة المقترحة", en="See the suggested service"),
-}
-FOOTER = Bilingual(
-    ar="هذه رسالة آلية من بوابة الخدمات الحكومية في سلطنة عُمان، يرجى عدم الرد عليها.",
-    en="This is an automatic message from the Oman Government Services Portal. Please do not reply.")
-SENDER_NAME = Bilingual(ar="بوابة الخدمات الحكومية", en="Oman Government Services Portal")
-SMS_SIGNATURE = Bilingual(ar="بوابة الخدمات الحكومية", en="Oman Gov Portal")
+LINK_LINES: dict[Kind, Bilingual] = {kind: said(f"link_line.{kind}") for kind in get_args(Kind)}
+LINK_LABELS: dict[Kind, Bilingual] = {kind: said(f"link_label.{kind}") for kind in get_args(Kind)}
+FOOTER = said("footer")
+SENDER_NAME = said("sender_name")
+SMS_SIGNATURE = said("sms_signature")
 
 SAMPLE = Personalisation(tracking_number="ROP-2025-000123-F", service="passport-renewal",
                          note="Please attach a clear passport photo.", document_type="driving_licence",
@@ -251,8 +145,10 @@ def absolute_link(public_url: str, tracking_number: str, kind: Kind = "request_s
 
 
 def document_label(document_type: str | None, lang: Lang) -> str:
-    label = DOCUMENT_TYPES.get(document_type or "")
-    return in_lang(label, lang) if label else (document_type or "").replace("_", " ")
+    """A document type in the message's language; one the catalogue does not name yet (a ministry's new type) as is."""
+    key = f"document_{document_type or ''}"
+    found = str(WORDS[lang].gettext(key))
+    return (document_type or "").replace("_", " ") if found == key else found
 
 
 def has_note(note: str | None) -> bool:

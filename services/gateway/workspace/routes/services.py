@@ -6,7 +6,7 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import RedirectResponse
 
 from services.gateway import handlers
-from services.gateway.ui.i18n import TEXT, pick
+from services.gateway.ui.i18n import citizen_words
 from services.gateway.ui.pages import Pages
 from services.gateway.workspace.access import (
     Refused,
@@ -32,6 +32,7 @@ from services.gateway.workspace.readiness import QUESTIONS, read_answers, typed_
 from services.gateway.workspace.render import WorkspaceRoute, render
 from services.gateway.workspace.staff import DESIGN_READERS, DESIGNERS, SLUG
 from shared.auth import Identity
+from shared.i18n import text
 from shared.logging import get_logger
 
 router = APIRouter(prefix="/workspace", route_class=WorkspaceRoute, include_in_schema=False)
@@ -89,7 +90,7 @@ def _designer(request: Request, pages: Pages, who: Identity, item: dict[str, Any
         "item": item, "latest": _latest(item), "designed": designed, "kinds": KINDS, "maturities": MATURITIES,
         "errors": designed.errors, "read_only": who.role not in DESIGNERS, "refused": refused,
         "preview": {lang: preview_fields(designed.fields, lang) for lang in ("ar", "en")},
-        "optional": {lang: pick(TEXT, "optional", lang) for lang in ("ar", "en")},
+        "optional": {lang: text(words, "optional") for lang, words in citizen_words().items()},
         "published": published if published and published.isdigit() else None,
     }, who, status=status, page_path=f"/workspace/services/{item['slug']}")
 
