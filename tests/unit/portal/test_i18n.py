@@ -10,7 +10,7 @@ from babel.messages.catalog import Catalog, Message
 
 from portal.i18n import DOMAINS, ROOT, Domain, Use, domain, read
 from portal.i18n import uses as extracted
-from services.gateway.ui.i18n import LIFE_EVENTS
+from services.gateway.ui.i18n import LIFE_EVENTS, citizen_words
 from services.gateway.ui.performance import DEFINED
 from services.notifications.domain import BY_ID
 from shared.contracts.catalog import ChannelKind, Maturity
@@ -125,3 +125,12 @@ def test_every_notification_template_has_its_four_texts_in_both_languages() -> N
     needed = {f"{template}.{part}" for template in BY_ID for part in ("status_name", "title", "body", "sms")}
     for lang in LANGUAGES:
         assert sorted(needed - entries(domain("notifications"), lang).keys()) == []
+
+
+@pytest.mark.parametrize(("n", "form"), [(0, "لا نتائج"), (1, "نتيجة واحدة"), (2, "نتيجتان"), (3, "3 نتائج"),
+                                         (10, "10 نتائج"), (11, "11 نتيجة"), (99, "99 نتيجة"), (100, "100 نتيجة"),
+                                         (103, "103 نتائج")])
+def test_an_arabic_count_takes_the_form_cldr_gives_its_number(n: int, form: str) -> None:
+    assert citizen_words()["ar"].ngettext("results_n", "results_n", n) % {"num": n} == form
+    assert citizen_words()["en"].ngettext("results_n", "results_n", n) % {"num": n} == (
+        f"{n} result" if n == 1 else f"{n} results")
