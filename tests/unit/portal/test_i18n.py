@@ -43,7 +43,8 @@ def key_of(message: Message) -> str:
 
 
 def texts(message: Message) -> list[str]:
-    return list(message.string) if isinstance(message.string, tuple) else [message.string]
+    forms = message.string if isinstance(message.string, (tuple, list)) else [message.string]
+    return [form or "" for form in forms]
 
 
 @pytest.mark.parametrize("of", DOMAINS, ids=lambda d: d.name)
@@ -81,7 +82,7 @@ def test_arabic_plurals_have_the_six_forms_of_the_cldr_rule() -> None:
     for of in DOMAINS:
         arabic = catalogue(of, "ar")
         assert arabic.num_plurals == 6
-        assert [key_of(m) for m in arabic if m.pluralizable and len(m.string) != 6] == []
+        assert [key_of(m) for m in arabic if m.pluralizable and len(texts(m)) != 6] == []
 
 
 @pytest.mark.parametrize("of", DOMAINS, ids=lambda d: d.name)
