@@ -9,25 +9,25 @@ import os
 import signal
 from collections.abc import Awaitable, Callable, Coroutine, Iterator
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 from urllib.parse import unquote, urlsplit
 
 import httpx
 import typer
 import uvicorn
 
-from portal import search_admin, up
-from portal.insights import retrain_database
-from portal.onboarding import OnboardingError, dev_token, onboard_ministry
-from portal.staff import StaffClient, StaffError, staff_client
+from portal.layout import SERVICES
 from services.gateway.config import ProxySettings
-from shared.bus.admin import vhost_of
-from shared.bus.rebalance import ClusterRebalancer
 from shared.bus.topology import valid_ministry_code
 from shared.db.migrate import upgrade
 from shared.logging import configure_logging
 from shared.tracing import configure_tracing
 from shared.web import metrics_app
+
+# Each command imports what only it uses: `portal serve` is every service's process, whose resident memory should
+# hold that service alone (not the simulator, the mail server, the learning code or the staff client).
+if TYPE_CHECKING:
+    from portal.staff import StaffClient
 
 app = typer.Typer(help="Unified Government Services Portal", no_args_is_help=True)
 ministry = typer.Typer(help="Ministries: onboarding and credentials", no_args_is_help=True)
@@ -53,6 +53,8 @@ def up_command(no_broker: Annotated[bool, typer.Option(help="Run in one process 
                workers: Annotated[bool, typer.Option(help="A requests worker process per ministry")] = False
                ) -> None:
     """Start every service, seed the catalogue, start a simulated ministry; Ctrl-C stops everything."""
+    from portal import up
+
     configure_logging("portal")
     config = up.UpConfig.from_env()
     if workers:
@@ -73,13 +75,13 @@ async def until_signalled(main: Coroutine[Any, Any, None]) -> None:
 
 
 @app.command()
-def serve(service: Annotated[str, typer.Argument(help=", ".join(up.SERVICES))],
+def serve(service: Annotated[str, typer.Argument(help=", ".join(SERVICES))],
           host: str = "127.0.0.1", port: int = 8000,
           metrics_port: Annotated[int | None, typer.Option(help="Serve /metrics on this port (the gateway "
                                                                 "serves it nowhere else)")] = None) -> None:
     """Serve one service (what each process and each container runs)."""
-    if service not in up.SERVICES:
-        raise typer.BadParameter(f"choose one of {', '.join(up.SERVICES)}")
+    if service not in SERVICES:
+        raise typer.BadParameter(f"choose one of {', '.join(SERVICES)}")
     config = server_config(service, host, port)
     if metrics_port is None:
         uvicorn.Server(config).run()
@@ -119,16 +121,16 @@ async def serve_beside(main: uvicorn.Server, metrics: uvicorn.Server) -> None:
 
 
 @app.command()
-def migrate(services: Annotated[list[str], typer.Argument(help=", ".join(up.SERVICES))]) -> None:
+def migrate(services: Annotated[list[str], typer.Argument(help=", ".join(SERVICES))]) -> None:
     """Upgrade each service's database (<SERVICE>_DATABASE_URL) to the latest schema, then exit.
 
     Production runs this as a pre-deploy Job (deploy/k8s/base/migrations.yaml) with the services' start-up
     migrations off; it takes the same per-database advisory lock, so it is safe beside anything else migrating.
     """
     configure_logging("portal-migrate")
-    unknown = [name for name in services if name not in up.SERVICES]
+    unknown = [name for name in services if name not in SERVICES]
     if unknown:
-        raise typer.BadParameter(f"no such service: {', '.join(unknown)}; choose from {', '.join(up.SERVICES)}")
+        raise typer.BadParameter(f"no such service: {', '.join(unknown)}; choose from {', '.join(SERVICES)}")
     for name in services:
         url = os.environ.get(f"{name.upper()}_DATABASE_URL")
         if not url:
@@ -180,6 +182,8 @@ def requests_worker(ministries: Annotated[str, typer.Option(help="Comma-separate
 @app.command("simulate-ministry")
 def simulate_ministry() -> None:
     """Answer requests as the ministries in PORTAL_SIMULATOR_CREDENTIALS would, over their own broker users."""
+    from portal import up
+
     configure_logging("simulated-ministry", os.environ.get("PORTAL_LOG_LEVEL", "info"))
     configure_tracing("simulated-ministry")
     credentials = json.loads(os.environ["PORTAL_SIMULATOR_CREDENTIALS"])
@@ -201,6 +205,10 @@ def onboard(code: str, name_en: Annotated[str, typer.Option("--name-en")],
                                                            "ministry connects to (default: PORTAL_AMQP_URL's)")] = None,
             ) -> None:
     """Create the ministry, its API key and its broker user; print the credentials once."""
+    from portal import up
+    from portal.onboarding import dev_token, onboard_ministry
+    from shared.bus.admin import vhost_of
+
     config = up.UpConfig.from_env()
     vhost = vhost or vhost_of(config.amqp_url)
 
@@ -228,7 +236,10 @@ def onboard(code: str, name_en: Annotated[str, typer.Option("--name-en")],
     asyncio.run(run())
 
 
-def _staff(gateway_url: str, admin_token: str | None, work: Callable[[StaffClient], Awaitable[None]]) -> None:
+def _staff(gateway_url: str, admin_token: str | None, work: "Callable[[StaffClient], Awaitable[None]]") -> None:
+    from portal.onboarding import OnboardingError
+    from portal.staff import StaffError, staff_client
+
     async def run() -> None:
         async with staff_client(gateway_url, admin_token) as client:
             await work(client)
@@ -243,6 +254,8 @@ def _staff(gateway_url: str, admin_token: str | None, work: Callable[[StaffClien
 @search.command("reindex")
 def search_reindex(gateway_url: GatewayUrl = "http://127.0.0.1:8000", admin_token: AdminToken = None) -> None:
     """Rebuild the search index from the catalogue; searches keep working until the new index swaps in."""
+    from portal import search_admin
+    from portal.onboarding import OnboardingError, dev_token
 
     async def run() -> search_admin.Reindexed:
         async with httpx.AsyncClient(base_url=gateway_url, timeout=60.0) as gateway:
@@ -265,7 +278,7 @@ def dead_letters_list(queue: Annotated[str | None, typer.Option(help="Only this 
                       admin_token: AdminToken = None) -> None:
     """Pending dead letters per queue, then the letters themselves, newest first."""
 
-    async def work(client: StaffClient) -> None:
+    async def work(client: "StaffClient") -> None:
         params = {"status": status, "page": page} | ({"queue": queue} if queue else {})
         listing = await client.call("GET", "/api/v1/admin/dead-letters", params=params)
         for name, count in sorted(listing["pending_per_queue"].items()):
@@ -283,7 +296,7 @@ def dead_letters_show(letter: str, gateway_url: GatewayUrl = "http://127.0.0.1:8
                       admin_token: AdminToken = None) -> None:
     """One dead letter with the message it holds."""
 
-    async def work(client: StaffClient) -> None:
+    async def work(client: "StaffClient") -> None:
         print(json.dumps(await client.call("GET", f"/api/v1/admin/dead-letters/{letter}"), indent=2,
                          ensure_ascii=False))
 
@@ -298,7 +311,7 @@ def dead_letters_replay(letter: Annotated[str | None, typer.Argument(help="One l
     if (letter is None) == (queue is None):
         raise typer.BadParameter("give either a letter id or --queue")
 
-    async def work(client: StaffClient) -> None:
+    async def work(client: "StaffClient") -> None:
         if letter is not None:
             replayed = await client.call("POST", f"/api/v1/admin/dead-letters/{letter}/replay")
             print(f"Replayed {replayed['id']} onto {replayed['queue']}.")
@@ -314,15 +327,11 @@ def dead_letters_discard(letter: str, note: Annotated[str, typer.Option(help="Wh
                          gateway_url: GatewayUrl = "http://127.0.0.1:8000", admin_token: AdminToken = None) -> None:
     """Set a dead letter aside for good, saying why."""
 
-    async def work(client: StaffClient) -> None:
+    async def work(client: "StaffClient") -> None:
         await client.call("POST", f"/api/v1/admin/dead-letters/{letter}/discard", json={"note": note})
         print(f"Discarded {letter}.")
 
     _staff(gateway_url, admin_token, work)
-
-
-if __name__ == "__main__":
-    app()
 
 
 @broker.command("rebalance")
@@ -333,6 +342,7 @@ def broker_rebalance(
         vhost: Annotated[str | None, typer.Option(help="Only this vhost's connections")] = None) -> None:
     """After a node returns: move quorum queue leaders onto it, then close the busiest nodes' excess client
     connections (they reconnect through the load balancer and land on the others; nothing is lost)."""
+    from shared.bus.rebalance import ClusterRebalancer
 
     async def rebalance() -> tuple[dict[str, int], int]:
         parts = urlsplit(amqp_url)
@@ -355,7 +365,13 @@ def insights_retrain() -> None:
 
     Staff's decisions stay; new patterns are proposed, or approved when they meet staff's auto-approval bar.
     """
+    from portal.insights import retrain_database
+
     configure_logging("portal-insights", "warning")
     run = asyncio.run(retrain_database())
     print(f"{run.patterns} patterns from {run.requests:,} completed requests of {run.citizens:,} citizens "
           f"in {run.seconds:.1f} s")
+
+
+if __name__ == "__main__":
+    app()

@@ -17,6 +17,7 @@ import httpx
 
 from ministry_sdk import MinistryClient, SqliteStore
 from portal.dev_mail import DevMailServer, notifications_mail_env
+from portal.layout import BACKENDS, SERVICES
 from portal.onboarding import MinistryCredentials, dev_token, seed_catalogue, seed_summary
 from portal.search_admin import reindex
 from portal.simulator import SimulatedMinistry
@@ -29,8 +30,6 @@ if TYPE_CHECKING:
     from fastapi import FastAPI
 
 log = get_logger(__name__)
-SERVICES = ("catalog", "search", "requests", "notifications", "gateway")
-BACKENDS = SERVICES[:-1]
 MAIL_PORT_OFFSET = 25
 GATEWAY_METRICS_PORT_OFFSET = 9
 
