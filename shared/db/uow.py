@@ -31,7 +31,8 @@ class UnitOfWork:
         self._engine, self._outbox, self._inbox = engine, outbox, inbox
         self._source, self._relay, self._read_only = source, relay, read_only
         self._connection: AsyncConnection | None = None
-        self._published = False
+        # Events recorded by publish(), written to the outbox in one statement at commit.
+        self._outgoing: list[dict[str, object]] = []
         self._turn = contextlib.AsyncExitStack()
 
     @property
@@ -69,14 +70,17 @@ class UnitOfWork:
                 await self._turn.aclose()
 
     async def commit(self) -> None:
+        outgoing, self._outgoing = self._outgoing, []
+        if outgoing:
+            # One multi-row INSERT, in the order published: a submission's two events were two statements.
+            await self.connection.execute(insert(self._outbox), outgoing)
         await self.connection.commit()
-        if self._published and self._relay is not None:
+        if outgoing and self._relay is not None:
             self._relay.wake()
-        self._published = False
 
     async def publish(self, event: IntegrationEvent | BaseModel, *, exchange: str, routing_key: str,
                       subject: str | None = None, event_id: str | None = None) -> None:
-        """Record an event to publish once this transaction commits."""
+        """Record an event to publish once this transaction commits (written to the outbox by commit())."""
         event_type = getattr(event, "TYPE", None)
         if not event_type:
             raise TypeError(f"{type(event).__name__} is not an integration event")
@@ -87,8 +91,7 @@ class UnitOfWork:
                   "tracestate": (trace_context.get(TRACESTATE) or "")[:512] or None,
                   "created_at": utcnow(), "attempts": 0}
         values["event_id"] = event_id or str(uuid.uuid4())
-        await self.connection.execute(insert(self._outbox).values(**values))
-        self._published = True
+        self._outgoing.append(values)
 
     async def claim(self, event_id: str, consumer: str) -> bool:
         """Record that this consumer applies the event; False when it already has (a redelivery)."""

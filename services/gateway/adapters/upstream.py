@@ -17,6 +17,7 @@ log = get_logger(__name__)
 IDEMPOTENT = ("GET", "HEAD")
 # Answers that say the upstream itself is in trouble (not the caller): they count against its breaker.
 UPSTREAM_TROUBLE = (502, 503, 504)
+READS_RETRIED_ON = retry_if_exception_type(httpx.TransportError)
 
 
 class UpstreamPool(Protocol):
@@ -49,13 +50,17 @@ async def call_upstream(deps: UpstreamPool, upstream: Upstream, method: str, pat
     if not breaker.allow():
         raise unavailable(upstream, max(1.0, breaker.retry_in()))
     client = deps.upstreams[upstream]
-    # A write might have landed before the connection broke: only reads are tried again.
-    retrying = AsyncRetrying(stop=stop_after_attempt(3 if method in IDEMPOTENT else 1), reraise=True,
-                             wait=wait_exponential(multiplier=0.05, exp_base=2, min=0.1),
-                             retry=retry_if_exception_type(httpx.TransportError))
     try:
-        response: httpx.Response = await retrying(client.request, method, path, params=params, headers=headers,
-                                                  content=content, json=json)
+        response: httpx.Response
+        if method in IDEMPOTENT:
+            retrying = AsyncRetrying(stop=stop_after_attempt(3), reraise=True, retry=READS_RETRIED_ON,
+                                     wait=wait_exponential(multiplier=0.05, exp_base=2, min=0.1))
+            response = await retrying(client.request, method, path, params=params, headers=headers,
+                                      content=content, json=json)
+        else:
+            # A write might have landed before the connection broke: it is sent once, never again.
+            response = await client.request(method, path, params=params, headers=headers, content=content,
+                                            json=json)
     except httpx.TransportError as exc:
         breaker.failed()
         log.warning("upstream_unavailable", upstream=upstream, error=type(exc).__name__, breaker=breaker.state)

@@ -4,6 +4,7 @@ from collections.abc import Hashable
 from services.requests.domain.calendar import WorkingCalendar
 from services.requests.store import RequestsUnitOfWork
 from shared.caching import KeptFor
+from shared.contracts.catalog import ServiceRecord
 
 
 class KeptReports(KeptFor[Hashable, object]):
@@ -13,6 +14,24 @@ class KeptReports(KeptFor[Hashable, object]):
         super().__init__(seconds)
         # What is not kept is computed one at a time: a burst of different periods queues, it does not pile up.
         self.computing = asyncio.Lock()
+
+
+class PublishedServices:
+    """The services that take requests, as last read from the store, each for `keep_seconds`: every submission
+    needs its service's form, and reading and validating the record cost more than the rest of its checks. This
+    process forgets one as soon as it applies a change to it; another replica sees the change within that time."""
+
+    def __init__(self, keep_seconds: float = 5.0, most: int = 10_000) -> None:
+        self._kept: KeptFor[str, ServiceRecord] = KeptFor(keep_seconds, most=most)
+
+    def get(self, slug: str) -> ServiceRecord | None:
+        return self._kept.get(slug)
+
+    def put(self, record: ServiceRecord) -> None:
+        self._kept.put(record.slug, record)
+
+    def forget(self, slug: str) -> None:
+        self._kept.forget(slug)
 
 
 class Calendars:

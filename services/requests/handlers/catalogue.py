@@ -21,6 +21,7 @@ async def cache_service(message: Inbound[ServicePublished] | Inbound[ServiceUpda
         else:
             log.info("stale_service_ignored", service=record.slug, version=record.version, known=known)
         await uow.commit()
+    deps.services.forget(record.slug)
 
 
 async def forget_service(message: Inbound[ServiceRetired], deps: Deps) -> None:
@@ -33,10 +34,14 @@ async def forget_service(message: Inbound[ServiceRetired], deps: Deps) -> None:
             await uow.catalogue.retire(event.slug, event.ministry, event.version)
             log.info("service_retired", service=event.slug, version=event.version)
         await uow.commit()
+    deps.services.forget(event.slug)
 
 
 async def published_service(slug: str, deps: Deps) -> ServiceRecord:
     """The service as last published; fetched from the catalogue once if no event has brought it yet."""
+    kept = deps.services.get(slug)
+    if kept is not None:
+        return kept
     async with deps.uow(read_only=True) as uow:
         cached = await uow.catalogue.get(slug)
         known = cached is not None or await uow.catalogue.knows(slug)
@@ -53,4 +58,5 @@ async def published_service(slug: str, deps: Deps) -> ServiceRecord:
                     cached = await uow.catalogue.get(slug)
     if cached is None:
         raise NotFound("service-not-found", f"No published service {slug!r} takes requests.")
+    deps.services.put(cached)
     return cached

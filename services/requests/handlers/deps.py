@@ -4,7 +4,7 @@ from datetime import datetime
 from typing import Protocol
 
 from services.requests.domain.patterns import Learning
-from services.requests.handlers.caching import Calendars, KeptReports
+from services.requests.handlers.caching import Calendars, KeptReports, PublishedServices
 from services.requests.handlers.estimates import CompletionEstimates
 from services.requests.store import RequestsUnitOfWork, now
 from shared.bus import Bus
@@ -28,6 +28,7 @@ class Deps:
     bus: Bus
     clock: Callable[[], datetime] = field(default=now)
     calendars: Calendars = field(default_factory=Calendars)
+    services: PublishedServices = field(default_factory=PublishedServices)
     estimates: CompletionEstimates = field(default_factory=CompletionEstimates)
     # The public performance reports, by period and filter.
     reports: KeptReports = field(default_factory=KeptReports)
