@@ -8,6 +8,7 @@ from fastapi import APIRouter, Request, Response
 from services.gateway import handlers
 from services.gateway.workspace.access import Refused, ministry_in_view, pages_of, signed_in
 from services.gateway.workspace.calls import read, refused_by
+from services.gateway.workspace.charts import forecast_chart
 from services.gateway.workspace.render import WorkspaceRoute, render
 from services.gateway.workspace.staff import ADMINS, READERS
 from shared.auth import Identity
@@ -41,26 +42,45 @@ async def workload(request: Request, ministry: str = "", to: str = "") -> Respon
         return render(request, pages, "choose_ministry.html", {"target": "/workspace/workload"}, who)
     period = _period(request.query_params.get("from", ""), to)
     found = await read(pages, "requests", "/api/v1/ministry/workload", who, _params(who, shown, period))
-    return render(request, pages, "workload.html", {"found": found, "ministry": shown, "period": period}, who)
+    try:
+        ahead = await read(pages, "requests", "/api/v1/ministry/forecast", who, _params(who, shown, {}))
+    except Refused:
+        ahead = None  # the workload stands without its forecast
+    forecasts = [f | {"chart": forecast_chart(f["weeks"])} for f in ahead["items"]] if ahead else None
+    return render(request, pages, "workload.html", {"found": found, "ministry": shown, "period": period,
+                                                    "forecasts": forecasts}, who)
 
 
-@router.get("/workload.csv")
-async def workload_csv(request: Request, ministry: str = "", to: str = "") -> Response:
+async def _csv(request: Request, path: str, ministry: str, name: str, period: dict[str, str] | None = None,
+               everyone: bool = False) -> Response:
+    """A CSV download of the requests service's, for the staff member's ministry (portal staff name one, or ask
+    for every ministry's where `everyone` allows)."""
     pages = pages_of(request)
     who = await signed_in(request, pages, READERS)
     if isinstance(who, Response):
         return who
     shown = ministry_in_view(who, ministry[:16])
-    if shown is None:
+    if shown is None and not everyone:
         raise Refused(422, "choose_ministry")
-    period = _period(request.query_params.get("from", ""), to)
-    response = await handlers.call_upstream(pages.deps, "requests", "GET", "/api/v1/ministry/workload",
-                                            params=_params(who, shown, period) | {"format": "csv"},
+    params = (period or {}) | ({"ministry": shown} if who.role == "admin" and shown else {}) | {"format": "csv"}
+    response = await handlers.call_upstream(pages.deps, "requests", "GET", path, params=params,
                                             headers=handlers.signed_headers(who, pages.deps))
     if response.status_code != 200:
         raise refused_by(response.status_code, "requests")
     return Response(response.content, media_type="text/csv; charset=utf-8", headers={
-        "Content-Disposition": f'attachment; filename="workload-{shown}.csv"', "Cache-Control": "no-store"})
+        "Content-Disposition": f'attachment; filename="{name}-{shown or "all"}.csv"', "Cache-Control": "no-store"})
+
+
+@router.get("/workload.csv")
+async def workload_csv(request: Request, ministry: str = "", to: str = "") -> Response:
+    period = _period(request.query_params.get("from", ""), to)
+    return await _csv(request, "/api/v1/ministry/workload", ministry, "workload", period)
+
+
+@router.get("/forecast.csv")
+async def forecast_csv(request: Request, ministry: str = "") -> Response:
+    """Every service's eight-week forecast; portal staff without a ministry named get every ministry's."""
+    return await _csv(request, "/api/v1/ministry/forecast", ministry, "forecast", everyone=True)
 
 
 @router.get("/admin/onboarding")

@@ -75,6 +75,8 @@ class WorkspaceFakes:
     readiness: dict[str, dict[str, Any]] = field(default_factory=dict)
     # Learned next-service patterns, as the requests service's admin API lists them.
     patterns: list[dict[str, Any]] = field(default_factory=list)
+    # Each service's eight-week forecast, as GET /api/v1/ministry/forecast gives it.
+    forecasts: list[dict[str, Any]] = field(default_factory=list)
     calls: list[Call] = field(default_factory=list)
 
     def client(self, name: str) -> httpx.AsyncClient:
@@ -122,6 +124,8 @@ class WorkspaceFakes:
             return self._queue(request, who)
         if path == "/api/v1/ministry/workload":
             return self._workload(request, who)
+        if path == "/api/v1/ministry/forecast":
+            return self._forecast(request, who)
         number = path.removeprefix("/api/v1/ministry/requests/").removeprefix("/api/v1/requests/").split("/")[0]
         found = self.requests.get(number)
         if found is None or (who.role != "admin" and found["ministry"] != who.ministry):
@@ -150,6 +154,16 @@ class WorkspaceFakes:
         found["fields_to_correct"] = body.get("fields_to_correct") or []
         found["action_note"] = body.get("note") if body["status"] == "action_required" else None
         return httpx.Response(200, json={"outcome": "apply", "status": found["status"]})
+
+    def _forecast(self, request: httpx.Request, who: Identity) -> httpx.Response:
+        ministry = request.url.params.get("ministry") if who.role == "admin" else who.ministry
+        items = [f for f in self.forecasts if ministry is None or f["ministry"] == ministry]
+        if request.url.params.get("format") == "csv":
+            lines = ["ministry,service,week,expected,lower,upper"] + [
+                f"{f['ministry']},{f['service']},{w['week']},{w['expected']},{w['lower']},{w['upper']}"
+                for f in items for w in f["weeks"]]
+            return httpx.Response(200, text="\r\n".join(lines), headers={"content-type": "text/csv"})
+        return httpx.Response(200, json={"items": items})
 
     def _insights(self, request: httpx.Request, who: Identity) -> httpx.Response:
         if who.role != "admin":

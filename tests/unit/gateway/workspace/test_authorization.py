@@ -27,6 +27,7 @@ ACCESS: dict[tuple[str, str], set[str]] = {
     ("POST", "/workspace/services/{slug}/readiness"): {MANAGER},
     ("GET", "/workspace/workload"): READERS,
     ("GET", "/workspace/workload.csv"): READERS,
+    ("GET", "/workspace/forecast.csv"): READERS,
     ("GET", "/workspace/admin/onboarding"): {ADMIN},
     ("GET", "/workspace/admin/readiness"): {ADMIN},
     ("GET", "/workspace/admin/insights"): {ADMIN},
