@@ -5,6 +5,7 @@ import sys
 import time
 
 from bench.codec import measure_codec
+from bench.dashboard import dashboard_report, measure_dashboard
 from bench.e2e import measure_latency
 from bench.gateway import gateway_report, measure_gateway_overhead
 from bench.idle import idle_report, idle_summary, measure_idle
@@ -56,6 +57,10 @@ async def run(settings: BenchSettings) -> None:
     print("Measuring public KPIs (rollups of 1,000,000 requests; the requests service in this process)…", flush=True)
     kpis = await measure_kpis()
     print(kpis_report(kpis) + "\n", flush=True)
+    print("Measuring the citizen dashboard's reads at 10,000 and 1,000,000 requests (the requests service in this "
+          "process)…", flush=True)
+    dashboard = await measure_dashboard()
+    print(dashboard_report(dashboard) + "\n", flush=True)
     print("Measuring learned suggestions (a synthetic history of about 1,000,000 requests)…", flush=True)
     history = generate(1_000_000)
     suggestions = measure_suggestions(history)
@@ -78,6 +83,7 @@ async def run(settings: BenchSettings) -> None:
     print(f"suggestions hit@3: learned {suggestions.hits['learned patterns']:.1%}, life-event rules "
           f"{suggestions.hits['life-event rules']:.1%}, most popular {suggestions.hits['most popular']:.1%}; "
           f"retrain {store.retrain_seconds:.1f} s and suggestion p99 {store.p99_ms:.1f} ms at {store.rows:,} requests")
+    print(dashboard_report(dashboard).splitlines()[-1])
     print(idle_summary(idle))
     print(f"(took {time.monotonic() - started:.0f} s)")
 
