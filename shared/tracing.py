@@ -1,9 +1,9 @@
 """Tracing with OpenTelemetry: W3C trace context (traceparent and tracestate) over HTTP and the bus.
 
 Each process sets up one tracer provider (`configure_tracing`), sampling a share of new traces
-(PORTAL_TRACE_SAMPLE_RATIO, parent-based: a sampled caller's trace is always followed). Spans go nowhere unless
-asked: OTLP over HTTP to PORTAL_OTLP_ENDPOINT, or one JSON line per span to PORTAL_TRACE_FILE (`-` for the
-console, a directory for a file per process). FastAPI, httpx and SQLAlchemy are instrumented; the bus records
+(PORTAL_TRACE_SAMPLE_RATIO, 1 % unless set, parent-based: a sampled caller's trace is always followed). Spans go
+nowhere unless asked: OTLP over HTTP to PORTAL_OTLP_ENDPOINT, or one JSON line per span to PORTAL_TRACE_FILE (`-`
+for the console, a directory for a file per process). FastAPI, httpx and SQLAlchemy are instrumented; the bus records
 a producer span per publish and a consumer span per message, carried in the message headers and the
 CloudEvent's distributed-tracing attributes.
 """
@@ -22,13 +22,47 @@ from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, ConsoleSpanExporter, SpanExporter
 from opentelemetry.sdk.trace.sampling import ParentBased, TraceIdRatioBased
-from opentelemetry.trace import SpanKind, format_span_id, format_trace_id
+from opentelemetry.trace import Span, SpanKind, format_span_id, format_trace_id
 
 TRACEPARENT = "traceparent"
 TRACESTATE = "tracestate"
 _PATTERN = re.compile(r"^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$")
 _tracer = trace.get_tracer("portal")
+# 1 % of new traces: what keeps tracing's cost on the submission path under 10 % (bench/tracing.py measures it).
+DEFAULT_SAMPLE_RATIO = "0.01"
 _configured: list[str] = []
+
+
+class ChildSpansOnly(trace.TracerProvider):
+    """For instrumentation that fires on every low-level call (each SQL statement, each pool checkout): a span
+    only inside a sampled trace. In an unsampled trace, or outside any (the outbox relay's polls), it costs one
+    check instead of a span, a sampling decision and two random ids, and it never starts a trace of its own."""
+
+    def __init__(self, provider: trace.TracerProvider) -> None:
+        self._provider = provider
+
+    def get_tracer(self, *args: Any, **kwargs: Any) -> trace.Tracer:
+        return _ChildSpansTracer(self._provider.get_tracer(*args, **kwargs))
+
+
+class _ChildSpansTracer(trace.Tracer):
+    def __init__(self, tracer: trace.Tracer) -> None:
+        self._tracer = tracer
+
+    def start_span(self, name: str, context: context.Context | None = None, *args: Any, **kwargs: Any) -> Span:
+        parent = trace.get_current_span(context)
+        # A span that does not record is a no-op to end or annotate: the caller may have the parent itself.
+        return self._tracer.start_span(name, context, *args, **kwargs) if parent.is_recording() else parent
+
+    @contextlib.contextmanager
+    def start_as_current_span(self, name: str, context: context.Context | None = None,  # type: ignore[override]
+                              *args: Any, **kwargs: Any) -> Iterator[Span]:
+        parent = trace.get_current_span(context)
+        if not parent.is_recording():
+            yield parent
+            return
+        with self._tracer.start_as_current_span(name, context, *args, **kwargs) as span:
+            yield span
 
 
 def _span_line(span: ReadableSpan) -> str:
@@ -68,7 +102,8 @@ def configure_tracing(service: str, *, sample_ratio: float | None = None, otlp_e
     if _configured or not tracing_enabled():
         return
     _configured.append(service)
-    ratio = sample_ratio if sample_ratio is not None else float(os.environ.get("PORTAL_TRACE_SAMPLE_RATIO", "1.0"))
+    ratio = sample_ratio if sample_ratio is not None else float(os.environ.get("PORTAL_TRACE_SAMPLE_RATIO",
+                                                                               DEFAULT_SAMPLE_RATIO))
     provider = TracerProvider(resource=Resource.create({"service.name": service}),
                               sampler=ParentBased(TraceIdRatioBased(ratio)))
     for exporter in _exporters(service, otlp_endpoint or os.environ.get("PORTAL_OTLP_ENDPOINT"),

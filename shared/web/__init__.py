@@ -14,5 +14,8 @@ def install_plumbing(app: FastAPI, service: str, readiness: Readiness, *, metric
     app.add_middleware(TraceAndMetricsMiddleware, service=service)
     configure_tracing(service)
     if tracing_enabled():
-        FastAPIInstrumentor.instrument_app(app, excluded_urls="healthz,readyz,metrics")
+        # No spans for each ASGI receive and send message: three per request, and they tell nothing the
+        # request's own span does not.
+        FastAPIInstrumentor.instrument_app(app, excluded_urls="healthz,readyz,metrics",
+                                           exclude_spans=["receive", "send"])
     app.include_router(ops_router(service, readiness, metrics=metrics))

@@ -1,0 +1,34 @@
+from opentelemetry import trace
+
+from shared.tracing import ChildSpansOnly, configure_tracing, consuming, current_trace_id
+
+SAMPLED = {"traceparent": "00-" + "c" * 32 + "-" + "d" * 16 + "-01"}
+NOT_SAMPLED = {"traceparent": "00-" + "e" * 32 + "-" + "f" * 16 + "-00"}
+
+
+def statement_tracer() -> trace.Tracer:
+    return ChildSpansOnly(trace.get_tracer_provider()).get_tracer("sql")
+
+
+def test_a_statement_in_a_sampled_trace_gets_its_own_span_in_that_trace() -> None:
+    configure_tracing("test")
+    with consuming("a-queue", SAMPLED), statement_tracer().start_as_current_span("INSERT") as span:
+        assert span.is_recording()
+        assert current_trace_id() == "c" * 32
+        assert trace.get_current_span() is span
+
+
+def test_a_statement_in_an_unsampled_trace_records_nothing_yet_keeps_the_trace_id_for_the_logs() -> None:
+    configure_tracing("test")
+    with consuming("a-queue", NOT_SAMPLED):
+        span = statement_tracer().start_span("INSERT")
+        with statement_tracer().start_as_current_span("connect") as connecting:
+            assert current_trace_id() == "e" * 32
+    assert not span.is_recording() and not connecting.is_recording()
+
+
+def test_a_statement_outside_any_trace_never_starts_one() -> None:
+    configure_tracing("test")
+    span = statement_tracer().start_span("SELECT")
+
+    assert not span.get_span_context().is_valid
