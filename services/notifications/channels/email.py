@@ -4,6 +4,7 @@ recognise a resend after a crash as the same message)."""
 
 import asyncio
 import socket
+import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.header import Header
@@ -15,6 +16,7 @@ from email.utils import format_datetime, formataddr
 import aiosmtplib
 
 from services.notifications.channels import (
+    DeliveryError,
     EmailSender,
     OutgoingEmail,
     PermanentFailure,
@@ -74,49 +76,102 @@ def _by_code(code: int, where: str) -> TemporaryFailure | PermanentFailure:
 
 
 class SmtpEmailSender(EmailSender):
-    """One SMTP session per message. A refused recipient or message (5xx) is permanent; 4xx is temporary;
-    a relay that cannot be reached, times out, refuses us (auth, sender) or says 421 is unavailable."""
+    """SMTP sessions kept open and reused, one message at a time each: connecting, greeting (and TLS and login)
+    cost more than sending a message, for us and for the relay. A session is put back only after a message
+    went through; any error closes it. A refused recipient or message (5xx) is permanent; 4xx is temporary; a
+    relay that cannot be reached, times out, refuses us (auth, sender) or says 421 is unavailable."""
 
     name = "smtp"
+    # Relays close sessions that sit idle (RFC 5321 lets them after 5 minutes): older ones are not reused.
+    IDLE_SECONDS = 30.0
 
     def __init__(self, settings: SmtpSettings) -> None:
         if settings.tls and settings.starttls:
             raise ValueError("choose implicit TLS or STARTTLS, not both")
         self._settings = settings
         self._helo_name = settings.helo_name
+        self._idle: list[tuple[aiosmtplib.SMTP, float]] = []
 
     async def _helo(self) -> str:
-        # aiosmtplib would look the FQDN up for every message; it does not change while we run.
+        # aiosmtplib would look the FQDN up for every session; it does not change while we run.
         if self._helo_name is None:
             self._helo_name = await asyncio.to_thread(socket.getfqdn)
         return self._helo_name
 
-    async def send_email(self, email: OutgoingEmail) -> Receipt:
+    async def _connect(self) -> aiosmtplib.SMTP:
         s = self._settings
-        message = build_message(email, s.from_address)
+        client = aiosmtplib.SMTP(hostname=s.host, port=s.port, username=s.username, password=s.password,
+                                 use_tls=s.tls, start_tls=s.starttls, timeout=s.timeout_seconds,
+                                 validate_certs=s.validate_certs, local_hostname=await self._helo())
+        await client.connect()
+        return client
+
+    def _reusable(self) -> aiosmtplib.SMTP | None:
+        now = time.monotonic()
+        while self._idle:
+            client, since = self._idle.pop()
+            if client.is_connected and now - since < self.IDLE_SECONDS:
+                return client
+            client.close()
+        return None
+
+    async def send_email(self, email: OutgoingEmail) -> Receipt:
+        message = build_message(email, self._settings.from_address)
+        client = self._reusable()
+        if client is not None:
+            receipt = await self._send_on(client, message, reused=True)
+            if receipt is not None:
+                return receipt
         try:
-            await aiosmtplib.send(message, hostname=s.host, port=s.port, username=s.username, password=s.password,
-                                  use_tls=s.tls, start_tls=s.starttls, timeout=s.timeout_seconds,
-                                  validate_certs=s.validate_certs, local_hostname=await self._helo())
-        except aiosmtplib.SMTPRecipientsRefused as exc:
-            codes = [refused.code for refused in exc.recipients]
-            worst = max(codes) if codes else 550
-            raise _by_code(worst, "recipient") from None
-        except aiosmtplib.SMTPDataError as exc:
-            raise _by_code(exc.code, "data") from None
-        except aiosmtplib.SMTPAuthenticationError:
-            raise ProviderUnavailable("smtp-auth-refused") from None
-        except aiosmtplib.SMTPSenderRefused as exc:
-            raise ProviderUnavailable(f"smtp-{exc.code}-sender") from None
-        except aiosmtplib.SMTPResponseException as exc:
-            # Refused at connect, HELO or another step that is not about this message: the relay's problem.
-            raise (TemporaryFailure if 400 <= exc.code < 500 and exc.code != SERVICE_NOT_AVAILABLE
-                   else ProviderUnavailable)(f"smtp-{exc.code}") from None
-        except aiosmtplib.SMTPTimeoutError:
-            raise ProviderUnavailable("smtp-timeout") from None
+            client = await self._connect()
         except (aiosmtplib.SMTPException, OSError) as exc:
-            raise ProviderUnavailable(_connection_reason(exc)) from None
+            raise _delivery_error(exc) from None
+        receipt = await self._send_on(client, message, reused=False)
+        assert receipt is not None
+        return receipt
+
+    async def _send_on(self, client: aiosmtplib.SMTP, message: Message, *, reused: bool) -> Receipt | None:
+        """The receipt, or None when a reused session turned out closed before the relay took the message."""
+        try:
+            await client.send_message(message)
+        except (aiosmtplib.SMTPException, OSError) as exc:
+            client.close()
+            if reused and isinstance(exc, (aiosmtplib.SMTPServerDisconnected, ConnectionResetError,
+                                           BrokenPipeError)):
+                return None
+            raise _delivery_error(exc) from None
+        except BaseException:
+            client.close()
+            raise
+        self._idle.append((client, time.monotonic()))
         return Receipt(reference=str(message["Message-ID"]))
+
+    async def close(self) -> None:
+        idle, self._idle = self._idle, []
+        for client, _ in idle:
+            try:
+                await client.quit()
+            except (aiosmtplib.SMTPException, OSError):
+                client.close()
+
+
+def _delivery_error(exc: Exception) -> DeliveryError:
+    if isinstance(exc, aiosmtplib.SMTPRecipientsRefused):
+        codes = [refused.code for refused in exc.recipients]
+        return _by_code(max(codes) if codes else 550, "recipient")
+    if isinstance(exc, aiosmtplib.SMTPDataError):
+        return _by_code(exc.code, "data")
+    if isinstance(exc, aiosmtplib.SMTPAuthenticationError):
+        return ProviderUnavailable("smtp-auth-refused")
+    if isinstance(exc, aiosmtplib.SMTPSenderRefused):
+        return ProviderUnavailable(f"smtp-{exc.code}-sender")
+    if isinstance(exc, aiosmtplib.SMTPResponseException):
+        # Refused at connect, HELO or another step that is not about this message: the relay's problem.
+        return (TemporaryFailure if 400 <= exc.code < 500 and exc.code != SERVICE_NOT_AVAILABLE
+                else ProviderUnavailable)(f"smtp-{exc.code}")
+    if isinstance(exc, aiosmtplib.SMTPTimeoutError):
+        return ProviderUnavailable("smtp-timeout")
+    return ProviderUnavailable(_connection_reason(exc))
 
 
 def _connection_reason(exc: BaseException) -> str:

@@ -136,6 +136,8 @@ class SmtpBehaviour:
     temporary_refusals: int = 0
     received: list[EmailMessage] = field(default_factory=list)
     recipients_tried: list[str] = field(default_factory=list)
+    # The client address of each accepted message's session: one per SMTP connection.
+    sessions: list[Any] = field(default_factory=list)
 
     async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str,
                           rcpt_options: list[str]) -> str:
@@ -152,6 +154,7 @@ class SmtpBehaviour:
         message = message_from_bytes(envelope.original_content or envelope.content, policy=default_policy)
         assert isinstance(message, EmailMessage)
         self.received.append(message)
+        self.sessions.append(session.peer)
         return "250 Message accepted for delivery"
 
 

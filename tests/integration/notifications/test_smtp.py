@@ -53,6 +53,45 @@ def test_the_notifications_service_is_told_where_the_dev_mail_server_listens(tmp
                    "NOTIFICATIONS_SMS_PROVIDER": "sink", "NOTIFICATIONS_SMS_SINK_DIR": str(tmp_path / "sms")}
 
 
+async def test_one_smtp_session_carries_one_email_after_another(smtp: SmtpServer) -> None:
+    sender = sender_to(smtp.port)
+
+    for _ in range(3):
+        await sender.send_email(create_email())
+    await sender.close()
+
+    assert len(smtp.received) == 3
+    assert len(set(smtp.behaviour.sessions)) == 1
+
+
+async def test_an_email_still_goes_out_after_the_relay_dropped_the_idle_session(smtp: SmtpServer) -> None:
+    sender = sender_to(smtp.port)
+    await sender.send_email(create_email())
+    smtp.stop()
+    restarted = SmtpServer(smtp.port).start()
+    try:
+        receipt = await sender.send_email(create_email())
+        await sender.close()
+    finally:
+        restarted.stop()
+
+    assert len(restarted.received) == 1
+    assert receipt.reference == "<0b0e6f0e-4a8c-4c4e-9d5e-1d2f3a4b5c6d@portal.gov.om>"
+
+
+async def test_after_a_refused_email_the_next_one_still_goes_out(smtp: SmtpServer) -> None:
+    smtp.behaviour.refused[AISHA_EMAIL] = "550 5.1.1 <aisha@example.om>: no such mailbox"
+    sender = sender_to(smtp.port)
+    with pytest.raises(PermanentFailure):
+        await sender.send_email(create_email())
+    del smtp.behaviour.refused[AISHA_EMAIL]
+
+    await sender.send_email(create_email())
+    await sender.close()
+
+    assert len(smtp.received) == 1
+
+
 async def test_a_mailbox_refused_for_good_is_a_permanent_failure(smtp: SmtpServer) -> None:
     smtp.behaviour.refused[AISHA_EMAIL] = "550 5.1.1 <aisha@example.om>: no such mailbox"
 
