@@ -51,8 +51,13 @@ tools: $(TOOLS_STAMP)
 run: setup-run
 	$(VENV)/bin/portal up
 
-test: setup tools browser-deps validator-deps lint
-	$(VENV)/bin/pytest -q -rs --timeout=300 tests
+# The linters run beside the tests (mypy from a fresh clone takes a core for a minute or more; pytest mostly uses
+# one): both must pass, and the linters' findings are printed after the tests'.
+test: setup tools browser-deps validator-deps
+	@$(MAKE) --no-print-directory lint > .lint.log 2>&1 & lint=$$!; \
+	$(VENV)/bin/pytest -q -rs --timeout=300 tests; tests=$$?; \
+	wait $$lint; linted=$$?; cat .lint.log; rm -f .lint.log; \
+	test $$tests = 0 -a $$linted = 0
 
 # The browser tests' needs: Debian's Chromium (Playwright cannot download one here) and axe-core from the lock file.
 browser-deps:

@@ -27,6 +27,9 @@ CHROMIUM = Path(os.environ.get("PORTAL_CHROMIUM", "/usr/bin/chromium"))
 AXE = Path(__file__).parent / "node_modules" / "axe-core" / "axe.min.js"
 BASE_PORT = int(os.environ.get("PORTAL_BROWSER_BASE_PORT", "18200"))
 PROVIDER_PORT = BASE_PORT + 400
+# The e2e tier's portals start beside this one (tests/e2e/conftest.py's EARLY): on a loaded two-core machine that
+# takes minutes; PORTAL_E2E_READY_SECONDS overrides, as for them.
+READY_SECONDS = float(os.environ.get("PORTAL_E2E_READY_SECONDS", "240"))
 PROVIDER_ISSUER = f"http://127.0.0.1:{PROVIDER_PORT}"
 PROVIDER_CITIZEN = {"sub": "71717171", "name": "Maryam Al-Hinai", "role": "admin"}
 # Long enough to watch each step of the simulated ministry arrive on an open page, short enough for CI.
@@ -60,7 +63,7 @@ def start_portal(run_dir: Path, base_port: int, settings: dict[str, str] | None 
     with output.open("wb") as log:
         process = subprocess.Popen([sys.executable, "-m", "portal.cli", "up"], env=env, stdout=log,
                                    stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + 90
+        deadline = time.monotonic() + READY_SECONDS
         try:
             while b"The portal is ready" not in output.read_bytes():
                 if process.poll() is not None or time.monotonic() > deadline:

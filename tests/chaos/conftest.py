@@ -5,6 +5,8 @@ PostgreSQL and prints the table. A cluster mode plugs in as another `Broker` wit
 (CLUSTER=3, tests/chaos/cluster.py: `start_broker(home) -> Broker` and `SCENARIOS`).
 """
 
+import concurrent.futures
+import contextlib
 import importlib
 import os
 import shutil
@@ -54,8 +56,7 @@ def databases() -> list[str]:
     return ["sqlite", "postgresql"] if FULL else ["sqlite"]
 
 
-@pytest.fixture(scope="session")
-def broker() -> Iterator[Broker]:
+def start_broker() -> Broker:
     # Not under pytest's temporary directories: a node's data and cookie must outlive any clean-up of those.
     home = RUN_DIR / "broker"
     shutil.rmtree(home, ignore_errors=True)
@@ -64,6 +65,29 @@ def broker() -> Iterator[Broker]:
         PrivateNode(NODE_NAME, home, AMQP_PORT, MANAGEMENT_PORT, DIST_PORT)
     if cluster is None:
         started.start()
+    return started
+
+
+# The broker is started in a thread when collection ends: its start-up (Erlang's boot, the management plugin) then
+# overlaps the tests that run before the chaos tier instead of adding to the wall time.
+STARTING: list[concurrent.futures.Future[Broker]] = []
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    if any("chaos" in Path(str(item.path)).parts for item in session.items):
+        STARTING.append(concurrent.futures.ThreadPoolExecutor(1).submit(start_broker))
+
+
+def pytest_sessionfinish() -> None:
+    """A broker started early whose tests never ran (a failure before them, an interruption) is removed too."""
+    while STARTING:
+        with contextlib.suppress(Exception):
+            STARTING.pop().result().destroy()
+
+
+@pytest.fixture(scope="session")
+def broker() -> Iterator[Broker]:
+    started = STARTING.pop().result() if STARTING else start_broker()
     try:
         yield started
     finally:

@@ -18,7 +18,7 @@ import httpx
 import pytest
 
 from tests.conftest import require_service
-from tests.e2e.conftest import BASE_PORT, RunningPortal, start_portal
+from tests.e2e.conftest import BASE_PORT, LaunchedPortal, RunningPortal, early_portal, launch_portal
 
 CHECKS = ("not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance,"
           "response_headers_conformance")
@@ -32,13 +32,17 @@ UNTHROTTLED = {f"GATEWAY_{kind}": "1000000" for kind in (
     "BURST_PER_API_KEY")} | {"GATEWAY_UPSTREAM_TIMEOUT_SECONDS": "60"}
 
 
+def launch_fuzzed_portal(run_dir: Path) -> LaunchedPortal:
+    # Its own ports (BASE_PORT + 300): it may run beside the browser tier's portal (18200 by default).
+    return launch_portal(run_dir, BASE_PORT + 300, extra_env=UNTHROTTLED)
+
+
 @pytest.fixture(scope="module")
 def fuzzed_portal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningPortal]:
     """A portal of its own: the fuzzer writes services, ministries and calendar changes nobody else expects."""
     require_service("RabbitMQ", "127.0.0.1", 5672)
     require_service("RabbitMQ management API", "127.0.0.1", 15672)
-    with start_portal(tmp_path_factory.mktemp("fuzzed-portal"), BASE_PORT + 200, extra_env=UNTHROTTLED) as portal:
-        yield portal
+    yield from early_portal("fuzzed", lambda: launch_fuzzed_portal(tmp_path_factory.mktemp("fuzzed-portal")))
 
 
 def token(portal: RunningPortal, **claims: str) -> str:
