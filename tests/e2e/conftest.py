@@ -90,8 +90,9 @@ def ready_portal(launched: LaunchedPortal) -> Iterator[RunningPortal]:
         launched.stop()
 
 
-# Portals the selected tests will need, launched when collection ends: a portal's start-up (a minute or more on a
-# loaded two-core machine) then overlaps the tiers that run before it instead of adding to the wall time.
+# Portals the selected tests will need, launched when collection ends if the browser tier runs first (`make test`):
+# their start-up (a minute or more on a loaded two-core machine) then overlaps that tier's minutes instead of adding
+# to the wall time. Without it they would boot beside the chaos tier's own portal, whose start has a fixed ceiling.
 EARLY: dict[str, LaunchedPortal] = {}
 
 
@@ -110,6 +111,8 @@ def launch_shared_portal(run_dir: Path) -> LaunchedPortal:
 def pytest_collection_finish(session: pytest.Session) -> None:
     if not (_reachable("127.0.0.1", 5672) and _reachable("127.0.0.1", 15672)):
         return  # the fixtures say why (they fail in CI)
+    if not any("browser" in Path(str(item.path)).parts for item in session.items):
+        return
     from tests.e2e.test_public_contract import launch_fuzzed_portal
 
     factory = session.config._tmp_path_factory  # type: ignore[attr-defined]
