@@ -5,7 +5,7 @@ import concurrent.futures
 import os
 import socket
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 
 import asyncpg
@@ -55,6 +55,17 @@ def require_service(name: str, host: str, port: int) -> None:
     if IN_CI:
         pytest.fail(f"{message}, and CI needs it (start it: see README)")
     pytest.skip(message)
+
+
+# Slow start-ups a later tier needs (tests/chaos' private node, tests/e2e's portals), registered when collection ends
+# and begun when the first test's call begins: after the first tier's own start-ups (the browser tier's portal and
+# identity provider, whose deadlines they would otherwise share two cores with), beside its tests.
+EARLY_STARTS: list[Callable[[], None]] = []
+
+
+def pytest_runtest_call() -> None:
+    while EARLY_STARTS:
+        EARLY_STARTS.pop(0)()
 
 
 @pytest.fixture(scope="session")

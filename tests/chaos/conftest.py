@@ -20,7 +20,7 @@ from tests.chaos.broker import Broker, PrivateNode
 from tests.chaos.checks import Outcome
 from tests.chaos.scenarios import SINGLE_NODE, Scenario
 from tests.chaos.table import render
-from tests.conftest import require_service
+from tests.conftest import EARLY_STARTS, require_service
 
 FULL = os.environ.get("CHAOS", "") == "full"
 CLUSTER = int(os.environ.get("CLUSTER", "1") or "1")
@@ -68,14 +68,18 @@ def start_broker() -> Broker:
     return started
 
 
-# The broker is started in a thread when collection ends: its start-up (Erlang's boot, the management plugin) then
-# overlaps the tests that run before the chaos tier instead of adding to the wall time.
+# The broker is started in a thread once the first test runs (tests/conftest.py's EARLY_STARTS): its start-up
+# (Erlang's boot, the management plugin) then overlaps the tests that run before the chaos tier.
 STARTING: list[concurrent.futures.Future[Broker]] = []
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:
     if any("chaos" in Path(str(item.path)).parts for item in session.items):
-        STARTING.append(concurrent.futures.ThreadPoolExecutor(1).submit(start_broker))
+        EARLY_STARTS.append(start_early)
+
+
+def start_early() -> None:
+    STARTING.append(concurrent.futures.ThreadPoolExecutor(1).submit(start_broker))
 
 
 def pytest_sessionfinish() -> None:
@@ -87,6 +91,8 @@ def pytest_sessionfinish() -> None:
 
 @pytest.fixture(scope="session")
 def broker() -> Iterator[Broker]:
+    if start_early in EARLY_STARTS:  # the chaos tier runs first: start it here, and only here
+        EARLY_STARTS.remove(start_early)
     started = STARTING.pop().result() if STARTING else start_broker()
     try:
         yield started

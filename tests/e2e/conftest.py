@@ -13,7 +13,7 @@ from typing import BinaryIO
 
 import pytest
 
-from tests.conftest import SCRIPTED_LIMITS, _reachable, drop_vhost, require_service
+from tests.conftest import EARLY_STARTS, SCRIPTED_LIMITS, _reachable, drop_vhost, require_service
 
 # Parallel checkouts on one machine each pick their own ports.
 BASE_PORT = int(os.environ.get("PORTAL_E2E_BASE_PORT", "18000"))
@@ -90,16 +90,25 @@ def ready_portal(launched: LaunchedPortal) -> Iterator[RunningPortal]:
         launched.stop()
 
 
-# Portals the selected tests will need, launched when collection ends if the browser tier runs first (`make test`):
-# their start-up (a minute or more on a loaded two-core machine) then overlaps that tier's minutes instead of adding
-# to the wall time. Without it they would boot beside the chaos tier's own portal, whose start has a fixed ceiling.
+# Portals the selected tests will need, launched early if the browser tier runs first (`make test`; see
+# tests/conftest.py's EARLY_STARTS): their start-up (a minute or more on a loaded two-core machine) then overlaps that
+# tier's minutes instead of adding to the wall time. Without it they would boot beside the chaos tier's own portal,
+# whose start has a fixed ceiling.
 EARLY: dict[str, LaunchedPortal] = {}
+# Portals whose fixture already ran (`pytest tests/e2e tests/browser` runs e2e first): none is launched twice.
+CLAIMED: set[str] = set()
 
 
 def early_portal(name: str, launch: Callable[[], LaunchedPortal]) -> Iterator[RunningPortal]:
     """The portal launched early under `name` (else launched now), ready; stopped afterwards."""
+    CLAIMED.add(name)
     launched = EARLY.pop(name, None) or launch()
     yield from ready_portal(launched)
+
+
+def launch_early(name: str, launch: Callable[[], LaunchedPortal]) -> None:
+    if name not in CLAIMED:
+        EARLY[name] = launch()
 
 
 def launch_shared_portal(run_dir: Path) -> LaunchedPortal:
@@ -118,9 +127,10 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     factory = session.config._tmp_path_factory  # type: ignore[attr-defined]
     e2e = [item for item in session.items if "e2e" in Path(str(item.path)).parts]
     if any(Path(str(item.path)).name == "test_public_contract.py" for item in e2e):
-        EARLY["fuzzed"] = launch_fuzzed_portal(factory.mktemp("fuzzed-portal"))
+        EARLY_STARTS.append(
+            lambda: launch_early("fuzzed", lambda: launch_fuzzed_portal(factory.mktemp("fuzzed-portal"))))
     if any("portal" in getattr(item, "fixturenames", ()) for item in e2e):
-        EARLY["shared"] = launch_shared_portal(factory.mktemp("portal-run"))
+        EARLY_STARTS.append(lambda: launch_early("shared", lambda: launch_shared_portal(factory.mktemp("portal-run"))))
 
 
 def pytest_sessionfinish() -> None:
