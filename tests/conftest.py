@@ -58,14 +58,17 @@ def require_service(name: str, host: str, port: int) -> None:
 
 
 # Slow start-ups a later tier needs (tests/chaos' private node, tests/e2e's portals), registered when collection ends
-# and begun when the first test's call begins: after the first tier's own start-ups (the browser tier's portal and
-# identity provider, whose deadlines they would otherwise share two cores with), beside its tests.
+# and begun with the browser tier's first test (it runs first in `make test`, for minutes): after its own start-ups
+# (a portal and an identity provider, whose deadlines they would otherwise share two cores with), beside its tests.
+# Without a browser test they are not begun early: beside the chaos tier's portal they would push its start past its
+# ceiling on a loaded machine.
 EARLY_STARTS: list[Callable[[], None]] = []
 
 
-def pytest_runtest_call() -> None:
-    while EARLY_STARTS:
-        EARLY_STARTS.pop(0)()
+def pytest_runtest_call(item: pytest.Item) -> None:
+    if "browser" in Path(str(item.path)).parts:
+        while EARLY_STARTS:
+            EARLY_STARTS.pop(0)()
 
 
 @pytest.fixture(scope="session")

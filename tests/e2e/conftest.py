@@ -90,10 +90,8 @@ def ready_portal(launched: LaunchedPortal) -> Iterator[RunningPortal]:
         launched.stop()
 
 
-# Portals the selected tests will need, launched early if the browser tier runs first (`make test`; see
-# tests/conftest.py's EARLY_STARTS): their start-up (a minute or more on a loaded two-core machine) then overlaps that
-# tier's minutes instead of adding to the wall time. Without it they would boot beside the chaos tier's own portal,
-# whose start has a fixed ceiling.
+# Portals the selected tests will need, launched early (tests/conftest.py's EARLY_STARTS): their start-up (a minute
+# or more on a loaded two-core machine) then overlaps the browser tier's minutes instead of adding to the wall time.
 EARLY: dict[str, LaunchedPortal] = {}
 # Portals whose fixture already ran (`pytest tests/e2e tests/browser` runs e2e first): none is launched twice.
 CLAIMED: set[str] = set()
@@ -120,8 +118,6 @@ def launch_shared_portal(run_dir: Path) -> LaunchedPortal:
 def pytest_collection_finish(session: pytest.Session) -> None:
     if not (_reachable("127.0.0.1", 5672) and _reachable("127.0.0.1", 15672)):
         return  # the fixtures say why (they fail in CI)
-    if not any("browser" in Path(str(item.path)).parts for item in session.items):
-        return
     from tests.e2e.test_public_contract import launch_fuzzed_portal
 
     factory = session.config._tmp_path_factory  # type: ignore[attr-defined]
