@@ -156,7 +156,7 @@ async def _measure_store(history: History, directory: str) -> StoreResult:
 
     from services.requests.app import create_app
     from services.requests.config import Settings
-    from services.requests.handlers.insights import retrain
+    from services.requests.handlers.insights import retrain_now
     from services.requests.store import MIGRATIONS
     from services.requests.store.insights import APPROVED
     from shared.auth import Identity, IdentitySigner, generate_keypair
@@ -195,7 +195,7 @@ async def _measure_store(history: History, directory: str) -> StoreResult:
         deps = dataclasses.replace(app.state.deps, clock=lambda: clock)
         app.state.deps = deps
         begun = time.perf_counter()
-        run = await retrain(deps.uow, deps.learning, clock)
+        run = await retrain_now(deps)
         retrain_seconds = time.perf_counter() - begun
         async with deps.uow() as uow:
             for row in await uow.insights.patterns():
@@ -227,7 +227,8 @@ def store_report(result: StoreResult) -> str:
     return "\n".join([
         f"Learning in the requests service's store (SQLite, {result.rows:,} requests loaded in "
         f"{result.load_seconds:.0f} s)",
-        f"  retrain (read every completed request, mine, keep {result.patterns} patterns): "
+        f"  retrain as `portal insights retrain` does (mine every completed request, keep {result.patterns} "
+        "patterns, then forecast each service's next eight weeks): "
         f"{result.retrain_seconds:.1f} s (target < 60 s)",
         f"  GET /api/v1/me/suggestions through the service's ASGI app, {result.calls:,} citizens: "
         f"p50 {result.p50_ms:.1f} ms, p99 {result.p99_ms:.1f} ms (target p99 < 20 ms)",
