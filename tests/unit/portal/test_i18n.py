@@ -12,6 +12,11 @@ from portal.i18n import DOMAINS, ROOT, Domain, Use, domain, read
 from portal.i18n import uses as extracted
 from services.gateway.ui.i18n import LIFE_EVENTS, citizen_words
 from services.gateway.ui.performance import DEFINED
+from services.gateway.workspace.designer import KINDS
+from services.gateway.workspace.readiness import QUESTIONS
+from services.gateway.workspace.routes.request_page import DONE
+from services.gateway.workspace.routes.sign_in import ROLES
+from services.gateway.workspace.staff import TARGET
 from services.notifications.domain import BY_ID
 from shared.contracts.catalog import ChannelKind, Maturity
 from shared.contracts.requests import Status
@@ -135,3 +140,17 @@ def test_an_arabic_count_takes_the_form_cldr_gives_its_number(n: int, form: str)
     assert citizen_words()["ar"].ngettext("results_n", "results_n", n) % {"num": n} == form
     assert citizen_words()["en"].ngettext("results_n", "results_n", n) % {"num": n} == (
         f"{n} result" if n == 1 else f"{n} results")
+
+
+def test_every_workspace_question_role_field_kind_action_and_outcome_has_its_words() -> None:
+    """The workspace builds these keys at run time ('q_' ~ name …), so extraction cannot see them."""
+    conflicts = {keyword.value.value for path in (ROOT / "services/gateway/workspace").rglob("*.py")
+                 for node in ast.walk(ast.parse(path.read_text())) if isinstance(node, ast.Call)
+                 for keyword in node.keywords
+                 if keyword.arg == "conflict" and isinstance(keyword.value, ast.Constant)}
+    assert conflicts
+    needed = ({f"q_{name}" for name, _ in QUESTIONS} | {f"role_{role}" for role in ROLES} |
+              {f"kind_{kind}" for kind in KINDS} | {f"action_{action}" for action in TARGET} | {"action_close"} |
+              {f"done_{done}" for done in DONE} | {f"conflict_{conflict}" for conflict in conflicts})
+    for lang in LANGUAGES:
+        assert sorted(needed - entries(domain("workspace"), lang).keys()) == []
