@@ -140,14 +140,15 @@ async def _suggestions(uow: RequestsUnitOfWork, citizen: str, at: datetime, wind
     if not done:
         return MySuggestions([], dismissed, notices=False)
     approved = by_reason(row.pattern for row in await uow.insights.patterns(APPROVED))
-    leads = {s: await uow.catalogue.record(s) for s in dict.fromkeys(done) if s in approved}
-    sensitive = {s for s, record in leads.items() if record is None or record.sensitive}
+    leads = [s for s in dict.fromkeys(done) if s in approved]
+    known = await uow.catalogue.known({*leads, *(p.then for s in leads for p in approved[s])})
+    sensitive = {s for s in leads if s not in known or known[s][1].sensitive}
     picked = suggest(done, approved, exclude={s for _, s, _, _ in history} | dismissed, sensitive=sensitive)
     found = []
     for suggestion in picked:
-        record = await uow.catalogue.get(suggestion.service)
-        lead = leads.get(suggestion.because.after)
-        if record is None or lead is None:
+        status, record = known.get(suggestion.service, ("unknown", None))
+        lead = known[suggestion.because.after][1] if suggestion.because.after in known else None
+        if record is None or status != "published" or lead is None:
             continue
         found.append(Suggested(
             record.slug, record.ministry, record.title, suggestion.because, lead.title,

@@ -9,7 +9,10 @@ import pytest
 from sqlalchemy import select
 
 from services.requests.store import outbox, requests
+from shared.bus import Envelope
+from shared.bus.topology import EVENTS
 from shared.contracts.base import Bilingual
+from shared.contracts.catalog import ServiceRetired
 from shared.contracts.requests import SuggestionOffered
 from tests.factories import create_admin, create_citizen
 from tests.integration.bus.helpers import eventually
@@ -169,3 +172,30 @@ async def test_only_a_citizen_who_opted_in_is_told_of_a_suggestion_and_only_once
     assert events[0]["routing_key"] == "requests.suggestion.offered"
     proactive = (await harness.client.get("/api/v1/me/proactive", headers=harness.as_(keen))).json()
     assert proactive == {"proactive": True}, "opting in to suggestions leaves the renewal offers as they were"
+
+
+async def test_a_suggestion_follows_the_catalogue_as_it_is_now_sensitive_lead_or_retired_service(
+        harness: Harness) -> None:
+    await create_services(harness)
+    await create_history(harness, [(VEHICLE, FINES, 60)], filler=300)
+    staff = harness.as_(create_admin())
+    await harness.client.post("/api/v1/admin/insights/retrain", headers=staff)
+    await harness.client.post(f"/api/v1/admin/insights/patterns/{VEHICLE}/{FINES}/approve", headers=staff)
+    citizen = create_citizen("31415926")
+    await complete(harness, VEHICLE, citizen)
+    assert [s["service"] for s in await suggestions(harness, citizen)] == [FINES]
+
+    vehicle = create_service_record(VEHICLE, version=2).model_copy(update={
+        "title": Bilingual(ar=TITLES[VEHICLE][0], en=TITLES[VEHICLE][1]), "sensitive": True})
+    await harness.publish_service(vehicle)
+
+    async def offered(*services: str) -> bool:
+        return [s["service"] for s in await suggestions(harness, citizen)] == list(services)
+
+    await eventually(offered)  # a service flagged sensitive since the retrain leads nowhere
+    await harness.publish_service(vehicle.model_copy(update={"version": 3, "sensitive": False}))
+    await eventually(lambda: offered(FINES))
+    retired = ServiceRetired(slug=FINES, ministry="rop", version=2)
+    envelope = Envelope(type=ServiceRetired.TYPE, source="/catalog", data=retired.model_dump(mode="json"))
+    await harness.bus.publish(envelope, EVENTS, "catalog.service.retired")
+    await eventually(offered)  # a retired service is suggested to no one
