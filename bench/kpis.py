@@ -26,7 +26,7 @@ from services.requests.app import create_app
 from services.requests.config import Settings
 from services.requests.domain.kpis import COUNTS
 from services.requests.store import MIGRATIONS
-from services.requests.store.kpis import PACKED
+from services.requests.store.kpi_rollups import PACKED
 from shared.auth import generate_keypair
 from shared.db.migrate import upgrade
 

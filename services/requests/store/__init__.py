@@ -7,16 +7,15 @@ from services.requests.store.calendar import CalendarChangeRow, CalendarChanges
 from services.requests.store.dead_letters import DeadLetterRow, DeadLetters
 from services.requests.store.idempotency import IdempotencyKeys, KeptAnswer
 from services.requests.store.insights import ForecastRow, Insights, PatternRow, RunRow
+from services.requests.store.kpi_rollups import KpiRollups, ServiceRollup
 from services.requests.store.kpis import (
     ChannelCounts,
     Decision,
-    KpiRollups,
     OpenRequest,
     Performance,
     RatingRow,
     Ratings,
     Readiness,
-    ServiceRollup,
 )
 from services.requests.store.proactive import Documents, OfferRow, Offers, Preferences
 from services.requests.store.requests import (

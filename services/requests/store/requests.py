@@ -8,7 +8,7 @@ from sqlalchemy.exc import IntegrityError
 
 from services.requests.domain import AWAITING_DECISION
 from services.requests.domain.kpis import RequestFacts, change
-from services.requests.store.kpis import KpiRollups
+from services.requests.store.kpi_rollups import KpiRollups
 from services.requests.store.overdue import overdue
 from services.requests.store.tables import catalogue, history, requests, sequences
 from shared.contracts.catalog import ServiceRecord
