@@ -1,7 +1,7 @@
 from datetime import datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Header, Query, Request, Response
+from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
 from pydantic import BaseModel, Field
 
 from services.search import handlers
@@ -26,6 +26,8 @@ Text = Annotated[str, Query(max_length=MAX_QUERY_LENGTH)]
 Typed = Annotated[str, Query(min_length=1, max_length=MAX_QUERY_LENGTH)]
 Admin = Annotated[Identity, Depends(require_identity("admin"))]
 MAX_BATCH = 200
+# Row ids are SQL BIGINTs: anything larger is simply not found, not an overflow in the driver.
+SetId = Annotated[int, Path(ge=1, le=2**63 - 1)]
 
 
 async def get_deps(request: Request) -> Deps:
@@ -163,7 +165,7 @@ class RebuildBatch(BaseModel):
 
 
 class RebuildEnd(BaseModel):
-    expected: int = Field(ge=0)
+    expected: int = Field(ge=0, le=10_000_000)
 
 
 @router.get("/api/v1/admin/search/synonyms")
@@ -177,7 +179,7 @@ async def add_synonyms(draft: SynonymDraft, _: Admin, deps: D) -> SynonymSetOut:
 
 
 @router.delete("/api/v1/admin/search/synonyms/{set_id}", status_code=204)
-async def remove_synonyms(set_id: int, _: Admin, deps: D) -> Response:
+async def remove_synonyms(set_id: SetId, _: Admin, deps: D) -> Response:
     await handlers.remove_synonyms(set_id, deps)
     return Response(status_code=204)
 

@@ -65,11 +65,14 @@ async def test_synonyms_that_cannot_work_are_refused_with_a_problem(staff: Staff
     wrong_language = await staff.post(SYNONYMS, {"lang": "ar", "phrases": ["سيارة", "car"]})
     again = await staff.post(SYNONYMS, {"lang": "en", "phrases": ["license", "licence"]})
     missing = await staff.delete(f"{SYNONYMS}/999999")
+    beyond_any_row = await staff.delete(f"{SYNONYMS}/{2**68}")
 
     assert (wrong_language.status_code, wrong_language.json()["code"]) == (422, "synonym-language")
     assert (again.status_code, again.json()["code"]) == (422, "synonyms-same")
     assert (missing.status_code, missing.json()["code"]) == (404, "synonyms-not-found")
     assert missing.headers["content-type"] == "application/problem+json"
+    assert beyond_any_row.status_code == 422
+    assert beyond_any_row.headers["content-type"] == "application/problem+json"
     duplicate = await staff.post(SYNONYMS, {"lang": "en", "phrases": ["vehicle", "car"]})
     assert (duplicate.status_code, duplicate.json()["code"]) == (409, "synonyms-exist")
 
