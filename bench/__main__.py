@@ -33,7 +33,8 @@ from shared.logging import configure_logging
 
 async def run(settings: BenchSettings) -> None:
     started = time.monotonic()
-    print(f"Measuring bus throughput ({settings.messages} messages × {settings.repeats})…", flush=True)
+    print(f"Measuring bus throughput ({settings.bus_messages} messages × {settings.bus_rounds} paired rounds)…",
+          flush=True)
     throughput = await measure_throughput(settings)
     codec = measure_codec(settings.messages, settings.repeats)
     print(throughput_report(throughput, codec, settings) + "\n", flush=True)

@@ -24,15 +24,15 @@ def _ms(value: float) -> str:
 def throughput_report(result: ThroughputResult, codec: CodecResult, settings: BenchSettings) -> str:
     rows = [[metric, _rate(result.raw.median(metric)), _rate(result.ours.median(metric)),
              f"{result.ratio(metric):.2f}×"] for metric in METRICS]
-    samples = [[metric, " / ".join(_rate(v) for v in result.raw.rates[metric]),
-                " / ".join(_rate(v) for v in result.ours.rates[metric])] for metric in METRICS]
+    ratios = [[metric, " ".join(f"{r:.2f}" for r in result.ratios(metric))] for metric in METRICS]
     return "\n".join([
-        f"1. Bus throughput: {result.messages} persistent messages of {result.body_bytes} B, quorum queue, "
-        f"confirms + mandatory, median of {result.repeats} (warm-up {settings.warmup})",
+        f"1. Bus throughput: {result.messages} persistent messages of {result.body_bytes} B per side and round, "
+        f"quorum queue, confirms + mandatory, {result.rounds} rounds (warm-up {settings.warmup}); the two sides of "
+        "a round run back to back, ours/raw is the median of the rounds' ratios",
         "",
-        table(["msg/s", "raw aio-pika", "RabbitBus", "ours/raw"], rows),
+        table(["msg/s (median)", "raw aio-pika", "RabbitBus", "ours/raw"], rows),
         "",
-        table(["each run, msg/s", "raw aio-pika", "RabbitBus"], samples),
+        table(["ours/raw, each round", ""], ratios),
         "",
         f"envelope codec (RabbitBus only): to_body {codec.encode_us:.0f} µs, "
         f"from_body {codec.decode_us:.0f} µs per message",
@@ -74,7 +74,7 @@ def summary(throughput: ThroughputResult, codec: CodecResult, latency: LatencyRe
         "----- summary -----",
         f"bench {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, Python {platform.python_version()}, "
         f"aio-pika {aio_pika.__version__}",
-        f"RabbitBus / raw aio-pika (msg/s, n={throughput.messages}, median of {throughput.repeats}): "
+        f"RabbitBus / raw aio-pika (median of {throughput.rounds} paired rounds of {throughput.messages}): "
         f"{ratios}",
         f"  raw: {', '.join(f'{_rate(throughput.raw.median(m))}/s' for m in METRICS)}",
         f"  ours: {', '.join(f'{_rate(throughput.ours.median(m))}/s' for m in METRICS)}",

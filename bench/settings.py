@@ -10,6 +10,8 @@ REPO = Path(__file__).resolve().parent.parent
 @dataclass(frozen=True)
 class BenchSettings:
     messages: int
+    bus_messages: int
+    bus_rounds: int
     warmup: int
     repeats: int
     in_flight: int
@@ -24,6 +26,9 @@ class BenchSettings:
     def from_env(cls) -> "BenchSettings":
         return cls(
             messages=int(os.environ.get("BENCH_MESSAGES", "2000")),
+            # The bus comparison: many short rounds, each side of a round right after the other.
+            bus_messages=int(os.environ.get("BENCH_BUS_MESSAGES", "640")),
+            bus_rounds=int(os.environ.get("BENCH_BUS_ROUNDS", "7")),
             warmup=int(os.environ.get("BENCH_WARMUP", "200")),
             repeats=int(os.environ.get("BENCH_REPEATS", "3")),
             in_flight=32,

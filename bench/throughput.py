@@ -202,13 +202,17 @@ class Samples:
 @dataclass(frozen=True)
 class ThroughputResult:
     messages: int
-    repeats: int
+    rounds: int
     raw: Samples
     ours: Samples
     body_bytes: int
 
+    def ratios(self, metric: str) -> list[float]:
+        """Ours over raw, round by round: the two sides of a round ran back to back under the same load."""
+        return [o / r for o, r in zip(self.ours.rates[metric], self.raw.rates[metric], strict=True)]
+
     def ratio(self, metric: str) -> float:
-        return self.ours.median(metric) / self.raw.median(metric)
+        return median(self.ratios(metric))
 
 
 async def timed(action: Callable[[], Awaitable[None]]) -> float:
@@ -224,27 +228,41 @@ async def warm_up(side: Side, settings: BenchSettings) -> None:
     await side.consume(settings.warmup, settings.prefetch)
 
 
-async def one_round(side: Side, samples: Samples, settings: BenchSettings, raw: RawSide) -> None:
-    """Sequential publish, consume them all, then concurrent publish; the queue is left empty."""
-    count = settings.messages
-    sequential = side.prepare(sample_envelopes(count))
-    samples.add(PUBLISH_SEQUENTIAL, count, await timed(lambda: side.publish_sequential(sequential)))
-    samples.add(CONSUME, count - 1, await side.consume(count, settings.prefetch))
-    concurrent = side.prepare(sample_envelopes(count))
-    seconds = await timed(lambda: side.publish_concurrent(concurrent, settings.in_flight))
-    samples.add(PUBLISH_CONCURRENT, count, seconds)
-    await raw.purge(side.queue)
+BLOCK = 64
+
+
+async def measure_block(metric: str, side: Side, settings: BenchSettings) -> tuple[int, float]:
+    """(messages, seconds) for one block of one metric on one side; the queue is left empty."""
+    prepared = side.prepare(sample_envelopes(BLOCK))
+    if metric == PUBLISH_SEQUENTIAL:
+        return BLOCK, await timed(lambda: side.publish_sequential(prepared))
+    if metric == PUBLISH_CONCURRENT:
+        return BLOCK, await timed(lambda: side.publish_concurrent(prepared, settings.in_flight))
+    await side.publish_concurrent(prepared, settings.in_flight)
+    return BLOCK - 1, await side.consume(BLOCK, settings.prefetch)
 
 
 async def compare(raw: RawSide, ours: OurSide, settings: BenchSettings) -> tuple[Samples, Samples]:
-    """Both sides warmed up, then measured in alternating order round by round, so drift hits both."""
+    """Both sides warmed up, then measured in blocks of 64 messages, one side's block right after the other's
+    and in alternating order, so that the load of the shared machine (it varied fivefold over a run when each
+    side ran 2,000 at a time) weighs on both alike. A round is bus_messages per side; the ratio reported is the
+    median over rounds."""
     sides: list[tuple[Side, Samples]] = [(raw, Samples()), (ours, Samples())]
     for side, _ in sides:
         await warm_up(side, settings)
-    for round_number in range(settings.repeats):
-        order = sides if round_number % 2 == 0 else sides[::-1]
-        for side, samples in order:
-            await one_round(side, samples, settings, raw)
+    blocks = max(settings.bus_messages // BLOCK, 1)
+    for _ in range(settings.bus_rounds):
+        for metric in METRICS:
+            totals = {side.name: [0, 0.0] for side, _ in sides}
+            for block in range(blocks):
+                for side, _ in (sides if block % 2 == 0 else sides[::-1]):
+                    count, seconds = await measure_block(metric, side, settings)
+                    totals[side.name][0] += count
+                    totals[side.name][1] += seconds
+                    await raw.purge(side.queue)
+            for side, samples in sides:
+                count, seconds = totals[side.name]
+                samples.add(metric, int(count), seconds)
     return sides[0][1], sides[1][1]
 
 
@@ -259,7 +277,7 @@ async def measure_throughput(settings: BenchSettings) -> ThroughputResult:
         await ours.start()
         await raw.start()
         raw_samples, our_samples = await compare(raw, ours, settings)
-        return ThroughputResult(settings.messages, settings.repeats, raw_samples, our_samples,
+        return ThroughputResult(settings.bus_messages, settings.bus_rounds, raw_samples, our_samples,
                                 len(sample_envelopes(1)[0].to_body()))
     finally:
         await raw.close()
