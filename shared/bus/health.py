@@ -18,18 +18,21 @@ class PublishHealth:
         self._connection, self._clock = connection, clock
         self.last_confirmed: float | None = None
         self.failing_since: float | None = None
-        FAILING_SINCE.labels(connection).set(0)
+        # Looked up once: confirmed() runs for every message published.
+        self._last_confirmed, self._failing_since = LAST_CONFIRMED.labels(connection), FAILING_SINCE.labels(connection)
+        self._failing_since.set(0)
 
     def confirmed(self) -> None:
         self.last_confirmed = self._clock()
-        self.failing_since = None
-        LAST_CONFIRMED.labels(self._connection).set(self.last_confirmed)
-        FAILING_SINCE.labels(self._connection).set(0)
+        self._last_confirmed.set(self.last_confirmed)
+        if self.failing_since is not None:
+            self.failing_since = None
+            self._failing_since.set(0)
 
     def failed(self) -> None:
         if self.failing_since is None:
             self.failing_since = self._clock()
-            FAILING_SINCE.labels(self._connection).set(self.failing_since)
+            self._failing_since.set(self.failing_since)
 
     def report(self) -> dict[str, Any]:
         now = self._clock()

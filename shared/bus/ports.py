@@ -1,6 +1,7 @@
 """The bus every service talks to; RabbitBus for real, InMemoryBus for unit tests and no-broker mode."""
 
 import abc
+import asyncio
 import hashlib
 import uuid
 from collections.abc import Awaitable, Callable
@@ -167,8 +168,10 @@ def dead_letter_headers(headers: dict[str, Any], queue: str, routing_key: str, r
     return marked
 
 
-# 0.2 s, 0.6 s, 1.8 s, … at most 10 s between tries of the same message.
-RETRY_WAIT = wait_exponential(multiplier=0.2, exp_base=3, max=10)
+# 0.2 s, 0.6 s, 1.8 s, … at most 10 s between tries of the same message: the first wait, then tenacity's
+# for the tries after the second.
+FIRST_RETRY_WAIT = 0.2
+LATER_RETRY_WAIT = wait_exponential(multiplier=FIRST_RETRY_WAIT * 3, exp_base=3, max=10)
 
 
 async def apply_in_place(handler: Handler, delivery: Delivery, attempts: int) -> str | None:
@@ -176,23 +179,41 @@ async def apply_in_place(handler: Handler, delivery: Delivery, attempts: int) ->
 
     Returns None once applied, or the reason to dead-letter it: the handler rejected it, or it kept failing.
     """
+    # The first try goes straight to the handler: building tenacity's retrying for every message was a third
+    # of a consumer's CPU, and almost every message is applied at the first try.
+    try:
+        await handler(delivery)
+        return None
+    except Rejected as exc:
+        return exc.reason
+    except Exception as exc:
+        if attempts <= 1:
+            return _gave_up(delivery, attempts, exc)
+        log.warning("message_retried", queue=delivery.queue, attempt=1, error=type(exc).__name__)
+    await asyncio.sleep(FIRST_RETRY_WAIT)
 
     def retried(state: RetryCallState) -> None:
         error = state.outcome.exception() if state.outcome else None
-        log.warning("message_retried", queue=delivery.queue, attempt=state.attempt_number,
+        log.warning("message_retried", queue=delivery.queue, attempt=state.attempt_number + 1,
                     error=type(error).__name__)
 
     try:
-        async for attempt in AsyncRetrying(stop=stop_after_attempt(attempts), wait=RETRY_WAIT, reraise=True,
-                                           retry=retry_if_not_exception_type(Rejected), before_sleep=retried):
+        async for attempt in AsyncRetrying(stop=stop_after_attempt(attempts - 1), wait=LATER_RETRY_WAIT,
+                                           reraise=True, retry=retry_if_not_exception_type(Rejected),
+                                           before_sleep=retried):
             with attempt:
                 await handler(delivery)
     except Rejected as exc:
         return exc.reason
     except Exception as exc:
-        log.exception("message_failed", queue=delivery.queue, routing_key=delivery.routing_key, attempts=attempts)
-        return f"failed {attempts} times: {type(exc).__name__}"
+        return _gave_up(delivery, attempts, exc)
     return None
+
+
+def _gave_up(delivery: Delivery, attempts: int, error: Exception) -> str:
+    log.error("message_failed", queue=delivery.queue, routing_key=delivery.routing_key, attempts=attempts,
+              exc_info=error)
+    return f"failed {attempts} times: {type(error).__name__}"
 
 
 @dataclass(frozen=True)

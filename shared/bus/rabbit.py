@@ -18,6 +18,7 @@ from aio_pika.exceptions import AMQPError, ChannelNotFoundEntity, DeliveryError,
 from aiormq.exceptions import ChannelAccessRefused
 from prometheus_client import Counter
 
+from shared.bus.acks import RunningAcks
 from shared.bus.envelope import CONTENT_TYPE, Envelope, MalformedEnvelope
 from shared.bus.ports import (
     AccessRefused,
@@ -57,8 +58,10 @@ REOPEN_CONNECTION_EVERY = 10.0
 
 
 class _RabbitConsumer(Consumer):
-    def __init__(self, channel: AbstractChannel, queue: AbstractQueue, tag: str, in_order: asyncio.Lock) -> None:
+    def __init__(self, channel: AbstractChannel, queue: AbstractQueue, tag: str, in_order: asyncio.Lock,
+                 acks: RunningAcks | None = None) -> None:
         self._channel, self._queue, self._tag, self._in_order = channel, queue, tag, in_order
+        self._acks = acks
 
     async def cancel(self) -> None:
         """No new deliveries; the message being handled finishes (bounded) before the channel closes."""
@@ -67,6 +70,8 @@ class _RabbitConsumer(Consumer):
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(10):
                     await self._in_order.acquire()
+            if self._acks is not None:
+                await self._acks.flush()
         finally:
             await self._channel.close()
 
@@ -90,6 +95,7 @@ class RabbitBus(Bus):
         self._nacks = 0
         self._confirmed_on_channel = False
         self._reopened_at = {"channel": 0.0, "connection": 0.0}
+        self._published_to: dict[str, Any] = {}
 
     async def _connect(self, purpose: str) -> AbstractRobustConnection:
         # A failed reconnect (a load balancer that has not yet seen its node die) is tried again after a second,
@@ -168,8 +174,14 @@ class RabbitBus(Bus):
             self._nacks = 0
             self._confirmed_on_channel = True
             self.writes.confirmed()
-            PUBLISHED.labels(exchange).inc()
+            self._published(exchange).inc()
             return
+
+    def _published(self, exchange: str) -> Any:
+        counter = self._published_to.get(exchange)
+        if counter is None:
+            counter = self._published_to[exchange] = PUBLISHED.labels(exchange)
+        return counter
 
     async def _reopen_after_nack(self) -> bool:
         """True when a fresh channel or connection was opened, so the message is worth sending again now."""
@@ -228,19 +240,25 @@ class RabbitBus(Bus):
         # One message at a time per queue keeps a ministry's events in the order it sent them;
         # parallelism comes from one queue per ministry, not from reordering within one.
         in_order = asyncio.Lock()
+        # Half the prefetch: the broker's window never runs dry while a run of acks is held back.
+        acks = RunningAcks(max(prefetch // 2, 1))
 
         async def on_message(message: AbstractIncomingMessage) -> None:
-            async with in_order:
-                handled = await self._handle(queue.name, message, handler, queue.delivery_limit)
-            if handled:
-                # The effect is committed, so the next message may start before this ack is written.
-                await message.ack()
+            acks.received(message)
+            try:
+                async with in_order:
+                    handled = await self._handle(queue.name, message, handler, queue.delivery_limit)
+            except BaseException:
+                acks.abandoned(message)
+                raise
+            # The effect is committed, so the next message may start before this ack is written.
+            await acks.done(message, handled=handled)
 
-        return await self._subscribe(channel, queue, on_message, in_order, passive=passive)
+        return await self._subscribe(channel, queue, on_message, in_order, passive=passive, acks=acks)
 
     async def _subscribe(self, channel: AbstractChannel, queue: QueueSpec,
                          on_message: Callable[[AbstractIncomingMessage], Awaitable[None]], in_order: asyncio.Lock,
-                         *, passive: bool) -> Consumer:
+                         *, passive: bool, acks: RunningAcks | None = None) -> Consumer:
         try:
             declared = await channel.declare_queue(queue.name, passive=True) if passive \
                 else await self._declare_queue(channel, queue)
@@ -249,7 +267,7 @@ class RabbitBus(Bus):
             raise QueueMissing(queue.name) from exc
         except ChannelAccessRefused as exc:
             raise AccessRefused(queue.name) from exc
-        return _RabbitConsumer(channel, declared, tag, in_order)
+        return _RabbitConsumer(channel, declared, tag, in_order, acks)
 
     async def consume_raw(self, queue: QueueSpec, handler: RawHandler, *, prefetch: int = 32) -> Consumer:
         if self._connection is None:

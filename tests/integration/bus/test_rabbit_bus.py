@@ -101,6 +101,35 @@ async def test_a_bad_payload_goes_to_dead_letters_with_its_reason_and_the_consum
     await bus.close()
 
 
+async def test_a_burst_acked_in_runs_is_not_delivered_again_and_its_rejected_message_is_a_dead_letter(
+        broker_url: str) -> None:
+    bus = await started_bus(broker_url)
+    handled: list[str] = []
+
+    async def handler(delivery: Delivery) -> None:
+        await asyncio.sleep(0)  # the rest of the burst waits behind this one, so acks are held back in runs
+        if delivery.envelope.data["name"] == "17":
+            raise Rejected("seventeen is refused")
+        handled.append(delivery.envelope.data["name"])
+
+    consumer = await bus.consume(QUEUE, handler)
+    for n in range(60):
+        await bus.publish(create_envelope(str(n)), EVENTS, "test.burst")
+
+    async def all_handled() -> bool:
+        return len(handled) == 59
+
+    await eventually(all_handled)
+    await consumer.cancel()
+    again = Recorder()
+    await bus.consume(QUEUE, again)
+    await asyncio.sleep(1.0)
+    assert again.seen == []
+    assert handled == [str(n) for n in range(60) if n != 17]
+    assert [str(d.headers[REASON_HEADER]) for d in await bus.drain(DEAD_LETTERS)] == ["seventeen is refused"]
+    await bus.close()
+
+
 async def test_a_message_that_keeps_failing_is_dead_lettered_with_its_reason_after_bounded_retries(
         broker_url: str) -> None:
     bus = await started_bus(broker_url)
