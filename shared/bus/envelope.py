@@ -1,17 +1,21 @@
-"""CloudEvents 1.0 structured JSON envelope, through the cloudevents SDK."""
+"""CloudEvents 1.0 structured JSON envelope (the JSON event format, read and written with the json module).
 
+Through the cloudevents SDK, writing and reading an envelope cost about 50 and 70 µs, most of what the bus added
+to a message on top of aio-pika; tests/unit/shared/test_envelope.py holds that the SDK and this module read each
+other's messages.
+"""
+
+import base64
 import json
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from cloudevents.core.bindings.rabbitmq import RabbitMQMessage, from_structured_event, to_structured_event
-from cloudevents.core.v1.event import CloudEvent
-
 from shared.tracing import TRACEPARENT, TRACESTATE
 
 CONTENT_TYPE = "application/cloudevents+json"
+SPECVERSION = "1.0"
 
 
 class MalformedEnvelope(ValueError):
@@ -35,36 +39,80 @@ class Envelope:
         return {k: v for k, v in ((TRACEPARENT, self.traceparent), (TRACESTATE, self.tracestate)) if v}
 
     def to_body(self) -> bytes:
-        attributes: dict[str, Any] = {"id": self.id, "source": self.source, "type": self.type,
-                                      "time": self.time, "datacontenttype": "application/json"}
+        body: dict[str, Any] = {"specversion": SPECVERSION, "id": self.id, "source": self.source, "type": self.type,
+                                "time": _rfc3339(self.time), "datacontenttype": "application/json"}
         if self.subject:
-            attributes["subject"] = self.subject
+            body["subject"] = self.subject
         if self.traceparent:
-            attributes[TRACEPARENT] = self.traceparent
+            body[TRACEPARENT] = self.traceparent
         if self.tracestate:
-            attributes[TRACESTATE] = self.tracestate
-        return to_structured_event(CloudEvent(attributes, self.data)).body
+            body[TRACESTATE] = self.tracestate
+        body["data"] = self.data
+        return json.dumps(body).encode()
 
     @classmethod
     def from_body(cls, body: bytes) -> "Envelope":
         try:
-            event = from_structured_event(RabbitMQMessage(headers={}, content_type=CONTENT_TYPE, body=body))
-        except Exception as exc:
+            event = json.loads(body)
+        except ValueError as exc:
             raise MalformedEnvelope(f"not a CloudEvents 1.0 structured JSON message: {exc}") from exc
-        data = event.get_data()
-        if isinstance(data, bytes | str):
-            try:
-                data = json.loads(data)
-            except ValueError as exc:
-                raise MalformedEnvelope("the event data is not JSON") from exc
+        if not isinstance(event, dict):
+            raise MalformedEnvelope("not a CloudEvents 1.0 structured JSON message: not a JSON object")
+        if event.get("specversion", SPECVERSION) != SPECVERSION:
+            raise MalformedEnvelope(f"not a CloudEvents 1.0 structured JSON message: specversion "
+                                    f"{event.get('specversion')!r}")
+        missing = [name for name in ("id", "source", "type") if not isinstance(event.get(name), str)
+                   or not event[name]]
+        if missing:
+            raise MalformedEnvelope(f"not a CloudEvents 1.0 structured JSON message: no {', '.join(missing)}")
+        data = _data(event)
         if not isinstance(data, dict):
             raise MalformedEnvelope("the event data must be a JSON object")
         try:
-            uuid.UUID(event.get_id())
+            uuid.UUID(event["id"])
         except ValueError as exc:
             raise MalformedEnvelope("the event id must be a UUID (it is the idempotency key)") from exc
-        time = event.get_time() or datetime.now(UTC)
-        attributes = event.get_attributes()
-        return cls(type=event.get_type(), source=event.get_source(), data=data, subject=event.get_subject(),
-                   id=event.get_id(), time=time, traceparent=attributes.get(TRACEPARENT),
-                   tracestate=attributes.get(TRACESTATE))
+        return cls(type=event["type"], source=event["source"], data=data, subject=_optional(event, "subject"),
+                   id=event["id"], time=_time(event.get("time")), traceparent=_optional(event, TRACEPARENT),
+                   tracestate=_optional(event, TRACESTATE))
+
+
+def _rfc3339(moment: datetime) -> str:
+    return moment.isoformat().replace("+00:00", "Z")
+
+
+def _time(value: object) -> datetime:
+    if value is None:
+        return datetime.now(UTC)
+    try:
+        if not isinstance(value, str):
+            raise ValueError(repr(value))
+        moment = datetime.fromisoformat(value)
+    except ValueError as exc:
+        raise MalformedEnvelope(f"the event time is not an RFC 3339 timestamp: {exc}") from exc
+    if moment.tzinfo is None:
+        raise MalformedEnvelope("the event time has no offset")
+    return moment
+
+
+def _optional(event: dict[str, Any], name: str) -> str | None:
+    value = event.get(name)
+    if value is not None and not isinstance(value, str):
+        raise MalformedEnvelope(f"the event's {name} must be a string")
+    return value
+
+
+def _data(event: dict[str, Any]) -> Any:
+    if "data_base64" in event:
+        try:
+            return json.loads(base64.b64decode(event["data_base64"], validate=True))
+        except (ValueError, TypeError) as exc:
+            raise MalformedEnvelope("the event data is not JSON") from exc
+    data = event.get("data")
+    if isinstance(data, str):
+        # A producer that wrote its JSON payload as a string.
+        try:
+            return json.loads(data)
+        except ValueError as exc:
+            raise MalformedEnvelope("the event data is not JSON") from exc
+    return data
