@@ -159,6 +159,15 @@ def publishing(destination: str, headers: MutableMapping[str, Any], parent: Mapp
                ) -> Iterator[None]:
     """A producer span for one message, under `parent` (the context recorded with an outbox row) or the current
     one; its context goes into `headers`."""
+    if not _configured:
+        # No tracer provider in this process: no span to record, only the context to pass on, as the no-op API
+        # would (its spans cost ~50 µs a message, a quarter of what the bus adds to aio-pika).
+        if parent and _PATTERN.match(parent.get(TRACEPARENT) or ""):
+            headers.update({k: v for k, v in parent.items() if k in (TRACEPARENT, TRACESTATE) and v})
+        else:
+            propagate.inject(headers)
+        yield
+        return
     start = propagate.extract(parent) if parent and parent.get(TRACEPARENT) else context.get_current()
     with _tracer.start_as_current_span(f"{destination} publish", context=start, kind=SpanKind.PRODUCER,
                                        attributes={"messaging.system": "rabbitmq",
@@ -171,6 +180,15 @@ def publishing(destination: str, headers: MutableMapping[str, Any], parent: Mapp
 def consuming(queue: str, headers: Mapping[str, Any]) -> Iterator[None]:
     """A consumer span for one message, the child of its producer's span."""
     carrier = {k: str(v) for k, v in headers.items() if k in (TRACEPARENT, TRACESTATE) and v}
+    if not _configured:
+        # No tracer provider: only the producer's context, for what this message leads to (the outbox rows).
+        token = context.attach(propagate.extract(carrier)) if carrier else None
+        try:
+            yield
+        finally:
+            if token is not None:
+                context.detach(token)
+        return
     with _tracer.start_as_current_span(f"{queue} process", context=propagate.extract(carrier),
                                        kind=SpanKind.CONSUMER,
                                        attributes={"messaging.system": "rabbitmq",
