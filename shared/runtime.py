@@ -10,7 +10,7 @@ from sqlalchemy import MetaData, Table
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from shared.auth import IdentityVerifier
-from shared.bus import Bus, Consumer, Handler, connect_bus
+from shared.bus import BatchHandler, Bus, Consumer, Handler, connect_bus
 from shared.bus.ports import RawHandler
 from shared.bus.topology import PORTAL_QUEUES, QueueSpec
 from shared.config import ServiceSettings
@@ -56,6 +56,9 @@ class Runtime:
 
     async def consume(self, queue: QueueSpec, handler: Handler) -> None:
         self._consumers.append(await self.bus.consume(queue, handler, prefetch=self.settings.prefetch))
+
+    async def consume_in_batches(self, queue: QueueSpec, handler: BatchHandler) -> None:
+        self._consumers.append(await self.bus.consume_in_batches(queue, handler, prefetch=self.settings.prefetch))
 
     async def consume_raw(self, queue: QueueSpec, handler: RawHandler) -> None:
         self._consumers.append(await self.bus.consume_raw(queue, handler, prefetch=self.settings.prefetch))

@@ -14,7 +14,6 @@ from services.notifications.domain import Channel, RetryPolicy
 from services.notifications.handlers import Deps, ServiceTitles, SlugsOnly
 from services.notifications.store import MIGRATIONS, NotificationsUnitOfWork, metadata
 from shared.breaker import CircuitBreaker
-from shared.bus.dispatch import EventRouter
 from shared.bus.topology import NOTIFICATIONS_REQUESTS
 from shared.db import is_sqlite
 from shared.logging import configure_logging
@@ -68,12 +67,11 @@ def create_app(settings: Settings | None = None, *, email: EmailSender | None = 
                 for channel, provider in providers.items()}
     dispatcher = Dispatcher(deps, doorbell, email, sms, breakers, DispatchSettings(
         settings.dispatch_poll_seconds, settings.dispatch_batch, settings.dispatch_lease_seconds))
-    request_events = EventRouter(deps)
-    handlers.register(request_events)
+    request_events = handlers.request_events(deps)
 
     async def started() -> None:
         dispatcher.start()
-        await runtime.consume(NOTIFICATIONS_REQUESTS, request_events)
+        await runtime.consume_in_batches(NOTIFICATIONS_REQUESTS, request_events)
 
     async def stopping() -> None:
         await dispatcher.stop()

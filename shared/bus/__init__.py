@@ -1,6 +1,7 @@
 from shared.bus.envelope import Envelope, MalformedEnvelope
 from shared.bus.ports import (
     AccessRefused,
+    BatchHandler,
     Bus,
     Consumer,
     Delivery,
@@ -11,8 +12,8 @@ from shared.bus.ports import (
     Rejected,
 )
 
-__all__ = ["AccessRefused", "Bus", "Consumer", "Delivery", "Envelope", "Handler", "MalformedEnvelope", "PublishFailed",
-           "QueueMissing", "RawDelivery", "Rejected", "connect_bus"]
+__all__ = ["AccessRefused", "BatchHandler", "Bus", "Consumer", "Delivery", "Envelope", "Handler", "MalformedEnvelope",
+           "PublishFailed", "QueueMissing", "RawDelivery", "Rejected", "connect_bus"]
 
 _MEMORY_BUSES: dict[str, Bus] = {}
 

@@ -10,6 +10,7 @@ from shared.bus.ports import Delivery, Rejected
 from shared.contracts.base import IntegrationEvent
 
 E = TypeVar("E", bound=IntegrationEvent)
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -21,6 +22,14 @@ class Inbound(Generic[E]):
     @property
     def user_id(self) -> str | None:
         return self.delivery.user_id
+
+
+def _parsed(model: type[E], delivery: Delivery) -> E:
+    try:
+        return model.model_validate(delivery.envelope.data)
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()[:10])
+        raise Rejected(f"bad payload for {model.TYPE}: {problems}") from exc
 
 
 class EventRouter:
@@ -36,9 +45,26 @@ class EventRouter:
         if entry is None:
             raise Rejected(f"unknown event type {delivery.envelope.type!r}")
         model, handler = entry
-        try:
-            event = model.model_validate(delivery.envelope.data)
-        except ValidationError as exc:
-            problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()[:10])
-            raise Rejected(f"bad payload for {model.TYPE}: {problems}") from exc
-        await handler(Inbound(delivery.envelope.id, event, delivery), self._deps)
+        await handler(Inbound(delivery.envelope.id, _parsed(model, delivery), delivery), self._deps)
+
+
+class BatchRouter(Generic[T]):
+    """For Bus.consume_in_batches: each delivery's typed event becomes, through the function registered for its
+    type, one item of what `apply` takes; `apply` then handles the batch's items at once (in one transaction)."""
+
+    def __init__(self, deps: Any, apply: Callable[[list[T], Any], Awaitable[object]]) -> None:
+        self._deps, self._apply = deps, apply
+        self._items: dict[str, tuple[type[IntegrationEvent], Callable[[Any], T]]] = {}
+
+    def register(self, model: type[E], item: Callable[[Inbound[E]], T]) -> None:
+        self._items[model.TYPE] = (model, item)
+
+    def _item(self, delivery: Delivery) -> T:
+        entry = self._items.get(delivery.envelope.type)
+        if entry is None:
+            raise Rejected(f"unknown event type {delivery.envelope.type!r}")
+        model, item = entry
+        return item(Inbound(delivery.envelope.id, _parsed(model, delivery), delivery))
+
+    async def __call__(self, deliveries: list[Delivery]) -> None:
+        await self._apply([self._item(delivery) for delivery in deliveries], self._deps)

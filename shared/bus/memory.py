@@ -7,6 +7,7 @@ from typing import Any
 
 from shared.bus.envelope import Envelope, MalformedEnvelope
 from shared.bus.ports import (
+    BatchHandler,
     Bus,
     Consumer,
     Delivery,
@@ -15,6 +16,7 @@ from shared.bus.ports import (
     QueueMissing,
     RawDelivery,
     RawHandler,
+    apply_batch_in_place,
     apply_in_place,
     dead_letter_headers,
     origin_of,
@@ -122,6 +124,38 @@ class InMemoryBus(Bus):
         busy = asyncio.Lock()
         return _MemoryConsumer(asyncio.create_task(self._run(self.queues[queue.name], handler, busy)), busy)
 
+    async def consume_in_batches(self, queue: QueueSpec, handler: BatchHandler, *, prefetch: int = 32) -> Consumer:
+        await self.declare([queue])
+        busy = asyncio.Lock()
+        return _MemoryConsumer(asyncio.create_task(self._run_batches(self.queues[queue.name], handler, busy,
+                                                                     prefetch)), busy)
+
+    async def _run_batches(self, queue: _Queue, handler: BatchHandler, busy: asyncio.Lock, prefetch: int) -> None:
+        while True:
+            messages = [await queue.messages.get()]
+            while len(messages) < prefetch and not queue.messages.empty():
+                messages.append(queue.messages.get_nowait())
+            async with busy:
+                await self._apply_batch(queue, messages, handler)
+
+    async def _apply_batch(self, queue: _Queue, messages: list[_Message], handler: BatchHandler) -> None:
+        parsed: list[tuple[_Message, Delivery]] = []
+        for message in messages:
+            try:
+                envelope = Envelope.from_body(message.body)
+            except MalformedEnvelope as exc:
+                await self._dead_letter(queue, message, str(exc))
+                continue
+            parsed.append((message, _delivery(queue, message, envelope)))
+        if not parsed:
+            return
+        with consuming(queue.spec.name, parsed[0][0].headers):
+            reasons = await apply_batch_in_place(handler, [delivery for _, delivery in parsed],
+                                                 queue.spec.delivery_limit)
+        for (message, _), reason in zip(parsed, reasons, strict=True):
+            if reason is not None:
+                await self._dead_letter(queue, message, reason)
+
     async def consume_raw(self, queue: QueueSpec, handler: RawHandler, *, prefetch: int = 32) -> Consumer:
         await self.declare([queue])
         busy = asyncio.Lock()
@@ -155,10 +189,7 @@ class InMemoryBus(Bus):
         except MalformedEnvelope as exc:
             await self._dead_letter(queue, message, str(exc))
             return
-        origin = origin_of(message.user_id, message.exchange, message.routing_key, message.headers)
-        delivery = Delivery(envelope, origin.routing_key, queue.spec.name, origin.sender, message.delivery_count,
-                            dict(message.headers))
-        reason = await apply_in_place(handler, delivery, queue.spec.delivery_limit)
+        reason = await apply_in_place(handler, _delivery(queue, message, envelope), queue.spec.delivery_limit)
         if reason is not None:
             await self._dead_letter(queue, message, reason)
 
@@ -176,3 +207,9 @@ class InMemoryBus(Bus):
             message = source.messages.get_nowait()
             taken.append(message.raw())
         return taken
+
+
+def _delivery(queue: _Queue, message: _Message, envelope: Envelope) -> Delivery:
+    origin = origin_of(message.user_id, message.exchange, message.routing_key, message.headers)
+    return Delivery(envelope, origin.routing_key, queue.spec.name, origin.sender, message.delivery_count,
+                    dict(message.headers))

@@ -57,6 +57,8 @@ class Delivery:
 
 
 Handler = Callable[[Delivery], Awaitable[None]]
+# Applies deliveries together (one transaction, say): all of them, or none and raise.
+BatchHandler = Callable[[list[Delivery]], Awaitable[None]]
 
 
 @dataclass(frozen=True)
@@ -138,6 +140,13 @@ class Bus(abc.ABC):
         """
 
     @abc.abstractmethod
+    async def consume_in_batches(self, queue: QueueSpec, handler: BatchHandler, *, prefetch: int = 32) -> Consumer:
+        """As consume, but the deliveries waiting when the handler is free go to it together, in order (up to
+        the prefetch), and are acked once it returns: a handler that commits them in one transaction pays one
+        commit for the lot. When a batch fails, each of its deliveries is applied alone (retried in place,
+        dead-lettered with its reason), so one bad message never holds back the others."""
+
+    @abc.abstractmethod
     async def consume_raw(self, queue: QueueSpec, handler: RawHandler, *, prefetch: int = 32) -> Consumer:
         """Messages as the broker holds them, acked after the handler returns, redelivered if it raises."""
 
@@ -208,6 +217,24 @@ async def apply_in_place(handler: Handler, delivery: Delivery, attempts: int) ->
     except Exception as exc:
         return _gave_up(delivery, attempts, exc)
     return None
+
+
+async def apply_batch_in_place(handler: BatchHandler, deliveries: list[Delivery], attempts: int
+                               ) -> list[str | None]:
+    """Apply deliveries together, or, if that fails, one by one as apply_in_place does; returns, for each, None
+    once applied or the reason to dead-letter it."""
+    if len(deliveries) > 1:
+        try:
+            await handler(deliveries)
+            return [None] * len(deliveries)
+        except Exception as exc:
+            log.info("message_batch_split", queue=deliveries[0].queue, messages=len(deliveries),
+                     error=type(exc).__name__)
+
+    async def alone(delivery: Delivery) -> None:
+        await handler([delivery])
+
+    return [await apply_in_place(alone, delivery, attempts) for delivery in deliveries]
 
 
 def _gave_up(delivery: Delivery, attempts: int, error: Exception) -> str:

@@ -22,6 +22,7 @@ from shared.bus.acks import RunningAcks
 from shared.bus.envelope import CONTENT_TYPE, Envelope, MalformedEnvelope
 from shared.bus.ports import (
     AccessRefused,
+    BatchHandler,
     Bus,
     Consumer,
     Delivery,
@@ -30,6 +31,7 @@ from shared.bus.ports import (
     QueueMissing,
     RawDelivery,
     RawHandler,
+    apply_batch_in_place,
     apply_in_place,
     dead_letter_headers,
     origin_of,
@@ -256,6 +258,60 @@ class RabbitBus(Bus):
 
         return await self._subscribe(channel, queue, on_message, in_order, passive=passive, acks=acks)
 
+    async def consume_in_batches(self, queue: QueueSpec, handler: BatchHandler, *, prefetch: int = 32) -> Consumer:
+        if self._connection is None:
+            raise RuntimeError("the bus is not started")
+        channel = await self._connection.channel()
+        await channel.set_qos(prefetch_count=prefetch)
+        in_order = asyncio.Lock()
+        acks = RunningAcks(max(prefetch // 2, 1))
+        # Delivered and not yet taken into a batch, in delivery order; whoever holds the lock takes them all.
+        waiting: list[AbstractIncomingMessage] = []
+
+        async def on_message(message: AbstractIncomingMessage) -> None:
+            acks.received(message)
+            waiting.append(message)
+            async with in_order:
+                batch = waiting[:]
+                waiting.clear()
+                try:
+                    handled = await self._handle_batch(queue, batch, handler)
+                except BaseException:
+                    for taken in batch:
+                        acks.abandoned(taken)
+                    raise
+            for taken, applied in zip(batch, handled, strict=True):
+                await acks.done(taken, handled=applied)
+
+        return await self._subscribe(channel, queue, on_message, in_order, passive=False, acks=acks)
+
+    async def _handle_batch(self, queue: QueueSpec, messages: list[AbstractIncomingMessage],
+                            handler: BatchHandler) -> list[bool]:
+        """For each message, True when it was applied and is to be acked (else it was dead-lettered)."""
+        applied = [False] * len(messages)
+        parsed: list[tuple[int, Delivery]] = []
+        for index, message in enumerate(messages):
+            headers = dict(message.headers or {})
+            try:
+                envelope = Envelope.from_body(message.body)
+            except MalformedEnvelope as exc:
+                await self._dead_letter(queue.name, message, str(exc))
+                continue
+            parsed.append((index, self._delivery(queue.name, message, headers, envelope)))
+        if not parsed:
+            return applied
+        # One consumer span for the batch, in the first message's trace.
+        with consuming(queue.name, parsed[0][1].headers):
+            reasons = await apply_batch_in_place(handler, [delivery for _, delivery in parsed],
+                                                 queue.delivery_limit)
+        for (index, _), reason in zip(parsed, reasons, strict=True):
+            if reason is None:
+                applied[index] = True
+                CONSUMED.labels(queue.name).inc()
+            else:
+                await self._dead_letter(queue.name, messages[index], reason)
+        return applied
+
     async def _subscribe(self, channel: AbstractChannel, queue: QueueSpec,
                          on_message: Callable[[AbstractIncomingMessage], Awaitable[None]], in_order: asyncio.Lock,
                          *, passive: bool, acks: RunningAcks | None = None) -> Consumer:
@@ -297,22 +353,26 @@ class RabbitBus(Bus):
 
     async def _apply(self, queue: str, message: AbstractIncomingMessage, headers: dict[str, Any], handler: Handler,
                      attempts: int) -> bool:
-        count = headers.get("x-delivery-count")
-        delivery_count = count if isinstance(count, int) else 0
         try:
             envelope = Envelope.from_body(message.body)
         except MalformedEnvelope as exc:
             await self._dead_letter(queue, message, str(exc))
             return False
-        origin = origin_of(message.user_id, message.exchange or "", message.routing_key or "", headers)
-        delivery = Delivery(envelope=envelope, routing_key=origin.routing_key, queue=queue, user_id=origin.sender,
-                            delivery_count=delivery_count, headers=headers)
+        delivery = self._delivery(queue, message, headers, envelope)
         reason = await apply_in_place(handler, delivery, attempts)
         if reason is not None:
             await self._dead_letter(queue, message, reason)
             return False
         CONSUMED.labels(queue).inc()
         return True
+
+    @staticmethod
+    def _delivery(queue: str, message: AbstractIncomingMessage, headers: dict[str, Any], envelope: Envelope
+                  ) -> Delivery:
+        count = headers.get("x-delivery-count")
+        origin = origin_of(message.user_id, message.exchange or "", message.routing_key or "", headers)
+        return Delivery(envelope=envelope, routing_key=origin.routing_key, queue=queue, user_id=origin.sender,
+                        delivery_count=count if isinstance(count, int) else 0, headers=headers)
 
     async def _dead_letter(self, queue: str, message: AbstractIncomingMessage, reason: str) -> None:
         if self._broker_dead_letters:

@@ -130,6 +130,37 @@ async def test_a_burst_acked_in_runs_is_not_delivered_again_and_its_rejected_mes
     await bus.close()
 
 
+async def test_a_burst_consumed_in_batches_is_applied_once_in_order_and_its_rejected_message_is_a_dead_letter(
+        broker_url: str) -> None:
+    bus = await started_bus(broker_url)
+    batches: list[list[str]] = []
+
+    async def handler(deliveries: list[Delivery]) -> None:
+        names = [d.envelope.data["name"] for d in deliveries]
+        await asyncio.sleep(0.01)  # a commit: the next deliveries gather meanwhile
+        if "17" in names:
+            raise Rejected("seventeen is refused")
+        batches.append(names)
+
+    consumer = await bus.consume_in_batches(QUEUE, handler)
+    for n in range(60):
+        await bus.publish(create_envelope(str(n)), EVENTS, "test.burst")
+
+    async def all_applied() -> bool:
+        return sum(map(len, batches)) == 59
+
+    await eventually(all_applied)
+    await consumer.cancel()
+    again = Recorder()
+    await bus.consume(QUEUE, again)
+    await asyncio.sleep(1.0)
+    assert again.seen == []
+    assert [name for batch in batches for name in batch] == [str(n) for n in range(60) if n != 17]
+    assert max(map(len, batches)) > 1
+    assert [str(d.headers[REASON_HEADER]) for d in await bus.drain(DEAD_LETTERS)] == ["seventeen is refused"]
+    await bus.close()
+
+
 async def test_a_message_that_keeps_failing_is_dead_lettered_with_its_reason_after_bounded_retries(
         broker_url: str) -> None:
     bus = await started_bus(broker_url)

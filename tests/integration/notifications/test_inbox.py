@@ -234,6 +234,34 @@ async def test_a_bad_event_goes_to_dead_letters_and_the_next_one_is_still_handle
     assert AISHA not in reason
 
 
+async def test_events_arriving_together_are_each_notified_once_and_a_bad_one_among_them_is_dead_lettered(
+        app: FastAPI, client: httpx.AsyncClient, signer: IdentitySigner) -> None:
+    bus = app.state.runtime.bus
+    twice = envelope_of(create_status_change(tracking_number="MOH-2025-000011-A"))
+    bad = create_status_change().model_dump(mode="json")
+    del bad["citizen"]
+    # Published without yielding to the consumer, so they wait in the queue and reach it as one batch.
+    for envelope in (twice, twice, Envelope(type=RequestStatusChanged.TYPE, source="/requests", data=bad),
+                     envelope_of(create_status_change(tracking_number="MOH-2025-000012-B")),
+                     envelope_of(create_status_change(tracking_number="MOH-2025-000013-C"))):
+        await publish(app, envelope)
+
+    inbox = await wait_for_total(client, as_citizen(signer), 3)
+    dead: list[RawDelivery] = []
+
+    async def dead_letter() -> list[RawDelivery]:
+        dead.extend(await bus.drain(DEAD_LETTERS))
+        return dead
+
+    await eventually(dead_letter)
+    await asyncio.sleep(0.3)
+
+    assert sorted(i["tracking_number"] for i in inbox["items"]) == \
+        ["MOH-2025-000011-A", "MOH-2025-000012-B", "MOH-2025-000013-C"]
+    assert [letter.headers[REASON_HEADER].split(":")[0] for letter in dead + await bus.drain(DEAD_LETTERS)] == \
+        [f"bad payload for {RequestStatusChanged.TYPE}"]
+
+
 async def test_the_service_is_ready_once_started(client: httpx.AsyncClient) -> None:
     response = await client.get("/readyz")
 

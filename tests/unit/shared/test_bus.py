@@ -68,3 +68,44 @@ async def test_the_in_memory_bus_dead_letters_rejections_and_repeated_failures()
     reasons = [d.headers[REASON_HEADER] for d in await bus.drain(DEAD_LETTERS)]
     assert reasons == ["poison", "failed 2 times: RuntimeError"]
     assert attempts == [0, 0]
+
+
+async def test_deliveries_waiting_together_reach_a_batch_handler_together_in_order() -> None:
+    bus = InMemoryBus()
+    queue = QueueSpec("q", (Binding(EVENTS, "a.#"),))
+    batches: list[list[str]] = []
+
+    async def handler(deliveries: list[Delivery]) -> None:
+        batches.append([d.envelope.data["n"] for d in deliveries])
+
+    await bus.consume_in_batches(queue, handler)
+    for n in range(5):
+        await bus.publish(Envelope(type="t.v1", source="/x", data={"n": n}), EVENTS, "a.b")
+
+    async def all_handled() -> bool:
+        return sum(map(len, batches)) == 5
+
+    await eventually(all_handled)
+    assert batches == [[0, 1, 2, 3, 4]]
+
+
+async def test_a_batch_with_a_rejected_delivery_applies_the_others_alone_and_dead_letters_that_one() -> None:
+    bus = InMemoryBus()
+    queue = QueueSpec("q", (Binding(EVENTS, "a.#"),))
+    applied: list[int] = []
+
+    async def handler(deliveries: list[Delivery]) -> None:
+        if any(d.envelope.data["n"] == 2 for d in deliveries):
+            raise Rejected("two is refused")
+        applied.extend(d.envelope.data["n"] for d in deliveries)
+
+    await bus.consume_in_batches(queue, handler)
+    for n in range(4):
+        await bus.publish(Envelope(type="t.v1", source="/x", data={"n": n}), EVENTS, "a.b")
+
+    async def dead_lettered() -> bool:
+        return len(applied) == 3 and not bus.queues["q"].messages.qsize()
+
+    await eventually(dead_lettered)
+    assert applied == [0, 1, 3]
+    assert [d.headers[REASON_HEADER] for d in await bus.drain(DEAD_LETTERS)] == ["two is refused"]
