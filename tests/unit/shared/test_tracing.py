@@ -1,6 +1,6 @@
 from opentelemetry import trace
 
-from shared.tracing import ChildSpansOnly, configure_tracing, consuming, current_trace_id
+from shared.tracing import ChildSpansOnly, configure_tracing, consuming, current_trace_id, publishing
 
 SAMPLED = {"traceparent": "00-" + "c" * 32 + "-" + "d" * 16 + "-01"}
 NOT_SAMPLED = {"traceparent": "00-" + "e" * 32 + "-" + "f" * 16 + "-00"}
@@ -32,3 +32,21 @@ def test_a_statement_outside_any_trace_never_starts_one() -> None:
     span = statement_tracer().start_span("SELECT")
 
     assert not span.get_span_context().is_valid
+
+
+def test_an_unsampled_message_passes_its_trace_on_to_what_it_publishes_unsampled() -> None:
+    configure_tracing("test")
+    headers: dict[str, str] = {}
+    with consuming("a-queue", NOT_SAMPLED), publishing("a.key", headers):
+        assert current_trace_id() == "e" * 32
+    version, trace_id, _, flags = headers["traceparent"].split("-")
+    assert (version, trace_id, flags) == ("00", "e" * 32, "00")
+
+
+def test_a_sampled_message_publishes_under_a_span_of_its_own() -> None:
+    configure_tracing("test")
+    headers: dict[str, str] = {}
+    with consuming("a-queue", SAMPLED), publishing("a.key", headers):
+        pass
+    _, trace_id, span_id, flags = headers["traceparent"].split("-")
+    assert (trace_id, flags) == ("c" * 32, "01") and span_id != "d" * 16
