@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Protocol
 
-from sqlalchemy import Column, MetaData, String, Table, delete, select
+from sqlalchemy import Column, MetaData, String, Table, bindparam, delete, select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -72,6 +72,10 @@ class LocalSignedOutSessions:
         return expires_at is not None and expires_at > datetime.now(UTC)
 
 
+# Built once: building the statement and its cache key on every request cost ~80 µs.
+_IS_REVOKED = select(revoked_sessions.c.token_id).where(revoked_sessions.c.token_id == bindparam("token_id"))
+
+
 class SqlSignedOutSessions:
     """Shared by every replica through one database: a sign-out on one is seen by the next request on any."""
 
@@ -91,6 +95,5 @@ class SqlSignedOutSessions:
         takes the write lock (a plain BEGIN, not the writers' BEGIN IMMEDIATE) nor queues behind a sign-out."""
         async with self._engine.connect() as connection:
             await connection.execution_options(**{READ_ONLY: True})
-            found = await connection.scalar(select(revoked_sessions.c.token_id)
-                                            .where(revoked_sessions.c.token_id == token_id(token)))
+            found = await connection.scalar(_IS_REVOKED, {"token_id": token_id(token)})
         return found is not None
