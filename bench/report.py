@@ -23,14 +23,16 @@ def _ms(value: float) -> str:
 
 def throughput_report(result: ThroughputResult, codec: CodecResult, settings: BenchSettings) -> str:
     rows = [[metric, _rate(result.raw.median(metric)), _rate(result.ours.median(metric)),
-             f"{result.ratio(metric):.2f}×"] for metric in METRICS]
+             f"{result.ratio(metric):.2f}×", f"{median(result.raw.cpu_us[metric]):.0f} / "
+             f"{median(result.ours.cpu_us[metric]):.0f}", f"{result.cpu_ratio(metric):.2f}×"] for metric in METRICS]
     ratios = [[metric, " ".join(f"{r:.2f}" for r in result.ratios(metric))] for metric in METRICS]
     return "\n".join([
         f"1. Bus throughput: {result.messages} persistent messages of {result.body_bytes} B per side and round, "
         f"quorum queue, confirms + mandatory, {result.rounds} rounds (warm-up {settings.warmup}); the two sides of "
         "a round run back to back, ours/raw is the median of the rounds' ratios",
         "",
-        table(["msg/s (median)", "raw aio-pika", "RabbitBus", "ours/raw"], rows),
+        table(["msg/s (median)", "raw aio-pika", "RabbitBus", "ours/raw", "CPU µs/msg raw / ours", "raw/ours CPU"],
+              rows),
         "",
         table(["ours/raw, each round", ""], ratios),
         "",
@@ -76,6 +78,8 @@ def summary(throughput: ThroughputResult, codec: CodecResult, latency: LatencyRe
         f"aio-pika {aio_pika.__version__}",
         f"RabbitBus / raw aio-pika (median of {throughput.rounds} paired rounds of {throughput.messages}): "
         f"{ratios}",
+        "  CPU per message, raw/ours: " + ", ".join(f"{metric} {throughput.cpu_ratio(metric):.2f}×"
+                                                    for metric in METRICS),
         f"  raw: {', '.join(f'{_rate(throughput.raw.median(m))}/s' for m in METRICS)}",
         f"  ours: {', '.join(f'{_rate(throughput.ours.median(m))}/s' for m in METRICS)}",
         f"  envelope codec: {codec.encode_us:.0f} µs encode, {codec.decode_us:.0f} µs decode per message",

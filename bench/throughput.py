@@ -191,9 +191,12 @@ class Samples:
     """Messages per second, one list per metric, for one side."""
 
     rates: dict[str, list[float]] = field(default_factory=lambda: {metric: [] for metric in METRICS})
+    # This process's CPU time per message, µs: what the shared machine's load hardly moves.
+    cpu_us: dict[str, list[float]] = field(default_factory=lambda: {metric: [] for metric in METRICS})
 
-    def add(self, metric: str, count: int, seconds: float) -> None:
+    def add(self, metric: str, count: int, seconds: float, cpu_seconds: float = 0.0) -> None:
         self.rates[metric].append(count / seconds)
+        self.cpu_us[metric].append(cpu_seconds / count * 1e6)
 
     def median(self, metric: str) -> float:
         return median(self.rates[metric])
@@ -213,6 +216,10 @@ class ThroughputResult:
 
     def ratio(self, metric: str) -> float:
         return median(self.ratios(metric))
+
+    def cpu_ratio(self, metric: str) -> float:
+        """Raw's CPU per message over ours (1.0: the bus costs the process no more than aio-pika alone)."""
+        return median(self.raw.cpu_us[metric]) / median(self.ours.cpu_us[metric])
 
 
 async def timed(action: Callable[[], Awaitable[None]]) -> float:
@@ -253,16 +260,18 @@ async def compare(raw: RawSide, ours: OurSide, settings: BenchSettings) -> tuple
     blocks = max(settings.bus_messages // BLOCK, 1)
     for _ in range(settings.bus_rounds):
         for metric in METRICS:
-            totals = {side.name: [0, 0.0] for side, _ in sides}
+            totals = {side.name: [0.0, 0.0, 0.0] for side, _ in sides}
             for block in range(blocks):
                 for side, _ in (sides if block % 2 == 0 else sides[::-1]):
+                    cpu_started = time.process_time()
                     count, seconds = await measure_block(metric, side, settings)
                     totals[side.name][0] += count
                     totals[side.name][1] += seconds
+                    totals[side.name][2] += time.process_time() - cpu_started
                     await raw.purge(side.queue)
             for side, samples in sides:
-                count, seconds = totals[side.name]
-                samples.add(metric, int(count), seconds)
+                count, seconds, cpu_seconds = totals[side.name]
+                samples.add(metric, int(count), seconds, cpu_seconds)
     return sides[0][1], sides[1][1]
 
 
