@@ -12,6 +12,7 @@ from aio_pika.abc import (
     AbstractExchange,
     AbstractIncomingMessage,
     AbstractQueue,
+    AbstractRobustChannel,
     AbstractRobustConnection,
 )
 from aio_pika.exceptions import AMQPError, ChannelNotFoundEntity, DeliveryError, PublishError
@@ -52,8 +53,10 @@ REOPENED = Counter("portal_bus_publisher_reopened_total",
                    "Publishing channels or connections reopened because the broker kept refusing them",
                    ["connection", "what"])
 # After this many nacks in a row the publishing channel is suspect (a node loss can leave a channel refusing
-# every publish while fresh channels are served), and a nack on a channel that never had a confirm points at
-# the connection. Reopens are spaced so that a queue that is really full is not answered with a reconnect storm.
+# every publish while fresh channels are served). A channel the robust connection restored after a reconnect is
+# such a channel from its first publish on (a node loss's restored channels were nacked until replaced), so its
+# first nack reopens it; a nack on a channel opened afresh here points at the connection. Reopens are spaced so
+# that a queue that is really full is not answered with a reconnect storm.
 NACK_STREAK = 3
 REOPEN_CHANNEL_EVERY = 2.0
 REOPEN_CONNECTION_EVERY = 10.0
@@ -96,6 +99,7 @@ class RabbitBus(Bus):
         self._reopening = asyncio.Lock()
         self._nacks = 0
         self._confirmed_on_channel = False
+        self._restored = False
         self._reopened_at = {"channel": 0.0, "connection": 0.0}
         self._published_to: dict[str, Any] = {}
 
@@ -112,10 +116,18 @@ class RabbitBus(Bus):
 
     async def _open_publisher(self) -> None:
         assert self._publishing is not None
-        self._publisher = await self._publishing.channel(publisher_confirms=True, on_return_raises=True)
+        channel = await self._publishing.channel(publisher_confirms=True, on_return_raises=True)
+        if isinstance(channel, AbstractRobustChannel):
+            channel.reopen_callbacks.add(self._on_restored)
+        self._publisher = channel
         self._exchanges = {}
         self._nacks = 0
         self._confirmed_on_channel = False
+        self._restored = False
+
+    def _on_restored(self, channel: AbstractRobustChannel | None) -> None:
+        if channel is not None and channel is self._publisher:
+            self._nacks, self._confirmed_on_channel, self._restored = 0, False, True
 
     async def close(self) -> None:
         for connection in (self._publishing, self._connection):
@@ -173,8 +185,7 @@ class RabbitBus(Bus):
             except (AMQPError, ConnectionError, TimeoutError, RuntimeError) as exc:
                 self.writes.failed()
                 raise PublishFailed(f"publishing {routing_key!r} on {exchange!r} failed: {exc!r}") from exc
-            self._nacks = 0
-            self._confirmed_on_channel = True
+            self._nacks, self._confirmed_on_channel, self._restored = 0, True, False
             self.writes.confirmed()
             self._published(exchange).inc()
             return
@@ -188,7 +199,12 @@ class RabbitBus(Bus):
     async def _reopen_after_nack(self) -> bool:
         """True when a fresh channel or connection was opened, so the message is worth sending again now."""
         self._nacks += 1
-        what = "connection" if not self._confirmed_on_channel else "channel" if self._nacks >= NACK_STREAK else None
+        if self._restored and not self._confirmed_on_channel:
+            what: str | None = "channel"
+        elif not self._confirmed_on_channel:
+            what = "connection"
+        else:
+            what = "channel" if self._nacks >= NACK_STREAK else None
         if what is None:
             return False
         every = REOPEN_CONNECTION_EVERY if what == "connection" else REOPEN_CHANNEL_EVERY
