@@ -12,7 +12,6 @@ from aio_pika.abc import (
     AbstractExchange,
     AbstractIncomingMessage,
     AbstractQueue,
-    AbstractRobustChannel,
     AbstractRobustConnection,
 )
 from aio_pika.exceptions import AMQPError, ChannelNotFoundEntity, DeliveryError, PublishError
@@ -117,15 +116,18 @@ class RabbitBus(Bus):
     async def _open_publisher(self) -> None:
         assert self._publishing is not None
         channel = await self._publishing.channel(publisher_confirms=True, on_return_raises=True)
-        if isinstance(channel, AbstractRobustChannel):
-            channel.reopen_callbacks.add(self._on_restored)
+        # Marked when it is lost, not when it is restored: the robust connection publishes on a restored channel
+        # before its reopen callbacks run, and the outbox's first publishes were nacked in that gap.
+        channel.close_callbacks.add(self._on_lost)
         self._publisher = channel
         self._exchanges = {}
         self._nacks = 0
         self._confirmed_on_channel = False
         self._restored = False
 
-    def _on_restored(self, channel: AbstractRobustChannel | None) -> None:
+    def _on_lost(self, channel: AbstractChannel | None, _: BaseException | None) -> None:
+        """The publishing channel closed under us (a connection lost): what the robust connection restores is a
+        channel with no confirm yet."""
         if channel is not None and channel is self._publisher:
             self._nacks, self._confirmed_on_channel, self._restored = 0, False, True
 
