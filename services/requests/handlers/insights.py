@@ -3,17 +3,17 @@ staff's decisions on them, and the suggestions a citizen sees, each with its rea
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import numpy as np
 
 from services.requests.domain import Invalid, NotFound
-from services.requests.domain.patterns import Learning, Pattern, Thresholds, by_reason, mine, reason, suggest
+from services.requests.domain.patterns import Learning, Pattern, Thresholds, mine, reason, suggest
 from services.requests.handlers.deps import Deps
 from services.requests.handlers.forecasts import reforecast
 from services.requests.store import PatternRow, RequestRow, RequestsUnitOfWork, RunRow
-from services.requests.store.insights import APPROVED, OFF
+from services.requests.store.insights import APPROVED, DISMISSED, NOTIFIED, OFF
 from shared.auth import Identity
 from shared.bus.topology import EVENTS
 from shared.contracts.base import Bilingual
@@ -23,8 +23,6 @@ from shared.logging import get_logger
 
 log = get_logger(__name__)
 Progress = Callable[[int, int], None]
-DISMISSED, NOTIFIED = "dismissed", "notified"
-
 
 def _quiet(_: int, __: int) -> None:
     return None
@@ -125,25 +123,27 @@ async def my_suggestions(citizen: Identity, deps: Deps, after: str | None = None
     """Up to three services the citizen may need next, from approved patterns only. With `after` (a tracking
     number of theirs), only what follows that request."""
     async with deps.uow(read_only=True) as uow:
-        found = await _suggestions(uow, citizen.subject, deps.clock(), deps.learning.window_days, after)
-        return replace(found, notices=await uow.preferences.suggestion_notices(citizen.subject))
+        return await _suggestions(uow, citizen.subject, deps.clock(), deps.learning.window_days, after)
 
 
 async def _suggestions(uow: RequestsUnitOfWork, citizen: str, at: datetime, window: int, after: str | None
                        ) -> MySuggestions:
+    # Three reads whatever the citizen's history (every statement is a round trip to SQLite's thread): the
+    # history, the citizen's choices, and the approved patterns their completed services lead to with the
+    # services at both ends, so that a dismissal, an approval or a sensitive flag counts on the next call.
     history = await uow.insights.citizen_history(citizen, at - timedelta(days=window))
     if after is not None and not any(tracking == after for tracking, *_ in history):
         raise NotFound("request-not-found", "You have no such request in the last months.")
-    dismissed = await uow.insights.marked(citizen, DISMISSED)
+    choices = await uow.insights.choices(citizen)
     done = [service for tracking, service, status, _ in history if status == "completed"
             and (after is None or tracking == after)]
     if not done:
-        return MySuggestions([], dismissed, notices=False)
-    approved = by_reason(row.pattern for row in await uow.insights.patterns(APPROVED))
-    leads = [s for s in dict.fromkeys(done) if s in approved]
-    known = await uow.catalogue.known({*leads, *(p.then for s in leads for p in approved[s])})
-    sensitive = {s for s in leads if s not in known or known[s][1].sensitive}
-    picked = suggest(done, approved, exclude={s for _, s, _, _ in history} | dismissed, sensitive=sensitive)
+        return MySuggestions([], choices.dismissed, choices.notices)
+    approved = await uow.insights.approved_after(set(done))
+    known = approved.services
+    sensitive = {s for s in approved.by_reason if s not in known or known[s][1].sensitive}
+    picked = suggest(done, approved.by_reason, exclude={s for _, s, _, _ in history} | choices.dismissed,
+                     sensitive=sensitive)
     found = []
     for suggestion in picked:
         status, record = known.get(suggestion.service, ("unknown", None))
@@ -154,7 +154,7 @@ async def _suggestions(uow: RequestsUnitOfWork, citizen: str, at: datetime, wind
             record.slug, record.ministry, record.title, suggestion.because, lead.title,
             Bilingual(ar=reason(suggestion.because, lead.title.ar, "ar", window),
                       en=reason(suggestion.because, lead.title.en, "en", window))))
-    return MySuggestions(found, dismissed, notices=False)
+    return MySuggestions(found, choices.dismissed, choices.notices)
 
 
 async def offer_next_service(uow: RequestsUnitOfWork, row: RequestRow, at: datetime, window: int) -> None:

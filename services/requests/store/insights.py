@@ -2,18 +2,37 @@
 figures and staff's decision, staff's auto-approval bar, each retraining run, each service's weekly forecast,
 and the suggestions citizens set aside or were told about."""
 
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Collection, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import Column, Date, Float, Index, Integer, String, Table, delete, func, select, update
+from sqlalchemy import (
+    Column,
+    Date,
+    Float,
+    Index,
+    Integer,
+    String,
+    Table,
+    bindparam,
+    cast,
+    delete,
+    func,
+    null,
+    select,
+    union_all,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 
 from services.requests.domain.patterns import Pattern, Thresholds
-from services.requests.store.tables import metadata, requests
+from services.requests.store.tables import catalogue, metadata, preferences, requests
+from shared.contracts.catalog import ServiceRecord
 from shared.db import UnitOfWork, UtcDateTime
 
 PROPOSED, APPROVED, OFF = "proposed", "approved", "off"
+# A citizen's marks on a suggested service.
+DISMISSED, NOTIFIED = "dismissed", "notified"
 
 service_patterns = Table(
     "service_patterns", metadata,
@@ -71,6 +90,29 @@ service_forecasts = Table(
 )
 
 
+# What a citizen's suggestions read on every dashboard call, built once: building a statement (an aliased
+# join above all) cost more than SQLite took to answer it.
+_HISTORY = (select(requests.c.tracking_number, requests.c.service, requests.c.status, requests.c.submitted_at)
+            .where(requests.c.citizen == bindparam("citizen"), requests.c.submitted_at >= bindparam("since"))
+            .order_by(requests.c.submitted_at.desc()))
+_CHOICES = union_all(
+    select(suggestion_marks.c.service, cast(null(), Integer).label("notices"))
+    .where(suggestion_marks.c.citizen == bindparam("citizen"), suggestion_marks.c.mark == DISMISSED),
+    select(cast(null(), String).label("service"), preferences.c.suggestion_notices)
+    .where(preferences.c.citizen == bindparam("citizen")))
+_lead, _then = catalogue.alias("lead"), catalogue.alias("then")
+_APPROVED_AFTER = (
+    select(service_patterns.c.after, service_patterns.c.then, service_patterns.c.citizens, service_patterns.c.support,
+           service_patterns.c.confidence, service_patterns.c.lift,
+           _lead.c.status.label("lead_status"), _lead.c.record.label("lead_record"),
+           _then.c.status.label("then_status"), _then.c.record.label("then_record"))
+    .select_from(service_patterns
+                 .outerjoin(_lead, (_lead.c.slug == service_patterns.c.after) & _lead.c.record.is_not(None))
+                 .outerjoin(_then, (_then.c.slug == service_patterns.c.then) & _then.c.record.is_not(None)))
+    .where(service_patterns.c.state == APPROVED, service_patterns.c.after.in_(bindparam("leads", expanding=True)))
+    .order_by(service_patterns.c.confidence.desc(), service_patterns.c.after, service_patterns.c.then))
+
+
 @dataclass(frozen=True)
 class PatternRow:
     pattern: Pattern
@@ -100,6 +142,23 @@ class ForecastRow:
     trained_at: datetime
 
 
+@dataclass(frozen=True)
+class Approved:
+    """Approved patterns grouped by the service that leads to them, and every service they name as last known
+    (status, record); a service the catalogue never told us of is missing."""
+
+    by_reason: dict[str, list[Pattern]]
+    services: dict[str, tuple[str, ServiceRecord]]
+
+
+@dataclass(frozen=True)
+class Choices:
+    """What a citizen chose about suggestions: the services they set aside, and whether they want a notice."""
+
+    dismissed: set[str]
+    notices: bool
+
+
 def _pattern_row(row: object) -> PatternRow:
     r = row._mapping  # type: ignore[attr-defined]
     return PatternRow(Pattern(r["after"], r["then"], r["citizens"], r["support"], r["confidence"], r["lift"]),
@@ -125,10 +184,7 @@ class Insights:
 
     async def citizen_history(self, citizen: str, since: datetime) -> list[tuple[str, str, str, datetime]]:
         """(tracking number, service, status, submitted_at) of the citizen's requests since then, latest first."""
-        rows = await self._uow.connection.execute(
-            select(requests.c.tracking_number, requests.c.service, requests.c.status, requests.c.submitted_at)
-            .where(requests.c.citizen == citizen, requests.c.submitted_at >= since)
-            .order_by(requests.c.submitted_at.desc()))
+        rows = await self._uow.connection.execute(_HISTORY, {"citizen": citizen, "since": since})
         return [(r[0], r[1], r[2], r[3]) for r in rows]
 
     async def patterns(self, state: str | None = None) -> list[PatternRow]:
@@ -138,6 +194,33 @@ class Insights:
         rows = await self._uow.connection.execute(
             query.order_by(service_patterns.c.confidence.desc(), service_patterns.c.after, service_patterns.c.then))
         return [_pattern_row(r) for r in rows]
+
+    async def approved_after(self, leads: Collection[str]) -> Approved:
+        """The approved patterns led by these services, with the services at both ends, in one read: the
+        suggestions a citizen sees are computed from these on every dashboard call."""
+        if not leads:
+            return Approved({}, {})
+        rows = await self._uow.connection.execute(_APPROVED_AFTER, {"leads": sorted(leads)})
+        found = Approved({}, {})
+        for r in rows:
+            found.by_reason.setdefault(r.after, []).append(
+                Pattern(r.after, r.then, r.citizens, r.support, r.confidence, r.lift))
+            for slug, status, record in ((r.after, r.lead_status, r.lead_record),
+                                         (r.then, r.then_status, r.then_record)):
+                if record is not None and slug not in found.services:
+                    found.services[slug] = (status, ServiceRecord.model_validate(record))
+        return found
+
+    async def choices(self, citizen: str) -> Choices:
+        """The citizen's dismissed suggestions and their notices preference, in one read."""
+        rows = await self._uow.connection.execute(_CHOICES, {"citizen": citizen})
+        dismissed, notices = set(), False
+        for service, wanted in rows:
+            if service is None:
+                notices = bool(wanted)
+            else:
+                dismissed.add(service)
+        return Choices(dismissed, notices)
 
     async def pattern(self, after: str, then: str) -> PatternRow | None:
         row = (await self._uow.connection.execute(select(service_patterns).where(
@@ -196,11 +279,6 @@ class Insights:
             select(insight_runs).order_by(insight_runs.c.trained_at.desc(), insight_runs.c.id.desc()).limit(1))
                ).first()
         return RunRow(row.trained_at, row.requests, row.citizens, row.patterns, row.seconds) if row else None
-
-    async def marked(self, citizen: str, mark: str) -> set[str]:
-        rows = await self._uow.connection.execute(select(suggestion_marks.c.service).where(
-            suggestion_marks.c.citizen == citizen, suggestion_marks.c.mark == mark))
-        return {r[0] for r in rows}
 
     async def mark(self, citizen: str, service: str, mark: str, at: datetime) -> bool:
         """False when it was already so marked (the notification went out once, by whichever replica)."""

@@ -1,4 +1,4 @@
-from collections.abc import Collection, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -106,15 +106,6 @@ class Catalogue:
         row = (await self._uow.connection.execute(
             select(catalogue.c.record).where(catalogue.c.slug == slug))).first()
         return ServiceRecord.model_validate(row.record) if row is not None and row.record is not None else None
-
-    async def known(self, slugs: Collection[str]) -> dict[str, tuple[str, ServiceRecord]]:
-        """Several services as last known, each with its status, in one read."""
-        if not slugs:
-            return {}
-        rows = await self._uow.connection.execute(
-            select(catalogue.c.slug, catalogue.c.status, catalogue.c.record)
-            .where(catalogue.c.slug.in_(sorted(slugs)), catalogue.c.record.is_not(None)))
-        return {r.slug: (r.status, ServiceRecord.model_validate(r.record)) for r in rows}
 
     async def all_records(self) -> list[ServiceRecord]:
         rows = await self._uow.connection.execute(
