@@ -38,7 +38,7 @@ class Domain:
 
 
 DOMAINS = (Domain("services/gateway", "ui"), Domain("services/gateway", "workspace", falls_back_to="ui"),
-           Domain("services/notifications", "notifications"))
+           Domain("services/notifications", "notifications"), Domain("services/requests", "requests"))
 
 
 @dataclass(frozen=True)

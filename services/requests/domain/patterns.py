@@ -8,9 +8,12 @@ citizens support it, only as these aggregates, and never with a sensitive servic
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
+
+from shared.i18n import load
 
 WINDOW_DAYS = 180
 MIN_CITIZENS = 50
@@ -124,11 +127,15 @@ def suggest(done: Sequence[str], patterns: Mapping[str, Sequence[Pattern]], *, e
     return [Suggestion(p.then, p) for p in ranked[:limit]]
 
 
+# The reason's words (services/requests/locale), read once at import like the rest of the code: a count of days
+# takes one of Arabic's six plural forms (3 أيام, 11 يومًا, 100 يوم), which only a plural entry says right.
+WORDS = load(Path(__file__).resolve().parent.parent / "locale", "requests")
+
+
 def reason(pattern: Pattern, after_title: str, lang: str, window_days: int = WINDOW_DAYS) -> str:
-    share = round(pattern.confidence * 100)
-    if lang == "ar":
-        return f"{share}٪ ممن أنجزوا «{after_title}» طلبوا هذه الخدمة خلال {window_days} يومًا."
-    return f"{share}% of people who completed “{after_title}” went on to request this within {window_days} days."
+    words = WORDS["en" if lang == "en" else "ar"]
+    return str(words.ngettext("suggestion_reason_n", "suggestion_reason_n", window_days)) % {
+        "share": round(pattern.confidence * 100), "service": after_title, "num": window_days}
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,9 @@ from shared.i18n import LANGUAGES
 
 # A value that counts something: its text must be said with ngettext (Arabic has six plural forms).
 COUNTS = re.compile(r"%\((num|count)\)s")
+# A value followed by a noun in the one form Arabic gives 11 to 99 (يوماً، مواطناً): a count said in a fixed form,
+# wrong for 3 (أيام), 100 (يوم) and the rest. The notifications' {values} are names and dates, never counts.
+FIXED_COUNT = re.compile(r"%\(\w+\)s\s+[\u0621-\u0652]+(اً|ًا)(?![\u0621-\u0652])")
 # The UI's %(name)s (Jinja's newstyle gettext), the notifications' {name} (str.format, as their admin API shows).
 PLACEHOLDER = re.compile(r"%\((\w+)\)s|\{(\w+)\}")
 
@@ -81,6 +84,12 @@ def test_a_text_that_counts_is_a_plural_entry_said_with_ngettext(of: Domain) -> 
     assert sorted(counting - plural_keys) == []
     assert sorted({f"{u.where}: {u.key}" for u in uses(of) if u.key in plural_keys and not u.plural}) == []
     assert sorted({f"{u.where}: {u.key}" for u in uses(of) if u.plural and u.key not in plural_keys}) == []
+
+
+@pytest.mark.parametrize("of", DOMAINS, ids=lambda d: d.name)
+def test_an_arabic_count_is_never_written_in_one_fixed_form(of: Domain) -> None:
+    fixed = [key_of(m) for m in catalogue(of, "ar") if m.id and not m.pluralizable and FIXED_COUNT.search(m.string)]
+    assert fixed == [], "say these with ngettext and a plural entry (services/gateway/locale/README.md)"
 
 
 def test_arabic_plurals_have_the_six_forms_of_the_cldr_rule() -> None:

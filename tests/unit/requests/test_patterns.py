@@ -1,4 +1,5 @@
 import numpy as np
+import pytest
 
 from services.requests.domain.patterns import Pattern, Thresholds, by_reason, mine, reason, suggest
 
@@ -94,3 +95,14 @@ def test_the_reason_names_the_service_and_the_share_in_the_citizens_language() -
     assert reason(pattern, "Register a new vehicle", "en").startswith("42% of people who completed “Register a new")
     arabic = reason(pattern, "تسجيل مركبة جديدة", "ar")
     assert "٪" in arabic and "«تسجيل مركبة جديدة»" in arabic
+
+
+@pytest.mark.parametrize(("days", "arabic", "english"), [
+    (1, "خلال يوم واحد.", "within 1 day."), (2, "خلال يومين.", "within 2 days."), (3, "خلال 3 أيام.", "within 3 days."),
+    (90, "خلال 90 يومًا.", "within 90 days."), (100, "خلال 100 يوم.", "within 100 days."),
+    (180, "خلال 180 يومًا.", "within 180 days."), (365, "خلال 365 يومًا.", "within 365 days.")])
+def test_the_reasons_window_takes_the_plural_form_its_number_of_days_needs(days: int, arabic: str, english: str
+                                                                           ) -> None:
+    pattern = create_pattern("register-new-vehicle", "pay-traffic-fines", 0.42)
+    assert reason(pattern, "تسجيل مركبة جديدة", "ar", days).endswith(arabic)
+    assert reason(pattern, "Register a new vehicle", "en", days).endswith(english)
