@@ -23,12 +23,12 @@ from bench.search import SERVICES, load_catalogue, running_search_service, synth
 from bench.settings import REPO, BenchSettings
 from bench.stats import table
 from portal.up import SERVICES as PORTAL_SERVICES
-from portal.up import UpConfig, identity_keys, service_env
+from portal.up import UpConfig, identity_keys, migrated_first, service_env
 
 IDLE_SECONDS = 10.0
 LIMIT_MB = 120.0
 SEARCH_LIMIT_MB = 250.0
-FLOOR = "import fastapi, uvicorn, sqlalchemy, pydantic, httpx, structlog, sys; sys.stdin.read()"
+FLOOR = "import fastapi, uvicorn, sqlalchemy, pydantic, httpx, structlog, sys; print(flush=True); sys.stdin.read()"
 
 
 @dataclass
@@ -62,8 +62,12 @@ def serving(service: str, port: int) -> int:
 
 async def floor_mb() -> float:
     process = await asyncio.create_subprocess_exec(sys.executable, "-c", FLOOR, cwd=REPO,
-                                                   stdin=asyncio.subprocess.PIPE)
+                                                   stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE)
     try:
+        # Read once its imports are done: on a loaded machine they took longer than the idle wait itself, and the
+        # baseline was read half-imported (42 MB where the same imports hold 68).
+        assert process.stdout is not None
+        await process.stdout.readline()
         await asyncio.sleep(IDLE_SECONDS / 2)
         return rss_mb(process.pid)
     finally:
@@ -74,10 +78,10 @@ async def floor_mb() -> float:
 
 @contextlib.asynccontextmanager
 async def serving_all(settings: BenchSettings, run_dir: Path) -> AsyncIterator[UpConfig]:
-    """Each service as `portal up` starts it (`portal.cli serve`, its environment, SQLite), on the in-memory bus
-    (nothing to consume while idle; RabbitMQ's client library is then not loaded)."""
+    """Each service as `portal up` starts it (migrated first, then `portal.cli serve`, its environment, SQLite), on
+    the in-memory bus (nothing to consume while idle; RabbitMQ's client library is then not loaded)."""
     config = replace(UpConfig.from_env(), base_port=settings.base_port, run_dir=run_dir, log_level="warning")
-    env = os.environ | service_env(config, "memory://bench-idle", identity_keys(run_dir))
+    env = os.environ | await migrated_first(service_env(config, "memory://bench-idle", identity_keys(run_dir)))
     processes = []
     try:
         for service in PORTAL_SERVICES:

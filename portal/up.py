@@ -189,13 +189,23 @@ async def start_requests_workers(config: UpConfig, env: dict[str, str], codes: l
     await wait_ready({f"worker-{code}": f"http://127.0.0.1:{port}" for code, port in ports.items()})
 
 
+async def migrated_first(env: dict[str, str]) -> dict[str, str]:
+    """Every service's database upgraded by `portal migrate` (as production's pre-deploy job does), and the
+    environment that starts the services with their start-up migrations off: a service that migrated itself kept
+    Alembic loaded for its whole life, some 10 MB of each process's resident memory."""
+    process = await spawn(["migrate", *SERVICES], env)
+    if await process.wait() != 0:
+        raise RuntimeError("portal migrate failed: see its output above")
+    return env | {f"{service.upper()}_MIGRATE_ON_START": "false" for service in SERVICES}
+
+
 async def run_processes(config: UpConfig) -> None:
     """Every service, worker and the simulated ministry as supervised child processes, until cancelled."""
     keys = identity_keys(config.run_dir)
     admin = await broker_admin(config)
     mail = dev_mail_server(config)
     mail.start()
-    env = service_env(config, config.amqp_url, keys)
+    env = await migrated_first(service_env(config, config.amqp_url, keys))
     service_envs = {s: env for s in SERVICES}
     if config.requests_workers:
         service_envs["requests"] = env | {"REQUESTS_CONSUME_MINISTRIES": "false", "REQUESTS_OUTBOX_POLL_SECONDS": "0.1"}

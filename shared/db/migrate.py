@@ -1,21 +1,27 @@
-"""Alembic, run programmatically: each service upgrades its own database to head at start-up."""
+"""Alembic, run programmatically: each service upgrades its own database to head at start-up.
+
+Alembic (with Mako and its dialect modules, some 10 MB resident) is imported only when a migration runs: a service
+whose migrations are left to the deploy job never loads it."""
 
 import asyncio
 import zlib
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-from alembic import command
-from alembic.autogenerate.api import AutogenContext
-from alembic.config import Config
-from alembic.runtime.environment import EnvironmentContext
 from sqlalchemy import MetaData, text
 from sqlalchemy.engine import Connection
 
 from shared.db.engine import engine_for
 
+if TYPE_CHECKING:
+    from alembic.autogenerate.api import AutogenContext
+    from alembic.config import Config
+    from alembic.runtime.environment import EnvironmentContext
 
-def alembic_config(script_location: Path, database_url: str) -> Config:
+
+def alembic_config(script_location: Path, database_url: str) -> "Config":
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(script_location))
     config.set_main_option("sqlalchemy.url", database_url.replace("%", "%%"))
@@ -39,12 +45,14 @@ async def upgrade(script_location: Path, database_url: str) -> None:
         await engine.dispose()
 
 
-def _upgrade(connection: Connection, config: Config) -> None:
+def _upgrade(connection: Connection, config: "Config") -> None:
+    from alembic import command
+
     config.attributes["connection"] = connection
     command.upgrade(config, "head")
 
 
-def run_env(context: EnvironmentContext, target_metadata: MetaData) -> None:
+def run_env(context: "EnvironmentContext", target_metadata: MetaData) -> None:
     """The body of every service's migrations/env.py."""
     connection = context.config.attributes.get("connection")
     if connection is not None:
@@ -61,7 +69,7 @@ def run_env(context: EnvironmentContext, target_metadata: MetaData) -> None:
     asyncio.run(online())
 
 
-def _run(context: EnvironmentContext, connection: Connection, target_metadata: MetaData) -> None:
+def _run(context: "EnvironmentContext", connection: Connection, target_metadata: MetaData) -> None:
     context.configure(connection=connection, target_metadata=target_metadata, render_as_batch=True,
                       render_item=render_item,
                       compare_type=True)
@@ -69,7 +77,7 @@ def _run(context: EnvironmentContext, connection: Connection, target_metadata: M
         context.run_migrations()
 
 
-def render_item(type_: str, obj: Any, autogen_context: AutogenContext) -> str | Literal[False]:
+def render_item(type_: str, obj: Any, autogen_context: "AutogenContext") -> str | Literal[False]:
     """Migrations spell UtcDateTime as the column type it stores, so they never import our code."""
     if type_ == "type" and type(obj).__name__ == "UtcDateTime":
         return "sa.DateTime(timezone=True)"
