@@ -1,5 +1,4 @@
 from fastapi import FastAPI
-from opensearchpy import AsyncOpenSearch
 
 from services.search import handlers
 from services.search.api import problem, router
@@ -8,7 +7,6 @@ from services.search.domain import SearchError
 from services.search.domain.curation import QueryTally
 from services.search.engines import SearchEngine
 from services.search.engines.embedded import EmbeddedEngine
-from services.search.engines.opensearch import OpenSearchEngine
 from services.search.handlers import Deps, SynonymCache
 from services.search.lexicon import load_lexicon
 from services.search.store import MIGRATIONS, SearchUnitOfWork, metadata
@@ -24,6 +22,11 @@ SERVICE = "search"
 def create_search_engine(settings: Settings) -> SearchEngine:
     if settings.engine == "embedded":
         return EmbeddedEngine(settings.embedded_index_dir())
+    # The OpenSearch client (with aiohttp, requests and urllib3, some 20 MB resident) only where it is the engine.
+    from opensearchpy import AsyncOpenSearch
+
+    from services.search.engines.opensearch import OpenSearchEngine
+
     password = settings.opensearch_password.get_secret_value() if settings.opensearch_password else None
     client = AsyncOpenSearch(
         hosts=[settings.opensearch_url], verify_certs=settings.opensearch_verify_certs,
