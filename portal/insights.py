@@ -27,8 +27,8 @@ async def retrain_database(url: str | None = None) -> RunRow:
     settings = LearningSettings()
     engine = engine_for(url or settings.database_url)
 
-    def unit(*, read_only: bool = False) -> RequestsUnitOfWork:
-        return RequestsUnitOfWork(engine, outbox, inbox, "/requests", None, read_only=read_only)
+    def unit(*, read_only: bool = False, deadline: float | None = None) -> RequestsUnitOfWork:
+        return RequestsUnitOfWork(engine, outbox, inbox, "/requests", None, read_only=read_only, deadline=deadline)
 
     learning = Learning(settings.insights_min_citizens, settings.insights_window_days, settings.insights_history_days)
     try:

@@ -14,7 +14,7 @@ from shared.bus import BatchHandler, Bus, Consumer, Handler, connect_bus
 from shared.bus.ports import RawHandler
 from shared.bus.topology import PORTAL_QUEUES, QueueSpec
 from shared.config import ServiceSettings
-from shared.db import OutboxRelay, UnitOfWork, UnitOfWorkFactory, database_answers, engine_for
+from shared.db import DatabaseBusy, OutboxRelay, UnitOfWork, UnitOfWorkFactory, database_answers, engine_for
 from shared.db.migrate import upgrade
 from shared.logging import get_logger
 from shared.web import Problem, Readiness, ReadinessCheck, install_plumbing, problem_response
@@ -37,9 +37,9 @@ class Runtime:
         return self._metadata.tables[name]
 
     def unit_of_work(self, kind: type[U]) -> UnitOfWorkFactory[U]:
-        def open_unit(*, read_only: bool = False) -> U:
+        def open_unit(*, read_only: bool = False, deadline: float | None = None) -> U:
             return kind(self.engine, self.table("outbox"), self.table("inbox"), f"/{self.service}", self.relay,
-                        read_only=read_only)
+                        read_only=read_only, deadline=deadline)
 
         return open_unit
 
@@ -107,5 +107,13 @@ class Runtime:
                 return problem_response(to_problem(exc), request.url.path)
 
             app.add_exception_handler(error_type, on_domain_error)
+
+        async def on_busy(request: Request, exc: Exception) -> Response:
+            log.warning("database_busy", path=request.url.path)
+            return problem_response(Problem(503, "busy", "We are busy right now and nothing was saved; please try "
+                                            "again in a moment."), request.url.path,
+                                    headers={"Retry-After": str(DatabaseBusy.RETRY_AFTER_SECONDS)})
+
+        app.add_exception_handler(DatabaseBusy, on_busy)
         app.include_router(router)
         return app

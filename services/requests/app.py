@@ -40,7 +40,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 estimates=CompletionEstimates(settings.estimate_cache_seconds),
                 reports=KeptReports(settings.performance_cache_seconds),
                 learning=Learning(settings.insights_min_citizens, settings.insights_window_days,
-                                  settings.insights_history_days))
+                                  settings.insights_history_days),
+                submission_deadline_seconds=settings.submission_deadline_seconds)
     ministry_events = EventRouter(deps)
     register_ministry(ministry_events)
     ministries.handler = ministry_events

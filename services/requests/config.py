@@ -8,6 +8,9 @@ class Settings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="REQUESTS_", extra="ignore")
 
     catalog_url: str = "http://127.0.0.1:8001"
+    # A submission commits within this many seconds of arriving, or is answered 503 having made nothing: shorter
+    # than the gateway's upstream timeout (10 s), so that no request is made after its citizen was told it failed.
+    submission_deadline_seconds: float = Field(default=6.0, gt=0)
     # Empty: consume every ministry's queue. Otherwise only these (a worker bound to some ministries).
     ministries: list[str] = Field(default_factory=list)
     # The API deployment turns this off where per-ministry workers consume the ministries' queues.

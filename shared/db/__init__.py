@@ -1,9 +1,10 @@
-from shared.db.engine import database_answers, engine_for, is_sqlite
+from shared.db.engine import DatabaseBusy, database_answers, engine_for, is_sqlite
 from shared.db.outbox import OutboxRelay, inbox_table, outbox_table, utcnow
 from shared.db.types import UtcDateTime
 from shared.db.uow import UnitOfWork, UnitOfWorkFactory
 
 __all__ = [
+           "DatabaseBusy",
            "OutboxRelay",
            "UnitOfWork",
            "UnitOfWorkFactory",

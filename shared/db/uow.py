@@ -1,5 +1,6 @@
 """Unit of work: one transaction for the state change, its outgoing events and the inbox record."""
 
+import asyncio
 import contextlib
 import uuid
 from types import TracebackType
@@ -12,7 +13,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from shared.contracts.base import IntegrationEvent
-from shared.db.engine import READ_ONLY, writing
+from shared.db.engine import READ_ONLY, DatabaseBusy, writing
 from shared.db.outbox import OutboxRelay, utcnow
 from shared.tracing import TRACEPARENT, TRACESTATE, outgoing_headers
 
@@ -20,16 +21,17 @@ U_co = TypeVar("U_co", bound="UnitOfWork", covariant=True)
 
 
 class UnitOfWorkFactory(Protocol[U_co]):
-    """Opens a unit of work; read_only ones never wait behind writers (SQLite) and must not write."""
+    """Opens a unit of work; read_only ones never wait behind writers (SQLite) and must not write. With a deadline
+    (the event loop's time), it commits by then or raises DatabaseBusy having written nothing."""
 
-    def __call__(self, *, read_only: bool = False) -> U_co: ...
+    def __call__(self, *, read_only: bool = False, deadline: float | None = None) -> U_co: ...
 
 
 class UnitOfWork:
     def __init__(self, engine: AsyncEngine, outbox: Table, inbox: Table, source: str,
-                 relay: OutboxRelay | None = None, *, read_only: bool = False) -> None:
+                 relay: OutboxRelay | None = None, *, read_only: bool = False, deadline: float | None = None) -> None:
         self._engine, self._outbox, self._inbox = engine, outbox, inbox
-        self._source, self._relay, self._read_only = source, relay, read_only
+        self._source, self._relay, self._read_only, self._deadline = source, relay, read_only, deadline
         self._connection: AsyncConnection | None = None
         # Events recorded by publish(), written to the outbox in one statement at commit.
         self._outgoing: list[dict[str, object]] = []
@@ -43,7 +45,7 @@ class UnitOfWork:
 
     async def __aenter__(self) -> Self:
         if not self._read_only:
-            await self._turn.enter_async_context(writing(self._engine))
+            await self._turn.enter_async_context(writing(self._engine, self._deadline))
         try:
             self._connection = await self._engine.connect()
         except BaseException:
@@ -74,6 +76,9 @@ class UnitOfWork:
         if outgoing:
             # One multi-row INSERT, in the order published: a submission's two events were two statements.
             await self.connection.execute(insert(self._outbox), outgoing)
+        if self._deadline is not None and asyncio.get_running_loop().time() > self._deadline:
+            # Its caller may have been told it failed (a gateway's timeout): it must not happen after all.
+            raise DatabaseBusy("the unit of work could not commit before its deadline")
         await self.connection.commit()
         if outgoing and self._relay is not None:
             self._relay.wake()

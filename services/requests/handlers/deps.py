@@ -33,3 +33,5 @@ class Deps:
     # The public performance reports, by period and filter.
     reports: KeptReports = field(default_factory=KeptReports)
     learning: Learning = field(default_factory=Learning)
+    # How long a submission may take to commit (see Settings.submission_deadline_seconds).
+    submission_deadline_seconds: float = 6.0

@@ -1,3 +1,4 @@
+import asyncio
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any
@@ -175,12 +176,15 @@ def check_submission(service: ServiceRecord, fields: dict[str, Any]) -> dict[str
 
 
 async def submit_request(command: SubmitRequest, deps: Deps) -> Submitted:
+    """Made by the deadline or not at all (DatabaseBusy): a citizen told it failed retries, with the same
+    Idempotency-Key, and gets this request once."""
+    deadline = asyncio.get_running_loop().time() + deps.submission_deadline_seconds
     service = await published_service(command.service, deps)
     fields = check_submission(service, command.fields)
     at = deps.clock()
     key, citizen = command.idempotency_key, command.citizen.subject
     answers = fingerprint(command.service, command.fields) if key else ""
-    async with deps.uow() as uow:
+    async with deps.uow(deadline=deadline) as uow:
         if key is not None:
             kept = await _kept_answer(uow, citizen, key, answers, at)
             if kept is not None:
