@@ -25,7 +25,7 @@ from services.requests.handlers.catalogue import published_service
 from services.requests.handlers.deps import Deps
 from services.requests.handlers.documents import IssueDocument, keep_document
 from services.requests.handlers.insights import offer_next_service
-from services.requests.store import HistoryRow, RatingRow, RequestRow, RequestsUnitOfWork
+from services.requests.store import HistoryRow, KeptAnswer, RatingRow, RequestRow, RequestsUnitOfWork
 from shared.auth import Identity
 from shared.bus import Rejected
 from shared.bus.dispatch import Inbound
@@ -184,6 +184,14 @@ async def submit_request(command: SubmitRequest, deps: Deps) -> Submitted:
     at = deps.clock()
     key, citizen = command.idempotency_key, command.citizen.subject
     answers = fingerprint(command.service, command.fields) if key else ""
+    if key is not None:
+        # A retry of a submission already made is answered from a snapshot, never queued behind the writers: when
+        # writes are backed up, its first answer is what the citizen's app most needs.
+        async with deps.uow(read_only=True) as reader:
+            replayed = _replayed(await reader.idempotency.get(citizen, key), answers, at)
+        if replayed is not None:
+            log.info("request_submission_replayed", service=command.service)
+            return replayed
     async with deps.uow(deadline=deadline) as uow:
         if key is not None:
             kept = await _kept_answer(uow, citizen, key, answers, at)
@@ -211,11 +219,21 @@ async def _kept_answer(uow: RequestsUnitOfWork, citizen: str, key: str, answers:
         await uow.idempotency.forget(citizen, key)
         await uow.idempotency.take(citizen, key, answers, at)
         return None
+    replayed = _replayed(kept, answers, at)
+    if replayed is None:
+        raise Conflict("idempotency-key-in-use", "A submission with this Idempotency-Key is still in progress.")
+    return replayed
+
+
+def _replayed(kept: KeptAnswer | None, answers: str, at: datetime) -> Submitted | None:
+    """The first answer kept for this key, if it has one; a conflict if the key was used for other answers."""
+    if kept is None or not still_kept(kept.created_at, at):
+        return None
     if kept.fingerprint != answers:
         raise Conflict("idempotency-key-reused", "This Idempotency-Key was already used for a different "
                        "submission; use a new key for new answers.")
     if kept.response is None:
-        raise Conflict("idempotency-key-in-use", "A submission with this Idempotency-Key is still in progress.")
+        return None
     return Submitted(str(kept.response["tracking_number"]), str(kept.response["status"]), replayed=True)
 
 

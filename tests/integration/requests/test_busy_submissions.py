@@ -115,3 +115,23 @@ async def test_a_submission_that_got_the_database_too_late_is_not_committed(harn
     retried = await send(harness, "busy-key-2")
     assert retried.status_code == 201, retried.text
     assert await my_tracking_numbers(harness) == [retried.json()["tracking_number"]]
+
+
+async def test_a_retry_of_a_submission_already_made_is_answered_while_another_process_holds_the_database(
+        harness: Harness, sqlite_url: str) -> None:
+    """Its first answer may never have reached the app (the gateway gave up): the retry must not wait for writes."""
+    made = await send(harness, "busy-key-3")
+    assert made.status_code == 201, made.text
+    holder = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "tests.integration.db.draining", sqlite_url, "hold", stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE, cwd=ROOT)
+    assert holder.stdin is not None and holder.stdout is not None
+    try:
+        assert await holder.stdout.readline() == b"holding\n"
+        retried = await send(harness, "busy-key-3")
+    finally:
+        holder.stdin.close()
+        await asyncio.wait_for(holder.wait(), timeout=30)
+    assert retried.status_code == 201, retried.text
+    assert retried.json() == made.json()
+    assert retried.headers["Idempotent-Replayed"] == "true"
