@@ -65,11 +65,17 @@ async def call_upstream(deps: UpstreamPool, upstream: Upstream, method: str, pat
         breaker.failed()
         log.warning("upstream_unavailable", upstream=upstream, error=type(exc).__name__, breaker=breaker.state)
         raise unavailable(upstream) from exc
-    if response.status_code in UPSTREAM_TROUBLE:
+    if response.status_code in UPSTREAM_TROUBLE and not shedding_load(response):
         breaker.failed()
     else:
         breaker.succeeded()
     return response
+
+
+def shedding_load(response: httpx.Response) -> bool:
+    """A 503 with Retry-After is an upstream that answers, turning work away for a moment (its database busy): it
+    is passed on as it is, and cutting the upstream off would refuse its reads and replayed submissions as well."""
+    return response.status_code == 503 and "retry-after" in response.headers
 
 
 def signed_headers(identity: Identity | None, deps: UpstreamPool,

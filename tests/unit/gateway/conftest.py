@@ -28,6 +28,8 @@ class FakeServices:
     notifications: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     down: set[str] = field(default_factory=set)
     failing: set[str] = field(default_factory=set)
+    # Answering 503 busy with Retry-After: alive, turning writes away for a moment.
+    busy: set[str] = field(default_factory=set)
     calls: list[tuple[str, str, str]] = field(default_factory=list)
     submitted: list[dict[str, Any]] = field(default_factory=list)
     idempotency_keys: list[str | None] = field(default_factory=list)
@@ -59,6 +61,8 @@ class FakeServices:
                 raise httpx.ConnectError("connection refused", request=request)
             if name in self.failing:
                 return httpx.Response(503, json={"code": "unavailable"})
+            if name in self.busy and request.method == "POST":
+                return httpx.Response(503, json={"code": "busy"}, headers={"Retry-After": "2"})
             return getattr(self, f"_{name}")(request)
 
         return httpx.AsyncClient(transport=httpx.MockTransport(handle), base_url=f"http://{name}")

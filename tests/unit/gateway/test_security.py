@@ -119,6 +119,24 @@ async def test_an_upstream_that_keeps_failing_is_cut_off_then_probed_back(keypai
         assert (await client.get("/api/v1/search", params={"q": "x"})).status_code == 200  # closed again
 
 
+async def test_an_upstream_turning_submissions_away_for_a_moment_is_not_cut_off(keypair: tuple[str, str]) -> None:
+    """Its 503 with Retry-After reaches the citizen's app as it is, and its reads and the app's retries still go
+    through: cut off, a retry could not get the answer to a submission made before its first answer was lost."""
+    app, fakes = await start_portal(keypair, breaker_threshold=3, breaker_open_seconds=30)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as client:
+        citizen = (await client.post("/api/v1/auth/dev-token", json={"national_id": "12345678", "name": "Aisha"}))
+        headers = {"Authorization": f"Bearer {citizen.json()['access_token']}"}
+        fakes.busy.add("requests")
+        for _ in range(4):
+            busy = await client.post("/api/v1/requests", headers=headers, json={"service": "x", "fields": {}})
+            assert (busy.status_code, busy.json()["code"], busy.headers["Retry-After"]) == (503, "busy", "2")
+        assert (await client.get("/api/v1/requests", headers=headers)).status_code == 200
+        fakes.busy.clear()
+        calls = len(fakes.calls)
+        await client.post("/api/v1/requests", headers=headers, json={"service": "x", "fields": {}})
+        assert len(fakes.calls) == calls + 1
+
+
 async def test_reads_are_retried_but_a_submission_is_sent_only_once(portal: Portal) -> None:
     citizen = await portal.sign_in()
     portal.fakes.down.add("requests")
