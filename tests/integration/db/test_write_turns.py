@@ -46,5 +46,6 @@ async def test_a_write_waits_for_the_other_process_s_transaction_in_flight_not_f
         await asyncio.wait_for(drainer.wait(), timeout=30)
         await engine.dispose()
 
-    # The transaction in flight when it asked, and perhaps the one that began as it asked: not a backlog's worth.
-    assert max(overtaken) <= 2, overtaken
+    # The transaction in flight when it asked, and a few more when the machine is loaded (the woken waiter does not
+    # always run before the other process asks again): not a backlog's worth (SQLite's busy handler let 14 to 245 by).
+    assert max(overtaken) <= 8, overtaken
