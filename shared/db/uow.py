@@ -7,9 +7,10 @@ from types import TracebackType
 from typing import Protocol, Self, TypeVar
 
 from pydantic import BaseModel
-from sqlalchemy import Table, insert, select
+from sqlalchemy import Table, insert, select, text
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from shared.contracts.base import IntegrationEvent
@@ -18,6 +19,8 @@ from shared.db.outbox import OutboxRelay, utcnow
 from shared.tracing import TRACEPARENT, TRACESTATE, outgoing_headers
 
 U_co = TypeVar("U_co", bound="UnitOfWork", covariant=True)
+# PostgreSQL's SQLSTATEs for a lock_timeout and a statement_timeout.
+LOCK_NOT_AVAILABLE, QUERY_CANCELED = "55P03", "57014"
 
 
 class UnitOfWorkFactory(Protocol[U_co]):
@@ -47,10 +50,16 @@ class UnitOfWork:
         if not self._read_only:
             await self._turn.enter_async_context(writing(self._engine, self._deadline))
         try:
-            self._connection = await self._engine.connect()
+            async with asyncio.timeout_at(self._deadline):
+                self._connection = await self._engine.connect()
+        except TimeoutError as exc:
+            await self._turn.aclose()
+            raise DatabaseBusy("no database connection came free before the deadline") from exc
         except BaseException:
             await self._turn.aclose()
             raise
+        if self._deadline is not None and self._engine.dialect.name == "postgresql":
+            await self._wait_for_locks_until_the_deadline()
         if self._read_only:
             options: dict[str, object] = {READ_ONLY: True}
             if self._engine.dialect.name == "postgresql":
@@ -58,6 +67,15 @@ class UnitOfWork:
                 options["isolation_level"] = "REPEATABLE READ"
             await self._connection.execution_options(**options)
         return self
+
+    async def _wait_for_locks_until_the_deadline(self) -> None:
+        """A row another transaction holds (a worker stopped mid-transaction) is waited for only until the deadline:
+        then the statement gives up and frees its connection, rather than the pool filling with waiters."""
+        remaining_ms = int(((self._deadline or 0.0) - asyncio.get_running_loop().time()) * 1000)
+        if remaining_ms <= 0:
+            raise DatabaseBusy("the unit of work began after its deadline")
+        await self.connection.execute(text("SELECT set_config('lock_timeout', :ms, true), "
+                                           "set_config('statement_timeout', :ms, true)"), {"ms": str(remaining_ms)})
 
     async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                         tb: TracebackType | None) -> None:
@@ -70,6 +88,9 @@ class UnitOfWork:
                 await connection.close()
             finally:
                 await self._turn.aclose()
+        if self._deadline is not None and isinstance(exc, DBAPIError) and \
+                getattr(exc.orig, "sqlstate", None) in (LOCK_NOT_AVAILABLE, QUERY_CANCELED):
+            raise DatabaseBusy("a lock or statement outlasted the unit of work's deadline") from exc
 
     async def commit(self) -> None:
         outgoing, self._outgoing = self._outgoing, []

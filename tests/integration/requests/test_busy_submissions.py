@@ -10,6 +10,7 @@ import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import asyncpg
 import httpx
 import pytest
 from asgi_lifespan import LifespanManager
@@ -135,3 +136,42 @@ async def test_a_retry_of_a_submission_already_made_is_answered_while_another_pr
     assert retried.status_code == 201, retried.text
     assert retried.json() == made.json()
     assert retried.headers["Idempotent-Replayed"] == "true"
+
+
+@pytest.fixture
+async def pg_harness(postgres_url: str, public_key: str, signer: IdentitySigner) -> AsyncIterator[Harness]:
+    settings = Settings(database_url=postgres_url, amqp_url=f"memory://requests-{uuid.uuid4()}",
+                        identity_public_key=public_key, catalog_url="http://127.0.0.1:9", outbox_poll_seconds=0.05,
+                        renewal_scan_seconds=0.0, submission_deadline_seconds=DEADLINE_SECONDS)
+    app = create_app(settings)
+    async with (
+        LifespanManager(app, startup_timeout=30, shutdown_timeout=30),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test", timeout=60) as client,
+    ):
+        h = Harness(app, client, signer)
+        await h.publish_service(create_service_record())
+        yield h
+
+
+async def test_a_submission_blocked_by_another_transactions_lock_on_postgresql_is_refused_by_its_deadline(
+        pg_harness: Harness, postgres_url: str) -> None:
+    """A requests worker stopped mid-transaction holds its locks: submissions waiting on them give up at their
+    deadline (freeing their connections) instead of filling the pool until the worker resumes."""
+    holder = await asyncpg.connect(postgres_url.replace("postgresql+asyncpg", "postgresql"))
+    try:
+        transaction = holder.transaction()
+        await transaction.start()
+        await holder.execute("LOCK TABLE requests IN EXCLUSIVE MODE")
+        began = asyncio.get_running_loop().time()
+        refused = await asyncio.wait_for(send(pg_harness, "busy-key-3"), timeout=DEADLINE_SECONDS * 8)
+        waited = asyncio.get_running_loop().time() - began
+        await transaction.rollback()
+    finally:
+        await holder.close()
+    assert_refused_as_busy(refused)
+    assert waited < DEADLINE_SECONDS * 3
+    assert await my_tracking_numbers(pg_harness) == []
+
+    retried = await send(pg_harness, "busy-key-3")
+    assert retried.status_code == 201, retried.text
+    assert await my_tracking_numbers(pg_harness) == [retried.json()["tracking_number"]]
