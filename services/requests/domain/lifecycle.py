@@ -166,6 +166,14 @@ class FieldError:
         return {"field": self.field, "message": self.message}
 
 
+def _finite(number: int | float) -> bool:
+    # JSON's integers are unbounded: one past a double's range (10**400) is no quantity, and isfinite cannot take it.
+    try:
+        return math.isfinite(number)
+    except OverflowError:
+        return False
+
+
 def _check(spec: FormField, value: Any) -> str | None:
     kind = spec.kind
     if kind in ("text", "national_id", "phone", "email", "file"):
@@ -185,7 +193,7 @@ def _check(spec: FormField, value: Any) -> str | None:
             return f"must be at most {spec.max_length} characters"
         return None
     if kind == "number":
-        if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        if isinstance(value, bool) or not isinstance(value, int | float) or not _finite(value):
             return "must be a number"
         if spec.minimum is not None and value < spec.minimum:
             return f"must be at least {spec.minimum:g}"

@@ -147,6 +147,12 @@ def test_an_infinite_number_is_not_a_number() -> None:
     assert [e.field for e in validate_fields(service, {"floors": float("inf")})] == ["floors"]
 
 
+def test_an_integer_beyond_any_floating_point_number_is_not_a_number_and_a_large_one_still_is() -> None:
+    service = create_service(field("floors", "number"))
+    assert [e.message for e in validate_fields(service, {"floors": 10**400})] == ["must be a number"]
+    assert validate_fields(service, {"floors": 10**300}) == []
+
+
 def test_text_with_a_nul_character_is_refused() -> None:
     service = create_service(field("plate", "text"))
     assert [e.field for e in validate_fields(service, {"plate": "12\x00AB"})] == ["plate"]
