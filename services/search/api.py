@@ -160,8 +160,14 @@ class QueryReport(BaseModel):
     queries_kept: int
 
 
+class RebuildRecord(ServiceRecord):
+    # The catalogue counts versions in an SQL INTEGER; the index keeps them as 64-bit integers, which a larger
+    # number would overflow.
+    version: int = Field(ge=1, le=2**31 - 1)
+
+
 class RebuildBatch(BaseModel):
-    services: list[ServiceRecord] = Field(max_length=MAX_BATCH)
+    services: list[RebuildRecord] = Field(max_length=MAX_BATCH)
 
 
 class RebuildEnd(BaseModel):

@@ -1,5 +1,6 @@
 """What portal staff do: curate synonym sets, read the query report, rebuild the index from the catalogue."""
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -68,7 +69,7 @@ async def begin_rebuild(deps: Deps) -> str:
     return await deps.engine.begin_rebuild()
 
 
-async def add_to_rebuild(build: str, records: list[ServiceRecord], deps: Deps) -> int:
+async def add_to_rebuild(build: str, records: Sequence[ServiceRecord], deps: Deps) -> int:
     async with deps.uow(read_only=True) as uow:
         popularity = await uow.popularity.of([r.slug for r in records])
     return await deps.engine.add_to_rebuild(

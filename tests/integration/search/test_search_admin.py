@@ -190,3 +190,15 @@ async def test_a_rebuild_that_is_unknown_or_short_of_services_is_refused_with_a_
 
     assert (unknown.status_code, unknown.json()["code"]) == (404, "rebuild-not-found")
     assert (short.status_code, short.json()["code"]) == (409, "rebuild-incomplete")
+
+
+async def test_a_rebuild_batch_with_a_version_no_catalogue_gives_is_refused_with_a_problem(staff: Staff) -> None:
+    build = (await staff.post("/api/v1/admin/search/rebuilds")).json()["build"]
+    record = create_service_record(slug="oversized", title_en="Fishing licence").model_dump(mode="json")
+
+    refused = await staff.post(f"/api/v1/admin/search/rebuilds/{build}/services",
+                               {"services": [record | {"version": 2**63}]})
+
+    assert refused.status_code == 422
+    assert refused.headers["content-type"] == "application/problem+json"
+    assert refused.json()["errors"][0]["field"].endswith("version")
