@@ -24,8 +24,9 @@ class FormField(BaseModel):
     choices: list[ShortText] = Field(default_factory=list, max_length=200)
     min_length: int | None = None
     max_length: int | None = None
-    minimum: float | None = None
-    maximum: float | None = None
+    # Finite: 1e999 is valid JSON that reads as infinity, which neither JSON nor PostgreSQL can store.
+    minimum: float | None = Field(default=None, allow_inf_nan=False)
+    maximum: float | None = Field(default=None, allow_inf_nan=False)
 
 
 class Step(BaseModel):

@@ -186,3 +186,16 @@ async def test_a_title_with_an_unpaired_surrogate_is_refused_and_the_catalogue_s
     assert response.status_code == 422
     assert (await harness.client.get("/api/v1/services")).status_code == 200
     assert await rows(harness, services) == 0
+
+
+async def test_a_form_limit_past_any_number_is_refused_and_nothing_is_written(harness: Harness) -> None:
+    # 1e999 is valid JSON that no double can hold: it reads as infinity, which neither JSON nor PostgreSQL stores.
+    field = {"name": "floors", "kind": "number", "label": {"ar": "طوابق", "en": "Floors"}, "minimum": 0}
+    body = json.dumps(create_service_draft(form=[field])).replace('"minimum": 0', '"minimum": 1e999')
+    response = await harness.client.post("/api/v1/ministry/services", content=body.encode(), headers=harness.as_(
+        create_ministry_identity("rop")) | {"content-type": "application/json"})
+    assert response.status_code == 422, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    assert "form.0.minimum" in [e["field"] for e in response.json()["errors"]]
+    assert await rows(harness, services) == 0
+    assert await rows(harness, outbox) == 0
