@@ -134,8 +134,9 @@ class ServiceDraft(BaseModel):
 class MinistryDraft(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    code: str
-    name: Bilingual
+    code: str = Field(min_length=2, max_length=16)
+    # The catalogue keeps a ministry's names in 200 characters, as a service's title.
+    name: BilingualTitle
     # Handled in the portal's workspace by its own staff, rather than by a system of its own on the bus.
     workspace: bool = False
 

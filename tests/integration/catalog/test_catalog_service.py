@@ -87,6 +87,19 @@ async def test_an_onboarded_ministrys_api_key_identifies_it_and_only_it(harness:
     assert again.status_code == 409
 
 
+async def test_a_ministry_name_longer_than_the_catalogue_keeps_is_refused_and_nobody_is_onboarded(
+        harness: Harness) -> None:
+    admin = harness.as_(create_admin())
+    refused = await harness.client.post("/api/v1/admin/ministries", headers=admin,
+                                        json={"code": "mohup", "name": {"ar": "الإسكان", "en": "H" * 201}})
+    assert refused.status_code == 422
+    assert refused.headers["content-type"] == "application/problem+json"
+    assert [e["field"] for e in refused.json()["errors"]] == ["name.en"]
+    longest = await harness.client.post("/api/v1/admin/ministries", headers=admin,
+                                        json={"code": "mohup", "name": {"ar": "الإسكان", "en": "H" * 200}})
+    assert longest.status_code == 201
+
+
 @pytest.mark.parametrize(("changes", "field"), [
     ({"channels": [{"kind": "online", "url": "javascript:alert(document.cookie)"}]}, "channels.0.url"),
     ({"channels": [{"kind": "online", "url": "data:text/html,<script>alert(1)</script>"}]}, "channels.0.url"),
