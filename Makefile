@@ -51,11 +51,16 @@ tools: $(TOOLS_STAMP)
 run: setup-run
 	$(VENV)/bin/portal up
 
+# Three workers on two cores: much of a test's time is spent waiting (fsyncs, the broker, portals starting as
+# processes). The tiers that run portals on fixed ports share one worker (tests/conftest.py); TEST_WORKERS=0 runs
+# everything in one process.
+TEST_WORKERS ?= 3
+
 # The linters run beside the tests (mypy from a fresh clone takes a core for a minute or more; pytest mostly uses
 # one): both must pass, and the linters' findings are printed after the tests'.
 test: setup tools browser-deps validator-deps
 	@$(MAKE) --no-print-directory lint > .lint.log 2>&1 & lint=$$!; \
-	$(VENV)/bin/pytest -q -rs --timeout=300 tests; tests=$$?; \
+	$(VENV)/bin/pytest -q -rs --timeout=300 -n $(TEST_WORKERS) --dist loadgroup tests; tests=$$?; \
 	wait $$lint; linted=$$?; cat .lint.log; rm -f .lint.log; \
 	test $$tests = 0 -a $$linted = 0
 

@@ -64,11 +64,36 @@ def require_service(name: str, host: str, port: int) -> None:
 # ceiling on a loaded machine.
 EARLY_STARTS: list[Callable[[], None]] = []
 
+# The tiers that run the portal as processes on fixed ports: one xdist worker takes them all, in this order (browser
+# first, see above), while the other workers share the unit and integration tests.
+PORTAL_TIERS = ("browser", "chaos", "e2e")
+# What a test asks to show after the run (its name, then text), carried in its report so that it is shown from an xdist
+# worker too: the chaos tier's table, the fuzzer's seed.
+SUMMARIES: dict[str, str] = {}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if any(tier in Path(str(item.path)).parts for tier in PORTAL_TIERS):
+            item.add_marker(pytest.mark.xdist_group("portals"))
+
 
 def pytest_runtest_call(item: pytest.Item) -> None:
     if "browser" in Path(str(item.path)).parts:
         while EARLY_STARTS:
             EARLY_STARTS.pop(0)()
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    for name, text in report.user_properties:
+        if isinstance(name, str) and name.startswith("summary:"):
+            SUMMARIES[name.removeprefix("summary:")] = str(text)
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    for title, text in SUMMARIES.items():
+        terminalreporter.write_sep("=", title)
+        terminalreporter.write_line(text)
 
 
 @pytest.fixture(scope="session")

@@ -10,7 +10,7 @@ import contextlib
 import importlib
 import os
 import shutil
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from pathlib import Path
 from types import ModuleType
 
@@ -107,10 +107,13 @@ def database(request: pytest.FixtureRequest) -> str:
     return str(request.param)
 
 
-def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    if OUTCOMES:
-        terminalreporter.write_sep("=", "chaos tier")
-        terminalreporter.write_line(render(OUTCOMES))
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport() -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    """The table so far rides on each chaos test's report (tests/conftest.py shows it), and is kept in a file."""
+    report = yield
+    if report.when == "call" and OUTCOMES:
+        report.user_properties.append(("summary:chaos tier", render(OUTCOMES)))
         table = Path(os.environ.get("CHAOS_TABLE", str(RUN_DIR / "table.txt")))
         table.parent.mkdir(parents=True, exist_ok=True)
         table.write_text(render(OUTCOMES) + "\n")
+    return report

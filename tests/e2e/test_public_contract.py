@@ -84,9 +84,7 @@ def test_the_public_contract_holds_under_an_outside_fuzzer(fuzzed_portal: Runnin
     cases = {who: generated_cases(text) for who, text in outputs.items()}
     summary = (f"schemathesis seed {seed} (replay: PORTAL_FUZZ_SEED={seed}): {sum(cases.values())} cases "
                f"{cases} in {time.monotonic() - started:.0f}s")
-    reporter = request.config.pluginmanager.getplugin("terminalreporter")
-    if reporter is not None:
-        reporter.write_line(summary)
+    request.node.user_properties.append(("summary:outside fuzzer", summary))
     failed = {who: outputs[who][-6000:] for who, code in codes.items() if code != 0}
     assert not failed, summary + "\n" + "\n\n".join(f"--- as {who} ---\n{text}" for who, text in failed.items())
     assert all(cases.values()), summary
