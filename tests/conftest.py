@@ -72,6 +72,7 @@ PORTAL_TIERS = ("browser", "chaos", "e2e")
 SUMMARIES: dict[str, str] = {}
 
 
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if any(tier in Path(str(item.path)).parts for tier in PORTAL_TIERS):
