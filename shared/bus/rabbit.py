@@ -253,10 +253,7 @@ class RabbitBus(Bus):
 
     async def consume(self, queue: QueueSpec, handler: Handler, *, prefetch: int = 32,
                       passive: bool = False) -> Consumer:
-        if self._connection is None:
-            raise RuntimeError("the bus is not started")
-        channel = await self._connection.channel()
-        await channel.set_qos(prefetch_count=prefetch)
+        channel = await self._channel_for_consuming(prefetch)
         # One message at a time per queue keeps a ministry's events in the order it sent them;
         # parallelism comes from one queue per ministry, not from reordering within one.
         in_order = asyncio.Lock()
@@ -277,10 +274,7 @@ class RabbitBus(Bus):
         return await self._subscribe(channel, queue, on_message, in_order, passive=passive, acks=acks)
 
     async def consume_in_batches(self, queue: QueueSpec, handler: BatchHandler, *, prefetch: int = 32) -> Consumer:
-        if self._connection is None:
-            raise RuntimeError("the bus is not started")
-        channel = await self._connection.channel()
-        await channel.set_qos(prefetch_count=prefetch)
+        channel = await self._channel_for_consuming(prefetch)
         in_order = asyncio.Lock()
         acks = RunningAcks(max(prefetch // 2, 1))
         # Delivered and not yet taken into a batch, in delivery order; whoever holds the lock takes them all.
@@ -344,10 +338,7 @@ class RabbitBus(Bus):
         return _RabbitConsumer(channel, declared, tag, in_order, acks)
 
     async def consume_raw(self, queue: QueueSpec, handler: RawHandler, *, prefetch: int = 32) -> Consumer:
-        if self._connection is None:
-            raise RuntimeError("the bus is not started")
-        channel = await self._connection.channel()
-        await channel.set_qos(prefetch_count=prefetch)
+        channel = await self._channel_for_consuming(prefetch)
         in_order = asyncio.Lock()
 
         async def on_message(message: AbstractIncomingMessage) -> None:
@@ -426,6 +417,11 @@ class RabbitBus(Bus):
             return taken
         finally:
             await channel.close()
+
+    async def _channel_for_consuming(self, prefetch: int) -> AbstractChannel:
+        channel = await self._channel_for_reading()
+        await channel.set_qos(prefetch_count=prefetch)
+        return channel
 
     async def _channel_for_reading(self) -> AbstractChannel:
         if self._connection is None:

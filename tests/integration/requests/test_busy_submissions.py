@@ -3,6 +3,7 @@ its citizen's app was told it failed: the app's retry with the same Idempotency-
 one writer at a time writes and another process can hold the database: a requests worker stopped mid-transaction)."""
 
 import asyncio
+import contextlib
 import sqlite3
 import sys
 import threading
@@ -29,9 +30,9 @@ DEADLINE_SECONDS = 1.0
 AISHA = create_citizen()
 
 
-@pytest.fixture
-async def harness(sqlite_url: str, public_key: str, signer: IdentitySigner) -> AsyncIterator[Harness]:
-    settings = Settings(database_url=sqlite_url, amqp_url=f"memory://requests-{uuid.uuid4()}",
+@contextlib.asynccontextmanager
+async def running(database_url: str, public_key: str, signer: IdentitySigner) -> AsyncIterator[Harness]:
+    settings = Settings(database_url=database_url, amqp_url=f"memory://requests-{uuid.uuid4()}",
                         identity_public_key=public_key, catalog_url="http://127.0.0.1:9", outbox_poll_seconds=0.05,
                         renewal_scan_seconds=0.0, submission_deadline_seconds=DEADLINE_SECONDS)
     app = create_app(settings)
@@ -41,6 +42,12 @@ async def harness(sqlite_url: str, public_key: str, signer: IdentitySigner) -> A
     ):
         h = Harness(app, client, signer)
         await h.publish_service(create_service_record())
+        yield h
+
+
+@pytest.fixture
+async def harness(sqlite_url: str, public_key: str, signer: IdentitySigner) -> AsyncIterator[Harness]:
+    async with running(sqlite_url, public_key, signer) as h:
         yield h
 
 
@@ -140,16 +147,7 @@ async def test_a_retry_of_a_submission_already_made_is_answered_while_another_pr
 
 @pytest.fixture
 async def pg_harness(postgres_url: str, public_key: str, signer: IdentitySigner) -> AsyncIterator[Harness]:
-    settings = Settings(database_url=postgres_url, amqp_url=f"memory://requests-{uuid.uuid4()}",
-                        identity_public_key=public_key, catalog_url="http://127.0.0.1:9", outbox_poll_seconds=0.05,
-                        renewal_scan_seconds=0.0, submission_deadline_seconds=DEADLINE_SECONDS)
-    app = create_app(settings)
-    async with (
-        LifespanManager(app, startup_timeout=30, shutdown_timeout=30),
-        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test", timeout=60) as client,
-    ):
-        h = Harness(app, client, signer)
-        await h.publish_service(create_service_record())
+    async with running(postgres_url, public_key, signer) as h:
         yield h
 
 
