@@ -61,6 +61,21 @@ async def my_tracking_numbers(harness: Harness) -> list[str]:
     return [item["tracking_number"] for item in response.json()["items"]]
 
 
+@contextlib.asynccontextmanager
+async def another_process_holding(sqlite_url: str) -> AsyncIterator[asyncio.subprocess.Process]:
+    """Another process holding the database (a requests worker stopped mid-transaction) until the block ends."""
+    holder = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "tests.integration.db.draining", sqlite_url, "hold", stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE, cwd=ROOT)
+    assert holder.stdin is not None and holder.stdout is not None
+    try:
+        assert await holder.stdout.readline() == b"holding\n"
+        yield holder
+    finally:
+        holder.stdin.close()
+        await asyncio.wait_for(holder.wait(), timeout=30)
+
+
 def assert_refused_as_busy(response: httpx.Response) -> None:
     assert response.status_code == 503, response.text
     assert response.json()["code"] == "busy"
@@ -74,18 +89,10 @@ def test_a_submission_gives_up_before_the_gateway_does() -> None:
 
 async def test_a_submission_while_another_process_holds_the_database_is_refused_and_its_retry_makes_it_once(
         harness: Harness, sqlite_url: str) -> None:
-    holder = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "tests.integration.db.draining", sqlite_url, "hold", stdin=asyncio.subprocess.PIPE,
-        stdout=asyncio.subprocess.PIPE, cwd=ROOT)
-    assert holder.stdin is not None and holder.stdout is not None
-    try:
-        assert await holder.stdout.readline() == b"holding\n"
+    async with another_process_holding(sqlite_url) as holder:
         refused = await send(harness, "busy-key-1")
         # Answered while the other process still holds the database: by the deadline, not when it lets go.
         assert holder.returncode is None
-    finally:
-        holder.stdin.close()
-        await asyncio.wait_for(holder.wait(), timeout=30)
     assert_refused_as_busy(refused)
     assert await my_tracking_numbers(harness) == []
 
@@ -130,16 +137,8 @@ async def test_a_retry_of_a_submission_already_made_is_answered_while_another_pr
     """Its first answer may never have reached the app (the gateway gave up): the retry must not wait for writes."""
     made = await send(harness, "busy-key-3")
     assert made.status_code == 201, made.text
-    holder = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "tests.integration.db.draining", sqlite_url, "hold", stdin=asyncio.subprocess.PIPE,
-        stdout=asyncio.subprocess.PIPE, cwd=ROOT)
-    assert holder.stdin is not None and holder.stdout is not None
-    try:
-        assert await holder.stdout.readline() == b"holding\n"
+    async with another_process_holding(sqlite_url):
         retried = await send(harness, "busy-key-3")
-    finally:
-        holder.stdin.close()
-        await asyncio.wait_for(holder.wait(), timeout=30)
     assert retried.status_code == 201, retried.text
     assert retried.json() == made.json()
     assert retried.headers["Idempotent-Replayed"] == "true"
