@@ -33,10 +33,7 @@ from services.requests.handlers.lifecycle import (
     apply_ministry_status,
     assign_request,
     cancel_request,
-    my_requests,
-    overdue_requests,
     report_status,
-    request_detail,
     respond_to_request,
     submit_request,
 )
@@ -51,6 +48,7 @@ from services.requests.handlers.proactive import (
     set_proactive,
     submit_offer,
 )
+from services.requests.handlers.reading import my_requests, overdue_requests, request_detail
 from services.requests.handlers.stalls import flag_stalled_requests, stalled_requests
 from services.requests.handlers.surveys import RateRequest, rate_request
 from services.requests.handlers.workspace import (
