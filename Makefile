@@ -7,7 +7,7 @@ RUN_STAMP := $(VENV)/.synced-run
 # The deployment checkers (checkov, yamllint, kubernetes-validate) live in their own environment and lock.
 TOOLS_STAMP := tools/.venv/.synced
 
-.PHONY: uv setup setup-run catalogues i18n tools run test test-unit test-integration test-e2e chaos haproxy lint bench clean browser-deps validator-deps
+.PHONY: uv setup setup-run catalogues i18n tools local-services run test test-unit test-integration test-e2e chaos haproxy lint bench clean browser-deps validator-deps
 
 uv:
 	@$(PYTHON) -m uv --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet uv
@@ -48,7 +48,12 @@ i18n: setup
 
 tools: $(TOOLS_STAMP)
 
+# The machine's PostgreSQL and RabbitMQ (with its management API), started or enabled when installed but off.
+local-services:
+	@tools/local-services
+
 run: setup-run
+	@tools/local-services rabbitmq
 	$(VENV)/bin/portal up
 
 # Three workers on two cores: much of a test's time is spent waiting (fsyncs, the broker, portals starting as
@@ -58,7 +63,7 @@ TEST_WORKERS ?= 3
 
 # The linters run beside the tests (mypy from a fresh clone takes a core for a minute or more; pytest mostly uses
 # one): both must pass, and the linters' findings are printed after the tests'.
-test: setup tools browser-deps validator-deps
+test: setup tools browser-deps validator-deps local-services
 	@$(MAKE) --no-print-directory lint > .lint.log 2>&1 & lint=$$!; \
 	$(VENV)/bin/pytest -q -rs --timeout=300 -n $(TEST_WORKERS) --dist loadgroup tests; tests=$$?; \
 	wait $$lint; linted=$$?; cat .lint.log; rm -f .lint.log; \
@@ -77,15 +82,15 @@ validator-deps:
 test-unit: setup tools validator-deps
 	$(VENV)/bin/pytest -q tests/unit
 
-test-integration: setup
+test-integration: setup local-services
 	$(VENV)/bin/pytest -q --timeout=300 tests/integration
 
-test-e2e: setup validator-deps
+test-e2e: setup validator-deps local-services
 	$(VENV)/bin/pytest -q --timeout=300 tests/e2e
 
 # Every fault of the chaos tier on SQLite and PostgreSQL (about 35 minutes); `make test` runs the quick ones.
 # CLUSTER=3 runs the cluster mode (three nodes behind HAProxy).
-chaos: setup $(if $(filter-out 1,$(or $(CLUSTER),1)),haproxy)
+chaos: setup local-services $(if $(filter-out 1,$(or $(CLUSTER),1)),haproxy)
 	CHAOS=full CLUSTER=$(or $(CLUSTER),1) $(VENV)/bin/pytest -q -s -p no:cacheprovider --timeout=0 tests/chaos
 
 # The cluster mode's load balancer (Debian's HAProxy), as the RabbitMQ cluster's Service balances in k8s.
@@ -98,7 +103,7 @@ lint: setup
 	$(VENV)/bin/mypy shared services portal ministry_sdk
 	$(VENV)/bin/lint-imports
 
-bench: setup
+bench: setup local-services
 	$(VENV)/bin/python -m bench
 
 clean:
