@@ -14,7 +14,7 @@ from shared.bus import BatchHandler, Bus, Consumer, Handler, connect_bus
 from shared.bus.ports import RawHandler
 from shared.bus.topology import PORTAL_QUEUES, QueueSpec
 from shared.config import ServiceSettings
-from shared.db import DatabaseBusy, OutboxRelay, UnitOfWork, UnitOfWorkFactory, database_answers, engine_for
+from shared.db import DatabaseBusy, OutboxRelay, UnitOfWork, UnitOfWorkFactory, database_answers, dispose, engine_for
 from shared.db.migrate import upgrade
 from shared.logging import get_logger
 from shared.web import Problem, Readiness, ReadinessCheck, install_plumbing, problem_response
@@ -68,7 +68,7 @@ class Runtime:
             await consumer.cancel()
         await self.relay.stop()
         await self.bus.close()
-        await self.engine.dispose()
+        await dispose(self.engine)
 
     def readiness(self) -> Readiness:
         """Every route needs the database; the broker only carries events, which the outbox keeps meanwhile."""

@@ -1,4 +1,4 @@
-from shared.db.engine import DatabaseBusy, database_answers, engine_for, is_sqlite
+from shared.db.engine import DatabaseBusy, database_answers, dispose, engine_for, is_sqlite
 from shared.db.outbox import OutboxRelay, inbox_table, outbox_table, utcnow
 from shared.db.types import UtcDateTime
 from shared.db.uow import UnitOfWork, UnitOfWorkFactory
@@ -10,6 +10,7 @@ __all__ = [
            "UnitOfWorkFactory",
            "UtcDateTime",
            "database_answers",
+           "dispose",
            "engine_for",
            "inbox_table",
            "is_sqlite",

@@ -13,7 +13,7 @@ from typing import Any
 
 from opentelemetry import trace
 from opentelemetry.instrumentation.sqlalchemy import SQLAlchemyInstrumentor
-from sqlalchemy import Engine, event, text
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.ext.asyncio import create_async_engine as _create_async_engine
@@ -56,14 +56,58 @@ def engine_for(url: str) -> AsyncEngine:
 
 
 def _traced(engine: AsyncEngine) -> AsyncEngine:
+    _instrument(engine.sync_engine)
+    return engine
+
+
+def _instrument(engine: Engine) -> None:
     if not tracing_enabled():
-        return engine
+        return
     # The instrumentation listens to the engine's cursor events, which SQLAlchemy 2.1 keeps as they were. Its
     # statement and connect spans are recorded in sampled traces only: made for every statement of every
     # request, they were most of tracing's cost on the submission path.
-    SQLAlchemyInstrumentor().instrument(engine=engine.sync_engine, enable_commenter=False, skip_dep_check=True,
+    SQLAlchemyInstrumentor().instrument(engine=engine, enable_commenter=False, skip_dep_check=True,
                                         tracer_provider=ChildSpansOnly(trace.get_tracer_provider()))
-    return engine
+
+
+_READERS: "weakref.WeakKeyDictionary[Engine, Engine]" = weakref.WeakKeyDictionary()
+
+
+def reader_for(engine: AsyncEngine) -> Engine | None:
+    """SQLite: a synchronous engine on the same database file, for reads run whole in one worker thread.
+
+    aiosqlite hands every driver call (a cursor, its execute, its rows, its close) to the connection's thread and
+    back: a read of three statements made about fifteen such hops, each a thread wake-up that waits for a CPU on
+    a loaded machine. A read run here is one hop. None on PostgreSQL, whose driver is asyncio's own."""
+    if engine.dialect.name != "sqlite" or engine.url.database in (None, "", ":memory:"):
+        return None
+    reader = _READERS.get(engine.sync_engine)
+    if reader is None:
+        reader = create_engine(engine.url.set(drivername="sqlite+pysqlite"), hide_parameters=True,
+                               connect_args={"timeout": 30, "check_same_thread": False})
+
+        @event.listens_for(reader, "connect")
+        def _pragmas(dbapi_connection: Any, _: Any) -> None:
+            dbapi_connection.isolation_level = None
+            # A reader never writes: SQLite refuses it, whatever the code running there does.
+            dbapi_connection.execute("PRAGMA query_only=ON")
+
+        @event.listens_for(reader, "begin")
+        def _begin(connection: Any) -> None:
+            # A deferred BEGIN: one WAL snapshot for all the read's statements, never waiting behind a writer.
+            connection.exec_driver_sql("BEGIN")
+
+        _instrument(reader)
+        _READERS[engine.sync_engine] = reader
+    return reader
+
+
+async def dispose(engine: AsyncEngine) -> None:
+    """Close the engine's connections, and its reader's (reader_for)."""
+    reader = _READERS.pop(engine.sync_engine, None)
+    if reader is not None:
+        reader.dispose()
+    await engine.dispose()
 
 
 # How long one process's writers may keep SQLite's write turn while others wait for it.

@@ -3,6 +3,7 @@
 import asyncio
 import contextlib
 import uuid
+from collections.abc import Callable
 from types import TracebackType
 from typing import Protocol, Self, TypeVar
 
@@ -10,15 +11,17 @@ from pydantic import BaseModel
 from sqlalchemy import Table, insert, select, text
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from shared.contracts.base import IntegrationEvent
-from shared.db.engine import READ_ONLY, DatabaseBusy, writing
+from shared.db.engine import READ_ONLY, DatabaseBusy, reader_for, writing
 from shared.db.outbox import OutboxRelay, utcnow
 from shared.tracing import TRACEPARENT, TRACESTATE, outgoing_headers
 
 U_co = TypeVar("U_co", bound="UnitOfWork", covariant=True)
+T = TypeVar("T")
 # PostgreSQL's SQLSTATEs for a lock_timeout and a statement_timeout.
 LOCK_NOT_AVAILABLE, QUERY_CANCELED = "55P03", "57014"
 
@@ -92,6 +95,21 @@ class UnitOfWork:
                 getattr(exc.orig, "sqlstate", None) in (LOCK_NOT_AVAILABLE, QUERY_CANCELED):
             raise DatabaseBusy("a lock or statement outlasted the unit of work's deadline") from exc
 
+    async def read(self, reading: Callable[[Connection], T]) -> T:
+        """`reading`'s statements, run one after the other on a synchronous connection, in one hop to the driver.
+
+        On SQLite a read-only unit of work runs them in a worker thread on the reader (reader_for), in a snapshot
+        of their own, and needs no connection of its own: one not entered (`await factory(read_only=True).read(...)`)
+        opens none. Otherwise they run on this unit of work's connection, in its transaction; one not entered is
+        opened for this read alone."""
+        reader = reader_for(self._engine) if self._read_only else None
+        if reader is not None:
+            return await asyncio.to_thread(_read_with, reader, reading)
+        if self._connection is None:
+            async with self:
+                return await self.connection.run_sync(reading)
+        return await self.connection.run_sync(reading)
+
     async def commit(self) -> None:
         outgoing, self._outgoing = self._outgoing, []
         if outgoing:
@@ -133,3 +151,8 @@ class UnitOfWork:
             return False
         await self.connection.execute(insert(self._inbox).values(**values))
         return True
+
+
+def _read_with(reader: Engine, reading: Callable[[Connection], T]) -> T:
+    with reader.connect() as connection, connection.begin():
+        return reading(connection)
