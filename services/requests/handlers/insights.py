@@ -122,24 +122,21 @@ class MySuggestions:
 async def my_suggestions(citizen: Identity, deps: Deps, after: str | None = None) -> MySuggestions:
     """Up to three services the citizen may need next, from approved patterns only. With `after` (a tracking
     number of theirs), only what follows that request."""
-    async with deps.uow(read_only=True) as uow:
-        return await _suggestions(uow, citizen.subject, deps.clock(), deps.learning.window_days, after)
+    # Not entered: its one read opens what it needs (on SQLite, one hop and no connection of the event loop's).
+    return await _suggestions(deps.uow(read_only=True), citizen.subject, deps.clock(), deps.learning.window_days,
+                              after)
 
 
 async def _suggestions(uow: RequestsUnitOfWork, citizen: str, at: datetime, window: int, after: str | None
                        ) -> MySuggestions:
-    # Three reads whatever the citizen's history (every statement is a round trip to SQLite's thread): the
-    # history, the citizen's choices, and the approved patterns their completed services lead to with the
-    # services at both ends, so that a dismissal, an approval or a sensitive flag counts on the next call.
-    history = await uow.insights.citizen_history(citizen, at - timedelta(days=window))
+    inputs = await uow.insights.for_suggestions(citizen, at - timedelta(days=window), after)
+    history, choices, approved = inputs.history, inputs.choices, inputs.approved
     if after is not None and not any(tracking == after for tracking, *_ in history):
         raise NotFound("request-not-found", "You have no such request in the last months.")
-    choices = await uow.insights.choices(citizen)
     done = [service for tracking, service, status, _ in history if status == "completed"
             and (after is None or tracking == after)]
     if not done:
         return MySuggestions([], choices.dismissed, choices.notices)
-    approved = await uow.insights.approved_after(set(done))
     known = approved.services
     sensitive = {s for s in approved.by_reason if s not in known or known[s][1].sensitive}
     picked = suggest(done, approved.by_reason, exclude={s for _, s, _, _ in history} | choices.dismissed,

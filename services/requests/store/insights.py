@@ -2,9 +2,10 @@
 figures and staff's decision, staff's auto-approval bar, each retraining run, each service's weekly forecast,
 and the suggestions citizens set aside or were told about."""
 
-from collections.abc import AsyncIterator, Collection, Iterable
+from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import partial
 
 from sqlalchemy import (
     Column,
@@ -23,6 +24,7 @@ from sqlalchemy import (
     union_all,
     update,
 )
+from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
 from services.requests.domain.patterns import Pattern, Thresholds
@@ -159,6 +161,40 @@ class Choices:
     notices: bool
 
 
+@dataclass(frozen=True)
+class SuggestionInputs:
+    # (tracking number, service, status, submitted_at) of the citizen's requests in the window, latest first.
+    history: list[tuple[str, str, str, datetime]]
+    choices: Choices
+    # The approved patterns led by the services the citizen completed (only `after`'s, when given).
+    approved: Approved
+
+
+def _suggestion_inputs(connection: Connection, *, citizen: str, since: datetime, after: str | None
+                       ) -> SuggestionInputs:
+    """Three statements whatever the citizen's history: their requests, their choices, and the approved patterns
+    their completed services lead to with the services at both ends (none when they completed nothing)."""
+    history = [(r[0], r[1], r[2], r[3]) for r in connection.execute(_HISTORY, {"citizen": citizen, "since": since})]
+    dismissed, notices = set(), False
+    for service, wanted in connection.execute(_CHOICES, {"citizen": citizen}):
+        if service is None:
+            notices = bool(wanted)
+        else:
+            dismissed.add(service)
+    leads = sorted({service for tracking, service, status, _ in history
+                    if status == "completed" and (after is None or tracking == after)})
+    approved = Approved({}, {})
+    if leads:
+        for r in connection.execute(_APPROVED_AFTER, {"leads": leads}):
+            approved.by_reason.setdefault(r.after, []).append(
+                Pattern(r.after, r.then, r.citizens, r.support, r.confidence, r.lift))
+            for slug, status, record in ((r.after, r.lead_status, r.lead_record),
+                                         (r.then, r.then_status, r.then_record)):
+                if record is not None and slug not in approved.services:
+                    approved.services[slug] = (status, ServiceRecord.model_validate(record))
+    return SuggestionInputs(history, Choices(dismissed, notices), approved)
+
+
 def _pattern_row(row: object) -> PatternRow:
     r = row._mapping  # type: ignore[attr-defined]
     return PatternRow(Pattern(r["after"], r["then"], r["citizens"], r["support"], r["confidence"], r["lift"]),
@@ -182,10 +218,11 @@ class Insights:
         return int((await self._uow.connection.execute(select(func.count()).select_from(requests).where(
             requests.c.status == "completed", requests.c.submitted_at >= since))).scalar_one())
 
-    async def citizen_history(self, citizen: str, since: datetime) -> list[tuple[str, str, str, datetime]]:
-        """(tracking number, service, status, submitted_at) of the citizen's requests since then, latest first."""
-        rows = await self._uow.connection.execute(_HISTORY, {"citizen": citizen, "since": since})
-        return [(r[0], r[1], r[2], r[3]) for r in rows]
+    async def for_suggestions(self, citizen: str, since: datetime, after: str | None = None) -> SuggestionInputs:
+        """What a citizen's suggestions are computed from, read afresh on every call (so that a dismissal, an
+        approval or a sensitive flag counts on the next one) in one hop to the database: the dashboard asks for
+        them on every visit."""
+        return await self._uow.read(partial(_suggestion_inputs, citizen=citizen, since=since, after=after))
 
     async def patterns(self, state: str | None = None) -> list[PatternRow]:
         query = select(service_patterns)
@@ -194,33 +231,6 @@ class Insights:
         rows = await self._uow.connection.execute(
             query.order_by(service_patterns.c.confidence.desc(), service_patterns.c.after, service_patterns.c.then))
         return [_pattern_row(r) for r in rows]
-
-    async def approved_after(self, leads: Collection[str]) -> Approved:
-        """The approved patterns led by these services, with the services at both ends, in one read: the
-        suggestions a citizen sees are computed from these on every dashboard call."""
-        if not leads:
-            return Approved({}, {})
-        rows = await self._uow.connection.execute(_APPROVED_AFTER, {"leads": sorted(leads)})
-        found = Approved({}, {})
-        for r in rows:
-            found.by_reason.setdefault(r.after, []).append(
-                Pattern(r.after, r.then, r.citizens, r.support, r.confidence, r.lift))
-            for slug, status, record in ((r.after, r.lead_status, r.lead_record),
-                                         (r.then, r.then_status, r.then_record)):
-                if record is not None and slug not in found.services:
-                    found.services[slug] = (status, ServiceRecord.model_validate(record))
-        return found
-
-    async def choices(self, citizen: str) -> Choices:
-        """The citizen's dismissed suggestions and their notices preference, in one read."""
-        rows = await self._uow.connection.execute(_CHOICES, {"citizen": citizen})
-        dismissed, notices = set(), False
-        for service, wanted in rows:
-            if service is None:
-                notices = bool(wanted)
-            else:
-                dismissed.add(service)
-        return Choices(dismissed, notices)
 
     async def pattern(self, after: str, then: str) -> PatternRow | None:
         row = (await self._uow.connection.execute(select(service_patterns).where(
