@@ -33,9 +33,7 @@ class DocumentInfo:
 
 async def my_documents(citizen: Identity, deps: Deps) -> list[DocumentInfo]:
     """Expiring soonest first; documents that never expire last."""
-    async with deps.uow(read_only=True) as uow:
-        documents = await uow.documents.of_citizen(citizen.subject)
-        offers = await uow.offers.of_citizen(citizen.subject, None)
+    documents, offers = await deps.uow(read_only=True).documents.with_offers(citizen.subject)
     latest: dict[str, OfferRow] = {}
     # A document's latest renewal offer, or else its latest suggestion.
     for offer in sorted(offers, key=lambda o: (o.kind == "renewal", o.created_at)):
@@ -46,14 +44,9 @@ async def my_documents(citizen: Identity, deps: Deps) -> list[DocumentInfo]:
 
 
 async def my_offers(citizen: Identity, deps: Deps, *, only_open: bool = True) -> tuple[bool, list[OfferInfo]]:
-    async with deps.uow(read_only=True) as uow:
-        proactive = await uow.preferences.proactive(citizen.subject)
-        rows = await uow.offers.of_citizen(citizen.subject, "open" if only_open else None)
-        infos = []
-        for row in rows:
-            service = await uow.catalogue.record(row.service)
-            infos.append(OfferInfo(row, missing_fields(service, row.prefill) if service else []))
-    return proactive, infos
+    found = await deps.uow(read_only=True).offers.of_citizen(citizen.subject, "open" if only_open else None)
+    return found.proactive, [OfferInfo(row, missing_fields(found.services[row.service], row.prefill)
+                                       if row.service in found.services else []) for row in found.offers]
 
 
 async def _own_offer(deps: Deps, citizen: Identity, offer_id: str) -> OfferRow:

@@ -8,12 +8,13 @@ from shared.auth import Identity
 
 async def my_requests(citizen: Identity, deps: Deps, limit: int = 50, offset: int = 0) -> list[RequestInfo]:
     now = deps.clock()
-    async with deps.uow(read_only=True) as uow:
-        rows = await uow.requests.of_citizen(citizen.subject, limit, offset)
-        rated = await uow.ratings.of_requests([r.tracking_number for r in rows])
-        calendar = await deps.calendars.current(uow)
-        infos = [RequestInfo(r, rating=rated.get(r.tracking_number),
-                             expected_completion=await deps.estimates.expected(uow, r, now, calendar)) for r in rows]
+    # Not entered: each read opens what it needs (on SQLite, one hop and no connection of the event loop's), and
+    # the calendar and the services' typical times are read only when their kept copies have expired.
+    uow = deps.uow(read_only=True)
+    page = await uow.requests.of_citizen(citizen.subject, limit, offset)
+    calendar = await deps.calendars.current(uow)
+    infos = [RequestInfo(r, rating=rating, expected_completion=await deps.estimates.expected(uow, r, now, calendar))
+             for r, rating in page]
     return sorted(infos, key=lambda i: (i.row.status not in OPEN_STATUSES, -i.row.submitted_at.timestamp()))
 
 

@@ -3,6 +3,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from sqlalchemy import select, update
+from sqlalchemy.engine import Connection
 
 from services.requests.domain.calendar import CalendarChange, ChangeKind
 from services.requests.store.tables import calendar_changes
@@ -27,15 +28,19 @@ class CalendarChangeRow:
         return CalendarChange(self.day, self.kind, self.name_en, self.name_ar)
 
 
+def _in_force(connection: Connection) -> list[CalendarChangeRow]:
+    rows = connection.execute(select(calendar_changes).where(
+        calendar_changes.c.revoked_at.is_(None)).order_by(calendar_changes.c.added_at, calendar_changes.c.id))
+    return [CalendarChangeRow(**row._mapping) for row in rows]
+
+
 class CalendarChanges:
     def __init__(self, uow: UnitOfWork) -> None:
         self._uow = uow
 
     async def in_force(self) -> list[CalendarChangeRow]:
         """The changes not revoked, the latest for each day last (so it wins)."""
-        rows = await self._uow.connection.execute(select(calendar_changes).where(
-            calendar_changes.c.revoked_at.is_(None)).order_by(calendar_changes.c.added_at, calendar_changes.c.id))
-        return [CalendarChangeRow(**row._mapping) for row in rows]
+        return await self._uow.read(_in_force)
 
     async def all(self, year: int | None = None) -> list[CalendarChangeRow]:
         query = select(calendar_changes).order_by(calendar_changes.c.day, calendar_changes.c.added_at)

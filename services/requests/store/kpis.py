@@ -87,13 +87,6 @@ class Ratings:
             select(ratings).where(ratings.c.tracking_number == tracking_number))).first()
         return RatingRow(row.tracking_number, row.score, row.comment, row.rated_at) if row else None
 
-    async def of_requests(self, tracking_numbers: list[str]) -> dict[str, RatingRow]:
-        if not tracking_numbers:
-            return {}
-        rows = await self._uow.connection.execute(
-            select(ratings).where(ratings.c.tracking_number.in_(tracking_numbers)))
-        return {r.tracking_number: RatingRow(r.tracking_number, r.score, r.comment, r.rated_at) for r in rows}
-
 
 class ChannelCounts:
     def __init__(self, uow: UnitOfWork) -> None:

@@ -1,13 +1,16 @@
 import uuid
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import partial
 from typing import Any
 
-from sqlalchemy import and_, select, update
+from sqlalchemy import and_, bindparam, select, update
+from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
 from services.requests.domain.renewals import Document
-from services.requests.store.tables import documents, offers, preferences
+from services.requests.store.tables import catalogue, documents, offers, preferences
+from shared.contracts.catalog import ServiceRecord
 from shared.db import UnitOfWork
 
 
@@ -30,6 +33,44 @@ class OfferRow:
     tracking_number: str | None
     created_at: datetime
     updated_at: datetime
+
+
+@dataclass(frozen=True)
+class CitizenOffers:
+    proactive: bool
+    offers: list[OfferRow]
+    # Each offered service as the catalogue last told of it (retired too); missing when it never did.
+    services: dict[str, ServiceRecord]
+
+
+# What the citizen's dashboard reads of their offers and documents on every visit, built once.
+_OFFERS = select(offers).where(offers.c.citizen == bindparam("citizen")).order_by(offers.c.created_at.desc(),
+                                                                                   offers.c.id)
+_OFFERS_IN = _OFFERS.where(offers.c.status == bindparam("status"))
+_DOCUMENTS = select(documents).where(documents.c.citizen == bindparam("citizen"))
+_PROACTIVE = select(preferences.c.proactive).where(preferences.c.citizen == bindparam("citizen"))
+_RECORDS = select(catalogue.c.slug, catalogue.c.record).where(
+    catalogue.c.slug.in_(bindparam("slugs", expanding=True)), catalogue.c.record.is_not(None))
+
+
+def _offers_of(connection: Connection, citizen: str, status: str | None) -> list[OfferRow]:
+    rows = connection.execute(_OFFERS if status is None else _OFFERS_IN, {"citizen": citizen, "status": status})
+    return [OfferRow(**r) for r in rows.mappings()]
+
+
+def _citizen_offers(connection: Connection, *, citizen: str, status: str | None) -> CitizenOffers:
+    proactive = connection.execute(_PROACTIVE, {"citizen": citizen}).scalar()
+    found = _offers_of(connection, citizen, status)
+    services = {}
+    if found:
+        for slug, record in connection.execute(_RECORDS, {"slugs": sorted({o.service for o in found})}):
+            services[slug] = ServiceRecord.model_validate(record)
+    return CitizenOffers(proactive is None or bool(proactive), found, services)
+
+
+def _documents_and_offers(connection: Connection, *, citizen: str) -> tuple[list[Document], list[OfferRow]]:
+    return ([_document(r) for r in connection.execute(_DOCUMENTS, {"citizen": citizen})],
+            _offers_of(connection, citizen, None))
 
 
 def _document(row: Any) -> Document:
@@ -77,9 +118,9 @@ class Documents:
             return refreshed, False
         return known, False
 
-    async def of_citizen(self, citizen: str) -> list[Document]:
-        rows = await self._uow.connection.execute(select(documents).where(documents.c.citizen == citizen))
-        return [_document(r) for r in rows]
+    async def with_offers(self, citizen: str) -> tuple[list[Document], list[OfferRow]]:
+        """The citizen's documents and every offer made to them, in one hop to the database."""
+        return await self._uow.read(partial(_documents_and_offers, citizen=citizen))
 
     async def expiring(self, document_type: str, until: date, limit: int) -> list[Document]:
         """Documents of this type expiring by `until` with no renewal offer for their expiry yet, whose citizen
@@ -120,12 +161,10 @@ class Offers:
         row = (await self._uow.connection.execute(query)).mappings().first()
         return OfferRow(**row) if row else None
 
-    async def of_citizen(self, citizen: str, status: str | None) -> list[OfferRow]:
-        query = select(offers).where(offers.c.citizen == citizen)
-        if status is not None:
-            query = query.where(offers.c.status == status)
-        rows = await self._uow.connection.execute(query.order_by(offers.c.created_at.desc(), offers.c.id))
-        return [OfferRow(**r) for r in rows.mappings()]
+    async def of_citizen(self, citizen: str, status: str | None) -> CitizenOffers:
+        """The citizen's offers (only those in `status`, when given), newest first, with whether they want them
+        and the services offered, in one hop to the database."""
+        return await self._uow.read(partial(_citizen_offers, citizen=citizen, status=status))
 
     async def set_status(self, id_: str, status: str, at: datetime, tracking_number: str | None = None) -> None:
         values: dict[str, Any] = {"status": status, "updated_at": at}

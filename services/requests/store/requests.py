@@ -1,16 +1,19 @@
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from typing import Any
 
-from sqlalchemy import ColumnElement, case, func, select, tuple_, update
+from sqlalchemy import ColumnElement, bindparam, case, func, select, tuple_, update
+from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
 from services.requests.domain import AWAITING_DECISION
 from services.requests.domain.kpis import RequestFacts, change
 from services.requests.store.kpi_rollups import KpiRollups
+from services.requests.store.kpis import RatingRow
 from services.requests.store.overdue import overdue
-from services.requests.store.tables import catalogue, history, requests, sequences
+from services.requests.store.tables import catalogue, history, ratings, requests, sequences
 from shared.contracts.catalog import ServiceRecord
 from shared.db import UnitOfWork
 
@@ -87,6 +90,39 @@ class QueueCounts:
         if query.assignee is not None:
             return self.assigned_to_me if query.assignee == (me or "") else None
         return sum(self.per_status.values())
+
+
+# "My requests", built once: it walks the citizen's index (citizen, submitted_at) newest first.
+_MINE = (select(requests, ratings.c.score, ratings.c.comment, ratings.c.rated_at)
+         .select_from(requests.outerjoin(ratings, ratings.c.tracking_number == requests.c.tracking_number))
+         .where(requests.c.citizen == bindparam("citizen"))
+         .order_by(requests.c.submitted_at.desc()).limit(bindparam("limit")).offset(bindparam("offset")))
+_REQUEST_COLUMNS = tuple(requests.c.keys())
+
+
+def _of_citizen(connection: Connection, *, citizen: str, limit: int, offset: int
+                ) -> list[tuple[RequestRow, RatingRow | None]]:
+    page = []
+    for r in connection.execute(_MINE, {"citizen": citizen, "limit": limit, "offset": offset}).mappings():
+        row = RequestRow(**{name: r[name] for name in _REQUEST_COLUMNS})
+        rating = RatingRow(row.tracking_number, r["score"], r["comment"], r["rated_at"]) \
+            if r["score"] is not None else None
+        page.append((row, rating))
+    return page
+
+
+def _timelines(connection: Connection, *, service: str, limit: int) -> list[list[tuple[str, datetime]]]:
+    recent = (select(requests.c.tracking_number).where(requests.c.service == service,
+                                                        requests.c.completed_at.is_not(None))
+              .order_by(requests.c.completed_at.desc()).limit(limit)).subquery()
+    rows = connection.execute(
+        select(history.c.tracking_number, history.c.status, history.c.at)
+        .where(history.c.tracking_number.in_(select(recent.c.tracking_number)), history.c.applied == 1)
+        .order_by(history.c.tracking_number, history.c.id))
+    timelines: dict[str, list[tuple[str, datetime]]] = {}
+    for r in rows:
+        timelines.setdefault(r.tracking_number, []).append((r.status, r.at))
+    return list(timelines.values())
 
 
 class Catalogue:
@@ -245,11 +281,10 @@ class Requests:
         return [HistoryRow(r.status, r.previous_status, r.actor, r.note, r.at, bool(r.applied), r.actor_name)
                 for r in rows]
 
-    async def of_citizen(self, citizen: str, limit: int, offset: int) -> list[RequestRow]:
-        rows = await self._uow.connection.execute(
-            select(requests).where(requests.c.citizen == citizen)
-            .order_by(requests.c.submitted_at.desc()).limit(limit).offset(offset))
-        return [RequestRow(**r) for r in rows.mappings()]
+    async def of_citizen(self, citizen: str, limit: int, offset: int) -> list[tuple[RequestRow, RatingRow | None]]:
+        """A page of the citizen's requests, newest first, each with the citizen's rating of it: one statement,
+        in one hop to the database (the dashboard asks for it on every visit)."""
+        return await self._uow.read(partial(_of_citizen, citizen=citizen, limit=limit, offset=offset))
 
     async def latest_lang(self, citizen: str) -> str | None:
         return (await self._uow.connection.execute(
@@ -340,14 +375,4 @@ class Requests:
 
     async def timelines(self, service: str, limit: int = 500) -> list[list[tuple[str, datetime]]]:
         """The applied changes of the service's latest completed requests, each in order."""
-        recent = (select(requests.c.tracking_number).where(requests.c.service == service,
-                                                            requests.c.completed_at.is_not(None))
-                  .order_by(requests.c.completed_at.desc()).limit(limit)).subquery()
-        rows = await self._uow.connection.execute(
-            select(history.c.tracking_number, history.c.status, history.c.at)
-            .where(history.c.tracking_number.in_(select(recent.c.tracking_number)), history.c.applied == 1)
-            .order_by(history.c.tracking_number, history.c.id))
-        timelines: dict[str, list[tuple[str, datetime]]] = {}
-        for r in rows:
-            timelines.setdefault(r.tracking_number, []).append((r.status, r.at))
-        return list(timelines.values())
+        return await self._uow.read(partial(_timelines, service=service, limit=limit))
