@@ -34,6 +34,7 @@ from services.search.engines.embedded.documents import (
 from services.search.engines.embedded.generation import Generation
 from services.search.engines.embedded.queries import QueryBuilder
 from shared.logging import get_logger
+from shared.memory import release_free_memory
 
 log = get_logger(__name__)
 
@@ -234,5 +235,8 @@ class EmbeddedEngine:
             await asyncio.to_thread(self._point_at, generation.name)
             old, self._live, self._building = self.live, generation, None
             await asyncio.to_thread(self._discard, old)
+            # Indexing a whole catalogue leaves what its threads freed resident in their C heaps (200 MB at
+            # 10,000 services): given back, the live index costs the service some 40 MB.
+            await asyncio.to_thread(release_free_memory)
         log.info("search_rebuild_completed", build=build, services=services)
         return RebuildSummary(build, services, generation.count(RETIRED))
