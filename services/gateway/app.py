@@ -26,7 +26,7 @@ from services.gateway.handlers import Deps, Limits, PublicContract, relay_status
 from services.gateway.open311 import open311_errors
 from services.gateway.open311 import router as open311_router
 from services.gateway.problems import Throttled
-from services.gateway.store import MIGRATIONS, ApiKeyCache, SqlSignedOutSessions
+from services.gateway.store import MIGRATIONS, ApiKeyCache, RecentlyAskedSignedOutSessions, SqlSignedOutSessions
 from services.gateway.ui import PageProblem, Pages, ui_router
 from services.gateway.workspace import workspace_router
 from shared.auth import IdentitySigner
@@ -90,7 +90,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                                                          settings.oidc_staff_ministry_claim, settings.oidc_staff_roles))
     engine = engine_for(settings.database_url) if settings.database_url else None
     if engine is not None:
-        deps.signed_out = SqlSignedOutSessions(engine)
+        shared = SqlSignedOutSessions(engine)
+        deps.signed_out = shared if settings.signed_out_recheck_seconds <= 0 else RecentlyAskedSignedOutSessions(
+            shared, settings.signed_out_recheck_seconds, clock=lambda: deps.clock())
     csrf_secret = settings.csrf_secret.get_secret_value().encode() if settings.csrf_secret else \
         hashlib.sha256(b"portal-csrf:" + settings.identity_private_key.encode()).digest()
     if oidc is not None and settings.oidc_client_id and settings.oidc_redirect_url:

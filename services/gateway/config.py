@@ -56,6 +56,9 @@ class Settings(ProxySettings):
     # Sign-out ends a session on every replica at once: the revoked sessions live in this database (SQLite or
     # PostgreSQL). Unset: in this process only, which is right for one replica (`make run`) and no more.
     database_url: str | None = None
+    # A sign-out through another replica is refused here within this many seconds (each replica asks the database
+    # about a token at most this often); through this one, at once. 0: ask on every request.
+    signed_out_recheck_seconds: float = 2.0
     # Off in production: the pre-deploy Job migrate-gateway runs `portal migrate gateway`.
     migrate_on_start: bool = True
     dev_auth: bool = Field(default=False, validation_alias=AliasChoices("PORTAL_DEV_AUTH", "GATEWAY_DEV_AUTH"))

@@ -15,6 +15,7 @@ from services.gateway.adapters.upstream import call_upstream
 from services.gateway.domain import DEV_ISSUER, STAFF_ROLES, ClaimRules, LimitKind
 from services.gateway.handlers.deps import Deps
 from services.gateway.problems import Throttled
+from services.gateway.store import token_id
 from shared.auth import IDENTITY_HEADER, Identity, Role
 from shared.logging import get_logger
 from shared.web import Problem
@@ -124,7 +125,7 @@ async def authenticate(authorization: str | None, deps: Deps) -> Identity | None
         if ministry is None:
             raise Problem(401, "unauthenticated", "This API key is not valid.")
         return Identity(subject=ministry, role="ministry", ministry=ministry)
-    identity = await _verified(credential, deps)
+    identity = await _verified_once(credential, deps)
     if await deps.signed_out.is_revoked(credential):
         raise Problem(401, "unauthenticated", "This session was signed out; sign in again.")
     _throttle(deps.limits.citizen.take(f"{identity.role}:{identity.subject}", deps.clock()), "citizen")
@@ -173,6 +174,19 @@ async def _verified(credential: str, deps: Deps) -> Identity:
     except jwt.PyJWTError as exc:
         raise Problem(401, "unauthenticated", "The sign-in token is not valid or has expired.") from exc
     raise Problem(401, "unauthenticated", "No identity provider accepts this token.")
+
+
+async def _verified_once(credential: str, deps: Deps) -> Identity:
+    """_verified, remembered by the token's hash until the token expires (or VERIFIED_TOKEN_SECONDS pass)."""
+    key = token_id(credential)
+    kept = deps.verified.get(key)
+    if kept is not None and deps.wall_clock() < kept[1]:
+        return kept[0]
+    identity = await _verified(credential, deps)
+    expires = jwt.decode(credential, options={"verify_signature": False}).get("exp")
+    if isinstance(expires, int | float):
+        deps.verified.put(key, (identity, float(expires)))
+    return identity
 
 
 async def sign_out(token: str | None, deps: Deps) -> Identity | None:

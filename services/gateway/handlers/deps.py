@@ -13,8 +13,13 @@ from services.gateway.adapters.oidc import OidcVerifier
 from services.gateway.adapters.oidc_flow import AuthorizationCodeFlow
 from services.gateway.domain import ClaimRules, LimitKind, RateLimiter, Upstream
 from services.gateway.store import ApiKeyCache, LocalSignedOutSessions, SignedOutSessions
-from shared.auth import IdentitySigner
+from shared.auth import Identity, IdentitySigner
 from shared.breaker import CircuitBreaker
+from shared.caching import KeptFor
+
+# A verified token's identity is reused for this long at most (and never past the token's expiry): a provider's
+# key withdrawn meanwhile stops its tokens here within this time.
+VERIFIED_TOKEN_SECONDS = 60.0
 
 
 @dataclass
@@ -47,6 +52,11 @@ class Deps:
     staff_sign_in_flow: AuthorizationCodeFlow | None = None
     claims: ClaimRules = field(default_factory=ClaimRules)
     signed_out: SignedOutSessions = field(default_factory=LocalSignedOutSessions)
+    # Token hash -> (its identity, its expiry as a wall-clock time): a signature checked once per token, not per
+    # request.
+    verified: KeptFor[str, tuple[Identity, float]] = field(
+        default_factory=lambda: KeptFor(VERIFIED_TOKEN_SECONDS, most=10_000))
+    wall_clock: Callable[[], float] = time.time
 
     def breaker(self, upstream: str) -> CircuitBreaker:
         found = self.breakers.get(upstream)

@@ -35,11 +35,13 @@ async def test_the_migrated_schema_is_the_one_the_code_uses(database_url: str) -
         await engine.dispose()
 
 
-async def test_a_session_signed_out_on_one_replica_is_refused_by_another(
+async def test_a_session_signed_out_on_one_replica_is_refused_by_another_within_the_recheck_time(
         database_url: str, keypair: tuple[str, str]) -> None:
     settings = Settings(identity_private_key=keypair[0], dev_auth=True, database_url=database_url)
     one, two = create_app(settings), create_app(settings)
     two.state.deps.dev_idp = one.state.deps.dev_idp  # one provider's keys, as with a real identity provider
+    now = [1000.0]
+    two.state.deps.clock = lambda: now[0]
     async with (LifespanManager(one), LifespanManager(two),
                 httpx.AsyncClient(transport=httpx.ASGITransport(app=one), base_url="http://test") as first,
                 httpx.AsyncClient(transport=httpx.ASGITransport(app=two), base_url="http://test") as second):
@@ -53,7 +55,9 @@ async def test_a_session_signed_out_on_one_replica_is_refused_by_another(
         first.cookies.set("portal_session", token)
         page = await first.get("/sign-in")
         assert (await first.post("/sign-out", data={"csrf_token": csrf_of(page.text)})).status_code == 303
+        assert (await first.get("/api/v1/requests", headers=bearer)).status_code == 401
 
+        now[0] += settings.signed_out_recheck_seconds
         assert (await second.get("/api/v1/requests", headers=bearer)).status_code == 401
         assert await two.state.deps.signed_out.is_revoked(token)
         assert not await two.state.deps.signed_out.is_revoked(kept)
