@@ -100,7 +100,10 @@ def server_config(service: str, host: str, port: int) -> uvicorn.Config:
     if service == "gateway":
         proxy = {"proxy_headers": True, "forwarded_allow_ips": ProxySettings().forwarded_allow_ips}
     return uvicorn.Config(f"services.{service}.app:create_app", factory=True, host=host, port=port,
-                          log_level="warning", access_log=False, timeout_graceful_shutdown=5, **proxy)
+                          log_level="warning", access_log=False, timeout_graceful_shutdown=5,
+                          # No service speaks WebSocket (live tracking is server-sent events): ws="auto" would import
+                          # a WebSocket implementation, half a megabyte in every process.
+                          ws="none", **proxy)
 
 
 class QuietServer(uvicorn.Server):

@@ -16,6 +16,7 @@ reads beside their Hijri date (the pages and messages do: due and expected compl
 from collections.abc import Callable
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
+from functools import cache
 from typing import Any, Concatenate, Literal, ParamSpec
 
 from babel.dates import format_date as babel_date
@@ -32,7 +33,13 @@ LOCALES: dict[str, str] = {"ar": "ar_OM", "en": "en_AE"}
 CURRENCY = "OMR"
 # Babel does not apply CLDR's currency spacing: without this English would read "OMR5.000".
 _EN_CURRENCY_PATTERN = "¤\u00a0#,##0.00"
-_AMOUNT_PATTERN = "#,##0." + "0" * get_currency_precision(CURRENCY)
+
+
+@cache
+def _amount_pattern() -> str:
+    # Asked at the first amount, not at import: CLDR's supplemental data is 2 MB a process that has not written an
+    # amount yet (an idle gateway, notifications) need not hold.
+    return "#,##0." + "0" * get_currency_precision(CURRENCY)
 
 
 def _locale(lang: str) -> str:
@@ -111,6 +118,6 @@ def format_money(amount: Decimal | float | int | str, lang: str, *, symbol: bool
         raise ValueError(amount)
     locale = _locale(lang)
     if not symbol:
-        return format_decimal(value, _AMOUNT_PATTERN, locale=locale)
+        return format_decimal(value, _amount_pattern(), locale=locale)
     pattern = _EN_CURRENCY_PATTERN if lang == "en" else None
     return format_currency(value, CURRENCY, pattern, locale=locale, currency_digits=True)
