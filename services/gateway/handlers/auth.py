@@ -190,7 +190,8 @@ async def _verified_once(credential: str, deps: Deps) -> Identity:
 
 
 async def sign_out(token: str | None, deps: Deps) -> Identity | None:
-    """Ends the session on every replica at once: its token is refused from now until it would have expired.
+    """Ends the session: its token is refused from now until it would have expired, on this replica at once and on
+    the others within GATEWAY_SIGNED_OUT_RECHECK_SECONDS.
     The signed-out identity is returned (None for a token that was no longer good anyway)."""
     if not token:
         return None
