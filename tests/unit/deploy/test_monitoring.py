@@ -24,7 +24,7 @@ EXPORTERS = {
     "rabbitmq_queue_consumers": "rabbitmq_prometheus plugin, /metrics/per-object",
     "rabbitmq_global_messages_dead_lettered_delivery_limit_total": "rabbitmq_prometheus plugin",
     "rabbitmq_global_messages_dead_lettered_rejected_total": "rabbitmq_prometheus plugin",
-    "portal_bus_dead_lettered_total": "the services (shared/bus/rabbit.py)",
+    "portal_bus_dead_lettered_total": "the services (shared/bus/rabbit/consumers.py)",
     "portal_requests_overdue": "the requests service (a gauge per ministry)",
     "portal_requests_stalled": "the requests service (a gauge per ministry, services/requests/watch.py)",
     "portal_outbox_oldest_pending_seconds": "every service's outbox relay (shared/db/outbox.py)",
