@@ -7,8 +7,9 @@ import time
 from typing import Any
 
 import aio_pika
-from aio_pika.abc import AbstractChannel, AbstractExchange, AbstractRobustConnection
-from aio_pika.exceptions import AMQPError, DeliveryError, PublishError
+import aiormq
+from aio_pika.abc import AbstractChannel, AbstractRobustConnection
+from aio_pika.exceptions import AMQPError, ChannelInvalidStateError, DeliveryError, PublishError
 from prometheus_client import Counter
 
 from shared.bus.envelope import CONTENT_TYPE, Envelope
@@ -21,6 +22,7 @@ from shared.tracing import publishing
 
 log = get_logger(__name__)
 PUBLISH_TIMEOUT = 10.0
+PERSISTENT = int(aio_pika.DeliveryMode.PERSISTENT)
 
 PUBLISHED = Counter("portal_bus_published_total", "Messages the broker confirmed", ["exchange"])
 REOPENED = Counter("portal_bus_publisher_reopened_total",
@@ -43,7 +45,6 @@ class Publisher:
         # publishing connection the broker keeps refusing can be replaced without touching them.
         self._publishing: AbstractRobustConnection | None = None
         self._publisher: AbstractChannel | None = None
-        self._exchanges: dict[str, AbstractExchange] = {}
         self._topology_lock = asyncio.Lock()
         self._reopening = asyncio.Lock()
         self._nacks = 0
@@ -63,7 +64,6 @@ class Publisher:
         # before its reopen callbacks run, and the outbox's first publishes were nacked in that gap.
         channel.close_callbacks.add(self._on_lost)
         self._publisher = channel
-        self._exchanges = {}
         self._nacks = 0
         self._confirmed_on_channel = False
         self._restored = False
@@ -90,28 +90,28 @@ class Publisher:
             raise PublishFailed("the bus is not started")
         return self._publisher
 
-    async def _exchange(self, name: str) -> AbstractExchange:
-        if name == "":
-            return self._channel.default_exchange
-        if name not in self._exchanges:
-            self._exchanges[name] = await self._channel.get_exchange(name, ensure=False)
-        return self._exchanges[name]
-
     async def declare(self, queues: tuple[QueueSpec, ...] | list[QueueSpec]) -> None:
         async with self._topology_lock:
             for name in EXCHANGES:
-                self._exchanges[name] = await self._channel.declare_exchange(
-                    name, aio_pika.ExchangeType.TOPIC, durable=True)
+                await self._channel.declare_exchange(name, aio_pika.ExchangeType.TOPIC, durable=True)
             for spec in queues:
                 await declare_queue(self._channel, spec)
 
-    async def _send(self, message: aio_pika.Message, exchange: str, routing_key: str) -> None:
+    async def _send(self, body: bytes, properties: aiormq.spec.Basic.Properties, exchange: str,
+                    routing_key: str) -> None:
         """Publish with confirms; on refusals, reopen what the broker keeps refusing and send the same message
         (same message id) again, at most once per level; what still fails is the caller's to keep and retry."""
         while True:
             try:
-                target = await self._exchange(exchange)
-                await target.publish(message, routing_key, mandatory=True, timeout=PUBLISH_TIMEOUT)
+                # What aio-pika's Exchange.publish does (the robust channel waits for its connection to be back),
+                # without an aio_pika.Message and an exchange object per message: building the message's
+                # properties through them cost about 10 µs of the 300 a confirmed publish takes.
+                channel = self._channel
+                if channel.is_closed:
+                    raise ChannelInvalidStateError(f"{channel!r} closed")
+                underlay = await channel.get_underlay_channel()
+                await underlay.basic_publish(body, exchange=exchange, routing_key=routing_key, properties=properties,
+                                             mandatory=True, timeout=PUBLISH_TIMEOUT)
             except PublishError as exc:
                 raise PublishFailed(f"no queue takes {routing_key!r} on {exchange!r}: {exc}") from exc
             except DeliveryError as exc:
@@ -170,14 +170,17 @@ class Publisher:
                       user_id: str | None = None) -> None:
         headers: dict[str, Any] = {}
         with publishing(routing_key, headers, envelope.trace_context):
-            message = aio_pika.Message(
-                envelope.to_body(), content_type=CONTENT_TYPE, delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
-                message_id=envelope.id, type=envelope.type, user_id=user_id, headers=headers,
-            )
-            await self._send(message, exchange, routing_key)
+            properties = _properties(headers, envelope.id, envelope.type, user_id)
+            await self._send(envelope.to_body(), properties, exchange, routing_key)
 
     async def publish_raw(self, body: bytes, exchange: str, routing_key: str, *,
                           headers: dict[str, Any] | None = None, message_id: str | None = None) -> None:
-        message = aio_pika.Message(body, content_type=CONTENT_TYPE, headers=headers or {}, message_id=message_id,
-                                   delivery_mode=aio_pika.DeliveryMode.PERSISTENT)
-        await self._send(message, exchange, routing_key)
+        await self._send(body, _properties(headers or {}, message_id), exchange, routing_key)
+
+
+def _properties(headers: dict[str, Any], message_id: str | None, message_type: str | None = None,
+                user_id: str | None = None) -> aiormq.spec.Basic.Properties:
+    """A persistent CloudEvents message's properties, as aio_pika.Message would give them."""
+    return aiormq.spec.Basic.Properties(content_type=CONTENT_TYPE, delivery_mode=PERSISTENT, headers=headers,
+                                        message_id=message_id, message_type=message_type, user_id=user_id,
+                                        priority=0)

@@ -52,6 +52,24 @@ async def test_a_published_event_is_confirmed_and_consumed_with_its_trace(broker
     await bus.close()
 
 
+async def test_a_published_event_is_a_persistent_cloudevent_carrying_its_id_type_and_trace(broker_url: str) -> None:
+    bus = await started_bus(broker_url)
+    envelope = Envelope(type=ThingHappened.TYPE, source="/tests", data={"name": "x"},
+                        traceparent="00-" + "a" * 32 + "-" + "b" * 16 + "-01")
+    await bus.publish(envelope, EVENTS, "test.thing")
+    async with await aio_pika.connect(broker_url) as connection:
+        queue = await (await connection.channel()).get_queue(QUEUE.name, ensure=False)
+        message = await queue.get(no_ack=True, timeout=5)
+    assert message is not None
+    assert message.delivery_mode == aio_pika.DeliveryMode.PERSISTENT
+    assert (message.content_type, message.message_id, message.type) == (
+        "application/cloudevents+json", envelope.id, ThingHappened.TYPE)
+    # Its trace (under a producer span of its own when this process records the trace).
+    assert str(message.headers["traceparent"]).split("-")[1] == "a" * 32
+    assert Envelope.from_body(message.body) == envelope
+    await bus.close()
+
+
 async def test_an_event_nobody_listens_for_is_refused_not_silently_dropped(broker_url: str) -> None:
     bus = await started_bus(broker_url)
     with pytest.raises(PublishFailed):
