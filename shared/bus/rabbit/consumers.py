@@ -39,6 +39,15 @@ CONSUMED = Counter("portal_bus_consumed_total", "Messages handled and acked", ["
 DEAD_LETTERED = Counter("portal_bus_dead_lettered_total", "Messages sent to dead letters", ["queue"])
 
 PublishRaw = Callable[..., Awaitable[None]]
+# Each queue's child of CONSUMED, looked up once: labels() takes a lock and builds a key for every message.
+_CONSUMED_FROM: dict[str, Any] = {}
+
+
+def _consumed(queue: str) -> Any:
+    counter = _CONSUMED_FROM.get(queue)
+    if counter is None:
+        counter = _CONSUMED_FROM[queue] = CONSUMED.labels(queue)
+    return counter
 
 
 class _RabbitConsumer(Consumer):
@@ -147,7 +156,7 @@ class Consumers:
         for (index, _), reason in zip(parsed, reasons, strict=True):
             if reason is None:
                 applied[index] = True
-                CONSUMED.labels(queue.name).inc()
+                _consumed(queue.name).inc()
             else:
                 await self._dead_letter(queue.name, messages[index], reason)
         return applied
@@ -200,7 +209,7 @@ class Consumers:
         if reason is not None:
             await self._dead_letter(queue, message, reason)
             return False
-        CONSUMED.labels(queue).inc()
+        _consumed(queue).inc()
         return True
 
     async def _dead_letter(self, queue: str, message: AbstractIncomingMessage, reason: str) -> None:

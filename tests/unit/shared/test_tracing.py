@@ -1,6 +1,7 @@
-from opentelemetry import trace
+import pytest
+from opentelemetry import propagate, trace
 
-from shared.tracing import ChildSpansOnly, configure_tracing, consuming, current_trace_id, publishing
+from shared.tracing import ChildSpansOnly, configure_tracing, consuming, current_trace_id, extracted, publishing
 
 SAMPLED = {"traceparent": "00-" + "c" * 32 + "-" + "d" * 16 + "-01"}
 NOT_SAMPLED = {"traceparent": "00-" + "e" * 32 + "-" + "f" * 16 + "-00"}
@@ -50,3 +51,13 @@ def test_a_sampled_message_publishes_under_a_span_of_its_own() -> None:
         pass
     _, trace_id, span_id, flags = headers["traceparent"].split("-")
     assert (trace_id, flags) == ("c" * 32, "01") and span_id != "d" * 16
+
+
+@pytest.mark.parametrize("carrier", [SAMPLED, NOT_SAMPLED, {"traceparent": "00-" + "0" * 32 + "-" + "d" * 16 + "-01"},
+                                     {"traceparent": "01-" + "c" * 32 + "-" + "d" * 16 + "-01"},
+                                     SAMPLED | {"tracestate": "portal=1"}, {"traceparent": "garbage"}, {}])
+def test_a_message_s_trace_context_is_read_as_the_opentelemetry_propagators_read_it(carrier: dict[str, str]) -> None:
+    ours, theirs = trace.get_current_span(extracted(carrier)), trace.get_current_span(propagate.extract(carrier))
+
+    assert ours.get_span_context() == theirs.get_span_context()
+    assert ours.get_span_context().trace_state == theirs.get_span_context().trace_state
