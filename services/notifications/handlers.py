@@ -269,11 +269,16 @@ async def record_attempts(command: RecordAttempts, deps: Deps) -> None:
     the notification to the citizen's next channel, in the same transaction."""
     now = deps.clock()
     recorded: list[tuple[Delivery, Outcome, Attempted, Channel | None]] = []
+    attempts = [(claimed, outcome, after_attempt(claimed.delivery, outcome, now, deps.retry, deps.rand))
+                for claimed, outcome in command.results]
     async with deps.uow() as uow:
-        for claimed, outcome in command.results:
+        held: set[str] = set()
+        for lease_id in dict.fromkeys(claimed.lease_id for claimed, _, _ in attempts):
+            held |= await uow.deliveries.record(lease_id, [(claimed.delivery.id, attempted) for claimed, _, attempted
+                                                           in attempts if claimed.lease_id == lease_id], now)
+        for claimed, outcome, attempted in attempts:
             delivery = claimed.delivery
-            attempted = after_attempt(delivery, outcome, now, deps.retry, deps.rand)
-            if not await uow.deliveries.record(delivery.id, claimed.lease_id, attempted, now):
+            if delivery.id not in held:
                 log.warning("delivery_lease_lost", delivery=delivery.id, channel=delivery.channel)
                 continue
             fallback = await _give_up(uow, delivery, attempted, now, deps) if attempted.gave_up else None

@@ -16,6 +16,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    bindparam,
     case,
     func,
     or_,
@@ -267,16 +268,29 @@ class Deliveries:
                 leased_until=lease_until, lease_id=lease_id))
         return self._claimed(rows, lease_id)
 
-    async def record(self, delivery_id: str, lease_id: str, attempted: Attempted, now: datetime) -> bool:
-        """Write the outcome of an attempt; False if this dispatcher no longer held the delivery."""
-        held = deliveries.c.lease_id.is_(None) if lease_id == NO_LEASE else deliveries.c.lease_id == lease_id
-        result = await self._uow.connection.execute(update(deliveries).where(
-            deliveries.c.id == delivery_id, held).values(
-            status=attempted.status, attempts=attempted.attempts, next_attempt_at=attempted.next_attempt_at,
-            last_error=attempted.last_error[:200] if attempted.last_error else None,
-            provider_reference=attempted.provider_reference, sent_at=attempted.sent_at,
-            delivered_at=attempted.delivered_at, updated_at=now, leased_until=None, lease_id=None))
-        return bool(result.rowcount)
+    async def record(self, lease_id: str, attempts: list[tuple[str, Attempted]], now: datetime) -> set[str]:
+        """Write the outcomes of attempts on deliveries taken under one lease; returns the ids of those this
+        dispatcher still held (the others' outcomes are not written). One query finds them (locking them on
+        PostgreSQL) and one statement, run for each, writes them: a statement per delivery was a fifth of an
+        e-mail's CPU."""
+        t = deliveries
+        held_by_us = t.c.lease_id.is_(None) if lease_id == NO_LEASE else t.c.lease_id == lease_id
+        connection = self._uow.connection
+        held = set((await connection.execute(select(t.c.id).where(
+            t.c.id.in_([delivery_id for delivery_id, _ in attempts]), held_by_us).with_for_update())).scalars())
+        rows = [{"b_id": delivery_id, "b_status": attempted.status, "b_attempts": attempted.attempts,
+                 "b_next_attempt_at": attempted.next_attempt_at,
+                 "b_last_error": attempted.last_error[:200] if attempted.last_error else None,
+                 "b_provider_reference": attempted.provider_reference, "b_sent_at": attempted.sent_at,
+                 "b_delivered_at": attempted.delivered_at}
+                for delivery_id, attempted in attempts if delivery_id in held]
+        if rows:
+            await connection.execute(update(t).where(t.c.id == bindparam("b_id")).values(
+                status=bindparam("b_status"), attempts=bindparam("b_attempts"),
+                next_attempt_at=bindparam("b_next_attempt_at"), last_error=bindparam("b_last_error"),
+                provider_reference=bindparam("b_provider_reference"), sent_at=bindparam("b_sent_at"),
+                delivered_at=bindparam("b_delivered_at"), updated_at=now, leased_until=None, lease_id=None), rows)
+        return held
 
     async def counts(self) -> list[tuple[str, str, int]]:
         """(channel, status, how many) over all deliveries, for operators."""

@@ -11,8 +11,16 @@ from typing import Any
 import pytest
 from fastapi import FastAPI
 
-from services.notifications.domain import RLM
-from services.notifications.handlers import ServiceTitles
+from services.notifications.domain import RLM, Accepted
+from services.notifications.handlers import (
+    ClaimDue,
+    RecordAttempts,
+    ServiceTitles,
+    claim_due_deliveries,
+    delivery_counts,
+    record_attempts,
+)
+from services.notifications.store import Claimed
 from shared.auth import IdentitySigner
 from shared.bus.topology import DEAD_LETTERS
 from shared.bus.topology import NOTIFICATIONS_DELIVERY_FAILURES as FAILURES
@@ -119,6 +127,30 @@ async def test_a_redelivered_status_event_sends_nothing_twice(
     assert "MOH-2025-000002-B" in subjects[0] + subjects[1]
     assert inbox["total"] == 2
     assert dead == []
+
+
+async def test_an_outcome_recorded_after_the_lease_passed_to_another_dispatcher_is_not_written(
+        postgres_url: str, public_key: str, smtp: SmtpServer, signer: IdentitySigner) -> None:
+    async with running(fast_settings(postgres_url, public_key, smtp.port)) as (app, client):
+        await app.state.dispatcher.stop()
+        deps = app.state.deps
+        await save_preferences(client, as_citizen(signer), create_preferences())
+        await publish(app, envelope_of(create_status_change()))
+
+        async def queued() -> list[Claimed]:
+            # A lease that is over at once: the next claim takes the delivery again, as another replica would.
+            return await claim_due_deliveries(ClaimDue("email", 16, lease_seconds=-1.0), deps)
+
+        [first] = await eventually(queued)
+        [second] = await queued()
+        await record_attempts(RecordAttempts([(first, Accepted("first-reference", False))]), deps)
+        after_the_lost_lease = await delivery_counts(deps)
+        await record_attempts(RecordAttempts([(second, Accepted("second-reference", False))]), deps)
+        after_the_held_lease = await delivery_counts(deps)
+
+    assert first.delivery.id == second.delivery.id and first.lease_id != second.lease_id
+    assert ("email", "queued", 1) in after_the_lost_lease
+    assert ("email", "sent", 1) in after_the_held_lease
 
 
 async def test_a_server_that_refuses_for_a_while_gets_the_email_on_a_later_try(
