@@ -1,5 +1,6 @@
 """The exchanges and queues of design.md, declared the same way by every process that needs them."""
 
+import functools
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -89,6 +90,8 @@ PORTAL_QUEUES = (DEAD_LETTER_QUEUE, SEARCH_CATALOG, REQUESTS_CATALOG, NOTIFICATI
                  NOTIFICATIONS_DELIVERY_FAILURES)
 
 
+# The in-memory bus asks for every binding of every queue at each publish, with few distinct keys.
+@functools.lru_cache(maxsize=4096)
 def topic_matches(pattern: str, routing_key: str) -> bool:
     """AMQP topic matching: `*` is exactly one word, `#` zero or more."""
 
