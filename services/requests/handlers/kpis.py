@@ -59,13 +59,9 @@ async def performance(period: Period, deps: Deps, *, ministry: str | None = None
 
 
 async def _compute(period: Period, deps: Deps, ministry: str | None, service: str | None) -> PerformanceReport:
-    async with deps.uow(read_only=True) as uow:
-        sums = await uow.kpi_rollups.sums(period, ministry, service)
-        channels = await uow.performance.channels(period, ministry, service)
-        costs = await uow.readiness.costs()
-        records = {r.slug: r for r in await uow.catalogue.all_records()
-                   if (ministry is None or r.ministry == ministry) and (service is None or r.slug == service)}
-    return _summarise(period, sums, channels, costs, records, deps.clock())
+    # Not entered: its one read opens what it needs (on SQLite, one hop and no connection of the event loop's).
+    inputs = await deps.uow(read_only=True).performance.report_inputs(period, ministry, service)
+    return _summarise(period, inputs.sums, inputs.channels, inputs.costs, inputs.records, deps.clock())
 
 
 def _summarise(period: Period, sums: list[ServiceRollup], channels: list[ChannelFacts], costs: dict[str, Costs],

@@ -1,9 +1,12 @@
+import functools
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, Table, and_, or_, select, update
+from sqlalchemy import ColumnElement, Select, Table, and_, bindparam, or_, select, update
+from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
 from services.requests.domain import OPEN_STATUSES
@@ -16,15 +19,17 @@ from services.requests.domain.kpis import (
     RequestFacts,
     rating_contributions,
 )
-from services.requests.store.kpi_rollups import KpiRollups
+from services.requests.store.kpi_rollups import KpiRollups, ServiceRollup, sums_of
 from services.requests.store.overdue import overdue
 from services.requests.store.tables import (
+    catalogue,
     channel_counts,
     history,
     ratings,
     readiness,
     requests,
 )
+from shared.contracts.catalog import ServiceRecord
 from shared.db import UnitOfWork
 
 
@@ -51,6 +56,49 @@ class OpenRequest:
     assignee: str | None
     assignee_name: str | None
     overdue: bool
+
+
+@dataclass(frozen=True)
+class ReportInputs:
+    """What a performance report is computed from, read in one snapshot."""
+
+    sums: list[ServiceRollup]
+    channels: list[ChannelFacts]
+    costs: dict[str, Costs]
+    # The services in scope as the catalogue last told of them (retired too), by slug.
+    records: dict[str, ServiceRecord]
+
+
+_COSTS = select(readiness.c.slug, readiness.c.manual_cost_omr, readiness.c.digital_cost_omr)
+
+
+@functools.cache
+def _report_statements(by_ministry: bool, by_service: bool) -> tuple[Select[Any], Select[Any]]:
+    """The other channels' completions and the catalogue's records in scope, built once per scope."""
+    channels = select(channel_counts.c.service, channel_counts.c.ministry, channel_counts.c.month,
+                      channel_counts.c.completed).where(channel_counts.c.month >= bindparam("start"),
+                                                        channel_counts.c.month <= bindparam("end"))
+    records = select(catalogue.c.record).where(catalogue.c.record.is_not(None))
+    if by_ministry:
+        channels = channels.where(channel_counts.c.ministry == bindparam("ministry"))
+        records = records.where(catalogue.c.ministry == bindparam("ministry"))
+    if by_service:
+        channels = channels.where(channel_counts.c.service == bindparam("service"))
+        records = records.where(catalogue.c.slug == bindparam("service"))
+    return channels, records
+
+
+def _report_inputs(connection: Connection, *, period: Period, ministry: str | None, service: str | None
+                   ) -> ReportInputs:
+    channels, records = _report_statements(ministry is not None, service is not None)
+    values = {"start": period.start, "end": period.end, "ministry": ministry, "service": service}
+    in_scope = (ServiceRecord.model_validate(record) for record, in connection.execute(records, values))
+    return ReportInputs(
+        sums_of(connection, period, ministry, service),
+        [ChannelFacts(*row) for row in connection.execute(channels, values)],
+        {slug: Costs(manual=Decimal(manual), digital=Decimal(digital))
+         for slug, manual, digital in connection.execute(_COSTS)},
+        {r.slug: r for r in in_scope})
 
 
 def _within(column: ColumnElement[datetime], start: datetime, end: datetime) -> ColumnElement[bool]:
@@ -131,11 +179,6 @@ class Readiness:
             return bool((await connection.execute(newer.values(**values))).rowcount)
         return True
 
-    async def costs(self) -> dict[str, Costs]:
-        rows = await self._uow.connection.execute(select(readiness))
-        return {r.slug: Costs(manual=Decimal(r.manual_cost_omr), digital=Decimal(r.digital_cost_omr))
-                for r in rows}
-
 
 class Performance:
     """The facts the KPIs are computed from, for one period."""
@@ -171,17 +214,11 @@ class Performance:
             ratings=[RatingFacts(r.service, r.ministry, r.score, r.rated_at) for r in rating_rows],
             channels=[ChannelFacts(r.service, r.ministry, r.month, r.completed) for r in channel_rows])
 
-    async def channels(self, period: Period, ministry: str | None = None, service: str | None = None
-                       ) -> list[ChannelFacts]:
-        query = select(channel_counts.c.service, channel_counts.c.ministry, channel_counts.c.month,
-                       channel_counts.c.completed).where(channel_counts.c.month >= period.start,
-                                                         channel_counts.c.month <= period.end)
-        if ministry is not None:
-            query = query.where(channel_counts.c.ministry == ministry)
-        if service is not None:
-            query = query.where(channel_counts.c.service == service)
-        return [ChannelFacts(r.service, r.ministry, r.month, r.completed)
-                for r in await self._uow.connection.execute(query)]
+    async def report_inputs(self, period: Period, ministry: str | None = None, service: str | None = None
+                            ) -> ReportInputs:
+        """The rollups' sums, the other channels' completions, the readiness costs and the catalogue's records
+        for a report, in one hop to the database."""
+        return await self._uow.read(partial(_report_inputs, period=period, ministry=ministry, service=service))
 
     async def decisions(self, ministry: str, period: Period) -> list[Decision]:
         """Requests decided in the period, with the officer who decided (None for an integrated system)."""
