@@ -5,7 +5,8 @@ are bulk-loaded as a year of 1,000,000 requests over 73 services of 12 ministrie
 and service holding the contributions of `domain/kpis.py` (submissions, ends, decisions, ratings, and the
 processing-time histogram packed as the store packs it), drawn at random, and each month the sum of its days.
 Every call asks a different period, with the
-report cache emptied first, so nothing is answered from memory. The baseline is /healthz of the same app.
+report cache emptied first, so nothing is answered from memory; the app's periodic jobs are off, so only the reads
+count. The baseline is /healthz of the same app.
 """
 
 import random
@@ -138,7 +139,9 @@ async def measure_kpis() -> KpiBench:
         result = KpiBench(REQUESTS, days, months, seconds)
         settings = Settings(database_url=f"sqlite+aiosqlite:///{path}", amqp_url=f"memory://bench-{uuid.uuid4()}",
                             identity_public_key=generate_keypair()[1], catalog_url="http://127.0.0.1:9",
-                            renewal_scan_seconds=0.0, log_level="warning")
+                            # The periodic jobs (stall watch, renewal scan, retraining) stay off: only the reads count.
+                            watch_seconds=0.0, renewal_scan_seconds=0.0, insights_retrain_seconds=0.0,
+                            log_level="warning")
         app = create_app(settings)
         async with (LifespanManager(app, startup_timeout=60, shutdown_timeout=30),
                     httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://bench",
