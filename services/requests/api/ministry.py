@@ -2,7 +2,7 @@
 
 from collections.abc import Sequence
 from datetime import date, timedelta
-from typing import Annotated, Any, Literal, get_args
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
@@ -80,13 +80,13 @@ async def assign_request(tracking_number: str, body: AssignBody, officer: Office
 
 
 class MinistryQueue(BaseModel):
-    total: int
+    total: int = Field(description="Requests matching the filter, capped at `count_limit`.")
     page: int
-    counts: dict[str, int]
+    counts: dict[str, int] = Field(description="Each tab's count (per status, overdue, assigned_to_me, unassigned, "
+                                               "stalled), capped at `count_limit`.")
+    count_limit: int = Field(description="Counts stop there, whatever the store's size: a count or total below it "
+                                         "is exact, one equal to it means at least that many.")
     items: list[RequestView]
-
-
-STATUSES: tuple[str, ...] = get_args(Status)
 
 
 @router.get("/api/v1/ministry/requests")
@@ -94,7 +94,8 @@ async def ministry_requests(reader: MinistryReader, deps: D, page: Page = 1, sta
                             service: Annotated[str | None, Query(max_length=80)] = None, overdue: bool = False,
                             assigned: Annotated[str | None, Query(min_length=1, max_length=100)] = None,
                             ministry: MinistryCode = None, stalled: bool = False) -> MinistryQueue:
-    """The ministry's own requests, due first, 50 a page; counts cover the ministry's (or the service's) queue.
+    """The ministry's own requests, due first, 50 a page; counts cover the ministry's (or the service's) queue,
+    each exact up to `count_limit` (a value equal to it means at least that many).
     `stalled=true`: only those with no status change for longer than their expected step time.
     Portal staff read any ministry's queue with `?ministry=`."""
     queue = await handlers.ministry_requests(handlers.MinistryQueueQuery(
@@ -102,10 +103,7 @@ async def ministry_requests(reader: MinistryReader, deps: D, page: Page = 1, sta
         viewer=reader.subject if reader.role != "ministry" else None, limit=50, offset=(page - 1) * 50,
         stalled=stalled), deps)
     now = deps.clock()
-    counts = {s: queue.counts.per_status.get(s, 0) for s in STATUSES} | {
-        "overdue": queue.counts.overdue, "assigned_to_me": queue.counts.assigned_to_me,
-        "unassigned": queue.counts.unassigned, "stalled": queue.counts.stalled}
-    return MinistryQueue(total=queue.total, page=page, counts=counts,
+    return MinistryQueue(total=queue.total, page=page, counts=queue.counts.by_tab(), count_limit=queue.counts.limit,
                          items=[view(i, reader, now) for i in queue.items])
 
 

@@ -30,6 +30,7 @@ class MinistryQueueQuery:
 
 @dataclass(frozen=True)
 class MinistryQueue:
+    # Capped as each count is (counts.limit).
     total: int
     counts: QueueCounts
     items: list[RequestInfo]
@@ -41,9 +42,8 @@ async def ministry_requests(query: MinistryQueueQuery, deps: Deps) -> MinistryQu
     wanted = QueueFilter(query.ministry, query.status, query.service, now if query.overdue else None, assignee,
                          stalled=query.stalled)
     async with deps.uow(read_only=True) as uow:
-        counts = await uow.requests.queue_counts(query.ministry, query.service, now, query.viewer)
-        total, rows = await uow.requests.queue(wanted, limit=query.limit, offset=query.offset,
-                                               known_total=counts.total_for(wanted, query.viewer))
+        counts, total = await uow.requests.queue_counts(wanted, now, query.viewer)
+        rows = await uow.requests.queue(wanted, limit=query.limit, offset=query.offset)
         calendar = await deps.calendars.current(uow)
         items = [RequestInfo(r, expected_completion=await deps.estimates.expected(uow, r, now, calendar))
                  for r in rows]

@@ -1,14 +1,14 @@
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from functools import partial
-from typing import Any
+from typing import Any, get_args
 
-from sqlalchemy import ColumnElement, bindparam, case, func, select, tuple_, update
+from sqlalchemy import ColumnElement, ScalarSelect, bindparam, func, literal_column, select, tuple_, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
-from services.requests.domain import AWAITING_DECISION
+from services.requests.domain import AWAITING_DECISION, Status
 from services.requests.domain.kpis import RequestFacts, change
 from services.requests.store.kpi_rollups import KpiRollups
 from services.requests.store.kpis import RatingRow
@@ -18,6 +18,10 @@ from shared.contracts.catalog import ServiceRecord
 from shared.db import UnitOfWork
 
 UNASSIGNED = ""
+# The queue's counts stop there (GitLab's "1k+"): each reads at most this many index entries, so a page costs the
+# same whatever the ministry's history; a count equal to it means at least that many.
+COUNT_LIMIT = 1_000
+STATUSES: tuple[str, ...] = get_args(Status)
 
 
 @dataclass(frozen=True)
@@ -65,6 +69,25 @@ class QueueFilter:
     stalled: bool = False
 
 
+def tab_of(query: QueueFilter, me: str | None) -> str | None:
+    """The tab whose count is the filter's total (the tabs follow the service filter): "all" for no other filter,
+    None for combined filters or another officer's requests."""
+    narrowed = [query.status is not None, query.overdue_at is not None, query.assignee is not None, query.stalled]
+    if sum(narrowed) > 1:
+        return None
+    if query.stalled:
+        return "stalled"
+    if query.status is not None:
+        return query.status
+    if query.overdue_at is not None:
+        return "overdue"
+    if query.assignee == UNASSIGNED:
+        return "unassigned"
+    if query.assignee is not None:
+        return "assigned_to_me" if query.assignee == (me or "") else None
+    return "all"
+
+
 @dataclass(frozen=True)
 class QueueCounts:
     per_status: dict[str, int]
@@ -72,24 +95,20 @@ class QueueCounts:
     assigned_to_me: int
     unassigned: int
     stalled: int = 0
+    # Every count stops at it: one equal to it means at least that many.
+    limit: int = COUNT_LIMIT
+
+    def by_tab(self) -> dict[str, int]:
+        return {s: self.per_status.get(s, 0) for s in STATUSES} | {
+            "overdue": self.overdue, "assigned_to_me": self.assigned_to_me, "unassigned": self.unassigned,
+            "stalled": self.stalled}
 
     def total_for(self, query: QueueFilter, me: str | None) -> int | None:
-        """The filter's total when one tab's count already is it (the counts follow the service filter)."""
-        narrowed = [query.status is not None, query.overdue_at is not None, query.assignee is not None,
-                    query.stalled]
-        if sum(narrowed) > 1:
-            return None
-        if query.stalled:
-            return self.stalled
-        if query.status is not None:
-            return self.per_status.get(query.status, 0)
-        if query.overdue_at is not None:
-            return self.overdue
-        if query.assignee == UNASSIGNED:
-            return self.unassigned
-        if query.assignee is not None:
-            return self.assigned_to_me if query.assignee == (me or "") else None
-        return sum(self.per_status.values())
+        """The filter's total when one tab's count already is it, capped at the limit as each count is."""
+        tab = tab_of(query, me)
+        if tab == "all":
+            return min(sum(self.per_status.values()), self.limit)
+        return None if tab is None else self.by_tab()[tab]
 
 
 # "My requests", built once: it walks the citizen's index (citizen, submitted_at) newest first.
@@ -202,6 +221,13 @@ def _queue_conditions(query: QueueFilter) -> list[ColumnElement[bool]]:
     elif query.assignee is not None:
         conditions.append(requests.c.assignee == query.assignee)
     return conditions
+
+
+def _capped_count(conditions: list[ColumnElement[bool]], limit: int) -> ScalarSelect[int]:
+    """How many requests match, stopping at `limit`: `count(*)` of a limited subquery, so an index holding every
+    condition is read for at most `limit` entries however many match."""
+    return select(func.count()).select_from(
+        select(literal_column("1")).where(*conditions).limit(limit).subquery()).scalar_subquery()
 
 
 _FACTS = (requests.c.service, requests.c.ministry, requests.c.status, requests.c.submitted_at, requests.c.due_on,
@@ -342,36 +368,34 @@ class Requests:
         rows = await self._uow.connection.execute(query)
         return sorted(((r.ministry, r.service, int(r.n)) for r in rows), key=lambda t: (-t[2], t[0], t[1]))
 
-    async def queue(self, query: QueueFilter, *, limit: int, offset: int, known_total: int | None = None
-                    ) -> tuple[int, list[RequestRow]]:
+    async def queue(self, query: QueueFilter, *, limit: int, offset: int) -> list[RequestRow]:
         """The ministry's requests matching the filter, those due first."""
-        conditions = _queue_conditions(query)
-        connection = self._uow.connection
-        total = known_total if known_total is not None else (await connection.execute(
-            select(func.count()).select_from(requests).where(*conditions))).scalar()
-        rows = await connection.execute(select(requests).where(*conditions)
-                                        .order_by(requests.c.due_on, requests.c.tracking_number)
-                                        .limit(limit).offset(offset))
-        return int(total or 0), [RequestRow(**r) for r in rows.mappings()]
+        rows = await self._uow.connection.execute(select(requests).where(*_queue_conditions(query))
+                                                  .order_by(requests.c.due_on, requests.c.tracking_number)
+                                                  .limit(limit).offset(offset))
+        return [RequestRow(**r) for r in rows.mappings()]
 
-    async def queue_counts(self, ministry: str, service: str | None, at: datetime, me: str | None) -> QueueCounts:
-        """Every tab's count in one grouped pass over the ministry's status index (it covers due date and
-        assignee); overdue as the domain defines it."""
-        query = select(
-            requests.c.status, func.count().label("n"),
-            func.sum(case((overdue(at), 1), else_=0)).label("overdue"),
-            func.sum(case((requests.c.assignee == (me or ""), 1), else_=0)).label("mine"),
-            func.sum(case((requests.c.assignee.is_(None), 1), else_=0)).label("unassigned"),
-            func.sum(case((requests.c.stalled_at.is_not(None), 1), else_=0)).label("stalled"),
-        ).where(requests.c.ministry == ministry).group_by(requests.c.status)
-        if service is not None:
-            query = query.where(requests.c.service == service)
-        rows = (await self._uow.connection.execute(query)).all()
-        return QueueCounts(per_status={r.status: int(r.n) for r in rows},
-                           overdue=sum(int(r.overdue or 0) for r in rows),
-                           assigned_to_me=sum(int(r.mine or 0) for r in rows),
-                           unassigned=sum(int(r.unassigned or 0) for r in rows),
-                           stalled=sum(int(r.stalled or 0) for r in rows))
+    async def queue_counts(self, wanted: QueueFilter, at: datetime, me: str | None, limit: int = COUNT_LIMIT
+                           ) -> tuple[QueueCounts, int]:
+        """Every tab's count (they follow the service filter) and the filter's total, each capped at `limit`, in
+        one statement: each count walks an index holding all its conditions (tables.py), never the ministry's whole
+        history; the total is counted apart only when no tab's count is it."""
+        tab = QueueFilter(wanted.ministry, service=wanted.service)
+        counted = {status: replace(tab, status=status) for status in STATUSES} | {
+            "overdue": replace(tab, overdue_at=at), "unassigned": replace(tab, assignee=UNASSIGNED),
+            "stalled": replace(tab, stalled=True)}
+        if me is not None:
+            counted["assigned_to_me"] = replace(tab, assignee=me)
+        if tab_of(wanted, me) is None:
+            counted["total"] = wanted
+        row = (await self._uow.connection.execute(select(*(
+            _capped_count(_queue_conditions(query), limit).label(name) for name, query in counted.items()
+        )))).one()._mapping
+        counts = QueueCounts(per_status={s: int(row[s]) for s in STATUSES}, overdue=int(row["overdue"]),
+                             assigned_to_me=int(row.get("assigned_to_me", 0)), unassigned=int(row["unassigned"]),
+                             stalled=int(row["stalled"]), limit=limit)
+        total = counts.total_for(wanted, me)
+        return counts, int(row["total"]) if total is None else total
 
     async def timelines(self, service: str, limit: int = 500) -> list[list[tuple[str, datetime]]]:
         """The applied changes of the service's latest completed requests, each in order."""

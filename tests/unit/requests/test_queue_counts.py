@@ -20,3 +20,13 @@ def test_combined_filters_or_another_officers_requests_are_counted_afresh() -> N
     assert COUNTS.total_for(QueueFilter("mosd", status="submitted", assignee=UNASSIGNED), "officer-1") is None
     assert COUNTS.total_for(QueueFilter("mosd", status="submitted", overdue_at=NOW), "officer-1") is None
     assert COUNTS.total_for(QueueFilter("mosd", assignee="officer-2"), "officer-1") is None
+
+
+def test_the_whole_queue_past_the_limit_reads_the_limit_and_below_it_the_exact_sum() -> None:
+    capped = QueueCounts(per_status={"submitted": 10, "in_review": 4}, overdue=0, assigned_to_me=0, unassigned=10,
+                         limit=10)
+    below = QueueCounts(per_status={"submitted": 5, "in_review": 4}, overdue=0, assigned_to_me=0, unassigned=9,
+                        limit=10)
+
+    assert capped.total_for(QueueFilter("mosd"), "officer-1") == 10
+    assert below.total_for(QueueFilter("mosd"), "officer-1") == 9

@@ -86,15 +86,20 @@ async def queue(request: Request, status: str = "", service: str = "", overdue: 
         read(pages, "requests", "/api/v1/ministry/requests", who, upstream_params(filters, shown, who)),
         service_titles(request, pages, who, shown))
     total = int(found.get("total", 0))
-    pages_total = max(1, math.ceil(total / PAGE_SIZE))
+    # Counts stop at the limit (the requests service's count_limit): past it the page count is unknown, so
+    # pagination offers the next page while this one is full.
+    count_limit = found.get("count_limit")
+    capped = count_limit is not None and total >= count_limit
+    pages_total = None if capped else max(1, math.ceil(total / PAGE_SIZE))
     query = {k: v for k, v in {"status": filters["status"], "service": filters["service"],
                                "overdue": "1" if filters["overdue"] else "", "assigned": filters["assigned"],
                                "stalled": "1" if filters["stalled"] else "",
                                "ministry": shown if who.role == "admin" else ""}.items() if v}
     return render(request, pages, "queue.html", {
         "ministry": shown, "filters": filters, "found": found, "counts": found.get("counts") or {},
-        "titles": titles, "statuses": STATUSES,
-        "page": filters["page"], "pages_total": pages_total, "link": lambda changes: queue_link(query, changes),
+        "titles": titles, "statuses": STATUSES, "count_limit": count_limit,
+        "page": filters["page"], "pages_total": pages_total, "more": len(found.get("items") or []) >= PAGE_SIZE,
+        "link": lambda changes: queue_link(query, changes),
     }, who)
 
 

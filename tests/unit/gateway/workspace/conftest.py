@@ -78,6 +78,8 @@ class WorkspaceFakes:
     # Each service's eight-week forecast, as GET /api/v1/ministry/forecast gives it.
     forecasts: list[dict[str, Any]] = field(default_factory=list)
     calls: list[Call] = field(default_factory=list)
+    # The queue's counts stop there, as the requests service's do.
+    count_limit: int = 1_000
 
     def client(self, name: str) -> httpx.AsyncClient:
         async def handle(request: httpx.Request) -> httpx.Response:
@@ -196,8 +198,10 @@ class WorkspaceFakes:
                  and (params.get("stalled") != "true" or r.get("stalled"))]
         shown.sort(key=lambda r: (r["due_on"], r["tracking_number"]))
         page = int(params.get("page", "1"))
-        return httpx.Response(200, json={"total": len(shown), "page": page, "counts": counts,
-                                         "items": shown[(page - 1) * 50:page * 50]})
+        return httpx.Response(200, json={
+            "total": min(len(shown), self.count_limit), "page": page, "count_limit": self.count_limit,
+            "counts": {tab: min(n, self.count_limit) for tab, n in counts.items()},
+            "items": shown[(page - 1) * 50:page * 50]})
 
     def _workload(self, request: httpx.Request, who: Identity) -> httpx.Response:
         if request.url.params.get("format") == "csv":

@@ -24,6 +24,26 @@ async def test_the_queue_lists_the_ministrys_requests_due_first_with_counts(work
     assert queue_call.identity is not None and queue_call.identity.subject == "90000101"
 
 
+async def test_a_count_at_the_limit_reads_as_at_least_that_many_and_the_pages_go_on_while_full(
+        workspace: Workspace) -> None:
+    for _ in range(1_001):
+        workspace.fakes.add_request()
+    workspace.fakes.add_request(status="in_review")
+    await workspace.sign_in("officer")
+
+    english = (await workspace.client.get("/workspace/", params={"lang": "en"})).text
+    arabic = (await workspace.client.get("/workspace/", params={"lang": "ar"})).text
+    last = (await workspace.client.get("/workspace/", params={"lang": "en", "page": "21"})).text
+
+    for page in (english, arabic):
+        assert 'id="count-total">1,000+<' in page and 'id="count-submitted">1,000+<' in page
+        assert 'id="count-in_review">1<' in page and 'id="count-unassigned">1,000+<' in page
+    assert "Requests (1,000+)" in english
+    assert "<p>Page 1</p>" in english and 'rel="next"' in english
+    assert "<p>الصفحة 1</p>" in arabic
+    assert "<p>Page 21</p>" in last and 'rel="next"' not in last
+
+
 async def test_the_queue_filters_are_passed_upstream(workspace: Workspace) -> None:
     await workspace.sign_in("officer")
     page = await workspace.client.get("/workspace/", params={"status": "in_review", "service": "issue-disability-card",
