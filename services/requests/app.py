@@ -67,6 +67,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         renewals.start()
 
     async def stopping() -> None:
+        await deps.submissions.stop()
         await renewals.stop()
         await learning.stop()
         await watch.stop()

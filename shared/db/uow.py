@@ -3,7 +3,7 @@
 import asyncio
 import contextlib
 import uuid
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from types import TracebackType
 from typing import Protocol, Self, TypeVar
 
@@ -24,6 +24,11 @@ U_co = TypeVar("U_co", bound="UnitOfWork", covariant=True)
 T = TypeVar("T")
 # PostgreSQL's SQLSTATEs for a lock_timeout and a statement_timeout.
 LOCK_NOT_AVAILABLE, QUERY_CANCELED = "55P03", "57014"
+
+
+def is_timeout(exc: BaseException | None) -> bool:
+    """A PostgreSQL lock_timeout or statement_timeout: a unit of work with a deadline gave up waiting."""
+    return isinstance(exc, DBAPIError) and getattr(exc.orig, "sqlstate", None) in (LOCK_NOT_AVAILABLE, QUERY_CANCELED)
 
 
 class UnitOfWorkFactory(Protocol[U_co]):
@@ -91,8 +96,7 @@ class UnitOfWork:
                 await connection.close()
             finally:
                 await self._turn.aclose()
-        if self._deadline is not None and isinstance(exc, DBAPIError) and \
-                getattr(exc.orig, "sqlstate", None) in (LOCK_NOT_AVAILABLE, QUERY_CANCELED):
+        if self._deadline is not None and is_timeout(exc):
             raise DatabaseBusy("a lock or statement outlasted the unit of work's deadline") from exc
 
     async def read(self, reading: Callable[[Connection], T]) -> T:
@@ -109,6 +113,17 @@ class UnitOfWork:
             async with self:
                 return await self.connection.run_sync(reading)
         return await self.connection.run_sync(reading)
+
+    @contextlib.asynccontextmanager
+    async def savepoint(self) -> AsyncIterator[None]:
+        """A part of the transaction that an error inside rolls back alone, the events it published with it."""
+        published = len(self._outgoing)
+        try:
+            async with self.connection.begin_nested():
+                yield
+        except BaseException:
+            del self._outgoing[published:]
+            raise
 
     async def commit(self) -> None:
         outgoing, self._outgoing = self._outgoing, []

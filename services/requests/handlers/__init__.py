@@ -29,7 +29,6 @@ from services.requests.handlers.lifecycle import (
     RespondToRequest,
     StatusReported,
     SubmitRequest,
-    Submitted,
     apply_ministry_status,
     assign_request,
     cancel_request,
@@ -37,6 +36,7 @@ from services.requests.handlers.lifecycle import (
     respond_to_request,
     submit_request,
 )
+from services.requests.handlers.new_requests import Submitted
 from services.requests.handlers.proactive import (
     DocumentInfo,
     OfferInfo,

@@ -5,6 +5,7 @@ from services.requests.domain.calendar import WorkingCalendar
 from services.requests.store import RequestsUnitOfWork
 from shared.caching import KeptFor
 from shared.contracts.catalog import ServiceRecord
+from shared.db import UnitOfWorkFactory
 
 
 class KeptReports(KeptFor[Hashable, object]):
@@ -46,6 +47,14 @@ class Calendars:
         if calendar is None:
             calendar = await read_calendar(uow)
             self._kept.put("in force", calendar)
+        return calendar
+
+    async def kept(self, open_unit: UnitOfWorkFactory[RequestsUnitOfWork]) -> WorkingCalendar:
+        """The calendar, read in a unit of work of its own only when not kept."""
+        calendar = self._kept.get("in force")
+        if calendar is None:
+            async with open_unit(read_only=True) as uow:
+                calendar = await self.current(uow)
         return calendar
 
     def forget(self) -> None:

@@ -6,10 +6,12 @@ from typing import Protocol
 from services.requests.domain.patterns import Learning
 from services.requests.handlers.caching import Calendars, KeptReports, PublishedServices
 from services.requests.handlers.estimates import CompletionEstimates
+from services.requests.handlers.new_requests import Submission, Submitted, write_submissions
 from services.requests.store import RequestsUnitOfWork, now
 from shared.bus import Bus
 from shared.contracts.catalog import ServiceRecord
 from shared.db import UnitOfWorkFactory
+from shared.db.group_commit import GroupCommit
 
 
 class CatalogPort(Protocol):
@@ -35,3 +37,8 @@ class Deps:
     learning: Learning = field(default_factory=Learning)
     # How long a submission may take to commit (see Settings.submission_deadline_seconds).
     submission_deadline_seconds: float = 6.0
+    # Submissions, written many to a transaction by one writer.
+    submissions: GroupCommit[RequestsUnitOfWork, Submission, Submitted] = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "submissions", GroupCommit(self.uow, write_submissions))

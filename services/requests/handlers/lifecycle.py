@@ -15,24 +15,28 @@ from services.requests.domain import (
     fields_not_asked,
     parse_tracking_number,
     stored_fields,
-    takes_requests_online,
     validate_fields,
 )
-from services.requests.domain.calendar import WorkingCalendar
-from services.requests.domain.idempotency import fingerprint, still_kept
+from services.requests.domain.idempotency import fingerprint
 from services.requests.handlers.catalogue import published_service
 from services.requests.handlers.deps import Deps
 from services.requests.handlers.documents import IssueDocument, keep_document
 from services.requests.handlers.insights import offer_next_service
-from services.requests.store import HistoryRow, KeptAnswer, RatingRow, RequestRow, RequestsUnitOfWork
+from services.requests.handlers.new_requests import (
+    NewRequest,
+    Submission,
+    Submitted,
+    check_submission,
+    replayed_answer,
+    status_changed,
+)
+from services.requests.store import HistoryRow, RatingRow, RequestRow, RequestsUnitOfWork
 from shared.auth import Identity
 from shared.bus import Rejected
 from shared.bus.dispatch import Inbound
-from shared.bus.topology import EVENTS, TO_MINISTRIES, ministry_broker_user
-from shared.contracts.catalog import ServiceRecord
+from shared.bus.topology import EVENTS, ministry_broker_user
 from shared.contracts.ministries import RequestStatusUpdated
-from shared.contracts.requests import Applicant, RequestStatusChanged, RequestSubmitted, SurveyInvited
-from shared.contracts.tracking import format_tracking_number
+from shared.contracts.requests import SurveyInvited
 from shared.logging import get_logger
 
 log = get_logger(__name__)
@@ -44,14 +48,6 @@ class SubmitRequest:
     fields: dict[str, Any]
     citizen: Identity
     idempotency_key: str | None = None
-
-
-@dataclass(frozen=True)
-class Submitted:
-    tracking_number: str
-    status: str
-    # The first answer to this Idempotency-Key, given again: no second request was made.
-    replayed: bool = False
 
 
 @dataclass(frozen=True)
@@ -130,48 +126,9 @@ class Move:
     stale_is_conflict: bool = False
 
 
-def _status_changed(row: RequestRow, status: str, previous: str | None, actor: str, note: str | None,
-                    at: datetime, fields_to_correct: list[str] | None = None) -> RequestStatusChanged:
-    return RequestStatusChanged(tracking_number=row.tracking_number, service=row.service, ministry=row.ministry,
-                                citizen=row.citizen, lang="en" if row.lang == "en" else "ar",
-                                status=status, previous_status=previous,
-                                note=note, actor=actor, changed_at=at, fields_to_correct=fields_to_correct or [])
-
-
 def _public_actor(label: str, ministry: str) -> str:
     """What leaves this service about who acted: an officer's id stays here, the ministry speaks for them."""
     return f"ministry:{ministry}" if label.startswith("officer:") else label
-
-
-async def create_request(uow: RequestsUnitOfWork, service: ServiceRecord, fields: dict[str, Any],
-                         citizen: Identity, at: datetime, calendar: WorkingCalendar) -> RequestRow:
-    """A new request in the caller's unit of work, on its way to the ministry's queue once committed."""
-    sequence = await uow.requests.next_sequence(service.ministry, at.year)
-    row = RequestRow(
-        tracking_number=format_tracking_number(service.ministry, at.year, sequence), service=service.slug,
-        service_version=service.version, ministry=service.ministry, citizen=citizen.subject,
-        citizen_name=citizen.name, lang=citizen.lang, status="submitted",
-        fields=fields, submitted_at=at, updated_at=at, due_on=calendar.add_working_days(at, service.target_days))
-    await uow.requests.add(row, actor="citizen")
-    applicant = Applicant(national_id=row.citizen, name=row.citizen_name, lang="en" if row.lang == "en" else "ar")
-    await uow.publish(
-        RequestSubmitted(tracking_number=row.tracking_number, service=row.service,
-                         service_version=row.service_version, ministry=row.ministry, applicant=applicant,
-                         fields=row.fields, submitted_at=at, due_on=row.due_on),
-        exchange=TO_MINISTRIES, routing_key=f"{row.ministry}.request.submitted", subject=row.tracking_number)
-    await uow.publish(_status_changed(row, "submitted", None, "citizen", None, at), exchange=EVENTS,
-                      routing_key="requests.request.status_changed", subject=row.tracking_number)
-    return row
-
-
-def check_submission(service: ServiceRecord, fields: dict[str, Any]) -> dict[str, Any]:
-    """The answers as they will be kept, or why they cannot be."""
-    if not takes_requests_online(service):
-        raise Conflict("service-not-online", "This service is handled in person; see its page for where to go.")
-    errors = validate_fields(service, fields)
-    if errors:
-        raise Invalid("invalid-fields", "Some answers need correcting.", errors=[e.as_dict() for e in errors])
-    return stored_fields(service, fields)
 
 
 async def submit_request(command: SubmitRequest, deps: Deps) -> Submitted:
@@ -181,59 +138,25 @@ async def submit_request(command: SubmitRequest, deps: Deps) -> Submitted:
     service = await published_service(command.service, deps)
     fields = check_submission(service, command.fields)
     at = deps.clock()
-    key, citizen = command.idempotency_key, command.citizen.subject
+    key = command.idempotency_key
     answers = fingerprint(command.service, command.fields) if key else ""
     if key is not None:
         # A retry of a submission already made is answered from a snapshot, never queued behind the writers: when
         # writes are backed up, its first answer is what the citizen's app most needs.
         async with deps.uow(read_only=True) as reader:
-            replayed = _replayed(await reader.idempotency.get(citizen, key), answers, at)
+            replayed = replayed_answer(await reader.idempotency.get(command.citizen.subject, key), answers, at)
         if replayed is not None:
             log.info("request_submission_replayed", service=command.service)
             return replayed
-    async with deps.uow(deadline=deadline) as uow:
-        if key is not None:
-            kept = await _kept_answer(uow, citizen, key, answers, at)
-            if kept is not None:
-                log.info("request_submission_replayed", service=command.service)
-                return kept
-        row = await create_request(uow, service, fields, command.citizen, at,
-                                   await deps.calendars.current(uow))
-        submitted = Submitted(row.tracking_number, row.status)
-        if key is not None:
-            await uow.idempotency.answer(citizen, key, 201, {"tracking_number": row.tracking_number,
-                                                              "status": row.status})
-        await uow.commit()
-    log.info("request_submitted", service=row.service, ministry=row.ministry)
+    calendar = await deps.calendars.kept(deps.uow)
+    new = NewRequest(service, fields, command.citizen, at, calendar.add_working_days(at, service.target_days))
+    # Written with the submissions made meanwhile: one transaction, one commit (GroupCommit).
+    submitted: Submitted = await deps.submissions.write(Submission(new, key, answers), deadline)
+    if submitted.replayed:
+        log.info("request_submission_replayed", service=command.service)
+    else:
+        log.info("request_submitted", service=service.slug, ministry=service.ministry)
     return submitted
-
-
-async def _kept_answer(uow: RequestsUnitOfWork, citizen: str, key: str, answers: str, at: datetime
-                       ) -> Submitted | None:
-    """The first answer to this key, or None once this submission holds the key (it answers it)."""
-    if await uow.idempotency.take(citizen, key, answers, at):
-        return None
-    kept = await uow.idempotency.get(citizen, key)
-    if kept is None or not still_kept(kept.created_at, at):
-        await uow.idempotency.forget(citizen, key)
-        await uow.idempotency.take(citizen, key, answers, at)
-        return None
-    replayed = _replayed(kept, answers, at)
-    if replayed is None:
-        raise Conflict("idempotency-key-in-use", "A submission with this Idempotency-Key is still in progress.")
-    return replayed
-
-
-def _replayed(kept: KeptAnswer | None, answers: str, at: datetime) -> Submitted | None:
-    """The first answer kept for this key, if it has one; a conflict if the key was used for other answers."""
-    if kept is None or not still_kept(kept.created_at, at):
-        return None
-    if kept.fingerprint != answers:
-        raise Conflict("idempotency-key-reused", "This Idempotency-Key was already used for a different "
-                       "submission; use a new key for new answers.")
-    if kept.response is None:
-        return None
-    return Submitted(str(kept.response["tracking_number"]), str(kept.response["status"]), replayed=True)
 
 
 async def _move(uow: RequestsUnitOfWork, row: RequestRow, move: Move, at: datetime, window_days: int
@@ -253,7 +176,7 @@ async def _move(uow: RequestsUnitOfWork, row: RequestRow, move: Move, at: dateti
         return outcome, row
     await uow.requests.set_status(tracking_number, target, at, move.fields, action_note=move.note,
                                   fields_to_correct=move.fields_to_correct)
-    await uow.publish(_status_changed(row, target, row.status, _public_actor(move.actor_label, row.ministry),
+    await uow.publish(status_changed(row, target, row.status, _public_actor(move.actor_label, row.ministry),
                                       move.note, at, move.fields_to_correct),
                       exchange=EVENTS, routing_key="requests.request.status_changed", subject=tracking_number)
     if target == "completed":

@@ -10,7 +10,7 @@ from services.requests.domain.renewals import RENEWALS, Document, missing_fields
 from services.requests.handlers.catalogue import published_service
 from services.requests.handlers.deps import Deps
 from services.requests.handlers.documents import offer_for
-from services.requests.handlers.lifecycle import check_submission, create_request
+from services.requests.handlers.new_requests import check_submission, create_request
 from services.requests.store import OfferRow, RequestRow
 from shared.auth import Identity
 from shared.logging import get_logger

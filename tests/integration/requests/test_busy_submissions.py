@@ -101,6 +101,16 @@ async def test_a_submission_while_another_process_holds_the_database_is_refused_
     assert await my_tracking_numbers(harness) == [retried.json()["tracking_number"]]
 
 
+async def test_submissions_queued_while_another_process_holds_the_database_are_all_refused_by_their_deadline(
+        harness: Harness, sqlite_url: str) -> None:
+    async with another_process_holding(sqlite_url) as holder:
+        refused = await asyncio.gather(*(send(harness, f"busy-many-{n}") for n in range(8)))
+        assert holder.returncode is None
+    for response in refused:
+        assert_refused_as_busy(response)
+    assert await my_tracking_numbers(harness) == []
+
+
 async def test_a_submission_that_got_the_database_too_late_is_not_committed(harness: Harness,
                                                                             sqlite_url: str) -> None:
     """Another writer that takes SQLite's lock without taking turns (an operator's sqlite3 shell, say): the

@@ -1,0 +1,148 @@
+"""Submissions arriving together are written in one transaction with one commit (on SQLite and PostgreSQL), each with
+its own tracking number and events; one refused among them fails alone, its batch still made."""
+
+import asyncio
+import contextlib
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from sqlalchemy import event, func, select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from services.requests.domain import Conflict
+from services.requests.handlers import Deps, SubmitRequest, submit_request
+from services.requests.handlers.new_requests import NewRequest, Submission
+from services.requests.store import outbox, requests
+from shared.contracts.requests import RequestSubmitted
+from shared.db import DatabaseBusy
+from tests.factories import create_citizen
+from tests.integration.requests.helpers import Harness
+
+TOGETHER = 12
+
+
+@contextlib.contextmanager
+def commits_making_requests(engine: AsyncEngine) -> Iterator[list[int]]:
+    """One entry per committed transaction that made requests: how many statements made them."""
+    made: list[int] = []
+
+    def begin(connection: Any) -> None:
+        connection.info["requests_made"] = 0
+
+    def statement(connection: Any, cursor: Any, sql: str, *_: Any) -> None:
+        if sql.lstrip().upper().startswith("INSERT INTO REQUESTS "):
+            connection.info["requests_made"] = connection.info.get("requests_made", 0) + 1
+
+    def commit(connection: Any) -> None:
+        if connection.info.get("requests_made"):
+            made.append(connection.info["requests_made"])
+
+    listeners = (("begin", begin), ("before_cursor_execute", statement), ("commit", commit))
+    for name, listener in listeners:
+        event.listen(engine.sync_engine, name, listener)
+    try:
+        yield made
+    finally:
+        for name, listener in listeners:
+            event.remove(engine.sync_engine, name, listener)
+
+
+def deps_of(harness: Harness) -> Deps:
+    deps = harness.app.state.deps
+    assert isinstance(deps, Deps)
+    return deps
+
+
+async def made_in_store(harness: Harness, tracking_numbers: list[str]) -> tuple[int, int]:
+    """(requests, RequestSubmitted events in the outbox) with these tracking numbers."""
+    async with deps_of(harness).uow(read_only=True) as uow:
+        kept = (await uow.connection.execute(select(func.count()).select_from(requests).where(
+            requests.c.tracking_number.in_(tracking_numbers)))).scalar_one()
+        events = (await uow.connection.execute(select(func.count()).select_from(outbox).where(
+            outbox.c.type == RequestSubmitted.TYPE, outbox.c.subject.in_(tracking_numbers)))).scalar_one()
+    return kept, events
+
+
+async def test_submissions_arriving_together_are_made_in_one_commit_each_with_its_own_number_and_event(
+        harness: Harness) -> None:
+    assert (await harness.submit()).status_code == 201  # the service and calendar are kept from here on
+    deps = deps_of(harness)
+    citizens = [create_citizen(f"7000{n:04d}") for n in range(TOGETHER)]
+
+    with commits_making_requests(harness.app.state.runtime.engine) as commits:
+        made = await asyncio.gather(*(submit_request(SubmitRequest("renew-licence", {"licence": f"L-{n:04d}"},
+                                                                   citizen), deps)
+                                      for n, citizen in enumerate(citizens)))
+
+    numbers = [m.tracking_number for m in made]
+    assert len(set(numbers)) == TOGETHER
+    assert len(commits) == 1
+    assert await made_in_store(harness, numbers) == (TOGETHER, TOGETHER)
+    for citizen, number in zip(citizens, numbers, strict=True):
+        assert (await harness.status_of(number, citizen))["status"] == "submitted"
+
+
+async def test_a_submission_refused_for_its_idempotency_key_fails_alone_and_its_batch_is_made(
+        harness: Harness) -> None:
+    assert (await harness.submit()).status_code == 201
+    deps = deps_of(harness)
+    aisha = create_citizen()
+    service = deps.services.get("renew-licence")
+    assert service is not None
+    at = deps.clock()
+
+    def draft(licence: str, key: str | None = None) -> Submission:
+        return Submission(NewRequest(service, {"licence": licence}, aisha, at, at), key, licence if key else "")
+
+    deadline = asyncio.get_running_loop().time() + deps.submission_deadline_seconds
+    with commits_making_requests(harness.app.state.runtime.engine) as commits:
+        outcomes = await asyncio.gather(
+            deps.submissions.write(draft("L-0001"), deadline),
+            deps.submissions.write(draft("L-0002", key="app-key"), deadline),
+            # The same key at the same moment for other answers: refused; for the same answers: the first's request.
+            deps.submissions.write(draft("L-0003", key="app-key"), deadline),
+            deps.submissions.write(draft("L-0002", key="app-key"), deadline),
+            deps.submissions.write(draft("L-0004"), deadline), return_exceptions=True)
+
+    assert isinstance(outcomes[2], Conflict) and outcomes[2].code == "idempotency-key-reused"
+    made = [outcomes[0], outcomes[1], outcomes[4]]
+    numbers = [m.tracking_number for m in made]  # type: ignore[union-attr]
+    assert len(set(numbers)) == 3
+    assert outcomes[3].tracking_number == numbers[1] and outcomes[3].replayed  # type: ignore[union-attr]
+    assert len(commits) == 1
+    assert await made_in_store(harness, numbers) == (3, 3)
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+async def test_a_submission_past_its_deadline_in_its_transaction_is_not_made_and_the_others_are(
+        harness: Harness) -> None:
+    assert (await harness.submit()).status_code == 201
+    deps = deps_of(harness)
+    service = deps.services.get("renew-licence")
+    assert service is not None
+    at, loop = deps.clock(), asyncio.get_running_loop()
+    engine = harness.app.state.runtime.engine
+
+    def slow_statement(*_: Any) -> None:
+        # The first request's insert takes a while (a slow disk): the batch's commit comes after the deadline of one.
+        event.remove(engine.sync_engine, "before_cursor_execute", slow_statement)
+        time.sleep(0.3)
+
+    event.listen(engine.sync_engine, "before_cursor_execute", slow_statement)
+
+    def draft(licence: str) -> Submission:
+        return Submission(NewRequest(service, {"licence": licence}, create_citizen(), at, at))
+
+    outcomes = await asyncio.gather(deps.submissions.write(draft("L-0001"), loop.time() + 0.2),
+                                    deps.submissions.write(draft("L-0002"), loop.time() + 5),
+                                    return_exceptions=True)
+
+    assert isinstance(outcomes[0], DatabaseBusy)
+    kept = outcomes[1]
+    assert not isinstance(kept, BaseException)
+    assert await made_in_store(harness, [kept.tracking_number]) == (1, 1)
+    async with deps.uow(read_only=True) as uow:
+        assert (await uow.connection.execute(select(func.count()).select_from(requests).where(
+            requests.c.fields["licence"].as_string() == "L-0001"))).scalar_one() == 0
