@@ -123,11 +123,14 @@ class GroupCommit(Generic[U, D, R]):
             _answer(queued, outcome)
 
     async def _outcomes(self, uow: U, drafts: list[D]) -> Sequence[R | Exception]:
+        if len(drafts) == 1:
+            # Nothing to keep if it fails: the savepoint's two statements would be most of a lone draft's.
+            return await self._write_many(uow, drafts)
         try:
             async with uow.savepoint():
                 return await self._write_many(uow, drafts)
         except Exception as exc:
-            if is_timeout(exc) or len(drafts) == 1:
+            if is_timeout(exc):
                 raise
             log.warning("group_commit_written_one_by_one", drafts=len(drafts), error=type(exc).__name__)
         outcomes: list[R | Exception] = []
