@@ -25,21 +25,23 @@ TOGETHER = 12
 
 @contextlib.contextmanager
 def commits_making_requests(engine: AsyncEngine) -> Iterator[list[int]]:
-    """One entry per committed transaction that made requests: how many statements made them."""
+    """One entry per committed transaction that made requests."""
     made: list[int] = []
-
-    def begin(connection: Any) -> None:
-        connection.info["requests_made"] = 0
 
     def statement(connection: Any, cursor: Any, sql: str, *_: Any) -> None:
         if sql.lstrip().upper().startswith("INSERT INTO REQUESTS "):
             connection.info["requests_made"] = connection.info.get("requests_made", 0) + 1
 
     def commit(connection: Any) -> None:
-        if connection.info.get("requests_made"):
-            made.append(connection.info["requests_made"])
+        if connection.info.pop("requests_made", 0):
+            made.append(1)
 
-    listeners = (("begin", begin), ("before_cursor_execute", statement), ("commit", commit))
+    def rollback(connection: Any) -> None:
+        connection.info.pop("requests_made", None)
+
+    # Not on "begin": SQLite's BEGIN IMMEDIATE runs in a begin listener, so a listener added or removed then would
+    # change the listeners while they are being called.
+    listeners = (("before_cursor_execute", statement), ("commit", commit), ("rollback", rollback))
     for name, listener in listeners:
         event.listen(engine.sync_engine, name, listener)
     try:
@@ -125,21 +127,27 @@ async def test_a_submission_past_its_deadline_in_its_transaction_is_not_made_and
     at, loop = deps.clock(), asyncio.get_running_loop()
     engine = harness.app.state.runtime.engine
 
-    def slow_statement(*_: Any) -> None:
-        # The first request's insert takes a while (a slow disk): the batch's commit comes after the deadline of one.
-        event.remove(engine.sync_engine, "before_cursor_execute", slow_statement)
-        time.sleep(0.3)
+    slowed: list[str] = []
+
+    def slow_statement(connection: Any, cursor: Any, sql: str, *_: Any) -> None:
+        # The batch's insert takes a while (a slow disk): it commits after the deadline of one of its two.
+        if not slowed and sql.lstrip().upper().startswith("INSERT INTO REQUESTS "):
+            slowed.append(sql)
+            time.sleep(0.3)
 
     event.listen(engine.sync_engine, "before_cursor_execute", slow_statement)
 
     def draft(licence: str) -> Submission:
         return Submission(NewRequest(service, {"licence": licence}, create_citizen(), at, at))
 
-    outcomes = await asyncio.gather(deps.submissions.write(draft("L-0001"), loop.time() + 0.2),
-                                    deps.submissions.write(draft("L-0002"), loop.time() + 5),
-                                    return_exceptions=True)
+    try:
+        outcomes = await asyncio.gather(deps.submissions.write(draft("L-0001"), loop.time() + 0.2),
+                                        deps.submissions.write(draft("L-0002"), loop.time() + 5),
+                                        return_exceptions=True)
+    finally:
+        event.remove(engine.sync_engine, "before_cursor_execute", slow_statement)
 
-    assert isinstance(outcomes[0], DatabaseBusy)
+    assert slowed and isinstance(outcomes[0], DatabaseBusy)
     kept = outcomes[1]
     assert not isinstance(kept, BaseException)
     assert await made_in_store(harness, [kept.tracking_number]) == (1, 1)

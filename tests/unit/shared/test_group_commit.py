@@ -97,22 +97,13 @@ async def test_writes_queued_together_are_committed_in_one_transaction_each_with
     assert database.commits == [[f"request {n}" for n in range(20)]]
 
 
+# Refused by write_many's own checks, or failing the whole batch's writes (then written alone in a savepoint).
+@pytest.mark.parametrize("refused", ["refused b", "poison b"])
 async def test_a_refused_write_fails_only_its_own_caller_and_the_others_commit_together(
-        database: FakeDatabase) -> None:
+        database: FakeDatabase, refused: str) -> None:
     commits = group(database)
 
-    answers = await outcomes_of(commits.write("a", soon()), commits.write("refused b", soon()),
-                                commits.write("c", soon()))
-
-    assert answers[0] == "made a" and answers[2] == "made c"
-    assert isinstance(answers[1], Refused)
-    assert database.commits == [["a", "c"]]
-
-
-async def test_a_write_the_batch_cannot_take_is_written_alone_and_fails_alone(database: FakeDatabase) -> None:
-    commits = group(database)
-
-    answers = await outcomes_of(commits.write("a", soon()), commits.write("poison b", soon()),
+    answers = await outcomes_of(commits.write("a", soon()), commits.write(refused, soon()),
                                 commits.write("c", soon()))
 
     assert answers[0] == "made a" and answers[2] == "made c"
