@@ -138,12 +138,15 @@ class UnitOfWork:
             self._relay.wake()
 
     async def publish(self, event: IntegrationEvent | BaseModel, *, exchange: str, routing_key: str,
-                      subject: str | None = None, event_id: str | None = None) -> None:
-        """Record an event to publish once this transaction commits (written to the outbox by commit())."""
+                      subject: str | None = None, event_id: str | None = None,
+                      trace_context: dict[str, str] | None = None) -> None:
+        """Record an event to publish once this transaction commits (written to the outbox by commit()); it carries
+        the current trace, or trace_context (the trace of a caller whose write another task makes: GroupCommit)."""
         event_type = getattr(event, "TYPE", None)
         if not event_type:
             raise TypeError(f"{type(event).__name__} is not an integration event")
-        trace_context = outgoing_headers()
+        if trace_context is None:
+            trace_context = outgoing_headers()
         values = {"exchange": exchange, "routing_key": routing_key, "type": event_type, "source": self._source,
                   "subject": subject, "data": event.model_dump(mode="json"),
                   "traceparent": trace_context.get(TRACEPARENT),

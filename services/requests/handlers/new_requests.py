@@ -2,7 +2,7 @@
 
 import collections
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -22,6 +22,7 @@ from shared.bus.topology import EVENTS, TO_MINISTRIES
 from shared.contracts.catalog import ServiceRecord
 from shared.contracts.requests import Applicant, RequestStatusChanged, RequestSubmitted
 from shared.contracts.tracking import format_tracking_number
+from shared.tracing import outgoing_headers
 
 
 @dataclass(frozen=True)
@@ -39,6 +40,8 @@ class NewRequest:
     citizen: Identity
     at: datetime
     due_on: datetime
+    # The submitter's trace, taken where it is made: the writer that writes it serves many traces.
+    trace: dict[str, str] = field(default_factory=outgoing_headers)
 
 
 @dataclass(frozen=True)
@@ -76,7 +79,7 @@ async def create_requests(uow: RequestsUnitOfWork, new: Sequence[NewRequest]) ->
     numbers: dict[tuple[str, int], int] = {}
     for (ministry, year), count in sorted(collections.Counter((n.service.ministry, n.at.year) for n in new).items()):
         numbers[ministry, year] = await uow.requests.next_sequences(ministry, year, count)
-    rows = []
+    rows, traces = [], []
     for n in new:
         service, citizen = n.service, n.citizen
         sequence = numbers[service.ministry, n.at.year]
@@ -86,16 +89,19 @@ async def create_requests(uow: RequestsUnitOfWork, new: Sequence[NewRequest]) ->
             service_version=service.version, ministry=service.ministry, citizen=citizen.subject,
             citizen_name=citizen.name, lang=citizen.lang, status="submitted", fields=n.fields, submitted_at=n.at,
             updated_at=n.at, due_on=n.due_on))
+        traces.append(n.trace)
     await uow.requests.add(rows, actor="citizen")
-    for row in rows:
+    for row, trace in zip(rows, traces, strict=True):
         applicant = Applicant(national_id=row.citizen, name=row.citizen_name, lang="en" if row.lang == "en" else "ar")
         await uow.publish(
             RequestSubmitted(tracking_number=row.tracking_number, service=row.service,
                              service_version=row.service_version, ministry=row.ministry, applicant=applicant,
                              fields=row.fields, submitted_at=row.submitted_at, due_on=row.due_on),
-            exchange=TO_MINISTRIES, routing_key=f"{row.ministry}.request.submitted", subject=row.tracking_number)
+            exchange=TO_MINISTRIES, routing_key=f"{row.ministry}.request.submitted", subject=row.tracking_number,
+            trace_context=trace)
         await uow.publish(status_changed(row, "submitted", None, "citizen", None, row.submitted_at), exchange=EVENTS,
-                          routing_key="requests.request.status_changed", subject=row.tracking_number)
+                          routing_key="requests.request.status_changed", subject=row.tracking_number,
+                          trace_context=trace)
     return rows
 
 

@@ -15,9 +15,11 @@ from services.requests.domain import Conflict
 from services.requests.handlers import Deps, SubmitRequest, submit_request
 from services.requests.handlers.new_requests import NewRequest, Submission
 from services.requests.store import outbox, requests
+from shared.bus import Envelope
 from shared.contracts.requests import RequestSubmitted
 from shared.db import DatabaseBusy
 from tests.factories import create_citizen
+from tests.integration.bus.helpers import eventually
 from tests.integration.requests.helpers import Harness
 
 TOGETHER = 12
@@ -154,3 +156,25 @@ async def test_a_submission_past_its_deadline_in_its_transaction_is_not_made_and
     async with deps.uow(read_only=True) as uow:
         assert (await uow.connection.execute(select(func.count()).select_from(requests).where(
             requests.c.fields["licence"].as_string() == "L-0001"))).scalar_one() == 0
+
+
+async def test_each_submission_made_together_carries_its_own_trace_onto_the_ministrys_queue(harness: Harness) -> None:
+    assert (await harness.submit()).status_code == 201
+    traces = [f"{n:02x}" * 16 for n in range(1, TOGETHER + 1)]
+
+    responses = await asyncio.gather(*(harness.client.post(
+        "/api/v1/requests", json={"service": "renew-licence", "fields": {"licence": "L-1234"}},
+        headers=harness.as_(create_citizen(f"7100{n:04d}")) | {"traceparent": f"00-{trace}-{'cd' * 8}-01"})
+        for n, trace in enumerate(traces)))
+
+    sent = {r.json()["tracking_number"]: trace for r, trace in zip(responses, traces, strict=True)}
+    carried: dict[str, str] = {}
+
+    async def all_queued() -> bool:
+        for message in await harness.bus.drain("ministry.rop.inbox"):
+            envelope = Envelope.from_body(message.body)
+            carried[envelope.subject or ""] = (envelope.traceparent or "").split("-")[1]
+        return sent.keys() <= carried.keys()
+
+    await eventually(all_queued)
+    assert {number: carried[number] for number in sent} == sent
