@@ -12,6 +12,7 @@ from services.requests.handlers import (
     CompletionEstimates,
     Deps,
     KeptReports,
+    in_one_transaction,
     record_dead_letter,
     register_catalogue,
     register_ministry,
@@ -33,7 +34,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     configure_logging(SERVICE, settings.log_level)
     runtime = Runtime(SERVICE, settings, metadata, MIGRATIONS)
     catalog_http = httpx.AsyncClient(base_url=settings.catalog_url, timeout=httpx.Timeout(5.0, connect=2.0))
-    ministries = MinistryQueues(runtime.bus, runtime.consume, settings.ministries,
+    ministries = MinistryQueues(runtime.bus, runtime.consume_in_batches, settings.ministries,
                                 enabled=settings.consume_ministries)
     deps = Deps(uow=runtime.unit_of_work(RequestsUnitOfWork), catalog=HttpCatalog(catalog_http),
                 ministry_links=ministries, bus=runtime.bus,
@@ -44,7 +45,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 submission_deadline_seconds=settings.submission_deadline_seconds)
     ministry_events = EventRouter(deps)
     register_ministry(ministry_events)
-    ministries.handler = ministry_events
+    # A ministry's status updates and documents waiting together are applied in one transaction, each by its own
+    # handler: one commit for the lot.
+    ministries.handler = ministry_events.in_batches(in_one_transaction)
     catalogue_events = EventRouter(deps)
     register_catalogue(catalogue_events)
     watch = OperationsWatch(deps, settings.watch_seconds, timedelta(seconds=settings.stall_floor_seconds))

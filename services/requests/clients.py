@@ -8,7 +8,7 @@ import httpx
 from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt, wait_exponential, wait_random
 
 from services.requests.domain import Unavailable
-from shared.bus import Bus, Handler
+from shared.bus import BatchHandler, Bus
 from shared.bus.topology import QueueSpec, from_ministry, ministry_inbox
 from shared.contracts.catalog import ServiceRecord
 from shared.logging import get_logger
@@ -41,9 +41,9 @@ class HttpCatalog:
 class MinistryQueues:
     """Declares each ministry's inbox once it is known; consumes its status queue if this worker serves it."""
 
-    handler: Handler | None = None
+    handler: BatchHandler | None = None
 
-    def __init__(self, bus: Bus, consume: Callable[[QueueSpec, Handler], Awaitable[None]], served: list[str],
+    def __init__(self, bus: Bus, consume: Callable[[QueueSpec, BatchHandler], Awaitable[None]], served: list[str],
                  *, enabled: bool = True) -> None:
         self._bus, self._consume = bus, consume
         self._served = set(served)

@@ -1,12 +1,13 @@
 """Turns a delivery into a typed event for its handler; what cannot be parsed is rejected with a reason."""
 
 from collections.abc import Awaitable, Callable
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 from pydantic import ValidationError
 
-from shared.bus.ports import Delivery, Rejected
+from shared.bus.ports import BatchHandler, Delivery, Rejected
 from shared.contracts.base import IntegrationEvent
 
 E = TypeVar("E", bound=IntegrationEvent)
@@ -41,11 +42,25 @@ class EventRouter:
         self._handlers[model.TYPE] = (model, handler)
 
     async def __call__(self, delivery: Delivery) -> None:
+        await self._route(delivery, self._deps)
+
+    async def _route(self, delivery: Delivery, deps: Any) -> None:
         entry = self._handlers.get(delivery.envelope.type)
         if entry is None:
             raise Rejected(f"unknown event type {delivery.envelope.type!r}")
         model, handler = entry
-        await handler(Inbound(delivery.envelope.id, _parsed(model, delivery), delivery), self._deps)
+        await handler(Inbound(delivery.envelope.id, _parsed(model, delivery), delivery), deps)
+
+    def in_batches(self, together: Callable[[Any], AbstractAsyncContextManager[Any]]) -> BatchHandler:
+        """For Bus.consume_in_batches, each message keeping its own handler: a batch's deliveries go to their
+        handlers in order, each given the deps that `together(deps)` yields, which applies them all at once on
+        leaving (a unit of work they share, committed once) or none of them if any handler raised."""
+        async def handle(deliveries: list[Delivery]) -> None:
+            async with together(self._deps) as deps:
+                for delivery in deliveries:
+                    await self._route(delivery, deps)
+
+        return handle
 
 
 class BatchRouter(Generic[T]):

@@ -5,7 +5,7 @@ import contextlib
 import uuid
 from collections.abc import AsyncIterator, Callable
 from types import TracebackType
-from typing import Protocol, Self, TypeVar
+from typing import Generic, Protocol, Self, TypeVar
 
 from pydantic import BaseModel
 from sqlalchemy import Table, insert, select, text
@@ -22,6 +22,7 @@ from shared.tracing import TRACEPARENT, TRACESTATE, outgoing_headers
 
 U_co = TypeVar("U_co", bound="UnitOfWork", covariant=True)
 T = TypeVar("T")
+U = TypeVar("U", bound="UnitOfWork")
 # PostgreSQL's SQLSTATEs for a lock_timeout and a statement_timeout.
 LOCK_NOT_AVAILABLE, QUERY_CANCELED = "55P03", "57014"
 
@@ -47,6 +48,8 @@ class UnitOfWork:
         # Events recorded by publish(), written to the outbox in one statement at commit.
         self._outgoing: list[dict[str, object]] = []
         self._turn = contextlib.AsyncExitStack()
+        # Handlers that entered this open unit of work as their own (see joined()).
+        self._joinable, self._joined = False, 0
 
     @property
     def connection(self) -> AsyncConnection:
@@ -54,7 +57,17 @@ class UnitOfWork:
             raise RuntimeError("the unit of work is not open")
         return self._connection
 
+    def joined(self) -> "UnitOfWorkFactory[Self]":
+        """Units of work that are this open one, for the handlers of a batch applied in one transaction: each opens
+        and commits its own as if alone, and what they all wrote is committed when this one commits (one commit,
+        one fsync on SQLite, for the batch) or rolled back with it."""
+        self._joinable = True
+        return _Joined(self)
+
     async def __aenter__(self) -> Self:
+        if self._joinable and self._connection is not None:
+            self._joined += 1
+            return self
         if not self._read_only:
             await self._turn.enter_async_context(writing(self._engine, self._deadline))
         try:
@@ -87,6 +100,9 @@ class UnitOfWork:
 
     async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                         tb: TracebackType | None) -> None:
+        if self._joined:
+            self._joined -= 1
+            return
         connection, self._connection = self.connection, None
         try:
             if connection.in_transaction():
@@ -126,6 +142,8 @@ class UnitOfWork:
             raise
 
     async def commit(self) -> None:
+        if self._joined:
+            return
         outgoing, self._outgoing = self._outgoing, []
         if outgoing:
             # One multi-row INSERT, in the order published: a submission's two events were two statements.
@@ -174,3 +192,11 @@ class UnitOfWork:
 def _read_with(reader: Engine, reading: Callable[[Connection], T]) -> T:
     with reader.connect() as connection, connection.begin():
         return reading(connection)
+
+
+class _Joined(Generic[U]):
+    def __init__(self, unit: U) -> None:
+        self._unit = unit
+
+    def __call__(self, *, read_only: bool = False, deadline: float | None = None) -> U:
+        return self._unit

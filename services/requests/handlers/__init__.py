@@ -1,3 +1,7 @@
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import replace
+
 from services.requests.handlers.caching import KeptReports
 from services.requests.handlers.catalogue import cache_service, forget_service, published_service
 from services.requests.handlers.dead_letters import (
@@ -101,6 +105,7 @@ __all__ = [
     "dismiss_offer",
     "flag_stalled_requests",
     "forget_service",
+    "in_one_transaction",
     "issue_document",
     "list_dead_letters",
     "ministry_requests",
@@ -142,3 +147,12 @@ def register_catalogue(router: EventRouter) -> None:
 def register_ministry(router: EventRouter) -> None:
     router.register(RequestStatusUpdated, apply_ministry_status)
     router.register(DocumentIssued, apply_document_issued)
+
+
+@asynccontextmanager
+async def in_one_transaction(deps: Deps) -> AsyncIterator[Deps]:
+    """A batch of a ministry's events applied together: each handler's unit of work is the batch's, committed once
+    on leaving (one fsync on SQLite, where one per event held the service to ~12 status updates a second)."""
+    async with deps.uow() as uow:
+        yield replace(deps, uow=uow.joined())
+        await uow.commit()
