@@ -23,6 +23,7 @@ from bench.notifications import measure_notifications, notifications_report
 from bench.report import latency_report, summary, throughput_report
 from bench.search import measure_search, search_report, search_summary
 from bench.settings import BenchSettings
+from bench.status_updates import measure_status_updates, status_updates_report
 from bench.throughput import measure_throughput
 from bench.tracing import measure as measure_tracing
 from bench.tracing import report as tracing_report
@@ -52,6 +53,11 @@ async def run(settings: BenchSettings) -> None:
     print("Measuring notifications (status events → in-app + email, real SMTP server)…", flush=True)
     notifications = await measure_notifications(settings)
     print(notifications_report(notifications) + "\n", flush=True)
+    print("Measuring ministries' status updates applied by the requests service (one transaction each, then one per "
+          "batch; idle, then under 5 submissions/s)…", flush=True)
+    for load in (0.0, 5.0):
+        print(status_updates_report(await measure_status_updates(settings.requests, load, settings.repeats)) + "\n",
+              flush=True)
     print("Measuring the ministry workspace's queue (100,000 requests; starting `portal up`)…", flush=True)
     workspace = await measure_workspace(settings)
     print(workspace_report(workspace) + "\n", flush=True)
