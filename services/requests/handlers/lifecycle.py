@@ -163,7 +163,7 @@ async def _move(uow: RequestsUnitOfWork, row: RequestRow, move: Move, at: dateti
                 ) -> tuple[Outcome, RequestRow]:
     """Move a request its unit of work has locked (read with for_update)."""
     tracking_number, target = row.tracking_number, move.target
-    past = [h.status for h in await uow.requests.history(tracking_number) if h.applied]
+    past = await uow.requests.applied_statuses(tracking_number)
     outcome = check_move(move.mover, row.ministry, row.citizen, tracking_number, row.status, target, past)
     if outcome is Outcome.STALE and move.stale_is_conflict:
         raise Conflict("status-changed", f"Someone else moved this request meanwhile: it is now {row.status}.",
@@ -174,8 +174,8 @@ async def _move(uow: RequestsUnitOfWork, row: RequestRow, move: Move, at: dateti
     if not applied:
         log.info("stale_status_ignored", tracking_number=tracking_number, status=target, current=row.status)
         return outcome, row
-    await uow.requests.set_status(tracking_number, target, at, move.fields, action_note=move.note,
-                                  fields_to_correct=move.fields_to_correct)
+    moved = await uow.requests.set_status(row, target, at, move.fields, action_note=move.note,
+                                          fields_to_correct=move.fields_to_correct)
     await uow.publish(status_changed(row, target, row.status, _public_actor(move.actor_label, row.ministry),
                                       move.note, at, move.fields_to_correct),
                       exchange=EVENTS, routing_key="requests.request.status_changed", subject=tracking_number)
@@ -185,8 +185,6 @@ async def _move(uow: RequestsUnitOfWork, row: RequestRow, move: Move, at: dateti
                                         invited_at=at),
                           exchange=EVENTS, routing_key="requests.survey.invited", subject=tracking_number)
         await offer_next_service(uow, row, at, window_days)
-    moved = await uow.requests.get(tracking_number)
-    assert moved is not None
     return outcome, moved
 
 

@@ -230,10 +230,6 @@ def _capped_count(conditions: list[ColumnElement[bool]], limit: int) -> ScalarSe
         select(literal_column("1")).where(*conditions).limit(limit).subquery()).scalar_subquery()
 
 
-_FACTS = (requests.c.service, requests.c.ministry, requests.c.status, requests.c.submitted_at, requests.c.due_on,
-          requests.c.decided_at, requests.c.completed_at)
-
-
 def _facts(row: Mapping[str, Any]) -> RequestFacts:
     return RequestFacts(row["service"], row["ministry"], row["status"], row["submitted_at"], row["due_on"],
                         row.get("decided_at"), row.get("completed_at"))
@@ -277,8 +273,9 @@ class Requests:
         row = (await self._uow.connection.execute(query)).mappings().first()
         return RequestRow(**row) if row else None
 
-    async def set_status(self, tracking_number: str, status: str, at: datetime, fields: dict[str, Any] | None = None,
-                         *, action_note: str | None = None, fields_to_correct: list[str] | None = None) -> None:
+    async def set_status(self, row: RequestRow, status: str, at: datetime, fields: dict[str, Any] | None = None,
+                         *, action_note: str | None = None, fields_to_correct: list[str] | None = None) -> RequestRow:
+        """Move a request this unit of work read for update (`row`); returns it as moved, without reading it again."""
         values: dict[str, Any] = {"status": status, "updated_at": at, "stalled_at": None}
         if fields is not None:
             values["fields"] = fields
@@ -288,13 +285,11 @@ class Requests:
             values["decided_at"] = at
         if status == "completed":
             values["completed_at"] = at
-        connection = self._uow.connection
-        before = (await connection.execute(select(*_FACTS).where(requests.c.tracking_number == tracking_number))
-                  ).mappings().first()
-        await connection.execute(
-            update(requests).where(requests.c.tracking_number == tracking_number).values(**values))
-        if before is not None:
-            await KpiRollups(self._uow).add(change(_facts(dict(before)), _facts(dict(before) | values)))
+        await self._uow.connection.execute(
+            update(requests).where(requests.c.tracking_number == row.tracking_number).values(**values))
+        moved = replace(row, **values)
+        await KpiRollups(self._uow).add(change(_facts(row.__dict__), _facts(moved.__dict__)))
+        return moved
 
     async def assign(self, tracking_number: str, assignee: str | None, assignee_name: str | None) -> None:
         await self._uow.connection.execute(update(requests).where(requests.c.tracking_number == tracking_number)
@@ -312,6 +307,13 @@ class Requests:
             select(history).where(history.c.tracking_number == tracking_number).order_by(history.c.id))
         return [HistoryRow(r.status, r.previous_status, r.actor, r.note, r.at, bool(r.applied), r.actor_name)
                 for r in rows]
+
+    async def applied_statuses(self, tracking_number: str) -> list[str]:
+        """The statuses the request went through, in order (what a move is checked against)."""
+        rows = await self._uow.connection.execute(
+            select(history.c.status).where(history.c.tracking_number == tracking_number, history.c.applied == 1)
+            .order_by(history.c.id))
+        return list(rows.scalars())
 
     async def of_citizen(self, citizen: str, limit: int, offset: int) -> list[tuple[RequestRow, RatingRow | None]]:
         """A page of the citizen's requests, newest first, each with the citizen's rating of it: one statement,
