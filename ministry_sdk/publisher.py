@@ -133,31 +133,44 @@ class Publisher:
     async def _publish_due(self) -> None:
         while batch := await self._store.due(time.time()):
             await self._measure()
+            # A request's events in order, different requests' side by side, and the batch marked sent in one
+            # transaction: one confirm round trip and one fsync per event held a ministry to a few events a second
+            # on a loaded host, and its requests waited behind its backlog.
+            lanes: dict[str | None, list[tuple[Outgoing, Envelope]]] = {}
             for event in batch:
-                await self._publish_until_confirmed(event)
-                await self._store.sent(event.event_id)
-                PUBLISHED.labels(self._ministry).inc()
+                envelope = Envelope.from_body(event.body)
+                lanes.setdefault(envelope.subject, []).append((event, envelope))
+            await asyncio.gather(*(self._publish_in_order(lane) for lane in lanes.values()))
+            await self._store.sent_all([event.event_id for event in batch])
+            PUBLISHED.labels(self._ministry).inc(len(batch))
+            for event in batch:
                 future = self._confirmed.pop(event.event_id, None)
                 if future is not None and not future.done():
                     future.set_result(None)
         await self._measure()
+
+    async def _publish_in_order(self, lane: list[tuple[Outgoing, Envelope]]) -> None:
+        for event, envelope in lane:
+            await self._publish_until_confirmed(event, envelope)
 
     async def _measure(self) -> None:
         pending, oldest, _ = await self._store.backlog(time.time())
         PENDING.labels(self._ministry).set(pending)
         OLDEST.labels(self._ministry).set(time.time() - oldest if oldest is not None else 0.0)
 
-    async def _publish_until_confirmed(self, event: Outgoing) -> None:
-        envelope = Envelope.from_body(event.body)
+    async def _publish_until_confirmed(self, event: Outgoing, envelope: Envelope) -> None:
+        # This event's own failures set its backoff: the lanes' together would grow it as many times faster.
+        failures = 0
         while True:
             try:
                 await self._bus.publish(envelope, FROM_MINISTRIES, event.routing_key, user_id=self._user_id)
             except PublishFailed as exc:
+                failures += 1
                 self._failures += 1
                 self._failing_since = self._failing_since or datetime.now(UTC)
                 FAILURES.labels(self._ministry).inc()
                 PUBLISHING.labels(self._ministry).set(0)
-                delay = self._backoff.delay(self._failures)
+                delay = self._backoff.delay(failures)
                 log.warning("ministry_publish_retried", ministry=self._ministry, event_id=event.event_id,
                             failures=self._failures, retry_in_seconds=round(delay, 2), error=str(exc)[:200])
                 await self._measure()

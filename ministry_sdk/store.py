@@ -53,6 +53,11 @@ class MinistryStore(abc.ABC):
     async def sent(self, event_id: str) -> None:
         """The broker confirmed it: never publish it again."""
 
+    async def sent_all(self, event_ids: list[str]) -> None:
+        """The broker confirmed them all (a store that can, marks them in one transaction)."""
+        for event_id in event_ids:
+            await self.sent(event_id)
+
     @abc.abstractmethod
     async def backlog(self, now: float) -> tuple[int, float | None, float | None]:
         """(events due and unsent, the oldest due time among them, the next due time of any unsent event)."""
@@ -166,6 +171,18 @@ class SqliteStore(MinistryStore):
 
     async def sent(self, event_id: str) -> None:
         await self._run(lambda db: db.execute("DELETE FROM outbox WHERE event_id = ?", (event_id,)))
+
+    async def sent_all(self, event_ids: list[str]) -> None:
+        def forget(db: sqlite3.Connection) -> None:
+            # One transaction (one fsync) for a batch the broker confirmed, not one per event.
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                db.executemany("DELETE FROM outbox WHERE event_id = ?", [(event_id,) for event_id in event_ids])
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+            db.execute("COMMIT")
+        await self._run(forget)
 
     async def backlog(self, now: float) -> tuple[int, float | None, float | None]:
         def read(db: sqlite3.Connection) -> tuple[int, float | None, float | None]:

@@ -120,3 +120,39 @@ async def test_a_status_goes_out_as_soon_as_the_connection_is_back_not_after_the
     await asyncio.wait_for(publishing, timeout=2.0)
     assert len(await bus.drain("requests.from.rop")) == 1
     await client.close()
+
+
+class SlowConfirms(InMemoryBus):
+    """The broker confirms each publish only once the test lets it: how many wait for a confirm at once shows."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.in_flight: list[str] = []
+        self.confirm = asyncio.Event()
+
+    async def publish(self, envelope: Envelope, exchange: str, routing_key: str, *,
+                      user_id: str | None = None) -> None:
+        self.in_flight.append(f"{envelope.subject} {envelope.data['status']}")
+        await self.confirm.wait()
+        await super().publish(envelope, exchange, routing_key, user_id=user_id)
+
+
+async def test_different_requests_statuses_wait_for_their_confirms_together_and_each_requests_keep_their_order(
+        ) -> None:
+    bus = SlowConfirms()
+    client = await client_on(bus)
+    # With the memory store, each call returns once the broker confirmed it.
+    publishing = [asyncio.create_task(client.update_status(tracking_number, status))  # type: ignore[arg-type]
+                  for tracking_number in ("ROP-2026-000001-Q", "ROP-2026-000003-A")
+                  for status in ("received", "in_review")]
+    await eventually(lambda: len(bus.in_flight) >= 2)
+    await real_sleep(0.05)
+    assert bus.in_flight == ["ROP-2026-000001-Q received", "ROP-2026-000003-A received"]
+    bus.confirm.set()
+    await asyncio.wait_for(asyncio.gather(*publishing), timeout=5)
+    published = [Envelope.from_body(d.body).data for d in await bus.drain("requests.from.rop")]
+    for tracking_number in ("ROP-2026-000001-Q", "ROP-2026-000003-A"):
+        assert [p["status"] for p in published if p["tracking_number"] == tracking_number] == ["received",
+                                                                                             "in_review"]
+    assert (await client.health()).pending == 0
+    await client.close()
