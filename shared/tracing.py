@@ -14,6 +14,7 @@ import re
 import secrets
 import sys
 from collections.abc import Iterator, Mapping, MutableMapping
+from contextvars import ContextVar
 from pathlib import Path
 from typing import IO, Any
 
@@ -21,6 +22,7 @@ from opentelemetry import context, propagate, trace
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, ConsoleSpanExporter, SpanExporter
+from opentelemetry.sdk.trace.id_generator import RandomIdGenerator
 from opentelemetry.sdk.trace.sampling import ParentBased, TraceIdRatioBased
 from opentelemetry.trace import (
     NonRecordingSpan,
@@ -73,6 +75,33 @@ class _ChildSpansTracer(trace.Tracer):
             yield span
 
 
+# The trace id the next trace started in this context takes (DecidedTraceIds).
+_decided_trace_id: ContextVar[int] = ContextVar("decided_trace_id", default=0)
+
+
+class DecidedTraceIds(RandomIdGenerator):
+    """The SDK's random ids, except for a trace whose sampling was decided before its first span started (a request
+    the web layer sampled before OpenTelemetry's middleware, shared/web/tracing.py): that span takes the trace id the
+    sampler was asked about, so the sampler's answer, and the share of traces kept, stay its own."""
+
+    def generate_trace_id(self) -> int:
+        decided = _decided_trace_id.get()
+        if not decided:
+            return super().generate_trace_id()
+        _decided_trace_id.set(0)
+        return decided
+
+
+@contextlib.contextmanager
+def trace_id_decided(trace_id: int) -> Iterator[None]:
+    """The next trace started in this context gets `trace_id` (from a tracer provider configure_tracing set up)."""
+    token = _decided_trace_id.set(trace_id)
+    try:
+        yield
+    finally:
+        _decided_trace_id.reset(token)
+
+
 def _span_line(span: ReadableSpan) -> str:
     return str(span.to_json(indent=None)) + os.linesep
 
@@ -112,8 +141,10 @@ def configure_tracing(service: str, *, sample_ratio: float | None = None, otlp_e
     _configured.append(service)
     ratio = sample_ratio if sample_ratio is not None else float(os.environ.get("PORTAL_TRACE_SAMPLE_RATIO",
                                                                                DEFAULT_SAMPLE_RATIO))
+    # The web layer asks this sampler about a request before naming its span (shared/web/tracing.py): it must not
+    # read span names or attributes, which a trace id ratio and the parent's flag do not.
     provider = TracerProvider(resource=Resource.create({"service.name": service}),
-                              sampler=ParentBased(TraceIdRatioBased(ratio)))
+                              sampler=ParentBased(TraceIdRatioBased(ratio)), id_generator=DecidedTraceIds())
     for exporter in _exporters(service, otlp_endpoint or os.environ.get("PORTAL_OTLP_ENDPOINT"),
                                trace_file or os.environ.get("PORTAL_TRACE_FILE")):
         provider.add_span_processor(BatchSpanProcessor(exporter, schedule_delay_millis=500))

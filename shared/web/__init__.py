@@ -1,9 +1,9 @@
 from fastapi import FastAPI
-from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 
 from shared.tracing import configure_tracing, tracing_enabled
 from shared.web.ops import Readiness, ReadinessCheck, TraceAndMetricsMiddleware, metrics_app, ops_router
 from shared.web.problems import Problem, install_problem_handlers, problem_response
+from shared.web.tracing import instrument
 
 __all__ = ["Problem", "Readiness", "ReadinessCheck", "install_plumbing", "metrics_app", "problem_response"]
 
@@ -14,8 +14,5 @@ def install_plumbing(app: FastAPI, service: str, readiness: Readiness, *, metric
     app.add_middleware(TraceAndMetricsMiddleware, service=service)
     configure_tracing(service)
     if tracing_enabled():
-        # No spans for each ASGI receive and send message: three per request, and they tell nothing the
-        # request's own span does not.
-        FastAPIInstrumentor.instrument_app(app, excluded_urls="healthz,readyz,metrics",
-                                           exclude_spans=["receive", "send"])
+        instrument(app, excluded_urls="healthz,readyz,metrics")
     app.include_router(ops_router(service, readiness, metrics=metrics))
