@@ -75,13 +75,15 @@ class Runtime:
         return Readiness(required={"database": lambda: database_answers(self.engine)},
                          dependencies={"bus": self.bus.is_ready}, detail={"bus_writes": self.bus.writes.report})
 
-    def create_app(self, title: str, router: APIRouter, deps: object, *,
+    def create_app(self, title: str, routers: APIRouter | Sequence[APIRouter], deps: object, *,
                    started: Callable[[], Awaitable[None]] | None = None,
                    stopping: Callable[[], Awaitable[None]] | None = None,
                    domain_errors: tuple[type[Exception], Callable[[Exception], Problem]] | None = None,
                    dependencies: dict[str, ReadinessCheck] | None = None) -> FastAPI:
         """The service's FastAPI app: nothing connects until its lifespan starts. `dependencies` are the
-        service's own (its search engine, say): reported by /readyz, answered per route."""
+        service's own (its search engine, say): reported by /readyz, answered per route. Several `routers` are
+        included side by side, each on the app itself: FastAPI 0.137+ keeps an included router as a node it matches
+        a request against at every level (walking the tree below for changes each time), a cost per request."""
 
         @asynccontextmanager
         async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -115,5 +117,6 @@ class Runtime:
                                     headers={"Retry-After": str(DatabaseBusy.RETRY_AFTER_SECONDS)})
 
         app.add_exception_handler(DatabaseBusy, on_busy)
-        app.include_router(router)
+        for router in [routers] if isinstance(routers, APIRouter) else routers:
+            app.include_router(router)
         return app

@@ -3,7 +3,7 @@ from datetime import timedelta
 import httpx
 from fastapi import FastAPI
 
-from services.requests.api import problem, router
+from services.requests.api import problem, routers
 from services.requests.clients import HttpCatalog, MinistryQueues
 from services.requests.config import Settings
 from services.requests.domain import RequestError
@@ -76,7 +76,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         await watch.stop()
         await catalog_http.aclose()
 
-    app = runtime.create_app("Requests service", router, deps, started=started, stopping=stopping,
+    app = runtime.create_app("Requests service", routers, deps, started=started, stopping=stopping,
                              domain_errors=(RequestError, problem))
     app.state.ministries = ministries
     app.state.watch = watch

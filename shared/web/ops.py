@@ -48,6 +48,9 @@ class TraceAndMetricsMiddleware:
     def __init__(self, app: ASGIApp, service: str) -> None:
         self.app = app
         self.service = service
+        # The labelled counter and histogram by method, route and status: prometheus_client looks a child up under
+        # a lock, twice a request otherwise. Routes are templates and statuses few, so the dict stays small.
+        self._children: dict[tuple[str, str, int], tuple[Counter, Histogram]] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -68,10 +71,15 @@ class TraceAndMetricsMiddleware:
         try:
             await self.app(scope, receive, send_traced)
         finally:
-            route = getattr(scope.get("route"), "path", "unmatched")
-            method = scope["method"]
-            HTTP_REQUESTS.labels(self.service, method, route, str(status)).inc()
-            HTTP_LATENCY.labels(self.service, method, route).observe(time.perf_counter() - started)
+            key = (scope["method"], getattr(scope.get("route"), "path", "unmatched"), status)
+            children = self._children.get(key)
+            if children is None:
+                method, route, _ = key
+                children = self._children[key] = (HTTP_REQUESTS.labels(self.service, method, route, str(status)),
+                                                  HTTP_LATENCY.labels(self.service, method, route))
+            counted, timed = children
+            counted.inc()
+            timed.observe(time.perf_counter() - started)
 
 
 async def _answers(check: ReadinessCheck) -> bool:
