@@ -336,9 +336,30 @@ class PreferencesStore:
                 index_elements=[preferences.c.citizen], set_=values))
 
 
+class HandledEvents:
+    """The inbox table, for a batch of events at once (UnitOfWork.claim takes one)."""
+
+    def __init__(self, uow: UnitOfWork) -> None:
+        self._uow = uow
+
+    async def claim(self, keys: Sequence[tuple[str, str]], now: datetime) -> set[tuple[str, str]]:
+        """Record that each consumer applies each event, (event id, consumer); returns those it had not before
+        (the others are redeliveries). One statement for the batch: one per event was the largest piece of the
+        CPU an event cost."""
+        rows = [{"event_id": event_id, "consumer": consumer, "processed_at": now}
+                for event_id, consumer in dict.fromkeys(keys)]
+        if not rows:
+            return set()
+        dialect_insert = postgresql_insert if self._uow.connection.dialect.name == "postgresql" else sqlite_insert
+        claimed = await self._uow.connection.execute(
+            dialect_insert(inbox).on_conflict_do_nothing().returning(inbox.c.event_id, inbox.c.consumer), rows)
+        return {(row.event_id, row.consumer) for row in claimed}
+
+
 class NotificationsUnitOfWork(UnitOfWork):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.handled = HandledEvents(self)
         self.notifications = Notifications(self)
         self.deliveries = Deliveries(self)
         self.preferences = PreferencesStore(self)

@@ -86,12 +86,15 @@ async def queue_notifications(occurrences: list[Occurrence], deps: Deps) -> list
     titles = {service: await deps.titles.title(service) for service in {o.service for o in occurrences}}
     queued: list[tuple[Occurrence, Notification, list[Delivery], Lang] | None] = []
     async with deps.uow() as uow:
+        claimed = await uow.handled.claim([(o.event_id, o.consumer) for o in occurrences], deps.clock())
         fresh = []
         for occurrence in occurrences:
-            claimed = await uow.claim(occurrence.event_id, occurrence.consumer)
-            if not claimed:
+            # An event twice in one batch is queued once, for its first copy.
+            new = (occurrence.event_id, occurrence.consumer) in claimed
+            claimed.discard((occurrence.event_id, occurrence.consumer))
+            if not new:
                 log.info("notification_already_queued", event_id=occurrence.event_id)
-            fresh.append(claimed)
+            fresh.append(new)
         # The batch's preferences in one query and its rows in one statement per table: a statement per row
         # was most of the CPU an e-mail cost.
         chosen = await uow.preferences.get_many({o.citizen for o, new in zip(occurrences, fresh, strict=True)

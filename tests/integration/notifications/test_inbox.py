@@ -2,11 +2,15 @@
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
+from typing import Any
 
 import httpx
 import pytest
 from fastapi import FastAPI
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from shared.auth import IdentitySigner
 from shared.bus import Envelope, RawDelivery
@@ -260,6 +264,39 @@ async def test_events_arriving_together_are_each_notified_once_and_a_bad_one_amo
         ["MOH-2025-000011-A", "MOH-2025-000012-B", "MOH-2025-000013-C"]
     assert [letter.headers[REASON_HEADER].split(":")[0] for letter in dead + await bus.drain(DEAD_LETTERS)] == \
         [f"bad payload for {RequestStatusChanged.TYPE}"]
+
+
+@contextmanager
+def inbox_writes(engine: AsyncEngine) -> Iterator[list[str]]:
+    """The statements that record events as handled (the inbox table), as the database is sent them."""
+    seen: list[str] = []
+
+    def kept(conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, executemany: bool) -> None:
+        if statement.startswith("INSERT INTO inbox "):
+            seen.append(statement)
+
+    event.listen(engine.sync_engine, "before_cursor_execute", kept)
+    try:
+        yield seen
+    finally:
+        event.remove(engine.sync_engine, "before_cursor_execute", kept)
+
+
+async def test_events_arriving_together_cost_the_database_one_inbox_write_not_one_each(
+        app: FastAPI, client: httpx.AsyncClient, signer: IdentitySigner) -> None:
+    twice = envelope_of(create_status_change(tracking_number="MOH-2025-000020-A"))
+    others = [envelope_of(create_status_change(tracking_number=f"MOH-2025-0000{n}-B")) for n in range(21, 28)]
+
+    with inbox_writes(app.state.runtime.engine) as writes:
+        # Published without yielding to the consumer, so they wait in the queue and reach it as one batch.
+        for envelope in (twice, *others, twice):
+            await publish(app, envelope)
+        inbox = await wait_for_total(client, as_citizen(signer), 8)
+        await asyncio.sleep(0.3)
+
+    assert len(writes) == 1
+    assert (await inbox_of(client, as_citizen(signer)))["total"] == inbox["total"] == 8
+    assert await app.state.runtime.bus.drain(DEAD_LETTERS) == []
 
 
 async def test_the_service_is_ready_once_started(client: httpx.AsyncClient) -> None:
