@@ -4,11 +4,15 @@ import email
 from email.message import EmailMessage
 from email.policy import default
 
+from aiosmtplib.email import flatten_message
+
 from services.notifications.channels import OutgoingEmail
-from services.notifications.channels.email import build_message
+from services.notifications.channels.email import build_message, message_bytes
 from services.notifications.domain import (
+    BY_ID,
     LRM,
     RLM,
+    SAMPLE,
     TEMPLATES,
     Personalisation,
     render_email,
@@ -96,3 +100,17 @@ def test_the_recipient_is_left_out_of_what_a_log_line_would_show() -> None:
     outgoing = OutgoingEmail("d-1", "aisha@example.om", "en", "s", "t", "<p>h</p>")
 
     assert "aisha@example.om" not in repr(outgoing)
+
+
+def test_the_bytes_sent_over_smtp_are_what_aiosmtplib_would_write_for_every_template_and_language() -> None:
+    for template in BY_ID.values():
+        for lang, to in (("ar", "عائشة@مثال.عمان"), ("en", "aisha@example.om")):
+            content = render_email(template, SAMPLE, lang, PUBLIC)
+            outgoing = OutgoingEmail("0b0e6f0e-4a8c-4c4e-9d5e-1d2f3a4b5c6d", to, lang, content.subject * 3,
+                                     content.text, content.html)
+            message = build_message(outgoing, "no-reply@portal.gov.om")
+
+            written = message_bytes(message)
+
+            assert written == flatten_message(message), (template.id, lang)
+            assert written.isascii(), "7-bit: no BODY=8BITMIME is asked for"
