@@ -115,11 +115,11 @@ async def raw_smtp_rate(port: int, count: int, in_flight: int = BATCH) -> tuple[
 
 
 def _counted(channel: str, status: str) -> float:
-    # The one metric, not the registry: REGISTRY.get_sample_value collects every metric (the process collector
-    # reads /proc) at each look.
-    wanted = {"channel": channel, "status": status}
-    return next((sample.value for metric in handlers.DELIVERIES.collect() for sample in metric.samples
-                 if sample.name == DELIVERIES and sample.labels == wanted), 0.0)
+    # The one counter, not the registry (REGISTRY.get_sample_value collects every metric, the process collector
+    # reading /proc, at each look), nor the metric (all its channels and statuses: 21 us a look, 3 us for one):
+    # the watching is charged to the service's CPU.
+    return next(sample.value for metric in handlers.DELIVERIES.labels(channel, status).collect()
+                for sample in metric.samples if sample.name == DELIVERIES)
 
 
 @asynccontextmanager
