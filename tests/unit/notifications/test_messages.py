@@ -1,7 +1,7 @@
 """Emails and SMS as the citizen receives them: right-to-left in Arabic, escaped, linked, headed correctly."""
 
 import email
-from email.message import EmailMessage
+from email.message import EmailMessage, Message
 from email.policy import default
 
 from aiosmtplib.email import flatten_message
@@ -14,6 +14,7 @@ from services.notifications.domain import (
     RLM,
     SAMPLE,
     TEMPLATES,
+    Lang,
     Personalisation,
     render_email,
     render_sms,
@@ -103,8 +104,9 @@ def test_the_recipient_is_left_out_of_what_a_log_line_would_show() -> None:
 
 
 def test_the_bytes_sent_over_smtp_are_what_aiosmtplib_would_write_for_every_template_and_language() -> None:
+    recipients: tuple[tuple[Lang, str], ...] = (("ar", "عائشة@مثال.عمان"), ("en", "aisha@example.om"))
     for template in BY_ID.values():
-        for lang, to in (("ar", "عائشة@مثال.عمان"), ("en", "aisha@example.om")):
+        for lang, to in recipients:
             content = render_email(template, SAMPLE, lang, PUBLIC)
             outgoing = OutgoingEmail("0b0e6f0e-4a8c-4c4e-9d5e-1d2f3a4b5c6d", to, lang, content.subject * 3,
                                      content.text, content.html)
@@ -114,3 +116,17 @@ def test_the_bytes_sent_over_smtp_are_what_aiosmtplib_would_write_for_every_temp
 
             assert written == flatten_message(message), (template.id, lang)
             assert written.isascii(), "7-bit: no BODY=8BITMIME is asked for"
+
+
+def test_the_mime_boundary_is_chosen_before_writing_and_cannot_occur_in_the_base64_bodies() -> None:
+    content = render_email(TEMPLATES["approved"], VALUES, "ar", PUBLIC)
+    message = build_message(OutgoingEmail("d-1", "aisha@example.om", "ar", content.subject, content.text,
+                                          content.html), "no-reply@portal.gov.om")
+
+    boundary = message.get_boundary()
+
+    assert boundary is not None and "_" in boundary, "'_' is not in base64's alphabet"
+    parts = message.get_payload()
+    assert isinstance(parts, list) and len(parts) == 2
+    assert all(isinstance(part, Message) and boundary not in str(part.get_payload()) for part in parts)
+    assert f"--{boundary}--".encode() in message_bytes(message)
