@@ -10,6 +10,7 @@ import httpx
 import pytest
 from playwright.sync_api import BrowserContext, Page, expect
 
+from shared.clock import local_day
 from tests.browser.conftest import RunningPortal, axe_violations, sign_in
 
 pytestmark = pytest.mark.e2e
@@ -188,7 +189,7 @@ def test_a_manual_service_digitised_in_the_designer_takes_online_requests_at_onc
             time.sleep(0.25)
         assert accepted.status_code == 201, accepted.text
         record = client.get(f"/api/v1/services/{slug}").json()
-        assert (record["maturity"], record["digitised_on"]) == ("electronic", date.today().isoformat())
+        assert (record["maturity"], record["digitised_on"]) == ("electronic", local_day(datetime.now(UTC)).isoformat())
         assert any(c["kind"] == "online" for c in record["channels"])
         for _ in range(40):
             found = client.get("/api/v1/search", params={"q": "elderly home care", "lang": "en",

@@ -1,12 +1,13 @@
 """Proactive renewals, satisfaction and published KPIs, and digitising a manual service: over real processes."""
 
 import uuid
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import httpx
 import pytest
 
+from shared.clock import local_day
 from shared.contracts.contact import phone_number
 from tests.e2e.conftest import RunningPortal
 from tests.e2e.test_thin_slice import poll
@@ -140,14 +141,14 @@ def test_a_manual_service_its_ministry_brings_online_takes_requests_at_once_and_
         draft |= {"maturity": "electronic", "channels": [*live["channels"], online]}
         published = client.put(f"/api/v1/ministry/services/{slug}", json=draft, headers=manager)
         assert published.status_code == 200, published.text
-        assert published.json()["record"]["digitised_on"] == str(date.today())
+        assert published.json()["record"]["digitised_on"] == str(local_day(datetime.now(UTC)))
 
         submitted = poll(lambda: client.post("/api/v1/requests", json={"service": slug, "fields": fields},
                                              headers=citizen),
                          lambda response: response.status_code == 201, within=10)
         assert submitted.json()["tracking_number"].startswith("MOSD-")
         catalogue = client.get(f"/api/v1/services/{slug}").json()
-        assert (catalogue["maturity"], catalogue["digitised_on"]) == ("electronic", str(date.today()))
+        assert (catalogue["maturity"], catalogue["digitised_on"]) == ("electronic", str(local_day(datetime.now(UTC))))
         found = poll(lambda: client.get("/api/v1/search", params={"q": "elderly home care", "lang": "en",
                                                                   "maturity": "electronic"}).json(),
                      lambda body: any(h["slug"] == slug for h in body["hits"]))
