@@ -33,6 +33,14 @@ CONSUME = "consume (prefetch 32)"
 METRICS = (PUBLISH_SEQUENTIAL, PUBLISH_CONCURRENT, CONSUME)
 
 
+@dataclass(frozen=True)
+class Span:
+    """Wall-clock and this process's CPU seconds over what was measured, and nothing else."""
+
+    seconds: float
+    cpu_seconds: float
+
+
 class Side(Protocol):
     name: str
     queue: str
@@ -44,32 +52,33 @@ class Side(Protocol):
 
     async def publish_concurrent(self, prepared: list[Any], in_flight: int) -> None: ...
 
-    async def consume(self, count: int, prefetch: int) -> float:
-        """Seconds from the first message handled to the last."""
+    async def consume(self, count: int, prefetch: int) -> Span:
+        """From the first message handled to the last."""
 
 
 class Arrivals:
-    """Counts handled messages; done once `expected` have arrived, timing the first to the last."""
+    """Counts handled messages; done once `expected` have arrived, timing the first to the last. The CPU time is
+    taken over the same span: consuming's setup (a channel, the queue's declaration) and the block's publishing
+    are no part of what a message costs a running consumer."""
 
     def __init__(self, expected: int) -> None:
         self._expected = expected
         self._seen = 0
-        self._first = 0.0
-        self._last = 0.0
+        self._first = (0.0, 0.0)
+        self._last = (0.0, 0.0)
         self._done = asyncio.Event()
 
     def tick(self) -> None:
-        now = time.perf_counter()
         self._seen += 1
         if self._seen == 1:
-            self._first = now
+            self._first = (time.perf_counter(), time.process_time())
         if self._seen == self._expected:
-            self._last = now
+            self._last = (time.perf_counter(), time.process_time())
             self._done.set()
 
-    async def span(self) -> float:
+    async def span(self) -> Span:
         await asyncio.wait_for(self._done.wait(), CONSUME_TIMEOUT)
-        return self._last - self._first
+        return Span(self._last[0] - self._first[0], self._last[1] - self._first[1])
 
 
 T = TypeVar("T")
@@ -126,7 +135,7 @@ class RawSide:
         for batch in batches(prepared, in_flight):
             await asyncio.gather(*(self._publish(message_id, body) for message_id, body in batch))
 
-    async def consume(self, count: int, prefetch: int) -> float:
+    async def consume(self, count: int, prefetch: int) -> Span:
         assert self._connection is not None
         channel = await self._connection.channel()
         try:
@@ -173,7 +182,7 @@ class OurSide:
         for batch in batches(envelopes, in_flight):
             await asyncio.gather(*(self._bus.publish(envelope, EVENTS, OURS_KEY) for envelope in batch))
 
-    async def consume(self, count: int, prefetch: int) -> float:
+    async def consume(self, count: int, prefetch: int) -> Span:
         arrivals = Arrivals(count)
 
         async def handler(_: Delivery) -> None:
@@ -222,10 +231,10 @@ class ThroughputResult:
         return median(self.raw.cpu_us[metric]) / median(self.ours.cpu_us[metric])
 
 
-async def timed(action: Callable[[], Awaitable[None]]) -> float:
-    started = time.perf_counter()
+async def timed(action: Callable[[], Awaitable[None]]) -> Span:
+    started, cpu_started = time.perf_counter(), time.process_time()
     await action()
-    return time.perf_counter() - started
+    return Span(time.perf_counter() - started, time.process_time() - cpu_started)
 
 
 async def warm_up(side: Side, settings: BenchSettings) -> None:
@@ -238,8 +247,9 @@ async def warm_up(side: Side, settings: BenchSettings) -> None:
 BLOCK = 64
 
 
-async def measure_block(metric: str, side: Side, settings: BenchSettings) -> tuple[int, float]:
-    """(messages, seconds) for one block of one metric on one side; the queue is left empty."""
+async def measure_block(metric: str, side: Side, settings: BenchSettings) -> tuple[int, Span]:
+    """(messages, span) for one block of one metric on one side; the queue is left empty. Only the metric's own
+    work is on the clocks: not making the block's messages, nor, for consuming, publishing them."""
     prepared = side.prepare(sample_envelopes(BLOCK))
     if metric == PUBLISH_SEQUENTIAL:
         return BLOCK, await timed(lambda: side.publish_sequential(prepared))
@@ -263,15 +273,14 @@ async def compare(raw: RawSide, ours: OurSide, settings: BenchSettings) -> tuple
             totals = {side.name: [0.0, 0.0, 0.0] for side, _ in sides}
             for block in range(blocks):
                 for side, _ in (sides if block % 2 == 0 else sides[::-1]):
-                    cpu_started = time.process_time()
-                    count, seconds = await measure_block(metric, side, settings)
+                    count, span = await measure_block(metric, side, settings)
                     totals[side.name][0] += count
-                    totals[side.name][1] += seconds
-                    totals[side.name][2] += time.process_time() - cpu_started
+                    totals[side.name][1] += span.seconds
+                    totals[side.name][2] += span.cpu_seconds
                     await raw.purge(side.queue)
             for side, samples in sides:
-                count, seconds, cpu_seconds = totals[side.name]
-                samples.add(metric, int(count), seconds, cpu_seconds)
+                messages, seconds, cpu_seconds = totals[side.name]
+                samples.add(metric, int(messages), seconds, cpu_seconds)
     return sides[0][1], sides[1][1]
 
 
