@@ -4,7 +4,7 @@ broker keeps refusing replaced."""
 import asyncio
 import contextlib
 import time
-from typing import Any
+from typing import Any, cast
 
 import aio_pika
 import aiormq
@@ -109,9 +109,12 @@ class Publisher:
                 channel = self._channel
                 if channel.is_closed:
                     raise ChannelInvalidStateError(f"{channel!r} closed")
-                underlay = await channel.get_underlay_channel()
+                # aio-pika's underlay is aiormq's Channel, whose basic_publish (not its abstract one) takes wait.
+                underlay = cast(aiormq.Channel, await channel.get_underlay_channel())
+                # wait=False: not also waiting for the frame to reach the socket (a future, and the channel's lock
+                # held until then) when the broker's confirm, awaited next, comes only after it did.
                 await underlay.basic_publish(body, exchange=exchange, routing_key=routing_key, properties=properties,
-                                             mandatory=True, timeout=PUBLISH_TIMEOUT)
+                                             mandatory=True, timeout=PUBLISH_TIMEOUT, wait=False)
             except PublishError as exc:
                 raise PublishFailed(f"no queue takes {routing_key!r} on {exchange!r}: {exc}") from exc
             except DeliveryError as exc:
