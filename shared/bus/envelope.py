@@ -64,20 +64,24 @@ class Envelope:
         if event.get("specversion", SPECVERSION) != SPECVERSION:
             raise MalformedEnvelope(f"not a CloudEvents 1.0 structured JSON message: specversion "
                                     f"{event.get('specversion')!r}")
-        missing = [name for name in ("id", "source", "type") if not isinstance(event.get(name), str)
-                   or not event[name]]
-        if missing:
+        event_id, source, event_type = event.get("id"), event.get("source"), event.get("type")
+        # Checked one by one, the names of what is missing listed only when something is: the list built for
+        # every message was a tenth of reading one.
+        if not (isinstance(event_id, str) and event_id and isinstance(source, str) and source
+                and isinstance(event_type, str) and event_type):
+            missing = [name for name in ("id", "source", "type") if not isinstance(event.get(name), str)
+                       or not event[name]]
             raise MalformedEnvelope(f"not a CloudEvents 1.0 structured JSON message: no {', '.join(missing)}")
         data = _data(event)
         if not isinstance(data, dict):
             raise MalformedEnvelope("the event data must be a JSON object")
-        if not _UUID.fullmatch(event["id"]):
+        if not _UUID.fullmatch(event_id):
             try:
-                uuid.UUID(event["id"])
+                uuid.UUID(event_id)
             except ValueError as exc:
                 raise MalformedEnvelope("the event id must be a UUID (it is the idempotency key)") from exc
-        return cls(type=event["type"], source=event["source"], data=data, subject=_optional(event, "subject"),
-                   id=event["id"], time=_time(event.get("time")), traceparent=_optional(event, TRACEPARENT),
+        return cls(type=event_type, source=source, data=data, subject=_optional(event, "subject"), id=event_id,
+                   time=_time(event.get("time")), traceparent=_optional(event, TRACEPARENT),
                    tracestate=_optional(event, TRACESTATE))
 
 

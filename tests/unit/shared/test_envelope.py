@@ -60,3 +60,14 @@ def test_binary_data_written_as_base64_is_read_as_its_json() -> None:
 def test_what_is_not_a_cloudevent_with_a_json_object_is_malformed(body: bytes) -> None:
     with pytest.raises(MalformedEnvelope):
         Envelope.from_body(body)
+
+
+@pytest.mark.parametrize(("body", "lacking"), [
+    (b'{"specversion": "1.0", "source": "/x", "type": "t.v1", "data": {}}', "no id"),
+    (b'{"specversion": "1.0", "id": "7d0ab8a4-8b0f-4a55-9a4f-1b1b1c1d1e1f", "source": "", "type": 7, "data": {}}',
+     "no source, type"),
+])
+def test_a_message_without_its_id_source_or_type_is_refused_with_a_reason_naming_what_it_lacks(
+        body: bytes, lacking: str) -> None:
+    with pytest.raises(MalformedEnvelope, match=lacking):
+        Envelope.from_body(body)
