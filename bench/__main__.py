@@ -45,7 +45,8 @@ async def run(settings: BenchSettings) -> None:
     print("Measuring search (10,000 synthetic services; starting the search service)…", flush=True)
     search = await measure_search()
     print(search_report(search, latency.search_through_gateway) + "\n", flush=True)
-    print(f"Measuring ministry integration ({MINISTRIES} ministries at once; starting `portal up`)…", flush=True)
+    print(f"Measuring ministry integration ({MINISTRIES} ministries at once; starting `portal up` on SQLite, then on "
+          "PostgreSQL)…", flush=True)
     ministries = await measure_ministries(settings)
     print(ministries_report(ministries) + "\n", flush=True)
     print("Measuring the gateway's overhead (starting `portal up`)…", flush=True)

@@ -62,12 +62,17 @@ class Portal:
 class PortalProcess:
     """`portal up` in its own vhost, ports and run directory, its output kept in a log file."""
 
-    def __init__(self, settings: BenchSettings, amqp_url: str, run_dir: Path) -> None:
+    def __init__(self, settings: BenchSettings, amqp_url: str, run_dir: Path, database_url: str | None = None) -> None:
+        """database_url: PORTAL_DATABASE_URL's template (bench.postgres); None, SQLite files in the run directory."""
         self._env = os.environ | {
             "PORTAL_AMQP_URL": amqp_url, "PORTAL_MANAGEMENT_URL": settings.management_url,
             "PORTAL_BASE_PORT": str(settings.base_port), "PORTAL_RUN_DIR": str(run_dir),
             "PORTAL_LOG_LEVEL": "warning",
         } | BENCH_PORTAL_ENV
+        if database_url is not None:
+            self._env["PORTAL_DATABASE_URL"] = database_url
+        else:
+            self._env.pop("PORTAL_DATABASE_URL", None)
         self._log = run_dir / "portal.log"
         self._process: asyncio.subprocess.Process | None = None
 
@@ -105,13 +110,13 @@ def ensure_ports_free(base_port: int) -> None:
 
 
 @contextlib.asynccontextmanager
-async def running_portal(settings: BenchSettings) -> AsyncIterator[Portal]:
+async def running_portal(settings: BenchSettings, database_url: str | None = None) -> AsyncIterator[Portal]:
     ensure_ports_free(settings.base_port)
     vhost = f"bench-e2e-{uuid.uuid4().hex[:8]}"
     amqp_url = settings.amqp_url(vhost)
     admin = BrokerAdmin(settings.management_url, "guest", "guest", vhost)
     run_dir = Path(tempfile.mkdtemp(prefix="bench-portal-"))
-    process = PortalProcess(settings, amqp_url, run_dir)
+    process = PortalProcess(settings, amqp_url, run_dir, database_url)
     try:
         await process.start()
         yield Portal(f"http://127.0.0.1:{settings.base_port}", amqp_url, admin)

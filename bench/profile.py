@@ -1,8 +1,9 @@
 """Where the CPU goes on the submission path: `python -m bench.profile`.
 
-Starts `portal up` (ports from BENCH_BASE_PORT), onboards a ministry with the probe service, then submits
-requests through the gateway from CONCURRENCY citizens' connections for SECONDS while py-spy samples the gateway,
-requests and notifications processes. Prints submissions/s and p99 beside the gateway's /healthz rate in the same
+Starts `portal up` (ports from BENCH_BASE_PORT; its stores on SQLite, or with --postgresql on fresh PostgreSQL
+databases dropped after), onboards a ministry with the probe service, then submits requests through the gateway
+from CONCURRENCY citizens' connections for SECONDS while py-spy samples the gateway, requests and notifications
+processes. Prints submissions/s and p99 beside the gateway's /healthz rate in the same
 run; the CPU time each process spent per submission, beside the gateway's per /healthz (a ratio a loaded machine
 hardly moves); and for each process how busy it was (the share of samples holding the GIL: waits in epoll, a C
 event loop or a thread's queue are not CPU), its top functions by own CPU share (the leaf frame of each busy
@@ -23,6 +24,7 @@ from pathlib import Path
 import httpx
 
 from bench.e2e import citizen_headers, publish_probe_service, running_portal, submit, wait_submittable
+from bench.postgres import fresh_databases
 from bench.settings import BenchSettings
 from bench.stats import percentile
 from portal.onboarding import dev_token, onboard_ministry
@@ -67,8 +69,8 @@ def top_functions(raw: Path, count: int = 12) -> Profile:
                    [(frame, n / total) for frame, n in inclusive.most_common(count)])
 
 
-async def run(settings: BenchSettings, out: Path) -> None:
-    async with (running_portal(settings) as portal,
+async def run(settings: BenchSettings, out: Path, database_url: str | None = None) -> None:
+    async with (running_portal(settings, database_url) as portal,
                 httpx.AsyncClient(base_url=portal.gateway_url, timeout=30) as gateway):
         credentials = await onboard_ministry(gateway, await dev_token(gateway), f"prof{uuid.uuid4().hex[:6]}",
                                              {"ar": "وزارة القياس", "en": "Profiling"}, portal.admin)
@@ -131,7 +133,18 @@ async def run(settings: BenchSettings, out: Path) -> None:
         print("\n".join(f"{share * 100:5.1f}%  {frame}" for frame, share in profile.inclusive))
 
 
+async def main(target: Path, postgresql: bool) -> None:
+    settings = BenchSettings.from_env()
+    if not postgresql:
+        await run(settings, target)
+        return
+    async with fresh_databases(settings) as database_url:
+        await run(settings, target, database_url)
+
+
 if __name__ == "__main__":
-    target = Path(sys.argv[1] if len(sys.argv) > 1 else "bench-profile")
+    # `python -m bench.profile [directory] [--postgresql]`: the portal's stores on SQLite unless asked.
+    args = [arg for arg in sys.argv[1:] if arg != "--postgresql"]
+    target = Path(args[0] if args else "bench-profile")
     target.mkdir(parents=True, exist_ok=True)
-    asyncio.run(run(BenchSettings.from_env(), target))
+    asyncio.run(main(target, "--postgresql" in sys.argv[1:]))

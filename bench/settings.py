@@ -21,6 +21,7 @@ class BenchSettings:
     broker_host: str
     broker_port: int
     management_url: str
+    postgres_dsn: str
 
     @classmethod
     def from_env(cls) -> "BenchSettings":
@@ -39,6 +40,8 @@ class BenchSettings:
             broker_host=os.environ.get("BENCH_BROKER_HOST", "127.0.0.1"),
             broker_port=int(os.environ.get("BENCH_BROKER_PORT", "5672")),
             management_url=os.environ.get("BENCH_MANAGEMENT_URL", "http://127.0.0.1:15672"),
+            # Where a step that runs the portal on PostgreSQL makes its databases (and drops them after).
+            postgres_dsn=os.environ.get("BENCH_POSTGRES_DSN", "postgresql://postgres@127.0.0.1:5432/postgres"),
         )
 
     def amqp_url(self, vhost: str) -> str:
