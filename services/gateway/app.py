@@ -17,7 +17,7 @@ from services.gateway.adapters.dev_identity import DevIdentityProvider
 from services.gateway.adapters.live_hub import LiveHub
 from services.gateway.adapters.oidc import Endpoints, OidcProvider, OidcVerifier
 from services.gateway.adapters.oidc_flow import AuthorizationCodeFlow, OidcClient
-from services.gateway.adapters.upstream import upstream_ready
+from services.gateway.adapters.upstream import upstream_client, upstream_ready
 from services.gateway.api import route_limit, router
 from services.gateway.config import Settings
 from services.gateway.domain import ClaimRules, RateLimiter, Upstream
@@ -59,10 +59,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     configure_logging(SERVICE, settings.log_level)
     bases: dict[Upstream, str] = {"catalog": settings.catalog_url, "search": settings.search_url,
                                   "requests": settings.requests_url, "notifications": settings.notifications_url}
-    limits = httpx.Limits(max_connections=200, max_keepalive_connections=50)
     timeout = httpx.Timeout(settings.upstream_timeout_seconds, connect=2.0)
-    upstreams = {name: httpx.AsyncClient(base_url=url, limits=limits, timeout=timeout)
-                 for name, url in bases.items()}
+    upstreams = {name: upstream_client(url, timeout) for name, url in bases.items()}
     idp_http = httpx.AsyncClient(timeout=httpx.Timeout(10.0, connect=3.0))
     oidc = staff_oidc = None
     if settings.oidc_issuer and (settings.oidc_audience or settings.oidc_client_id):

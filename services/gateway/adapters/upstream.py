@@ -1,6 +1,7 @@
 """Calls to the services behind the gateway: pooled clients, a breaker per upstream, retries only for reads."""
 
 from collections.abc import Callable
+from http.cookiejar import CookieJar, DefaultCookiePolicy
 from typing import Any, Protocol
 
 import httpx
@@ -18,6 +19,15 @@ IDEMPOTENT = ("GET", "HEAD")
 # Answers that say the upstream itself is in trouble (not the caller): they count against its breaker.
 UPSTREAM_TROUBLE = (502, 503, 504)
 READS_RETRIED_ON = retry_if_exception_type(httpx.TransportError)
+
+
+def upstream_client(base_url: str, timeout: httpx.Timeout) -> httpx.AsyncClient:
+    """A pooled client to one upstream, with a jar that keeps nothing: the client is shared by every caller, so a
+    cookie a service set in one citizen's answer would ride along on everyone's calls after it (httpx's default jar
+    keeps and sends them)."""
+    return httpx.AsyncClient(base_url=base_url, timeout=timeout,
+                             limits=httpx.Limits(max_connections=200, max_keepalive_connections=50),
+                             cookies=CookieJar(DefaultCookiePolicy(allowed_domains=[])))
 
 
 class UpstreamPool(Protocol):
