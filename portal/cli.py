@@ -44,6 +44,8 @@ kpis = typer.Typer(help="Performance figures: recount the daily KPI rollups from
 app.add_typer(kpis, name="kpis")
 insights = typer.Typer(help="Learned next-service patterns and demand forecasts", no_args_is_help=True)
 app.add_typer(insights, name="insights")
+calendar = typer.Typer(help="Oman's working calendar as the requests service reads it", no_args_is_help=True)
+app.add_typer(calendar, name="calendar")
 GatewayUrl = Annotated[str, typer.Option(envvar="PORTAL_GATEWAY_URL")]
 AdminToken = Annotated[str | None, typer.Option(envvar="PORTAL_ADMIN_TOKEN", help="Defaults to the dev sign-in")]
 
@@ -374,6 +376,18 @@ def insights_retrain() -> None:
     run = asyncio.run(retrain_database())
     print(f"{run.patterns} patterns from {run.requests:,} completed requests of {run.citizens:,} citizens "
           f"in {run.seconds:.1f} s")
+
+
+@calendar.command("holidays-table")
+def calendar_holidays_table(first_year: Annotated[int, typer.Option()] = 2000,
+                            last_year: Annotated[int, typer.Option()] = 2060) -> None:
+    """Write Oman's public holidays of these years, from the `holidays` package, to the table the requests service
+    reads (services/requests/domain/oman_holidays.json). Run after upgrading the package."""
+    from portal.holiday_table import write_holiday_table
+    from services.requests.domain.calendar import TABLE
+
+    count = write_holiday_table(first_year, last_year)
+    print(f"{count} public holidays of {first_year}-{last_year} written to {TABLE}")
 
 
 if __name__ == "__main__":

@@ -1,15 +1,21 @@
 """Oman's working days: Sunday to Thursday in Muscat, less the public holidays (the `holidays` package,
 Hijri-calendar ones included) and with the government's announced changes on top (an extra holiday, a moved
-Eid, a holiday made a working day). Everything that counts working days counts them here."""
+Eid, a holiday made a working day). Everything that counts working days counts them here.
 
+The public holidays of TABLE_YEARS are read from oman_holidays.json, the `holidays` package's own list written
+out by `portal calendar holidays-table` (a unit test holds the two equal year by year): the package loads every
+country's rules and the Hijri tables, 9 MB of the serving process, for some fifteen days a year. A year outside
+the table is asked of the package itself, as before (it is then loaded); the table is regenerated when the package
+is upgraded, and widened before its last year comes near.
+"""
+
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from functools import cache
+from pathlib import Path
 from typing import Literal
-
-from holidays import HolidayBase
-from holidays.countries.oman import Oman
 
 from shared.clock import MUSCAT, local_day
 
@@ -36,9 +42,44 @@ class Holiday:
     announced: bool
 
 
+TABLE = Path(__file__).with_name("oman_holidays.json")
+# (English name, Arabic name) by day, as the package names them (names of two holidays on one day joined by "; ").
+Names = dict[date, tuple[str, str]]
+
+
+@dataclass(frozen=True)
+class HolidayTable:
+    first_year: int
+    last_year: int
+    days: Names
+
+
 @cache
-def _public(language: str) -> HolidayBase:
-    return Oman(language=language)
+def kept_table() -> HolidayTable:
+    kept = json.loads(TABLE.read_text(encoding="utf-8"))
+    return HolidayTable(kept["first_year"], kept["last_year"],
+                        {date.fromisoformat(day): (en, ar) for day, (en, ar) in kept["holidays"].items()})
+
+
+def package_holidays(year: int) -> Names:
+    """The year's public holidays as the `holidays` package computes them (loading it): the table's source, and
+    the answer for a year outside it."""
+    from holidays.countries.oman import Oman  # only outside the table, and where the table is made
+
+    english, arabic = Oman(years=year, language="en_US"), Oman(years=year, language="ar")
+    return {day: (name, arabic.get(day, name)) for day, name in sorted(english.items())}
+
+
+@cache
+def public_holidays(year: int) -> Names:
+    table = kept_table()
+    if table.first_year <= year <= table.last_year:
+        return {day: names for day, names in table.days.items() if day.year == year}
+    return package_holidays(year)
+
+
+def is_public_holiday(day: date) -> bool:
+    return day in public_holidays(day.year)
 
 
 class WorkingCalendar:
@@ -49,12 +90,11 @@ class WorkingCalendar:
         change = self.changes.get(day)
         if change is not None:
             return change.kind == "working_day"
-        return day.weekday() not in WEEKEND and day not in _public("en_US")
+        return day.weekday() not in WEEKEND and not is_public_holiday(day)
 
     def holidays(self, year: int) -> list[Holiday]:
         """The year's public holidays as published, with the announced changes applied."""
-        english, arabic = Oman(years=year, language="en_US"), Oman(years=year, language="ar")
-        days = {day: Holiday(day, name, arabic.get(day, name), announced=False) for day, name in english.items()}
+        days = {day: Holiday(day, en, ar, announced=False) for day, (en, ar) in public_holidays(year).items()}
         for day, change in self.changes.items():
             if day.year != year:
                 continue

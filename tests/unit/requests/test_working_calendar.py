@@ -5,7 +5,14 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from services.requests.domain.calendar import CalendarChange, WorkingCalendar, recount_due
+from services.requests.domain.calendar import (
+    CalendarChange,
+    WorkingCalendar,
+    kept_table,
+    package_holidays,
+    public_holidays,
+    recount_due,
+)
 
 OMAN = WorkingCalendar()
 
@@ -66,3 +73,18 @@ def test_working_time_skips_holidays_and_weekends() -> None:
     assert OMAN.working_seconds_between(tuesday_noon, muscat("2026-11-29", 12)) == 24 * 3600
     assert OMAN.add_working_seconds(tuesday_noon, 24 * 3600) == muscat("2026-11-29", 12)
     assert OMAN.add_working_seconds(tuesday_noon, 6 * 3600) == muscat("2026-11-24", 18)
+
+
+def test_the_holiday_table_the_service_reads_names_the_package_s_holidays_for_every_year_it_covers() -> None:
+    table = kept_table()
+    assert (table.first_year, table.last_year) == (2000, 2060)
+    for year in range(table.first_year, table.last_year + 1):
+        assert public_holidays(year) == package_holidays(year), f"{year}: run `portal calendar holidays-table`"
+
+
+def test_a_year_beyond_the_table_is_counted_from_the_holidays_package_itself() -> None:
+    national_day = date(2070, 11, 20)  # a Thursday
+    assert not OMAN.is_working_day(national_day)
+    assert OMAN.is_working_day(national_day + timedelta(days=-1))
+    assert [(h.day, h.name_en, h.name_ar) for h in OMAN.holidays(2070)] == [
+        (day, en, ar) for day, (en, ar) in package_holidays(2070).items()]
