@@ -27,7 +27,6 @@ from services.requests.app import create_app
 from services.requests.config import Settings
 from services.requests.domain.kpis import COUNTS
 from services.requests.store import MIGRATIONS
-from services.requests.store.kpi_rollups import PACKED
 from shared.auth import generate_keypair
 from shared.db.migrate import upgrade
 
@@ -36,6 +35,8 @@ MINISTRIES = 12
 SERVICES = 73
 YEAR = 2026
 CALLS = 40
+# How the store packs a histogram (store/kpi_rollups.py): (bucket, count) pairs of little-endian 32-bit integers.
+PACKED = np.dtype("<i4")
 WARMUP = 5
 
 

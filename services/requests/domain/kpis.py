@@ -23,6 +23,8 @@ Every figure is a sum over days: `contributions` says what one request or rating
 straight from the requests (the rebuild path and the oracle the rollups are tested against).
 """
 
+import bisect
+import itertools
 import math
 import statistics
 from collections.abc import Iterable, Mapping, Sequence
@@ -31,10 +33,9 @@ from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-import numpy as np
-import numpy.typing as npt
-
-Histogram = npt.NDArray[np.int64]
+# Processing tenths of a day as a dense histogram: the count of each bucket at its index. A period's has some
+# hundreds of buckets, few enough for plain lists (numpy held 15 MB of the serving process for these sums).
+Histogram = list[int]
 DECIDED = frozenset({"approved", "rejected"})
 
 
@@ -264,9 +265,7 @@ COUNTS = ("started", "completed", "cancelled", "online_completed", "decided", "o
 def add_histograms(a: Histogram, b: Histogram) -> Histogram:
     if len(a) < len(b):
         a, b = b, a
-    total = a.copy()
-    total[:len(b)] += b
-    return total
+    return [x + y for x, y in zip(a, b, strict=False)] + a[len(b):]
 
 
 @dataclass
@@ -275,7 +274,7 @@ class Rollup:
     a dense histogram, online completions per service (for costs)."""
 
     counts: dict[str, int] = field(default_factory=dict)
-    tenths: Histogram = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    tenths: Histogram = field(default_factory=list)
     online_by_service: dict[str, int] = field(default_factory=dict)
 
     def add(self, service: str, counts: Mapping[str, int], tenths: Histogram) -> None:
@@ -290,7 +289,7 @@ class Rollup:
 def _histogram_median(cumulative: Histogram, total: int) -> float:
     def at(index: int) -> int:
         # The first bucket whose running count passes `index` holds the index-th smallest value.
-        return int(np.searchsorted(cumulative, index, side="right"))
+        return bisect.bisect_right(cumulative, index)
 
     middle = total // 2
     return at(middle) if total % 2 else (at(middle - 1) + at(middle)) / 2
@@ -298,15 +297,15 @@ def _histogram_median(cumulative: Histogram, total: int) -> float:
 
 def _histogram_rank(cumulative: Histogram, total: int, percentile: float) -> int:
     """Nearest rank, as `nearest_rank`: the first bucket whose running count reaches ceil(p % of the total)."""
-    return int(np.searchsorted(cumulative, max(math.ceil(percentile / 100 * total), 1), side="left"))
+    return bisect.bisect_left(cumulative, max(math.ceil(percentile / 100 * total), 1))
 
 
 def from_rollup(rollup: Rollup, channels: list[ChannelFacts], costs: Mapping[str, Costs]) -> Kpis:
     """The same KPIs as `compute`, from a period's summed rollup; `channels` and `costs` as for `compute`."""
     count = rollup.counts.get
     completed, cancelled = count("completed", 0), count("cancelled", 0)
-    cumulative = np.cumsum(rollup.tenths)
-    durations = int(cumulative[-1]) if len(cumulative) else 0
+    cumulative = list(itertools.accumulate(rollup.tenths))
+    durations = cumulative[-1] if cumulative else 0
     responses = count("responses", 0)
     online = count("online_completed", 0)
     other = sum(c.completed for c in channels)

@@ -1,12 +1,13 @@
 """The daily and monthly KPI rollups: one row per service and day (or month), its processing-time histogram
 packed in one value; any period is a sum of whole months and days."""
 import functools
+import sys
+from array import array
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
-import numpy as np
 from sqlalchemy import Select, Table, and_, bindparam, delete, func, literal, select, union_all, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
@@ -20,7 +21,6 @@ from services.requests.domain.kpis import (
     Period,
     RatingFacts,
     RequestFacts,
-    add_histograms,
     rating_contributions,
     request_contributions,
 )
@@ -32,27 +32,43 @@ from services.requests.store.tables import (
 )
 from shared.db import UnitOfWork
 
-PACKED = np.dtype("<i4")
+# A packed histogram's integers: 32-bit, little-endian whatever the machine.
+INT32 = "i"
+assert array(INT32).itemsize == 4
+
+
+def _integers(packed: bytes) -> "array[int]":
+    values = array(INT32, packed)
+    if sys.byteorder == "big":
+        values.byteswap()
+    return values
 
 
 def pack(histogram: Mapping[int, int]) -> bytes | None:
     """A histogram as (bucket, count) pairs of little-endian 32-bit integers, buckets ascending, zeros left out;
     None when empty."""
-    pairs = [(bucket, count) for bucket, count in sorted(histogram.items()) if count]
-    return np.array(pairs, dtype=PACKED).tobytes() if pairs else None
+    values = array(INT32, [n for bucket, count in sorted(histogram.items()) if count for n in (bucket, count)])
+    if not values:
+        return None
+    if sys.byteorder == "big":
+        values.byteswap()
+    return values.tobytes()
 
 
 def unpack(packed: bytes | None) -> dict[int, int]:
-    pairs = np.frombuffer(packed or b"", dtype=PACKED).reshape(-1, 2)
-    return dict(zip(pairs[:, 0].tolist(), pairs[:, 1].tolist(), strict=True))
+    values = _integers(packed or b"")
+    return dict(zip(values[::2], values[1::2], strict=True))
 
 
-def merged(packed: list[bytes]) -> Histogram:
-    """The dense sum of packed histograms: one pass over their pairs together."""
-    pairs = np.frombuffer(b"".join(packed), dtype=PACKED).reshape(-1, 2)
-    if not len(pairs):
-        return np.zeros(0, dtype=np.int64)
-    return np.bincount(pairs[:, 0], weights=pairs[:, 1]).astype(np.int64)
+def merged(packed: list[bytes], less: list[bytes] | None = None) -> Histogram:
+    """The dense sum of packed histograms, less the sum of `less`: one pass over their pairs."""
+    plus, minus = _integers(b"".join(packed)), _integers(b"".join(less or []))
+    top = max(max(plus[::2], default=-1), max(minus[::2], default=-1))
+    dense = [0] * (top + 1)
+    for values, sign in ((plus, 1), (minus, -1)):
+        for bucket, count in zip(values[::2], values[1::2], strict=True):
+            dense[bucket] += sign * count
+    return dense
 
 
 @dataclass(frozen=True)
@@ -210,9 +226,9 @@ def sums_of(connection: Connection, period: Period, ministry: str | None = None,
     packed: dict[tuple[str, str, int], list[bytes]] = {}
     for service_, ministry_, sign, tenths in connection.execute(histograms_of, values):
         packed.setdefault((service_, ministry_, sign), []).append(tenths)
-    return [ServiceRollup(service_, ministry_, sums, add_histograms(
-        merged(packed.get((service_, ministry_, 1), [])), -merged(packed.get((service_, ministry_, -1), []))))
-        for (service_, ministry_), sums in counts.items()]
+    return [ServiceRollup(service_, ministry_, sums, merged(packed.get((service_, ministry_, 1), []),
+                                                           packed.get((service_, ministry_, -1), [])))
+            for (service_, ministry_), sums in counts.items()]
 
 
 def _ranges(period: Period) -> list[tuple[Table, date, date, int]]:

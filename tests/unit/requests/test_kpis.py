@@ -14,6 +14,7 @@ from services.requests.domain.kpis import (
     group,
     nearest_rank,
 )
+from services.requests.store.kpi_rollups import merged, pack, unpack
 
 JANUARY = Period(date(2026, 1, 1), date(2026, 1, 31))
 START = datetime(2026, 1, 5, 8, tzinfo=UTC)
@@ -79,3 +80,13 @@ def test_a_digital_channel_dearer_than_the_manual_one_saves_nothing() -> None:
 def test_grouping_keeps_an_entry_for_a_service_without_any_activity() -> None:
     groups = group(Facts(requests=[create_request(service="a")]), "service", ["a", "b"])
     assert sorted(groups) == ["a", "b"] and groups["b"].requests == []
+
+
+def test_a_processing_time_histogram_is_stored_as_little_endian_pairs_and_summed_back_over_a_period() -> None:
+    packed = pack({3: 2, 1: 5, 7: 0})
+    assert packed == bytes.fromhex("01000000" "05000000" "03000000" "02000000"), "the rollups' stored format"
+    assert unpack(packed) == {1: 5, 3: 2}
+    assert pack({}) is None and unpack(None) == {}
+    # A month's sums less the days outside the period, as `sums_of` reads them.
+    month, outside = [pack({1: 5, 3: 2}), pack({3: 1, 4: 6})], [pack({4: 2})]
+    assert merged([p for p in month if p], [p for p in outside if p]) == [0, 5, 0, 3, 4]

@@ -4,9 +4,9 @@ packed in one value, so a period is read as a few small rows rather than a row p
 Revision ID: c9f4a2b8d3e6
 Revises: b8e3f1a9c2d7
 """
+import struct
 from collections.abc import Sequence
 
-import numpy as np
 import sqlalchemy as sa
 from alembic import op
 
@@ -15,11 +15,12 @@ down_revision: str | None = 'b8e3f1a9c2d7'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-# As of this revision (domain/kpis.py COUNTS and TENTHS, store/kpis.py PACKED).
+# As of this revision (domain/kpis.py COUNTS and TENTHS, store/kpis.py PACKED: (bucket, count) pairs of
+# little-endian 32-bit integers; struct, not numpy, so that migrating at start-up does not load numpy).
 COUNTS = ('started', 'completed', 'cancelled', 'online_completed', 'decided', 'on_time', 'responses', 'high_scores',
           'score_sum')
 TENTHS = 'processing_tenths'
-PACKED = np.dtype('<i4')
+PAIR = struct.Struct('<ii')
 TABLES = (('kpi_days', 'day'), ('kpi_months', 'month'))
 
 
@@ -60,7 +61,7 @@ def upgrade() -> None:
             pairs.setdefault((at, service), []).append((bucket, value))
         for (at, service), histogram in pairs.items():
             connection.execute(sa.update(new).where(new.c[period] == at, new.c.service == service)
-                               .values(tenths=np.array(histogram, dtype=PACKED).tobytes()))
+                               .values(tenths=b''.join(PAIR.pack(*pair) for pair in histogram)))
         op.drop_table(f'{name}_by_metric')
 
 
@@ -88,5 +89,5 @@ def downgrade() -> None:
                 sa.select(old.c[period], old.c.service, old.c.ministry, old.c.tenths).where(old.c.tenths.is_not(None))):
             connection.execute(new.insert(), [
                 {period: at, 'service': service, 'metric': TENTHS, 'bucket': int(bucket), 'ministry': ministry,
-                 'value': int(value)} for bucket, value in np.frombuffer(packed, dtype=PACKED).reshape(-1, 2)])
+                 'value': int(value)} for bucket, value in PAIR.iter_unpack(packed)])
         op.drop_table(f'{name}_by_service')
