@@ -24,7 +24,8 @@ import numpy as np
 
 from bench.stats import percentile
 from portal.synthetic_history import COMPLETED, PLANTED, PLANTED_SENSITIVE, History, generate, seeded_services
-from services.requests.domain.patterns import LOOKAHEAD, WINDOW_DAYS, by_reason, mine, suggest
+from services.requests.domain.mining import LOOKAHEAD, mine
+from services.requests.domain.patterns import WINDOW_DAYS, by_reason, suggest
 
 TEST_DAYS = 120
 EVALUATED = 30_000

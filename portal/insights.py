@@ -1,4 +1,5 @@
-"""`portal insights retrain`: mine the requests database's completed requests again, with a progress bar."""
+"""`portal insights retrain`: mine the requests database's completed requests again, with a progress bar, then
+forecast each service's demand (the Kubernetes CronJob requests-learning runs this)."""
 
 from datetime import UTC, datetime
 
@@ -6,10 +7,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from services.requests.domain.patterns import Learning
-from services.requests.handlers.forecasts import reforecast
-from services.requests.handlers.insights import retrain
-from services.requests.store import RequestsUnitOfWork, RunRow, inbox, outbox
-from shared.db.engine import engine_for
+from services.requests.learning.retrain import learn
+from services.requests.store import RunRow
 
 
 class LearningSettings(BaseSettings):
@@ -25,19 +24,9 @@ class LearningSettings(BaseSettings):
 
 async def retrain_database(url: str | None = None) -> RunRow:
     settings = LearningSettings()
-    engine = engine_for(url or settings.database_url)
-
-    def unit(*, read_only: bool = False, deadline: float | None = None) -> RequestsUnitOfWork:
-        return RequestsUnitOfWork(engine, outbox, inbox, "/requests", None, read_only=read_only, deadline=deadline)
-
     learning = Learning(settings.insights_min_citizens, settings.insights_window_days, settings.insights_history_days)
-    try:
-        with Progress(TextColumn("reading completed requests"), BarColumn(), MofNCompleteColumn(),
-                      TimeElapsedColumn()) as bar:
-            task = bar.add_task("read", total=None)
-            at = datetime.now(UTC)
-            run = await retrain(unit, learning, at, lambda done, total: bar.update(task, completed=done, total=total))
-        await reforecast(unit, at, learning.history_days)
-        return run
-    finally:
-        await engine.dispose()
+    with Progress(TextColumn("reading completed requests"), BarColumn(), MofNCompleteColumn(),
+                  TimeElapsedColumn()) as bar:
+        task = bar.add_task("read", total=None)
+        return await learn(url or settings.database_url, learning, datetime.now(UTC),
+                           lambda done, total: bar.update(task, completed=done, total=total))

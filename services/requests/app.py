@@ -18,6 +18,7 @@ from services.requests.handlers import (
     register_ministry,
 )
 from services.requests.handlers.insights import retrain_now
+from services.requests.learning.child import ChildRetraining
 from services.requests.store import MIGRATIONS, RequestsUnitOfWork, metadata
 from services.requests.watch import OperationsWatch, RenewalScan
 from shared.bus.dispatch import EventRouter
@@ -38,6 +39,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                                 enabled=settings.consume_ministries)
     deps = Deps(uow=runtime.unit_of_work(RequestsUnitOfWork), catalog=HttpCatalog(catalog_http),
                 ministry_links=ministries, bus=runtime.bus,
+                retraining=ChildRetraining(settings.database_url, settings.log_level),
                 estimates=CompletionEstimates(settings.estimate_cache_seconds),
                 reports=KeptReports(settings.performance_cache_seconds),
                 learning=Learning(settings.insights_min_citizens, settings.insights_window_days,

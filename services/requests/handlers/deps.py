@@ -7,7 +7,7 @@ from services.requests.domain.patterns import Learning
 from services.requests.handlers.caching import Calendars, KeptReports, PublishedServices
 from services.requests.handlers.estimates import CompletionEstimates
 from services.requests.handlers.new_requests import Submission, Submitted, write_submissions
-from services.requests.store import RequestsUnitOfWork, now
+from services.requests.store import RequestsUnitOfWork, RunRow, now
 from shared.bus import Bus
 from shared.contracts.catalog import ServiceRecord
 from shared.db import UnitOfWorkFactory
@@ -22,12 +22,19 @@ class MinistryLinksPort(Protocol):
     async def ensure(self, ministry: str) -> None: ...
 
 
+class RetrainingPort(Protocol):
+    """Learns the patterns and forecasts again, out of the serving process (learning/child.py)."""
+
+    async def retrain(self, learning: Learning, at: datetime) -> RunRow: ...
+
+
 @dataclass(frozen=True)
 class Deps:
     uow: UnitOfWorkFactory[RequestsUnitOfWork]
     catalog: CatalogPort
     ministry_links: MinistryLinksPort
     bus: Bus
+    retraining: RetrainingPort
     clock: Callable[[], datetime] = field(default=now)
     calendars: Calendars = field(default_factory=Calendars)
     services: PublishedServices = field(default_factory=PublishedServices)

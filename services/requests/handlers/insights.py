@@ -1,74 +1,26 @@
 """Learning from the portal's own requests: retraining the next-service patterns (on a schedule and on demand),
 staff's decisions on them, and the suggestions a citizen sees, each with its reason in both languages."""
 
-import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-import numpy as np
-
 from services.requests.domain import Invalid, NotFound
-from services.requests.domain.patterns import Learning, Pattern, Thresholds, mine, reason, suggest
+from services.requests.domain.patterns import Pattern, Thresholds, reason, suggest
 from services.requests.handlers.deps import Deps
-from services.requests.handlers.forecasts import reforecast
 from services.requests.store import PatternRow, RequestRow, RequestsUnitOfWork, RunRow
 from services.requests.store.insights import APPROVED, DISMISSED, NOTIFIED, OFF
 from shared.auth import Identity
 from shared.bus.topology import EVENTS
 from shared.contracts.base import Bilingual
 from shared.contracts.requests import SuggestionOffered
-from shared.db import UnitOfWorkFactory
 from shared.logging import get_logger
 
 log = get_logger(__name__)
-Progress = Callable[[int, int], None]
-
-def _quiet(_: int, __: int) -> None:
-    return None
-
-
-async def retrain(uow: UnitOfWorkFactory[RequestsUnitOfWork], learning: Learning, at: datetime,
-                  progress: Progress = _quiet) -> RunRow:
-    """Mine every completed request of the history window again; staff's decisions stay as they were."""
-    started = time.perf_counter()
-    since = at - timedelta(days=learning.history_days)
-    citizens: list[str] = []
-    services: list[str] = []
-    seconds: list[float] = []
-    async with uow(read_only=True) as reading:
-        total = await reading.insights.completed_count(since)
-        progress(0, total)
-        async for batch in reading.insights.completed_since(since):
-            for citizen, service, submitted_at in batch:
-                citizens.append(citizen)
-                services.append(service)
-                seconds.append(submitted_at.timestamp())
-            progress(len(citizens), total)
-        records = await reading.catalogue.all_records()
-        bar = await reading.insights.thresholds()
-    sensitive = {r.slug for r in records if r.sensitive}
-    known, citizen_codes = np.unique(np.array(citizens, dtype=object), return_inverse=True)
-    slugs, service_codes = np.unique(np.array(services, dtype=object), return_inverse=True)
-    found = mine(citizen_codes.astype(np.int64), service_codes.astype(np.int64), np.array(seconds, dtype=np.int64),
-                 [str(s) for s in slugs], window_days=learning.window_days, min_citizens=learning.min_citizens,
-                 sensitive=sensitive)
-    run = RunRow(at, len(citizens), len(known), len(found), time.perf_counter() - started)
-    async with uow() as writing:
-        await writing.insights.replace_patterns(found, at, bar)
-        await writing.insights.record_run(run)
-        await writing.commit()
-    log.info("insights_retrained", requests=run.requests, citizens=run.citizens, patterns=run.patterns,
-             seconds=round(run.seconds, 2))
-    return run
 
 
 async def retrain_now(deps: Deps) -> RunRow:
-    """Patterns, then each service's demand forecast."""
-    at = deps.clock()
-    run = await retrain(deps.uow, deps.learning, at)
-    await reforecast(deps.uow, at, deps.learning.history_days)
-    return run
+    """Patterns, then each service's demand forecast, learned in a child process (services/requests/learning)."""
+    return await deps.retraining.retrain(deps.learning, deps.clock())
 
 
 async def patterns(deps: Deps, state: str | None = None) -> tuple[list[PatternRow], RunRow | None,

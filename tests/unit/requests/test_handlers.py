@@ -7,6 +7,7 @@ import pytest
 
 from services.requests.domain.kpis import Period
 from services.requests.handlers import Deps, apply_document_issued, cache_service, kpis
+from services.requests.learning.child import ChildRetraining
 from services.requests.store import RequestsUnitOfWork
 from shared.bus import Delivery, Envelope, Rejected
 from shared.bus.dispatch import Inbound
@@ -50,7 +51,8 @@ def no_database() -> RequestsUnitOfWork:
 
 async def test_a_new_ministrys_queues_are_ensured_before_the_event_is_recorded_so_a_retry_tries_again() -> None:
     links = FlakyMinistryLinks()
-    deps = Deps(uow=no_database, catalog=NoCatalog(), ministry_links=links, bus=InMemoryBus())
+    deps = Deps(uow=no_database, catalog=NoCatalog(), ministry_links=links, bus=InMemoryBus(),
+                retraining=ChildRetraining("sqlite+aiosqlite://"))
     with pytest.raises(BrokerHiccup):
         await cache_service(create_published(), deps)
     assert links.calls == 1
@@ -66,7 +68,8 @@ def create_document_issued(routing_key: str, user_id: str | None) -> Inbound[Doc
 @pytest.mark.parametrize("user_id", [None, "ministry-moh", "guest"])
 async def test_a_document_not_published_by_the_ministrys_own_broker_user_is_refused_before_anything_is_kept(
         user_id: str | None) -> None:
-    deps = Deps(uow=no_database, catalog=NoCatalog(), ministry_links=FlakyMinistryLinks(), bus=InMemoryBus())
+    deps = Deps(uow=no_database, catalog=NoCatalog(), ministry_links=FlakyMinistryLinks(), bus=InMemoryBus(),
+                retraining=ChildRetraining("sqlite+aiosqlite://"))
     with pytest.raises(Rejected, match="not by the broker user of ministry 'rop'"):
         await apply_document_issued(create_document_issued("rop.document.issued", user_id), deps)
 
@@ -91,7 +94,8 @@ async def test_many_visitors_asking_for_the_same_uncached_kpis_at_once_cost_one_
         return kpis.PerformanceReport(period, datetime.now(UTC), None, [], [])  # type: ignore[arg-type]
 
     monkeypatch.setattr(kpis, "_compute", slow_compute)
-    deps = Deps(uow=no_database, catalog=NoCatalog(), ministry_links=FlakyMinistryLinks(), bus=InMemoryBus())
+    deps = Deps(uow=no_database, catalog=NoCatalog(), ministry_links=FlakyMinistryLinks(), bus=InMemoryBus(),
+                retraining=ChildRetraining("sqlite+aiosqlite://"))
     period = Period(date(2026, 1, 1), date(2026, 12, 31))
     reports = await asyncio.gather(*(kpis.performance(period, deps) for _ in range(5)))
     assert len(computed) == 1

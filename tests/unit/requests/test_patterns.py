@@ -1,7 +1,8 @@
 import numpy as np
 import pytest
 
-from services.requests.domain.patterns import Pattern, Thresholds, by_reason, mine, reason, suggest
+from services.requests.domain.mining import mine
+from services.requests.domain.patterns import Pattern, Thresholds, by_reason, reason, suggest
 
 SERVICES = ["register-new-vehicle", "pay-traffic-fines", "request-medical-report", "issue-disability-card",
             "renew-driving-licence"]
