@@ -1,115 +1,33 @@
+"""The requests themselves: made, moved, read by their citizen and by their ministry's queue."""
+
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import datetime
 from functools import partial
-from typing import Any, get_args
+from typing import Any
 
-from sqlalchemy import ColumnElement, ScalarSelect, bindparam, func, literal_column, select, tuple_, update
+from sqlalchemy import bindparam, func, select, tuple_, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
-from services.requests.domain import AWAITING_DECISION, Status
+from services.requests.domain import AWAITING_DECISION
 from services.requests.domain.kpis import RequestFacts, change
 from services.requests.store.kpi_rollups import KpiRollups
 from services.requests.store.kpis import RatingRow
 from services.requests.store.overdue import overdue
-from services.requests.store.tables import catalogue, history, ratings, requests, sequences
-from shared.contracts.catalog import ServiceRecord
+from services.requests.store.requests.queue import (
+    COUNT_LIMIT,
+    STATUSES,
+    UNASSIGNED,
+    QueueCounts,
+    QueueFilter,
+    capped_count,
+    queue_conditions,
+    tab_of,
+)
+from services.requests.store.requests.rows import HistoryRow, RequestRow
+from services.requests.store.tables import history, ratings, requests, sequences
 from shared.db import UnitOfWork
-
-UNASSIGNED = ""
-# The queue's counts stop there (GitLab's "1k+"): each reads at most this many index entries, so a page costs the
-# same whatever the ministry's history; a count equal to it means at least that many.
-COUNT_LIMIT = 1_000
-STATUSES: tuple[str, ...] = get_args(Status)
-
-
-@dataclass(frozen=True)
-class RequestRow:
-    tracking_number: str
-    service: str
-    service_version: int
-    ministry: str
-    citizen: str
-    citizen_name: str | None
-    lang: str
-    status: str
-    fields: dict[str, Any]
-    submitted_at: datetime
-    updated_at: datetime
-    due_on: datetime
-    assignee: str | None = None
-    assignee_name: str | None = None
-    action_note: str | None = None
-    fields_to_correct: list[str] | None = None
-    decided_at: datetime | None = None
-    completed_at: datetime | None = None
-    stalled_at: datetime | None = None
-
-
-@dataclass(frozen=True)
-class HistoryRow:
-    status: str
-    previous_status: str | None
-    actor: str
-    note: str | None
-    at: datetime
-    applied: bool
-    actor_name: str | None = None
-
-
-@dataclass(frozen=True)
-class QueueFilter:
-    ministry: str
-    status: str | None = None
-    service: str | None = None
-    overdue_at: datetime | None = None
-    # None: anyone; UNASSIGNED: nobody; otherwise an officer's subject.
-    assignee: str | None = None
-    stalled: bool = False
-
-
-def tab_of(query: QueueFilter, me: str | None) -> str | None:
-    """The tab whose count is the filter's total (the tabs follow the service filter): "all" for no other filter,
-    None for combined filters or another officer's requests."""
-    narrowed = [query.status is not None, query.overdue_at is not None, query.assignee is not None, query.stalled]
-    if sum(narrowed) > 1:
-        return None
-    if query.stalled:
-        return "stalled"
-    if query.status is not None:
-        return query.status
-    if query.overdue_at is not None:
-        return "overdue"
-    if query.assignee == UNASSIGNED:
-        return "unassigned"
-    if query.assignee is not None:
-        return "assigned_to_me" if query.assignee == (me or "") else None
-    return "all"
-
-
-@dataclass(frozen=True)
-class QueueCounts:
-    per_status: dict[str, int]
-    overdue: int
-    assigned_to_me: int
-    unassigned: int
-    stalled: int = 0
-    # Every count stops at it: one equal to it means at least that many.
-    limit: int = COUNT_LIMIT
-
-    def by_tab(self) -> dict[str, int]:
-        return {s: self.per_status.get(s, 0) for s in STATUSES} | {
-            "overdue": self.overdue, "assigned_to_me": self.assigned_to_me, "unassigned": self.unassigned,
-            "stalled": self.stalled}
-
-    def total_for(self, query: QueueFilter, me: str | None) -> int | None:
-        """The filter's total when one tab's count already is it, capped at the limit as each count is."""
-        tab = tab_of(query, me)
-        if tab == "all":
-            return min(sum(self.per_status.values()), self.limit)
-        return None if tab is None else self.by_tab()[tab]
-
 
 # "My requests", built once: it walks the citizen's index (citizen, submitted_at) newest first.
 _MINE = (select(requests, ratings.c.score, ratings.c.comment, ratings.c.rated_at)
@@ -142,92 +60,6 @@ def _timelines(connection: Connection, *, service: str, limit: int) -> list[list
     for r in rows:
         timelines.setdefault(r.tracking_number, []).append((r.status, r.at))
     return list(timelines.values())
-
-
-class Catalogue:
-    def __init__(self, uow: UnitOfWork) -> None:
-        self._uow = uow
-
-    async def get(self, slug: str) -> ServiceRecord | None:
-        """The service if it is published and takes requests."""
-        row = (await self._uow.connection.execute(
-            select(catalogue.c.status, catalogue.c.record).where(catalogue.c.slug == slug))).first()
-        if row is None or row.status != "published" or row.record is None:
-            return None
-        return ServiceRecord.model_validate(row.record)
-
-    async def record(self, slug: str) -> ServiceRecord | None:
-        """The service as last known, even retired: past requests still answer to its form."""
-        row = (await self._uow.connection.execute(
-            select(catalogue.c.record).where(catalogue.c.slug == slug))).first()
-        return ServiceRecord.model_validate(row.record) if row is not None and row.record is not None else None
-
-    async def all_records(self) -> list[ServiceRecord]:
-        rows = await self._uow.connection.execute(
-            select(catalogue.c.record).where(catalogue.c.record.is_not(None)).order_by(catalogue.c.slug))
-        return [ServiceRecord.model_validate(r.record) for r in rows]
-
-    async def of_ministry(self, ministry: str) -> list[ServiceRecord]:
-        """Every service the ministry has had, retired too: it still owns the documents they issued."""
-        rows = await self._uow.connection.execute(
-            select(catalogue.c.record).where(catalogue.c.ministry == ministry, catalogue.c.record.is_not(None)))
-        return [ServiceRecord.model_validate(r.record) for r in rows]
-
-    async def knows(self, slug: str) -> bool:
-        return await self.version_of(slug) is not None
-
-    async def version_of(self, slug: str) -> int | None:
-        return (await self._uow.connection.execute(
-            select(catalogue.c.version).where(catalogue.c.slug == slug))).scalar()
-
-    async def put(self, record: ServiceRecord, status: str) -> None:
-        values = {"ministry": record.ministry, "version": record.version, "status": status,
-                  "record": record.model_dump(mode="json")}
-        newer = update(catalogue).where(catalogue.c.slug == record.slug, catalogue.c.version < record.version)
-        done = await self._uow.connection.execute(newer.values(**values))
-        if done.rowcount:
-            return
-        try:
-            async with self._uow.connection.begin_nested():
-                await self._uow.connection.execute(catalogue.insert().values(slug=record.slug, **values))
-        except IntegrityError:
-            # Cached meanwhile by a concurrent submission or event; the version guard above kept the newest.
-            await self._uow.connection.execute(newer.values(**values))
-
-    async def retire(self, slug: str, ministry: str, version: int) -> None:
-        done = await self._uow.connection.execute(
-            update(catalogue).where(catalogue.c.slug == slug).values(status="retired", version=version))
-        if not done.rowcount:
-            await self._uow.connection.execute(catalogue.insert().values(
-                slug=slug, ministry=ministry, version=version, status="retired", record=None))
-
-    async def ministries(self) -> list[str]:
-        rows = await self._uow.connection.execute(select(catalogue.c.ministry).distinct())
-        return sorted(r.ministry for r in rows)
-
-
-def _queue_conditions(query: QueueFilter) -> list[ColumnElement[bool]]:
-    conditions: list[ColumnElement[bool]] = [requests.c.ministry == query.ministry]
-    if query.status is not None:
-        conditions.append(requests.c.status == query.status)
-    if query.service is not None:
-        conditions.append(requests.c.service == query.service)
-    if query.overdue_at is not None:
-        conditions.append(overdue(query.overdue_at))
-    if query.stalled:
-        conditions.append(requests.c.stalled_at.is_not(None))
-    if query.assignee == UNASSIGNED:
-        conditions.append(requests.c.assignee.is_(None))
-    elif query.assignee is not None:
-        conditions.append(requests.c.assignee == query.assignee)
-    return conditions
-
-
-def _capped_count(conditions: list[ColumnElement[bool]], limit: int) -> ScalarSelect[int]:
-    """How many requests match, stopping at `limit`: `count(*)` of a limited subquery, so an index holding every
-    condition is read for at most `limit` entries however many match."""
-    return select(func.count()).select_from(
-        select(literal_column("1")).where(*conditions).limit(limit).subquery()).scalar_subquery()
 
 
 def _facts(row: Mapping[str, Any]) -> RequestFacts:
@@ -378,7 +210,7 @@ class Requests:
 
     async def queue(self, query: QueueFilter, *, limit: int, offset: int) -> list[RequestRow]:
         """The ministry's requests matching the filter, those due first."""
-        rows = await self._uow.connection.execute(select(requests).where(*_queue_conditions(query))
+        rows = await self._uow.connection.execute(select(requests).where(*queue_conditions(query))
                                                   .order_by(requests.c.due_on, requests.c.tracking_number)
                                                   .limit(limit).offset(offset))
         return [RequestRow(**r) for r in rows.mappings()]
@@ -397,7 +229,7 @@ class Requests:
         if tab_of(wanted, me) is None:
             counted["total"] = wanted
         row = (await self._uow.connection.execute(select(*(
-            _capped_count(_queue_conditions(query), limit).label(name) for name, query in counted.items()
+            capped_count(queue_conditions(query), limit).label(name) for name, query in counted.items()
         )))).one()._mapping
         counts = QueueCounts(per_status={s: int(row[s]) for s in STATUSES}, overdue=int(row["overdue"]),
                              assigned_to_me=int(row.get("assigned_to_me", 0)), unassigned=int(row["unassigned"]),
