@@ -3,6 +3,7 @@
 import asyncio
 import collections
 import contextlib
+import functools
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Generic, TypeVar
@@ -94,7 +95,9 @@ class GroupCommit(Generic[U, D, R]):
     async def _write(self, batch: list[_Queued[D, R]]) -> None:
         loop = asyncio.get_running_loop()
         try:
-            async with self._open(deadline=max(queued.deadline for queued in batch)) as uow:
+            # In one hop: on SQLite the transaction runs whole in a worker thread (UnitOfWork.run), where the
+            # callers' futures are not touched.
+            async with self._open(deadline=max(queued.deadline for queued in batch)).in_one_hop() as uow:
                 now = loop.time()
                 writing: list[_Queued[D, R]] = []
                 for queued in batch:
@@ -105,22 +108,29 @@ class GroupCommit(Generic[U, D, R]):
                         writing.append(queued)
                 if not writing:
                     return
-                outcomes = await self._outcomes(uow, [queued.draft for queued in writing])
-                now = loop.time()
-                late = [queued for queued in writing if now >= queued.deadline]
+                outcomes, late = await uow.run(functools.partial(self._commit, writing=writing))
                 if late:
                     # Its caller may have been told it failed: it must not be made after all. The others go again.
                     for queued in late:
                         _answer(queued, DatabaseBusy("the write could not commit before its deadline"))
                     self._again([queued for queued in writing if queued not in late])
                     return
-                await uow.commit()
         except DatabaseBusy as exc:
             for queued in batch:
                 _answer(queued, exc)
             return
         for queued, outcome in zip(writing, outcomes, strict=True):
             _answer(queued, outcome)
+
+    async def _commit(self, uow: U, writing: list[_Queued[D, R]]
+                      ) -> tuple[Sequence[R | Exception], list[_Queued[D, R]]]:
+        """The drafts' outcomes, committed; or, not committed, the queued writes whose deadline passed meanwhile."""
+        outcomes = await self._outcomes(uow, [queued.draft for queued in writing])
+        now = uow.now()
+        late = [queued for queued in writing if now >= queued.deadline]
+        if not late:
+            await uow.commit()
+        return outcomes, late
 
     async def _outcomes(self, uow: U, drafts: list[D]) -> Sequence[R | Exception]:
         if len(drafts) == 1:

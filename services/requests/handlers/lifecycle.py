@@ -143,8 +143,8 @@ async def submit_request(command: SubmitRequest, deps: Deps) -> Submitted:
     if key is not None:
         # A retry of a submission already made is answered from a snapshot, never queued behind the writers: when
         # writes are backed up, its first answer is what the citizen's app most needs.
-        async with deps.uow(read_only=True) as reader:
-            replayed = replayed_answer(await reader.idempotency.get(command.citizen.subject, key), answers, at)
+        kept = await deps.uow(read_only=True).idempotency.get(command.citizen.subject, key)
+        replayed = replayed_answer(kept, answers, at)
         if replayed is not None:
             log.info("request_submission_replayed", service=command.service)
             return replayed

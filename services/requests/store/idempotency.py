@@ -1,8 +1,9 @@
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import Connection, delete, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -34,9 +35,8 @@ class IdempotencyKeys:
         return bool(done.rowcount)
 
     async def get(self, citizen: str, key: str) -> KeptAnswer | None:
-        row = (await self._uow.connection.execute(select(idempotency_keys).where(
-            idempotency_keys.c.citizen == citizen, idempotency_keys.c.key == key))).first()
-        return KeptAnswer(row.fingerprint, row.created_at, row.status_code, row.response) if row else None
+        """In one hop to the driver (UnitOfWork.read): a read-only unit of work need not be entered for it."""
+        return await self._uow.read(partial(_kept, citizen=citizen, key=key))
 
     async def answer(self, citizen: str, key: str, status_code: int, response: dict[str, Any]) -> None:
         await self._uow.connection.execute(update(idempotency_keys).where(
@@ -51,3 +51,9 @@ class IdempotencyKeys:
         done = await self._uow.connection.execute(delete(idempotency_keys).where(
             idempotency_keys.c.created_at < before))
         return int(done.rowcount or 0)
+
+
+def _kept(connection: Connection, citizen: str, key: str) -> KeptAnswer | None:
+    row = connection.execute(select(idempotency_keys).where(
+        idempotency_keys.c.citizen == citizen, idempotency_keys.c.key == key)).first()
+    return KeptAnswer(row.fingerprint, row.created_at, row.status_code, row.response) if row else None

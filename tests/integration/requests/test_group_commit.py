@@ -18,6 +18,7 @@ from services.requests.store import outbox, requests
 from shared.bus import Envelope
 from shared.contracts.requests import RequestSubmitted
 from shared.db import DatabaseBusy
+from shared.db.engine import writer_for
 from tests.factories import create_citizen
 from tests.integration.bus.helpers import eventually
 from tests.integration.requests.helpers import Harness
@@ -44,13 +45,17 @@ def commits_making_requests(engine: AsyncEngine) -> Iterator[list[int]]:
     # Not on "begin": SQLite's BEGIN IMMEDIATE runs in a begin listener, so a listener added or removed then would
     # change the listeners while they are being called.
     listeners = (("before_cursor_execute", statement), ("commit", commit), ("rollback", rollback))
+    # On SQLite a group commit's transaction is made on the synchronous writer beside the engine.
+    engines = [engine.sync_engine] + [writer for writer in [writer_for(engine)] if writer is not None]
     for name, listener in listeners:
-        event.listen(engine.sync_engine, name, listener)
+        for watched in engines:
+            event.listen(watched, name, listener)
     try:
         yield made
     finally:
         for name, listener in listeners:
-            event.remove(engine.sync_engine, name, listener)
+            for watched in engines:
+                event.remove(watched, name, listener)
 
 
 def deps_of(harness: Harness) -> Deps:
@@ -137,7 +142,8 @@ async def test_a_submission_past_its_deadline_in_its_transaction_is_not_made_and
             slowed.append(sql)
             time.sleep(0.3)
 
-    event.listen(engine.sync_engine, "before_cursor_execute", slow_statement)
+    writing_engine = writer_for(engine) or engine.sync_engine
+    event.listen(writing_engine, "before_cursor_execute", slow_statement)
 
     def draft(licence: str) -> Submission:
         return Submission(NewRequest(service, {"licence": licence}, create_citizen(), at, at))
@@ -147,7 +153,7 @@ async def test_a_submission_past_its_deadline_in_its_transaction_is_not_made_and
                                         deps.submissions.write(draft("L-0002"), loop.time() + 5),
                                         return_exceptions=True)
     finally:
-        event.remove(engine.sync_engine, "before_cursor_execute", slow_statement)
+        event.remove(writing_engine, "before_cursor_execute", slow_statement)
 
     assert slowed and isinstance(outcomes[0], DatabaseBusy)
     kept = outcomes[1]

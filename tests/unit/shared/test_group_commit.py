@@ -24,6 +24,15 @@ class FakeUnitOfWork:
         self.database = database
         self.written: list[str] = []
 
+    def in_one_hop(self) -> Self:
+        return self
+
+    async def run(self, work: Any) -> Any:
+        return await work(self)
+
+    def now(self) -> float:
+        return asyncio.get_running_loop().time()
+
     async def __aenter__(self) -> Self:
         await self.database.turn.wait()
         return self
