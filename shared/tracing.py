@@ -201,22 +201,27 @@ def _unrecorded(traceparent: str | None) -> bool:
     return match is not None and not int(match.group(3), 16) & 1
 
 
-@contextlib.contextmanager
 def publishing(destination: str, headers: MutableMapping[str, Any], parent: Mapping[str, str] | None = None
-               ) -> Iterator[None]:
+               ) -> contextlib.AbstractContextManager[None]:
     """A producer span for one message, under `parent` (the context recorded with an outbox row) or the current
     one; its context goes into `headers`."""
     given = parent.get(TRACEPARENT) if parent else None
     if not _configured or _unrecorded(given) or (given is None and _unrecorded(current_traceparent())):
         # No tracer provider in this process, or a trace that is not sampled: no span would be recorded, so
         # only the context is passed on, as the API would (its spans cost ~40-50 µs a message, a quarter of
-        # what the bus added to aio-pika).
+        # what the bus added to aio-pika). An empty context (no span, no baggage) has nothing to pass on, and
+        # the propagators and a generator's context manager were 4 of the 5.5 µs this took a message.
         if parent and _PATTERN.match(given or ""):
             headers.update({k: v for k, v in parent.items() if k in (TRACEPARENT, TRACESTATE) and v})
-        else:
+        elif context.get_current():
             propagate.inject(headers)
-        yield
-        return
+        return contextlib.nullcontext()
+    return _producer_span(destination, headers, parent)
+
+
+@contextlib.contextmanager
+def _producer_span(destination: str, headers: MutableMapping[str, Any], parent: Mapping[str, str] | None
+                   ) -> Iterator[None]:
     start = propagate.extract(parent) if parent and parent.get(TRACEPARENT) else context.get_current()
     with _tracer.start_as_current_span(f"{destination} publish", context=start, kind=SpanKind.PRODUCER,
                                        attributes={"messaging.system": "rabbitmq",

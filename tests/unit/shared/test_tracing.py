@@ -61,3 +61,15 @@ def test_a_message_s_trace_context_is_read_as_the_opentelemetry_propagators_read
 
     assert ours.get_span_context() == theirs.get_span_context()
     assert ours.get_span_context().trace_state == theirs.get_span_context().trace_state
+
+
+def test_a_process_without_tracing_publishes_outside_any_trace_without_trace_headers_and_passes_one_on(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("shared.tracing._configured", [])
+    headers: dict[str, str] = {}
+    with publishing("a.key", headers):
+        assert current_trace_id() is None
+    assert headers == {}
+    with consuming("a-queue", SAMPLED), publishing("a.key", headers):
+        pass
+    assert headers == {"traceparent": SAMPLED["traceparent"]}
