@@ -3,7 +3,8 @@
 Each process sets up one tracer provider (`configure_tracing`), sampling a share of new traces
 (PORTAL_TRACE_SAMPLE_RATIO, 1 % unless set, parent-based: a sampled caller's trace is always followed). Spans go
 nowhere unless asked: OTLP over HTTP to PORTAL_OTLP_ENDPOINT, or one JSON line per span to PORTAL_TRACE_FILE (`-`
-for the console, a directory for a file per process). FastAPI, httpx and SQLAlchemy are instrumented; the bus records
+for the console, a directory for a file per process). FastAPI, httpx and SQLAlchemy are instrumented, the gateway's
+own client to the services behind it calls `calling`; the bus records
 a producer span per publish and a consumer span per message, carried in the message headers and the
 CloudEvent's distributed-tracing attributes.
 """
@@ -228,6 +229,24 @@ def _producer_span(destination: str, headers: MutableMapping[str, Any], parent: 
                                                    "messaging.destination.name": destination}):
         propagate.inject(headers)
         yield
+
+
+def calling(method: str, url: str, headers: MutableMapping[str, str]) -> contextlib.AbstractContextManager[Span | None]:
+    """A client span for one HTTP call, only inside a sampled trace (as ChildSpansOnly gives httpx's); the span's
+    context, or in an unsampled trace the current one, goes into `headers`."""
+    if not _configured or not trace.get_current_span().is_recording():
+        if context.get_current():
+            propagate.inject(headers)
+        return contextlib.nullcontext()
+    return _client_span(method, url, headers)
+
+
+@contextlib.contextmanager
+def _client_span(method: str, url: str, headers: MutableMapping[str, str]) -> Iterator[Span]:
+    with _tracer.start_as_current_span(method, kind=SpanKind.CLIENT,
+                                       attributes={"http.request.method": method, "url.full": url}) as span:
+        propagate.inject(headers)
+        yield span
 
 
 def extracted(carrier: Mapping[str, str]) -> context.Context:

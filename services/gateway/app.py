@@ -59,8 +59,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     configure_logging(SERVICE, settings.log_level)
     bases: dict[Upstream, str] = {"catalog": settings.catalog_url, "search": settings.search_url,
                                   "requests": settings.requests_url, "notifications": settings.notifications_url}
-    timeout = httpx.Timeout(settings.upstream_timeout_seconds, connect=2.0)
-    upstreams = {name: upstream_client(url, timeout) for name, url in bases.items()}
+    upstreams = {name: upstream_client(url, settings.upstream_timeout_seconds) for name, url in bases.items()}
     idp_http = httpx.AsyncClient(timeout=httpx.Timeout(10.0, connect=3.0))
     oidc = staff_oidc = None
     if settings.oidc_issuer and (settings.oidc_audience or settings.oidc_client_id):
@@ -140,8 +139,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if bus is not None:
             with contextlib.suppress(Exception):
                 await bus.close()
-        for client in [*upstreams.values(), idp_http]:
+        for client in upstreams.values():
             await client.aclose()
+        await idp_http.aclose()
         if engine is not None:
             await engine.dispose()
 

@@ -5,9 +5,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-import httpx
-
 from services.gateway.adapters.dev_identity import DevIdentityProvider
+from services.gateway.adapters.http1 import UpstreamClient
 from services.gateway.adapters.live_hub import LiveHub
 from services.gateway.adapters.oidc import OidcVerifier
 from services.gateway.adapters.oidc_flow import AuthorizationCodeFlow
@@ -35,7 +34,7 @@ class Limits:
 @dataclass
 class Deps:
     signer: IdentitySigner
-    upstreams: dict[Upstream, httpx.AsyncClient]
+    upstreams: dict[Upstream, UpstreamClient]
     api_keys: ApiKeyCache
     dev_idp: DevIdentityProvider | None
     oidc: OidcVerifier | None

@@ -2,9 +2,8 @@
 
 from typing import Any
 
-import httpx
-
 from services.gateway import handlers
+from services.gateway.adapters.http1 import UpstreamResponse
 from services.gateway.domain import Upstream
 from services.gateway.ui.pages import Pages
 from services.gateway.workspace.access import Refused
@@ -30,7 +29,7 @@ async def read(pages: Pages, upstream: Upstream, path: str, identity: Identity |
 
 
 async def write(pages: Pages, upstream: Upstream, method: str, path: str, identity: Identity, body: Any,
-                params: dict[str, Any] | None = None) -> httpx.Response:
+                params: dict[str, Any] | None = None) -> UpstreamResponse:
     response = await handlers.call_upstream(pages.deps, upstream, method, path, json=body, params=params,
                                             headers=handlers.signed_headers(identity, pages.deps))
     if response.status_code in (401, 403, 404, 429) or response.status_code >= 500:
@@ -38,7 +37,7 @@ async def write(pages: Pages, upstream: Upstream, method: str, path: str, identi
     return response
 
 
-def problem_of(response: httpx.Response) -> dict[str, Any]:
+def problem_of(response: UpstreamResponse) -> dict[str, Any]:
     try:
         body = response.json()
     except ValueError:

@@ -10,10 +10,12 @@ import pytest
 from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
 
+from services.gateway.adapters.http1 import UpstreamClient
 from services.gateway.app import create_app
 from services.gateway.config import Settings
 from shared.auth import IDENTITY_HEADER, Identity, IdentityVerifier
 from tests.factories import create_gateway_service
+from tests.unit.gateway.upstreams import mocked
 
 UPSTREAMS = ("catalog", "search", "requests", "notifications")
 
@@ -51,7 +53,7 @@ class FakeServices:
         token = request.headers.get(IDENTITY_HEADER)
         return self.verifier.verify(token) if token else None
 
-    def client(self, name: str) -> httpx.AsyncClient:
+    def client(self, name: str) -> UpstreamClient:
         async def handle(request: httpx.Request) -> httpx.Response:
             if request.url.path == "/openapi.json":  # each service's own document, for the gateway's public one
                 return httpx.Response(200, json={"openapi": "3.1.0", "info": {"title": name, "version": "1"},
@@ -65,7 +67,7 @@ class FakeServices:
                 return httpx.Response(503, json={"code": "busy"}, headers={"Retry-After": "2"})
             return getattr(self, f"_{name}")(request)
 
-        return httpx.AsyncClient(transport=httpx.MockTransport(handle), base_url=f"http://{name}")
+        return mocked(handle, f"http://{name}")
 
     def _catalog(self, request: httpx.Request) -> httpx.Response:
         path, lang = request.url.path, request.url.params.get("lang")

@@ -10,10 +10,12 @@ import pytest
 from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
 
+from services.gateway.adapters.http1 import UpstreamClient
 from services.gateway.app import create_app
 from services.gateway.config import Settings
 from services.gateway.domain import route_for
 from shared.auth import IDENTITY_HEADER, IdentityVerifier
+from tests.unit.gateway.upstreams import mocked
 
 
 @dataclass
@@ -22,7 +24,7 @@ class FakeUpstreams:
     down: set[str] = field(default_factory=set)
     key_checks: int = 0
 
-    def client(self, name: str) -> httpx.AsyncClient:
+    def client(self, name: str) -> UpstreamClient:
         async def handle(request: httpx.Request) -> httpx.Response:
             if name in self.down:
                 raise httpx.ConnectError("connection refused", request=request)
@@ -34,7 +36,7 @@ class FakeUpstreams:
             self.seen.append(request)
             return httpx.Response(200, json={"served_by": name})
 
-        return httpx.AsyncClient(transport=httpx.MockTransport(handle), base_url=f"http://{name}")
+        return mocked(handle, f"http://{name}")
 
 
 @dataclass

@@ -12,11 +12,13 @@ from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
 from openapi_spec_validator import validate
 
+from services.gateway.adapters.http1 import UpstreamClient
 from services.gateway.api import FORWARDED_METHODS
 from services.gateway.app import create_app
 from services.gateway.config import Settings
 from services.gateway.contract import PROBLEM_JSON, documented_operations
 from services.gateway.domain import ROUTES, route_for
+from tests.unit.gateway.upstreams import mocked
 
 UPSTREAMS = ("catalog", "search", "requests", "notifications")
 SYSTEM_PATHS = ("/healthz", "/readyz", "/metrics", "/internal/")
@@ -39,13 +41,13 @@ def services(keypair: tuple[str, str], tmp_path_factory: pytest.TempPathFactory)
     return {name: service_document(name, keypair[1], tmp) for name in UPSTREAMS}
 
 
-def serving(name: str, document: dict[str, Any]) -> httpx.AsyncClient:
+def serving(name: str, document: dict[str, Any]) -> UpstreamClient:
     async def handle(request: httpx.Request) -> httpx.Response:
         if request.url.path == "/openapi.json":
             return httpx.Response(200, json=document)
         return httpx.Response(404, json={"code": "not-found"})
 
-    return httpx.AsyncClient(transport=httpx.MockTransport(handle), base_url=f"http://{name}")
+    return mocked(handle, f"http://{name}")
 
 
 @pytest.fixture
@@ -162,8 +164,8 @@ async def test_the_document_is_answered_while_a_service_is_down_once_it_was_asse
         gateway: httpx.AsyncClient, document: dict[str, Any]) -> None:
     app: FastAPI = gateway.app  # type: ignore[attr-defined]
     app.state.contract.built_at = -1e9  # due for a rebuild
-    app.state.deps.upstreams["search"] = httpx.AsyncClient(transport=httpx.MockTransport(
-        lambda request: httpx.Response(503, json={"code": "down"})), base_url="http://search")
+    app.state.deps.upstreams["search"] = mocked(
+        lambda request: httpx.Response(503, json={"code": "down"}), "http://search")
     again = await gateway.get("/openapi.json")
     assert again.status_code == 200 and json.loads(again.text) == document
 

@@ -6,6 +6,7 @@ import httpx
 import pytest
 
 from tests.unit.gateway.conftest import Portal, csrf_of
+from tests.unit.gateway.upstreams import mocked
 
 PAGES = ["/", "/search?q=رخصة", "/services/renew-driving-licence", "/track", "/sign-in", "/performance"]
 SIGNED_IN_PAGES = ["/dashboard", "/notifications", "/services/renew-driving-licence/apply"]
@@ -229,7 +230,7 @@ async def test_an_unexpected_failure_still_gets_an_accessible_page_or_a_problem_
     async def broken(request: httpx.Request) -> httpx.Response:
         raise RuntimeError("a bug, not an outage")
 
-    app.state.deps.upstreams["catalog"] = httpx.AsyncClient(transport=httpx.MockTransport(broken), base_url="http://c")
+    app.state.deps.upstreams["catalog"] = mocked(broken, "http://c")
     transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
     async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
         page = await client.get("/services/renew-driving-licence")
@@ -242,8 +243,7 @@ async def test_a_search_the_search_service_will_not_run_finds_nothing_rather_tha
     async def refuse(request: httpx.Request) -> httpx.Response:
         return httpx.Response(422, json={"code": "invalid-input"})
 
-    portal.app.state.deps.upstreams["search"] = httpx.AsyncClient(transport=httpx.MockTransport(refuse),
-                                                                  base_url="http://s")
+    portal.app.state.deps.upstreams["search"] = mocked(refuse, "http://s")
     page = await portal.client.get("/search", params={"q": "x", "maturity": "nonsense", "lang": "en"})
     assert page.status_code == 200 and "No services match your search" in page.text
 

@@ -1,7 +1,15 @@
 import pytest
 from opentelemetry import propagate, trace
 
-from shared.tracing import ChildSpansOnly, configure_tracing, consuming, current_trace_id, extracted, publishing
+from shared.tracing import (
+    ChildSpansOnly,
+    calling,
+    configure_tracing,
+    consuming,
+    current_trace_id,
+    extracted,
+    publishing,
+)
 
 SAMPLED = {"traceparent": "00-" + "c" * 32 + "-" + "d" * 16 + "-01"}
 NOT_SAMPLED = {"traceparent": "00-" + "e" * 32 + "-" + "f" * 16 + "-00"}
@@ -73,3 +81,26 @@ def test_a_process_without_tracing_publishes_outside_any_trace_without_trace_hea
     with consuming("a-queue", SAMPLED), publishing("a.key", headers):
         pass
     assert headers == {"traceparent": SAMPLED["traceparent"]}
+
+
+def test_a_call_to_a_service_in_a_sampled_trace_gets_a_client_span_whose_context_it_carries() -> None:
+    configure_tracing("test")
+    headers: dict[str, str] = {}
+    with consuming("a-queue", SAMPLED | {"tracestate": "citizenapp=7"}), \
+            calling("POST", "http://requests/api/v1/requests", headers) as span:
+        assert span is not None and span.is_recording()
+        own = span.get_span_context()
+    assert headers["traceparent"] == f"00-{'c' * 32}-{own.span_id:016x}-01"
+    assert headers["tracestate"] == "citizenapp=7"
+
+
+def test_a_call_to_a_service_in_an_unsampled_trace_carries_that_trace_on_without_a_span() -> None:
+    configure_tracing("test")
+    headers: dict[str, str] = {}
+    with consuming("a-queue", NOT_SAMPLED), calling("GET", "http://search/api/v1/search", headers) as span:
+        assert span is None
+    assert headers["traceparent"].split("-")[1:] == ["e" * 32, "f" * 16, "00"]
+    outside: dict[str, str] = {}
+    with calling("GET", "http://search/readyz", outside):
+        pass
+    assert outside == {}

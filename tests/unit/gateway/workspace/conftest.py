@@ -12,11 +12,13 @@ import pytest
 from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
 
+from services.gateway.adapters.http1 import UpstreamClient
 from services.gateway.app import create_app
 from services.gateway.config import Settings
 from shared.auth import IDENTITY_HEADER, Identity, IdentityVerifier
 from shared.contracts.tracking import format_tracking_number
 from tests.unit.gateway.conftest import UPSTREAMS, csrf_of
+from tests.unit.gateway.upstreams import mocked
 
 MOVES = {"submitted": {"received"}, "received": {"in_review"},
          "in_review": {"action_required", "approved", "rejected"}, "action_required": {"in_review", "rejected"},
@@ -81,7 +83,7 @@ class WorkspaceFakes:
     # The queue's counts stop there, as the requests service's do.
     count_limit: int = 1_000
 
-    def client(self, name: str) -> httpx.AsyncClient:
+    def client(self, name: str) -> UpstreamClient:
         async def handle(request: httpx.Request) -> httpx.Response:
             token = request.headers.get(IDENTITY_HEADER)
             who = self.verifier.verify(token) if token else None
@@ -93,7 +95,7 @@ class WorkspaceFakes:
             found: httpx.Response = handler(request, who, body)
             return found
 
-        return httpx.AsyncClient(transport=httpx.MockTransport(handle), base_url=f"http://{name}")
+        return mocked(handle, f"http://{name}")
 
     def writes(self) -> list[Call]:
         return [c for c in self.calls if c.method != "GET"]
