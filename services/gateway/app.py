@@ -27,8 +27,8 @@ from services.gateway.open311 import open311_errors
 from services.gateway.open311 import router as open311_router
 from services.gateway.problems import Throttled
 from services.gateway.store import MIGRATIONS, ApiKeyCache, RecentlyAskedSignedOutSessions, SqlSignedOutSessions
-from services.gateway.ui import PageProblem, Pages, ui_router
-from services.gateway.workspace import workspace_router
+from services.gateway.ui import PageProblem, Pages, ui_routers
+from services.gateway.workspace import workspace_routers
 from shared.auth import IdentitySigner
 from shared.bus import Bus, Consumer, Delivery, connect_bus
 from shared.bus.topology import EVENTS, Binding, QueueSpec
@@ -180,8 +180,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # for its span's name, sampled or not), and the API's catch-all behind the 60 page routes cost the forwarded
     # calls some 120 route matches each. No page route lies under /api/ or /open-data/, so the order changes no match.
     app.include_router(router)
-    app.include_router(ui_router)
-    app.include_router(workspace_router)
+    for pages_router in (*ui_routers, *workspace_routers):
+        app.include_router(pages_router)
     app.include_router(open311_router)
     app.add_middleware(FrontDoor, max_body_bytes=settings.max_body_bytes)
     return app

@@ -277,6 +277,5 @@ async def sign_out(request: Request, pages: P) -> Response:
     return response
 
 
-ui_router.include_router(offers_router)
-ui_router.include_router(request_router)
-ui_router.include_router(performance_router)
+# Included on the app side by side, not under ui_router: FastAPI matches a request again at each level of nesting.
+ui_routers = (ui_router, offers_router, request_router, performance_router)

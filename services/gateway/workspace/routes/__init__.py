@@ -4,6 +4,6 @@ from fastapi import APIRouter
 
 from services.gateway.workspace.routes import insights, queue, reports, request_page, services, sign_in
 
-workspace_router = APIRouter()
-for module in (sign_in, queue, request_page, services, reports, insights):
-    workspace_router.include_router(module.router)
+# Included on the app side by side, not under one router: FastAPI matches a request again at each level of nesting.
+workspace_routers: tuple[APIRouter, ...] = tuple(module.router for module in (sign_in, queue, request_page, services,
+                                                                               reports, insights))
