@@ -2,13 +2,15 @@
 
 Starts `portal up` (ports from BENCH_BASE_PORT; its stores on SQLite, or with --postgresql on fresh PostgreSQL
 databases dropped after), onboards a ministry with the probe service, then submits requests through the gateway
-from CONCURRENCY citizens' connections for SECONDS while py-spy samples the gateway, requests and notifications
-processes. Prints submissions/s and p99 beside the gateway's /healthz rate in the same
-run; the CPU time each process spent per submission, beside the gateway's per /healthz (a ratio a loaded machine
-hardly moves); and for each process how busy it was (the share of samples holding the GIL: waits in epoll, a C
-event loop or a thread's queue are not CPU), its top functions by own CPU share (the leaf frame of each busy
-sample), and the portal's own functions by inclusive share (each busy sample counted once for every
-services/shared frame on its stack), which says what a cost is paid for.
+from CONCURRENCY citizens' connections for SECONDS while py-spy samples the gateway, requests, notifications and
+search processes. Prints submissions/s and p99 beside the gateway's /healthz rate in the same run; how long the
+portal's queues took to empty after the load; the CPU time each of the portal's processes (the catalogue's too)
+spent per submission, backlogs included, beside the gateway's per /healthz (a ratio a loaded machine hardly
+moves); and for each sampled process how busy it was (the share of samples holding the GIL: waits in epoll, a C
+event loop or a thread's queue are not CPU, and neither is work in threads that release it, such as tantivy's),
+its top functions by own CPU share (the leaf frame of each busy sample), and the portal's own functions by
+inclusive share (each busy sample counted once for every services/shared frame on its stack), which says what a
+cost is paid for.
 """
 
 import asyncio
@@ -20,6 +22,7 @@ import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import quote
 
 import httpx
 
@@ -34,7 +37,7 @@ SECONDS = 25
 CONCURRENCY = 16
 RATE = 50
 OWN_CODE = ("services/", "shared/")
-PROFILED = ("gateway", "requests", "notifications")
+PROFILED = ("gateway", "requests", "notifications", "search")
 
 
 def listening_pid(port: int) -> int:
@@ -69,6 +72,23 @@ def top_functions(raw: Path, count: int = 12) -> Profile:
                    [(frame, n / total) for frame, n in inclusive.most_common(count)])
 
 
+async def drained(settings: BenchSettings, vhost: str, within: float = 300.0) -> float:
+    """Seconds until no queue the portal consumes holds a message, as RabbitMQ's management API reports (its figures
+    are refreshed every few seconds, so this may be late, never early: the backlog only shrinks once the load is
+    over). Queues without a consumer (the probe ministry's inbox, dead letters) are not waited for."""
+    started = time.monotonic()
+    async with httpx.AsyncClient(base_url=settings.management_url, auth=("guest", "guest")) as client:
+        while True:
+            response = await client.get(f"/api/queues/{quote(vhost, safe='')}",
+                                        params={"columns": "name,messages,consumers"})
+            response.raise_for_status()
+            if not any(queue.get("messages") for queue in response.json() if queue.get("consumers")):
+                return time.monotonic() - started
+            if time.monotonic() - started > within:
+                raise RuntimeError(f"the portal's queues still held messages {within:.0f} s after the load")
+            await asyncio.sleep(0.5)
+
+
 async def run(settings: BenchSettings, out: Path, database_url: str | None = None) -> None:
     async with (running_portal(settings, database_url) as portal,
                 httpx.AsyncClient(base_url=portal.gateway_url, timeout=30) as gateway):
@@ -78,7 +98,7 @@ async def run(settings: BenchSettings, out: Path, database_url: str | None = Non
         citizen = await citizen_headers(gateway)
         await wait_submittable(gateway, citizen)
         ports = {"gateway": settings.base_port} | {name: settings.base_port + 1 + BACKENDS.index(name)
-                                                   for name in PROFILED[1:]}
+                                                   for name in BACKENDS}
         pids = {name: listening_pid(port) for name, port in ports.items()}
         py_spy = sys.executable.replace("python", "py-spy")
         # py-spy samples beside the load for SECONDS and is waited for afterwards: nothing blocks meanwhile.
@@ -86,7 +106,7 @@ async def run(settings: BenchSettings, out: Path, database_url: str | None = Non
                                    "-r", str(RATE), "-d", str(SECONDS), "-f", "raw", "-o", str(out / f"{name}.txt"),
                                    "-p", str(pids[name])],
                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-                 for name in ports]
+                 for name in PROFILED]
         ms: list[float] = []
         health = 0
         stop = time.monotonic() + SECONDS
@@ -109,7 +129,9 @@ async def run(settings: BenchSettings, out: Path, database_url: str | None = Non
         started = time.monotonic()
         await asyncio.gather(*(submitter() for _ in range(CONCURRENCY)))
         rate = len(ms) / (time.monotonic() - started)
-        # Everything the submissions set off, the relay and consumers included, has a moment to finish.
+        # Everything the submissions set off, the relay and consumers included, finishes before the CPU is read: a
+        # consumer that fell behind (search did) would otherwise leave the cost of its backlog out.
+        behind = await drained(settings, portal.admin.vhost)
         await asyncio.sleep(2)
         cpu_ms = {name: (cpu_seconds(pid) - cpu_before[name]) * 1000 / len(ms) for name, pid in pids.items()}
         gateway_before = cpu_seconds(pids["gateway"])
@@ -121,10 +143,11 @@ async def run(settings: BenchSettings, out: Path, database_url: str | None = Non
     print(f"submissions through the gateway: {rate:.0f}/s, p50 {percentile(ms, 50):.0f} ms, "
           f"p99 {percentile(ms, 99):.0f} ms ({CONCURRENCY} in flight); gateway /healthz {health_rate:.0f}/s; "
           f"ratio {rate / health_rate:.2f}×")
+    print(f"the portal's queues were empty {behind:.1f} s after the last submission")
     print(f"CPU per submission: {', '.join(f'{name} {ms:.1f} ms' for name, ms in cpu_ms.items())}; total "
           f"{sum(cpu_ms.values()):.1f} ms against {health_cpu_ms:.2f} ms of the gateway's per /healthz "
           f"(ratio {health_cpu_ms / sum(cpu_ms.values()):.2f}×)")
-    for name in ports:
+    for name in PROFILED:
         profile = top_functions(out / f"{name}.txt")
         print(f"--- {name}: busy {profile.samples / (RATE * SECONDS):.0%} of the time ({profile.samples} samples "
               f"holding the GIL); top functions by own CPU share")
