@@ -57,8 +57,9 @@ class Runtime:
     async def consume(self, queue: QueueSpec, handler: Handler) -> None:
         self._consumers.append(await self.bus.consume(queue, handler, prefetch=self.settings.prefetch))
 
-    async def consume_in_batches(self, queue: QueueSpec, handler: BatchHandler) -> None:
-        self._consumers.append(await self.bus.consume_in_batches(queue, handler, prefetch=self.settings.prefetch))
+    async def consume_in_batches(self, queue: QueueSpec, handler: BatchHandler, *, linger: float = 0.0) -> None:
+        self._consumers.append(await self.bus.consume_in_batches(queue, handler, prefetch=self.settings.prefetch,
+                                                                 linger=linger))
 
     async def consume_raw(self, queue: QueueSpec, handler: RawHandler) -> None:
         self._consumers.append(await self.bus.consume_raw(queue, handler, prefetch=self.settings.prefetch))

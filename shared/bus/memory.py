@@ -124,15 +124,21 @@ class InMemoryBus(Bus):
         busy = asyncio.Lock()
         return _MemoryConsumer(asyncio.create_task(self._run(self.queues[queue.name], handler, busy)), busy)
 
-    async def consume_in_batches(self, queue: QueueSpec, handler: BatchHandler, *, prefetch: int = 32) -> Consumer:
+    async def consume_in_batches(self, queue: QueueSpec, handler: BatchHandler, *, prefetch: int = 32,
+                                 linger: float = 0.0) -> Consumer:
         await self.declare([queue])
         busy = asyncio.Lock()
         return _MemoryConsumer(asyncio.create_task(self._run_batches(self.queues[queue.name], handler, busy,
-                                                                     prefetch)), busy)
+                                                                     prefetch, linger)), busy)
 
-    async def _run_batches(self, queue: _Queue, handler: BatchHandler, busy: asyncio.Lock, prefetch: int) -> None:
+    async def _run_batches(self, queue: _Queue, handler: BatchHandler, busy: asyncio.Lock, prefetch: int,
+                           linger: float) -> None:
         while True:
             messages = [await queue.messages.get()]
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(linger or None):
+                    while linger and len(messages) < prefetch:
+                        messages.append(await queue.messages.get())
             while len(messages) < prefetch and not queue.messages.empty():
                 messages.append(queue.messages.get_nowait())
             async with busy:

@@ -140,11 +140,15 @@ class Bus(abc.ABC):
         """
 
     @abc.abstractmethod
-    async def consume_in_batches(self, queue: QueueSpec, handler: BatchHandler, *, prefetch: int = 32) -> Consumer:
+    async def consume_in_batches(self, queue: QueueSpec, handler: BatchHandler, *, prefetch: int = 32,
+                                 linger: float = 0.0) -> Consumer:
         """As consume, but the deliveries waiting when the handler is free go to it together, in order (up to
         the prefetch), and are acked once it returns: a handler that commits them in one transaction pays one
         commit for the lot. When a batch fails, each of its deliveries is applied alone (retried in place,
-        dead-lettered with its reason), so one bad message never holds back the others."""
+        dead-lettered with its reason), so one bad message never holds back the others.
+
+        linger: once a batch's first delivery is there, wait up to this many seconds for more (until the prefetch
+        is reached), for a handler whose cost is mostly per batch and whose effect may come that much later."""
 
     @abc.abstractmethod
     async def consume_raw(self, queue: QueueSpec, handler: RawHandler, *, prefetch: int = 32) -> Consumer:

@@ -55,8 +55,9 @@ class RabbitBus(Bus):
                       passive: bool = False) -> Consumer:
         return await self._consumers.consume(queue, handler, prefetch=prefetch, passive=passive)
 
-    async def consume_in_batches(self, queue: QueueSpec, handler: BatchHandler, *, prefetch: int = 32) -> Consumer:
-        return await self._consumers.consume_in_batches(queue, handler, prefetch=prefetch)
+    async def consume_in_batches(self, queue: QueueSpec, handler: BatchHandler, *, prefetch: int = 32,
+                                 linger: float = 0.0) -> Consumer:
+        return await self._consumers.consume_in_batches(queue, handler, prefetch=prefetch, linger=linger)
 
     async def consume_raw(self, queue: QueueSpec, handler: RawHandler, *, prefetch: int = 32) -> Consumer:
         return await self._consumers.consume_raw(queue, handler, prefetch=prefetch)

@@ -110,17 +110,29 @@ class Consumers:
 
         return await self._subscribe(channel, queue, on_message, in_order, passive=passive, acks=acks)
 
-    async def consume_in_batches(self, queue: QueueSpec, handler: BatchHandler, *, prefetch: int = 32) -> Consumer:
+    async def consume_in_batches(self, queue: QueueSpec, handler: BatchHandler, *, prefetch: int = 32,
+                                 linger: float = 0.0) -> Consumer:
         channel = await self._channel_for_consuming(prefetch)
         in_order = asyncio.Lock()
         acks = RunningAcks(max(prefetch // 2, 1))
         # Delivered and not yet taken into a batch, in delivery order; whoever holds the lock takes them all.
         waiting: list[AbstractIncomingMessage] = []
+        # Set when the prefetch is waiting: a lingering batch can grow no more.
+        full = asyncio.Event()
 
         async def on_message(message: AbstractIncomingMessage) -> None:
             acks.received(message)
             waiting.append(message)
+            if len(waiting) >= prefetch:
+                full.set()
             async with in_order:
+                if linger and waiting and not full.is_set():
+                    # The acks held back from the last batch go first, or the broker's window stays short of them.
+                    await acks.flush()
+                    with contextlib.suppress(TimeoutError):
+                        async with asyncio.timeout(linger):
+                            await full.wait()
+                full.clear()
                 batch = waiting[:]
                 waiting.clear()
                 try:

@@ -3,6 +3,7 @@
 import asyncio
 import shutil
 import subprocess
+import time
 
 import aio_pika
 import pytest
@@ -176,6 +177,36 @@ async def test_a_burst_consumed_in_batches_is_applied_once_in_order_and_its_reje
     assert [name for batch in batches for name in batch] == [str(n) for n in range(60) if n != 17]
     assert max(map(len, batches)) > 1
     assert [str(d.headers[REASON_HEADER]) for d in await bus.drain(DEAD_LETTERS)] == ["seventeen is refused"]
+    await bus.close()
+
+
+async def test_messages_published_one_by_one_reach_a_lingering_batch_handler_in_few_full_batches_each_once(
+        broker_url: str) -> None:
+    bus = await started_bus(broker_url)
+    batches: list[list[str]] = []
+
+    async def handler(deliveries: list[Delivery]) -> None:
+        batches.append([d.envelope.data["name"] for d in deliveries])
+
+    consumer = await bus.consume_in_batches(QUEUE, handler, prefetch=8, linger=5.0)
+    started = time.monotonic()
+    for n in range(20):
+        await bus.publish(create_envelope(str(n)), EVENTS, "test.linger")
+        await asyncio.sleep(0.01)
+
+    async def all_applied() -> bool:
+        return sum(map(len, batches)) == 20
+
+    await eventually(all_applied, within=20)
+    # Full batches go at once; only the last, short one waits out its linger.
+    assert [len(batch) for batch in batches] == [8, 8, 4]
+    assert 5.0 <= time.monotonic() - started < 10.0
+    await consumer.cancel()
+    again = Recorder()
+    await bus.consume(QUEUE, again)
+    await asyncio.sleep(1.0)
+    assert again.seen == []
+    assert [name for batch in batches for name in batch] == [str(n) for n in range(20)]
     await bus.close()
 
 

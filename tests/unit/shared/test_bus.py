@@ -1,3 +1,4 @@
+import asyncio
 import uuid
 
 import pytest
@@ -87,6 +88,29 @@ async def test_deliveries_waiting_together_reach_a_batch_handler_together_in_ord
 
     await eventually(all_handled)
     assert batches == [[0, 1, 2, 3, 4]]
+
+
+async def test_a_lingering_batch_handler_gets_deliveries_published_one_by_one_in_full_batches_and_the_rest_later(
+        ) -> None:
+    bus = InMemoryBus()
+    queue = QueueSpec("q", (Binding(EVENTS, "a.#"),))
+    batches: list[list[int]] = []
+
+    async def handler(deliveries: list[Delivery]) -> None:
+        batches.append([d.envelope.data["n"] for d in deliveries])
+
+    await bus.consume_in_batches(queue, handler, prefetch=4, linger=0.5)
+    for n in range(10):
+        await bus.publish(Envelope(type="t.v1", source="/x", data={"n": n}), EVENTS, "a.b")
+        await asyncio.sleep(0.01)
+    await asyncio.sleep(0.1)
+    assert batches == [[0, 1, 2, 3], [4, 5, 6, 7]]
+
+    async def all_handled() -> bool:
+        return sum(map(len, batches)) == 10
+
+    await eventually(all_handled)
+    assert batches == [[0, 1, 2, 3], [4, 5, 6, 7], [8, 9]]
 
 
 async def test_a_batch_with_a_rejected_delivery_applies_the_others_alone_and_dead_letters_that_one() -> None:
