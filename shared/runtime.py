@@ -57,8 +57,11 @@ class Runtime:
     async def consume(self, queue: QueueSpec, handler: Handler) -> None:
         self._consumers.append(await self.bus.consume(queue, handler, prefetch=self.settings.prefetch))
 
-    async def consume_in_batches(self, queue: QueueSpec, handler: BatchHandler, *, linger: float = 0.0) -> None:
-        self._consumers.append(await self.bus.consume_in_batches(queue, handler, prefetch=self.settings.prefetch,
+    async def consume_in_batches(self, queue: QueueSpec, handler: BatchHandler, *, prefetch: int | None = None,
+                                 linger: float = 0.0) -> None:
+        """prefetch: the most deliveries a batch holds, if not the service's prefetch setting."""
+        self._consumers.append(await self.bus.consume_in_batches(queue, handler,
+                                                                 prefetch=prefetch or self.settings.prefetch,
                                                                  linger=linger))
 
     async def consume_raw(self, queue: QueueSpec, handler: RawHandler) -> None:

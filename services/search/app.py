@@ -45,8 +45,7 @@ def create_app(settings: Settings | None = None, engine: SearchEngine | None = N
                 lexicon=load_lexicon() if settings.understanding else None)
     catalogue_events = EventRouter(deps)
     handlers.register_catalogue(catalogue_events)
-    request_events = EventRouter(deps)
-    handlers.register_requests(request_events)
+    request_events = handlers.request_events(deps)
     query_counts = Every(settings.query_log_flush_seconds, lambda: handlers.flush_query_counts(deps),
                          "search-query-counts", on_stop=True)
 
@@ -54,7 +53,8 @@ def create_app(settings: Settings | None = None, engine: SearchEngine | None = N
         await deps.engine.start()
         query_counts.start()
         await runtime.consume(SEARCH_CATALOG, catalogue_events)
-        await runtime.consume(SEARCH_REQUESTS, request_events)
+        await runtime.consume_in_batches(SEARCH_REQUESTS, request_events, prefetch=settings.popularity_batch,
+                                         linger=settings.popularity_linger_seconds)
 
     async def stopping() -> None:
         await query_counts.stop()

@@ -130,11 +130,15 @@ class Popularity:
     def __init__(self, uow: UnitOfWork) -> None:
         self._uow = uow
 
-    async def add_submission(self, slug: str, now: datetime) -> int:
+    async def add_submissions(self, counts: Mapping[str, int], now: datetime) -> dict[str, int]:
+        """Add each service's new submissions to its count; returns each one's count after. One statement for the
+        lot, its rows in slug order, so replicas adding to the same services at once lock them in the same order."""
         t = service_popularity
         statement = _upsert(self._uow, t, t.c.slug, ("submissions",), {"updated_at": now})
-        await self._uow.connection.execute(statement.values(slug=slug, submissions=1, updated_at=now))
-        return int(await self._uow.connection.scalar(select(t.c.submissions).where(t.c.slug == slug)) or 0)
+        rows = await self._uow.connection.execute(
+            statement.returning(t.c.slug, t.c.submissions),
+            [{"slug": slug, "submissions": added, "updated_at": now} for slug, added in sorted(counts.items())])
+        return {row.slug: row.submissions for row in rows}
 
     async def of(self, slugs: list[str]) -> dict[str, int]:
         t = service_popularity

@@ -5,7 +5,7 @@ import contextlib
 import threading
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterable
 from types import TracebackType
 from typing import Any, Generic, Protocol, Self, TypeVar, cast
 
@@ -253,6 +253,20 @@ class UnitOfWork:
             return False
         await self.connection.execute(insert(self._inbox).values(**values))
         return True
+
+    async def claim_many(self, keys: Iterable[tuple[str, str]]) -> set[tuple[str, str]]:
+        """claim() for a batch of (event id, consumer) in one statement; returns the keys not claimed before (a key
+        twice in the batch is returned once). PostgreSQL and SQLite."""
+        now = utcnow()
+        rows = [{"event_id": event_id, "consumer": consumer, "processed_at": now}
+                for event_id, consumer in dict.fromkeys(keys)]
+        if not rows:
+            return set()
+        upsert = postgresql_insert if self.connection.dialect.name == "postgresql" else sqlite_insert
+        claimed = await self.connection.execute(
+            upsert(self._inbox).on_conflict_do_nothing().returning(self._inbox.c.event_id, self._inbox.c.consumer),
+            rows)
+        return {(row.event_id, row.consumer) for row in claimed}
 
 
 class _SyncBacked:

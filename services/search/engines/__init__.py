@@ -1,6 +1,6 @@
 """One search interface, two engines behind it: embedded (tantivy, on disk) and OpenSearch."""
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -33,7 +33,9 @@ class SearchEngine(Protocol):
     async def retire(self, slug: str, version: int) -> bool:
         """Remove the service but keep its version, so a publish that arrives late cannot bring it back."""
 
-    async def set_popularity(self, slug: str, submissions: int) -> None: ...
+    async def set_popularity(self, submissions: Mapping[str, int]) -> None:
+        """Each service's count of submissions (a service not in the index is skipped); a count never lowers the
+        one the index holds, so setting the same counts again changes nothing."""
 
     async def search(self, plan: QueryPlan) -> SearchResults: ...
 

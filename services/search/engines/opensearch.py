@@ -11,7 +11,7 @@ import functools
 import hashlib
 import time
 import uuid
-from collections.abc import Callable, Coroutine, Sequence
+from collections.abc import Callable, Coroutine, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, ParamSpec, TypeVar
 
@@ -162,8 +162,9 @@ class OpenSearchEngine:
         return await self._apply(slug, schema.tombstone(slug, version))
 
     @engine_errors
-    async def set_popularity(self, slug: str, submissions: int) -> None:
-        await self._update(slug, schema.set_popularity(slug, submissions))
+    async def set_popularity(self, submissions: Mapping[str, int]) -> None:
+        for slug, count in submissions.items():
+            await self._update(slug, schema.set_popularity(slug, count))
 
     @engine_errors
     async def count(self) -> int:

@@ -11,17 +11,16 @@ from services.search.handlers.admin import (
 )
 from services.search.handlers.catalogue import index_service, reindex_service, remove_service
 from services.search.handlers.deps import Deps, SynonymCache
-from services.search.handlers.popularity import count_submission
+from services.search.handlers.popularity import Submission, count_submissions, request_events, submitted
 from services.search.handlers.queries import flush_query_counts, search_services, suggest_services
 from shared.bus.dispatch import EventRouter
 from shared.contracts.catalog import ServicePublished, ServiceRetired, ServiceUpdated
-from shared.contracts.requests import RequestStatusChanged
 
 __all__ = [
-    "AddSynonyms", "Deps", "SynonymCache", "add_synonyms", "add_to_rebuild", "begin_rebuild", "complete_rebuild",
-    "count_submission", "flush_query_counts", "index_service", "index_status", "list_synonyms", "query_report",
-    "register_catalogue", "register_requests", "reindex_service", "remove_service", "remove_synonyms",
-    "search_services", "suggest_services",
+    "AddSynonyms", "Deps", "Submission", "SynonymCache", "add_synonyms", "add_to_rebuild", "begin_rebuild",
+    "complete_rebuild", "count_submissions", "flush_query_counts", "index_service", "index_status", "list_synonyms",
+    "query_report", "register_catalogue", "reindex_service", "remove_service", "remove_synonyms", "request_events",
+    "search_services", "submitted", "suggest_services",
 ]
 
 
@@ -29,7 +28,3 @@ def register_catalogue(router: EventRouter) -> None:
     router.register(ServicePublished, index_service)
     router.register(ServiceUpdated, reindex_service)
     router.register(ServiceRetired, remove_service)
-
-
-def register_requests(router: EventRouter) -> None:
-    router.register(RequestStatusChanged, count_submission)

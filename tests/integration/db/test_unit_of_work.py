@@ -157,3 +157,34 @@ async def test_on_sqlite_work_run_in_one_hop_whose_task_is_cancelled_is_not_comm
             assert await connection.run_sync(count_effects) == 0
     finally:
         await dispose(engine)
+
+
+async def test_a_batch_of_events_is_claimed_in_one_statement_each_event_once_and_a_redelivered_one_not_again(
+        database_url: str) -> None:
+    engine = engine_for(database_url)
+    async with engine.begin() as connection:
+        await connection.run_sync(metadata.create_all)
+    statements: list[str] = []
+
+    def counted(*args: Any) -> None:
+        statements.append(args[2])
+
+    try:
+        async with UnitOfWork(engine, outbox, inbox, "/tests") as uow:
+            assert await uow.claim("first", "search.popularity")
+            await uow.commit()
+        event.listen(engine.sync_engine, "before_cursor_execute", counted)
+        async with UnitOfWork(engine, outbox, inbox, "/tests") as uow:
+            claimed = await uow.claim_many([("first", "search.popularity"), ("second", "search.popularity"),
+                                            ("second", "search.popularity"), ("second", "notifications.status")])
+            await uow.commit()
+        event.remove(engine.sync_engine, "before_cursor_execute", counted)
+        assert claimed == {("second", "search.popularity"), ("second", "notifications.status")}
+        assert len([s for s in statements if s.lstrip().upper().startswith("INSERT")]) == 1
+        async with UnitOfWork(engine, outbox, inbox, "/tests") as uow:
+            assert await uow.claim_many([("second", "search.popularity")]) == set()
+            assert await uow.claim_many([]) == set()
+        async with engine.connect() as connection:
+            assert (await connection.execute(select(func.count()).select_from(inbox))).scalar() == 3
+    finally:
+        await dispose(engine)

@@ -94,9 +94,21 @@ async def test_among_equal_matches_the_more_requested_service_ranks_first(engine
         await engine.put(create_indexed_service(slug, title_en="Health card"))
     assert await found(engine, "health card") == ["a-rarely-used", "b-often-used"]
 
-    await engine.set_popularity("b-often-used", 40)
+    await engine.set_popularity({"b-often-used": 40})
 
     assert await found(engine, "health card") == ["b-often-used", "a-rarely-used"]
+
+
+async def test_counts_for_several_services_set_at_once_rank_each_and_a_lower_count_changes_nothing(
+        engine: SearchEngine) -> None:
+    for slug in ("a-card", "b-card", "c-card"):
+        await engine.put(create_indexed_service(slug, title_en="Health card"))
+
+    await engine.set_popularity({"b-card": 5, "c-card": 40, "not-published-yet": 3})
+    await engine.set_popularity({"c-card": 1})
+
+    assert await found(engine, "health card") == ["c-card", "b-card", "a-card"]
+    assert await engine.count() == 3
 
 
 async def test_popularity_does_not_lift_a_weak_match_over_a_title_match(engine: SearchEngine) -> None:
@@ -108,7 +120,7 @@ async def test_popularity_does_not_lift_a_weak_match_over_a_title_match(engine: 
 
 
 async def test_popularity_for_a_service_not_in_the_index_finds_nothing(engine: SearchEngine) -> None:
-    await engine.set_popularity("not-published-yet", 3)
+    await engine.set_popularity({"not-published-yet": 3})
 
     assert await engine.count() == 0
     assert await found(engine, "", ministry="rop") == []

@@ -12,7 +12,10 @@ from fastapi import FastAPI
 from structlog.testing import capture_logs
 
 from services.search.app import create_app
+from services.search.handlers import request_events
 from shared.auth import IdentitySigner
+from shared.bus import Delivery
+from shared.bus.topology import SEARCH_REQUESTS
 from shared.contracts.catalog import ServicePublished
 from shared.contracts.requests import RequestStatusChanged, Status
 from tests.factories import create_citizen
@@ -20,6 +23,7 @@ from tests.integration.search.conftest import create_settings
 from tests.integration.search.helpers import (
     Staff,
     create_service_record,
+    envelope_for,
     eventually,
     found,
     publish,
@@ -28,6 +32,18 @@ from tests.integration.search.helpers import (
 
 SYNONYMS = "/api/v1/admin/search/synonyms"
 QUERIES = "/api/v1/admin/search/queries"
+
+
+def delivery(event: RequestStatusChanged) -> Delivery:
+    """The event as the search service's queue delivers it."""
+    return Delivery(envelope_for(event), "requests.request.status_changed", SEARCH_REQUESTS.name)
+
+
+async def submissions(app: FastAPI, slugs: list[str]) -> dict[str, int]:
+    """The submissions counted for the services, as committed."""
+    async with app.state.deps.uow(read_only=True) as uow:
+        counted: dict[str, int] = await uow.popularity.of(slugs)
+    return counted
 
 
 def create_status_change(service: str, status: Status = "submitted", citizen: str = "12345678"
@@ -143,11 +159,11 @@ async def test_submissions_on_the_bus_lift_a_service_above_an_equal_one_and_coun
         # The index takes the new count before the database commits and the count is logged: wait for both.
         async def reranked_and_counted() -> bool:
             return await found(client, "health card") == ["b-card", "a-card"] and \
-                any(e["event"] == "submission_counted" for e in logs)
+                any(e["event"] == "submissions_counted" for e in logs)
 
         await eventually(reranked_and_counted)
 
-    counted = [e for e in logs if e["event"] == "submission_counted"]
+    counted = [e for e in logs if e["event"] == "submissions_counted"]
     assert [(e["service"], e["submissions"]) for e in counted] == [("b-card", 1)]
     assert "12345678" not in json.dumps([{k: str(v) for k, v in e.items()} for e in logs])
 
@@ -162,15 +178,34 @@ async def test_the_same_submission_delivered_twice_counts_once(app: FastAPI, cli
         await publish(app, submitted, event_id=event_id)
         await publish(app, submitted, event_id=event_id)
 
-        # Only these two: the service's own "service_indexed" may be logged after the search already finds it.
+        # In one batch or two: either way one copy is counted and the other ignored.
         async def both_handled() -> list[str] | None:
-            handled = [e["event"] for e in logs if e.get("service") == "birth" and
-                       e["event"] in ("submission_counted", "duplicate_event_ignored")]
+            handled = sorted(e["event"] for e in logs if e.get("service") == "birth" and
+                             e["event"] in ("submissions_counted", "duplicate_event_ignored"))
             return handled if len(handled) == 2 else None
 
         handled = await eventually(both_handled)
 
-    assert handled == ["submission_counted", "duplicate_event_ignored"]
+    assert handled == ["duplicate_event_ignored", "submissions_counted"]
+    assert await submissions(app, ["birth"]) == {"birth": 1}
+
+
+async def test_a_batch_of_submissions_counts_each_service_once_per_event_and_a_redelivered_batch_adds_nothing(
+        app: FastAPI, client: httpx.AsyncClient) -> None:
+    for slug in ("a-permit", "b-permit", "c-permit"):
+        await publish(app, ServicePublished(service=create_service_record(slug=slug, title_en="Fishing permit")))
+    await wait_until_found(client, "fishing", "c-permit")
+    count = request_events(app.state.deps)
+    twice = delivery(create_status_change("c-permit"))
+    batch = [delivery(create_status_change("b-permit")), twice, twice, delivery(create_status_change("c-permit")),
+             delivery(create_status_change("a-permit", status="received")), delivery(create_status_change("b-permit"))]
+
+    await count(batch)
+    await count(batch)
+    await count([delivery(create_status_change("c-permit"))])
+
+    assert await submissions(app, ["a-permit", "b-permit", "c-permit"]) == {"b-permit": 2, "c-permit": 3}
+    assert await found(client, "fishing permit") == ["c-permit", "b-permit", "a-permit"]
 
 
 async def test_a_rebuild_from_the_catalogue_drops_a_service_the_index_missed_the_retirement_of(

@@ -106,7 +106,7 @@ async def test_popularity_is_set_without_touching_the_catalogue_version() -> Non
     cluster.answer("GET", f"/{ALIAS}-*/_alias", indices())
     cluster.answer("POST", f"/{ALIAS}/_update/birth", {"result": "updated"})
 
-    await create_engine(cluster).set_popularity("birth", 12)
+    await create_engine(cluster).set_popularity({"birth": 12})
 
     body = cluster.requests("POST", f"/{ALIAS}/_update")[0].body
     assert body["script"]["params"] == {"submissions": 12, "weight": 0.1}

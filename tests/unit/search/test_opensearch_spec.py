@@ -44,7 +44,7 @@ async def a_life_cycle() -> list[Sent]:
     await engine.put(SERVICES[0])
     await engine.put(SERVICES[1])
     await engine.retire("old-permit", 3)
-    await engine.set_popularity("renew-driving-licence", 9)
+    await engine.set_popularity({"renew-driving-licence": 9})
     cluster.answer("GET", f"/{ALIAS}/_doc/passport", {"_source": {"version": 1}})
     await engine.version_of("passport")
     cluster.answer("POST", f"/{ALIAS}/_count", {"count": 2})

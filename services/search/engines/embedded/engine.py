@@ -9,7 +9,7 @@ import asyncio
 import os
 import shutil
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
@@ -119,20 +119,26 @@ class EmbeddedEngine:
     async def retire(self, slug: str, version: int) -> bool:
         return await self._apply(slug, version, partial(tombstone, slug, version))
 
-    async def set_popularity(self, slug: str, submissions: int) -> None:
+    async def set_popularity(self, submissions: Mapping[str, int]) -> None:
         async with self._writing:
             for generation in self._targets():
-                await asyncio.to_thread(self._reweigh, generation, slug, submissions)
+                await asyncio.to_thread(self._reweigh, generation, submissions)
 
     @staticmethod
-    def _reweigh(generation: Generation, slug: str, submissions: int) -> None:
-        stored = generation.stored(slug)
-        if stored is None or stored.get_first("source") is None:
-            return
-        service = source_of(stored)
-        generation.replace(slug, document(service.model_copy(
-            update={"popularity": max(submissions, service.popularity)})))
-        generation.commit()
+    def _reweigh(generation: Generation, submissions: Mapping[str, int]) -> None:
+        """One commit for all the services whose count rises: a commit is most of what a change costs (about
+        10 ms of CPU, whatever it holds)."""
+        changed = False
+        for slug, count in submissions.items():
+            stored = generation.stored(slug)
+            if stored is None or stored.get_first("source") is None:
+                continue
+            service = source_of(stored)
+            if count > service.popularity:
+                generation.replace(slug, document(service.model_copy(update={"popularity": count})))
+                changed = True
+        if changed:
+            generation.commit()
 
     async def count(self) -> int:
         return self.live.count(SERVICE)
