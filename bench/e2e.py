@@ -254,3 +254,20 @@ async def measure_latency(settings: BenchSettings) -> LatencyResult:
         finally:
             await ministry.close()
             await delete_broker_user(settings, credentials.broker_user)
+
+
+async def drained(settings: BenchSettings, vhost: str, within: float = 300.0) -> float:
+    """Seconds until no queue the portal consumes holds a message, as RabbitMQ's management API reports (its figures
+    are refreshed every few seconds, so this may be late, never early: the backlog only shrinks once the load is
+    over). Queues without a consumer (the probe ministry's inbox, dead letters) are not waited for."""
+    started = time.monotonic()
+    async with httpx.AsyncClient(base_url=settings.management_url, auth=("guest", "guest")) as client:
+        while True:
+            response = await client.get(f"/api/queues/{quote(vhost, safe='')}",
+                                        params={"columns": "name,messages,consumers"})
+            response.raise_for_status()
+            if not any(queue.get("messages") for queue in response.json() if queue.get("consumers")):
+                return time.monotonic() - started
+            if time.monotonic() - started > within:
+                raise RuntimeError(f"the portal's queues still held messages {within:.0f} s after the load")
+            await asyncio.sleep(0.5)

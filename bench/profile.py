@@ -22,11 +22,10 @@ import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import quote
 
 import httpx
 
-from bench.e2e import citizen_headers, publish_probe_service, running_portal, submit, wait_submittable
+from bench.e2e import citizen_headers, drained, publish_probe_service, running_portal, submit, wait_submittable
 from bench.postgres import fresh_databases
 from bench.settings import BenchSettings
 from bench.stats import percentile
@@ -70,23 +69,6 @@ def top_functions(raw: Path, count: int = 12) -> Profile:
     total = sum(own.values()) or 1
     return Profile(sum(own.values()), [(frame, n / total) for frame, n in own.most_common(count)],
                    [(frame, n / total) for frame, n in inclusive.most_common(count)])
-
-
-async def drained(settings: BenchSettings, vhost: str, within: float = 300.0) -> float:
-    """Seconds until no queue the portal consumes holds a message, as RabbitMQ's management API reports (its figures
-    are refreshed every few seconds, so this may be late, never early: the backlog only shrinks once the load is
-    over). Queues without a consumer (the probe ministry's inbox, dead letters) are not waited for."""
-    started = time.monotonic()
-    async with httpx.AsyncClient(base_url=settings.management_url, auth=("guest", "guest")) as client:
-        while True:
-            response = await client.get(f"/api/queues/{quote(vhost, safe='')}",
-                                        params={"columns": "name,messages,consumers"})
-            response.raise_for_status()
-            if not any(queue.get("messages") for queue in response.json() if queue.get("consumers")):
-                return time.monotonic() - started
-            if time.monotonic() - started > within:
-                raise RuntimeError(f"the portal's queues still held messages {within:.0f} s after the load")
-            await asyncio.sleep(0.5)
 
 
 async def run(settings: BenchSettings, out: Path, database_url: str | None = None) -> None:
