@@ -12,7 +12,6 @@ from sqlalchemy import (
     Integer,
     MetaData,
     Row,
-    Select,
     String,
     Table,
     Text,
@@ -112,6 +111,22 @@ outbox = outbox_table(metadata)
 inbox = inbox_table(metadata)
 
 _DELIVERY_FIELDS = tuple(Delivery.model_fields)
+# The statements an event's transaction runs, built once: building one and its cache key for every event cost
+# more than running it (SQLite, in one hop). The inserts by dialect, for their ON CONFLICT clause.
+_CLAIM = {dialect: dialect_insert(inbox).on_conflict_do_nothing().returning(inbox.c.event_id, inbox.c.consumer)
+          for dialect, dialect_insert in (("postgresql", postgresql_insert), ("sqlite", sqlite_insert))}
+_ADD_NOTIFICATIONS = notifications.insert()
+_ADD_DELIVERIES = {dialect: dialect_insert(deliveries).on_conflict_do_nothing(index_elements=["idempotency_key"])
+                   for dialect, dialect_insert in (("postgresql", postgresql_insert), ("sqlite", sqlite_insert))}
+_PREFERENCES_OF = select(preferences).where(preferences.c.citizen.in_(bindparam("citizens", expanding=True)))
+# A channel's deliveries due at :now, oldest due first, with the citizen's preferences; at most :limit.
+_DUE = (select(deliveries, *(c.label(f"p_{c.name}") for c in preferences.c))
+        .select_from(deliveries.outerjoin(preferences, preferences.c.citizen == deliveries.c.citizen))
+        .where(deliveries.c.channel == bindparam("channel"), deliveries.c.status.in_(PENDING),
+               deliveries.c.next_attempt_at <= bindparam("now"),
+               or_(deliveries.c.leased_until.is_(None), deliveries.c.leased_until < bindparam("now")))
+        .order_by(deliveries.c.next_attempt_at).limit(bindparam("limit")))
+_CLAIM_DUE = _DUE.with_for_update(skip_locked=True, of=deliveries)
 # What a delivery read without a lease carries (see Deliveries.due).
 NO_LEASE = ""
 # The inbox delivery and the first channel's are written at the same instant: the inbox reads first.
@@ -164,7 +179,7 @@ class Notifications:
     async def add(self, *new: Notification) -> None:
         rows = [notification.model_dump() for notification in new]
         if rows:
-            await self._uow.connection.execute(notifications.insert(), rows)
+            await self._uow.connection.execute(_ADD_NOTIFICATIONS, rows)
 
     async def page(self, citizen: str, unread_only: bool, limit: int, offset: int
                    ) -> tuple[int, int, list[Notification]]:
@@ -221,9 +236,8 @@ class Deliveries:
         went in is not told."""
         if not new:
             return
-        dialect_insert = postgresql_insert if self._uow.connection.dialect.name == "postgresql" else sqlite_insert
-        await self._uow.connection.execute(dialect_insert(deliveries).on_conflict_do_nothing(
-            index_elements=["idempotency_key"]), [d.model_dump() for d in new])
+        connection = self._uow.connection
+        await connection.execute(_ADD_DELIVERIES[connection.dialect.name], [d.model_dump() for d in new])
 
     async def of_notifications(self, ids: list[str]) -> list[DeliveryState]:
         if not ids:
@@ -239,30 +253,24 @@ class Deliveries:
             deliveries.c.notification_id == notification_id).order_by(deliveries.c.created_at, _INBOX_FIRST))
         return [self._delivery(row) for row in rows]
 
-    def _due(self, channel: Channel, now: datetime, limit: int) -> Select[Any]:
-        t, p = deliveries, preferences
-        return (select(t, *(c.label(f"p_{c.name}") for c in p.c))
-                .select_from(t.outerjoin(p, p.c.citizen == t.c.citizen))
-                .where(t.c.channel == channel, t.c.status.in_(PENDING), t.c.next_attempt_at <= now,
-                       or_(t.c.leased_until.is_(None), t.c.leased_until < now))
-                .order_by(t.c.next_attempt_at).limit(limit))
-
     def _claimed(self, rows: Sequence[Row[Any]], lease_id: str) -> list[Claimed]:
         return [Claimed(self._delivery(row), _preferences_of(row, "p_") if row.p_citizen else None, lease_id)
                 for row in rows]
 
     async def due(self, channel: Channel, now: datetime, limit: int) -> list[Claimed]:
         """Up to `limit` due deliveries on one channel, oldest due first, read without taking them: for a
-        database only this process dispatches from (SQLite)."""
-        return self._claimed((await self._uow.connection.execute(self._due(channel, now, limit))).all(), NO_LEASE)
+        database only this process dispatches from (SQLite). In one hop (UnitOfWork.read): each channel's
+        dispatcher asks every second, mostly to find nothing."""
+        rows = await self._uow.read(lambda connection: connection.execute(
+            _DUE, {"channel": channel, "now": now, "limit": limit}).all())
+        return self._claimed(rows, NO_LEASE)
 
     async def claim_due(self, channel: Channel, now: datetime, limit: int, lease_until: datetime,
                         lease_id: str) -> list[Claimed]:
         """Take up to `limit` due deliveries on one channel, oldest due first, until `lease_until`: several
         replicas may dispatch at once, and each delivery is taken by one of them."""
         t = deliveries
-        rows = (await self._uow.connection.execute(
-            self._due(channel, now, limit).with_for_update(skip_locked=True, of=t))).all()
+        rows = (await self._uow.connection.execute(_CLAIM_DUE, {"channel": channel, "now": now, "limit": limit})).all()
         if rows:
             await self._uow.connection.execute(update(t).where(t.c.id.in_([row.id for row in rows])).values(
                 leased_until=lease_until, lease_id=lease_id))
@@ -317,7 +325,7 @@ class PreferencesStore:
     async def get_many(self, citizens: set[str]) -> dict[str, Preferences]:
         if not citizens:
             return {}
-        rows = await self._uow.connection.execute(select(preferences).where(preferences.c.citizen.in_(citizens)))
+        rows = await self._uow.connection.execute(_PREFERENCES_OF, {"citizens": list(citizens)})
         return {row.citizen: _preferences_of(row) for row in rows}
 
     async def put(self, citizen: str, chosen: Preferences, now: datetime) -> None:
@@ -350,9 +358,8 @@ class HandledEvents:
                 for event_id, consumer in dict.fromkeys(keys)]
         if not rows:
             return set()
-        dialect_insert = postgresql_insert if self._uow.connection.dialect.name == "postgresql" else sqlite_insert
-        claimed = await self._uow.connection.execute(
-            dialect_insert(inbox).on_conflict_do_nothing().returning(inbox.c.event_id, inbox.c.consumer), rows)
+        connection = self._uow.connection
+        claimed = await connection.execute(_CLAIM[connection.dialect.name], rows)
         return {(row.event_id, row.consumer) for row in claimed}
 
 

@@ -45,9 +45,9 @@ async def claim_due_deliveries(command: ClaimDue, deps: Deps) -> list[Claimed]:
     now = deps.clock()
     if deps.sole_dispatcher:
         # One process owns this database and one loop per channel takes its deliveries: reading them is
-        # enough, and leaves the write lock to the writers (SQLite has one).
-        async with deps.uow(read_only=True) as uow:
-            return await uow.deliveries.due(command.channel, now, command.limit)
+        # enough, and leaves the write lock to the writers (SQLite has one). Read in one hop, with no
+        # connection of its own (UnitOfWork.read).
+        return await deps.uow(read_only=True).deliveries.due(command.channel, now, command.limit)
     async with deps.uow() as uow:
         claimed = await uow.deliveries.claim_due(command.channel, now, command.limit,
                                                  now + timedelta(seconds=command.lease_seconds), str(uuid.uuid4()))
@@ -60,9 +60,11 @@ async def record_attempts(command: RecordAttempts, deps: Deps) -> None:
     the notification to the citizen's next channel, in the same transaction."""
     now = deps.clock()
     recorded: list[tuple[Delivery, Outcome, Attempted, Channel | None]] = []
+    lost: list[Delivery] = []
     attempts = [(claimed, outcome, after_attempt(claimed.delivery, outcome, now, deps.retry, deps.rand))
                 for claimed, outcome in command.results]
-    async with deps.uow() as uow:
+
+    async def write(uow: NotificationsUnitOfWork) -> None:
         held: set[str] = set()
         for lease_id in dict.fromkeys(claimed.lease_id for claimed, _, _ in attempts):
             held |= await uow.deliveries.record(lease_id, [(claimed.delivery.id, attempted) for claimed, _, attempted
@@ -70,11 +72,18 @@ async def record_attempts(command: RecordAttempts, deps: Deps) -> None:
         for claimed, outcome, attempted in attempts:
             delivery = claimed.delivery
             if delivery.id not in held:
-                log.warning("delivery_lease_lost", delivery=delivery.id, channel=delivery.channel)
+                lost.append(delivery)
                 continue
             fallback = await _give_up(uow, delivery, attempted, now, deps) if attempted.gave_up else None
             recorded.append((delivery, outcome, attempted, fallback))
         await uow.commit()
+
+    # On SQLite the transaction runs whole in one worker thread (UnitOfWork.run): a hop, not three or four a
+    # statement through aiosqlite.
+    async with deps.uow().in_one_hop() as uow:
+        await uow.run(write)
+    for delivery in lost:
+        log.warning("delivery_lease_lost", delivery=delivery.id, channel=delivery.channel)
     for delivery, outcome, attempted, fallback in recorded:
         if isinstance(outcome, Deferred):
             log.debug("delivery_deferred", delivery=delivery.id, channel=delivery.channel, reason=outcome.reason,

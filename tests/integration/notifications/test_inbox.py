@@ -4,22 +4,30 @@ import asyncio
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from typing import Any
 
+import aiosqlite
 import httpx
 import pytest
 from fastapi import FastAPI
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine
+from tenacity import wait_fixed
 
+from services.notifications.domain import idempotency_key
+from services.notifications.handlers import request_events
+from services.notifications.store import notifications
 from shared.auth import IdentitySigner
-from shared.bus import Envelope, RawDelivery
-from shared.bus.ports import REASON_HEADER
-from shared.bus.topology import DEAD_LETTERS
+from shared.bus import Envelope, RawDelivery, ports
+from shared.bus.ports import REASON_HEADER, Delivery
+from shared.bus.topology import DEAD_LETTERS, NOTIFICATIONS_REQUESTS
 from shared.contracts.requests import RequestStatusChanged
+from shared.db.engine import writer_for
 from tests.integration.notifications.support import (
     AISHA,
     AISHA_EMAIL,
+    ROUTING_KEY,
     SALIM,
     SmtpServer,
     as_admin,
@@ -268,18 +276,22 @@ async def test_events_arriving_together_are_each_notified_once_and_a_bad_one_amo
 
 @contextmanager
 def inbox_writes(engine: AsyncEngine) -> Iterator[list[str]]:
-    """The statements that record events as handled (the inbox table), as the database is sent them."""
+    """The statements that record events as handled (the inbox table), as the database is sent them (on SQLite
+    through the engine that writes in one hop too)."""
     seen: list[str] = []
 
     def kept(conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, executemany: bool) -> None:
         if statement.startswith("INSERT INTO inbox "):
             seen.append(statement)
 
-    event.listen(engine.sync_engine, "before_cursor_execute", kept)
+    engines = [engine.sync_engine, *filter(None, [writer_for(engine)])]
+    for watched in engines:
+        event.listen(watched, "before_cursor_execute", kept)
     try:
         yield seen
     finally:
-        event.remove(engine.sync_engine, "before_cursor_execute", kept)
+        for watched in engines:
+            event.remove(watched, "before_cursor_execute", kept)
 
 
 async def test_events_arriving_together_cost_the_database_one_inbox_write_not_one_each(
@@ -304,3 +316,56 @@ async def test_the_service_is_ready_once_started(client: httpx.AsyncClient) -> N
 
     assert response.status_code == 200
     assert response.json()["checks"] == {"database": "ok", "bus": "ok"}
+
+
+async def test_on_sqlite_events_are_queued_and_nothing_due_is_found_without_a_trip_through_aiosqlite(
+        sqlite_url: str, public_key: str, smtp: SmtpServer, signer: IdentitySigner,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    hops: list[str] = []
+    to_aiosqlite: Any = aiosqlite.Connection._execute
+    this_test = asyncio.current_task()
+
+    async def counted(connection: aiosqlite.Connection, fn: Any, *args: Any, **kwargs: Any) -> Any:
+        # The events' transactions (made in this test's task) and the dispatcher's polls.
+        task = asyncio.current_task()
+        if task is this_test or (task is not None and task.get_name().startswith("notifications-dispatch-")):
+            hops.append(getattr(fn, "__name__", repr(fn)))
+        return await to_aiosqlite(connection, fn, *args, **kwargs)
+
+    async with running(fast_settings(sqlite_url, public_key, smtp.port)) as (app, client):
+        batch = [Delivery(envelope_of(create_status_change(tracking_number=f"MOH-2025-0000{n}-C")), ROUTING_KEY,
+                          NOTIFICATIONS_REQUESTS.name) for n in range(31, 35)]
+        monkeypatch.setattr(aiosqlite.Connection, "_execute", counted)
+        await request_events(app.state.deps)(batch[:1])
+        await request_events(app.state.deps)(batch[1:])
+        # The dispatcher polls every 50 ms here: a few times each channel, finding nothing due.
+        await asyncio.sleep(0.3)
+        monkeypatch.undo()
+
+        # A transaction's statements, BEGIN and COMMIT, and each poll's query were trips to aiosqlite's thread.
+        assert hops == []
+        assert (await inbox_of(client, as_citizen(signer)))["total"] == 4
+
+
+async def test_an_event_the_database_refuses_is_dead_lettered_and_the_rest_of_its_batch_is_still_notified(
+        app: FastAPI, client: httpx.AsyncClient, signer: IdentitySigner, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(ports, "FIRST_RETRY_WAIT", 0.01)
+    monkeypatch.setattr(ports, "LATER_RETRY_WAIT", wait_fixed(0.01))
+    refused = envelope_of(create_status_change(tracking_number="MOH-2025-000041-D"))
+    # Another citizen's notification already holds the key this event's would take: its insert fails.
+    async with app.state.runtime.engine.begin() as connection:
+        await connection.execute(notifications.insert().values(
+            id=str(uuid.uuid4()), citizen=SALIM, kind="request_status", channel="inbox", lang="en", title="t",
+            body="b", link="/", tracking_number="MOH-2025-000040-D", created_at=datetime.now(UTC),
+            event_id=refused.id, idempotency_key=idempotency_key(refused.id, "inbox")))
+    # Published without yielding to the consumer, so they wait in the queue and reach it as one batch.
+    for envelope in (envelope_of(create_status_change(tracking_number="MOH-2025-000042-D")), refused,
+                     envelope_of(create_status_change(tracking_number="MOH-2025-000043-D"))):
+        await publish(app, envelope)
+
+    inbox = await wait_for_total(client, as_citizen(signer), 2)
+    [letter] = await eventually(lambda: app.state.runtime.bus.drain(DEAD_LETTERS))
+
+    assert sorted(i["tracking_number"] for i in inbox["items"]) == ["MOH-2025-000042-D", "MOH-2025-000043-D"]
+    assert Envelope.from_body(letter.body).id == refused.id
+    assert letter.headers[REASON_HEADER] == "failed 5 times: IntegrityError"
