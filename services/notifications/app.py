@@ -71,7 +71,8 @@ def create_app(settings: Settings | None = None, *, email: EmailSender | None = 
 
     async def started() -> None:
         dispatcher.start()
-        await runtime.consume_in_batches(NOTIFICATIONS_REQUESTS, request_events)
+        await runtime.consume_in_batches(NOTIFICATIONS_REQUESTS, request_events,
+                                         linger=settings.consume_linger_seconds)
 
     async def stopping() -> None:
         await dispatcher.stop()

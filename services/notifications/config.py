@@ -50,6 +50,9 @@ class Settings(ServiceSettings):
     dispatch_poll_seconds: float = 1.0
     dispatch_batch: int = 16
     dispatch_lease_seconds: float = 120.0
+    # How long a request event waits for others to be queued with it in one transaction: a transaction of one
+    # event cost about three times the CPU an event costs in one of four.
+    consume_linger_seconds: float = 0.02
 
     @model_validator(mode="after")
     def _complete(self) -> Self:
