@@ -10,7 +10,6 @@ from fastapi import APIRouter, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Gauge, Histogram, generate_latest
 from starlette.applications import Starlette
-from starlette.datastructures import MutableHeaders
 from starlette.requests import Request as StarletteRequest
 from starlette.responses import Response as StarletteResponse
 from starlette.routing import Route
@@ -40,6 +39,24 @@ HTTP_REQUESTS = Counter("portal_http_requests_total", "HTTP requests served",
 HTTP_LATENCY = Histogram("portal_http_request_seconds", "HTTP request latency", ["service", "method", "route"])
 
 
+_TRACEPARENT = TRACEPARENT.encode()
+
+
+def set_header(message: Message, name: bytes, value: bytes) -> None:
+    """Starlette's MutableHeaders(scope=message)[name] = value (`name` in lower case): the first header of that name
+    takes the value in place, any other is dropped, else it is appended. In one pass, without the Headers object and
+    its copy of the list, since every response start goes through here once or twice."""
+    headers = list(message.get("headers", ()))
+    for index, (key, _) in enumerate(headers):
+        if key == name:
+            headers[index] = (name, value)
+            headers[index + 1:] = [header for header in headers[index + 1:] if header[0] != name]
+            break
+    else:
+        headers.append((name, value))
+    message["headers"] = headers
+
+
 class TraceAndMetricsMiddleware:
     """Counts and times every request, and answers with its traceparent. Plain ASGI: Starlette's
     BaseHTTPMiddleware runs each request through an extra task and memory streams, which cost more than the
@@ -65,7 +82,7 @@ class TraceAndMetricsMiddleware:
                 status = message["status"]
                 traceparent = current_traceparent()
                 if traceparent:
-                    MutableHeaders(scope=message)[TRACEPARENT] = traceparent
+                    set_header(message, _TRACEPARENT, traceparent.encode("latin-1"))
             await send(message)
 
         try:

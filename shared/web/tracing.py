@@ -25,28 +25,52 @@ BAGGAGE = "baggage"
 _PROPAGATED = {name.encode(): name for name in (TRACEPARENT, TRACESTATE, BAGGAGE)}
 
 
-def _propagated(scope: Scope) -> dict[str, str] | None:
-    """The request's trace context headers in one pass; None for what is left to the propagators' own reading
-    (a header given twice, which they join or pick from, or one that is not UTF-8)."""
-    carrier: dict[str, str] = {}
+def _propagated(scope: Scope) -> tuple[bytes | None, dict[str, str] | None]:
+    """In one pass over the headers: the first Host header, for the URL the exclusions are matched against, and the
+    request's trace context headers; None for these when they are left to the propagators' own reading (a header
+    given twice, which they join or pick from, or one that is not UTF-8)."""
+    host: bytes | None = None
+    carrier: dict[str, str] | None = {}
     for name, value in scope["headers"]:
-        key = _PROPAGATED.get(name.lower())
-        if key is not None:
+        name = name.lower()
+        if name == b"host":
+            if host is None:
+                host = value
+            continue
+        key = _PROPAGATED.get(name)
+        if key is not None and carrier is not None:
             if key in carrier:
-                return None
+                carrier = None
+                continue
             try:
                 carrier[key] = value.decode()
             except UnicodeDecodeError:
-                return None
-    return carrier
+                carrier = None
+    return host, carrier
+
+
+def _url(scope: Scope, host: bytes | None) -> str:
+    """The URL OpenTelemetry's middleware matches its exclusions against (get_host_port_url_tuple's), from the Host
+    header already found rather than by decoding every header again; a request without one, or with one that is not
+    UTF-8, is left to that function."""
+    if host is not None:
+        try:
+            return f"{scope.get('scheme', 'http')}://{host.decode()}{scope.get('path', '')}"
+        except UnicodeDecodeError:
+            pass
+    return str(get_host_port_url_tuple(scope)[2])  # type: ignore[no-untyped-call]
 
 
 def sampling(scope: Scope) -> context.Context | int | None:
     """Whether OpenTelemetry would record this request's span, asked as its SDK asks: a Context to serve an
     unsampled request in (what that middleware would have made current); a sampled new trace's id; None when the
     request is sampled under its caller's trace, or this process's tracing is not the one configure_tracing set up."""
+    return _sampling(_propagated(scope)[1])
+
+
+def _sampling(carrier: dict[str, str] | None) -> context.Context | int | None:
+    """sampling, from the request's trace context headers as _propagated read them."""
     provider = trace.get_tracer_provider()
-    carrier = _propagated(scope)
     if carrier is None or not isinstance(provider, TracerProvider) or \
             not isinstance(provider.id_generator, DecidedTraceIds):
         return None
@@ -83,11 +107,12 @@ class SampledFirst:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        if self.excluded and self.excluded.url_disabled(get_host_port_url_tuple(scope)[2]):  # type: ignore[no-untyped-call]
+        host, carrier = _propagated(scope)
+        if self.excluded and self.excluded.url_disabled(_url(scope, host)):
             # What OpenTelemetry's middleware does with these: pass them on untouched.
             await self.untraced(scope, receive, send)
             return
-        decided = sampling(scope)
+        decided = _sampling(carrier)
         if decided is None:
             await self.app(scope, receive, send)
         elif isinstance(decided, int):
