@@ -59,7 +59,7 @@ async def caller(request: Request, deps: D, _: BearerToken) -> Identity | None:
     return await handlers.authenticate(authorization, deps)
 
 
-async def bearer_caller(request: Request, deps: D, _: BearerToken) -> Identity | None:
+async def bearer_caller(request: Request, deps: Deps) -> Identity | None:
     handlers.limit_address(client_address(request), deps)
     return await handlers.authenticate(request.headers.get("authorization"), deps)
 
@@ -135,8 +135,12 @@ async def request_events(tracking_number: str, who: Citizen, deps: D, request: R
 
 @router.api_route("/api/v1/{rest:path}", methods=FORWARDED_METHODS, include_in_schema=False)
 @router.get("/open-data/{rest:path}", include_in_schema=False)
-async def forward(request: Request, deps: D, identity: Annotated[Identity | None, Depends(bearer_caller)]
-                  ) -> Response:
+async def forward(request: Request) -> Response:
+    # Its deps and caller are read here, not declared as dependencies: FastAPI solved that tree (deps, the caller, its
+    # bearer scheme) anew for every forwarded call, and the bearer scheme only marks operations in the OpenAPI
+    # document, which this route is not in.
+    deps: Deps = request.app.state.deps
+    identity = await bearer_caller(request, deps)
     route = route_for(request.url.path, request.scope.get("raw_path", b"").decode("latin-1"))
     if route is None:
         raise Problem(404, "not-found", "There is no such API path.")
