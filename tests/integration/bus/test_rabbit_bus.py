@@ -10,6 +10,7 @@ import pytest
 
 from shared.bus import Delivery, Envelope, PublishFailed, RawDelivery, Rejected, connect_bus
 from shared.bus.ports import REASON_HEADER, dead_letter_facts
+from shared.bus.rabbit.transport import CoalescingWriter
 from shared.bus.topology import DEAD_LETTER_QUEUE, DEAD_LETTERS, EVENTS, Binding, QueueSpec
 from shared.contracts.base import IntegrationEvent
 from shared.db import OutboxRelay, UnitOfWork, engine_for
@@ -75,6 +76,38 @@ async def test_an_event_nobody_listens_for_is_refused_not_silently_dropped(broke
     bus = await started_bus(broker_url)
     with pytest.raises(PublishFailed):
         await bus.publish(create_envelope(), EVENTS, "nobody.listens")
+    await bus.close()
+
+
+async def test_a_burst_published_at_once_leaves_in_few_sends_each_event_confirmed_or_refused_on_its_own(
+        broker_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    sends: list[int] = []
+    flush = CoalescingWriter.flush
+
+    def counted(writer: CoalescingWriter) -> None:
+        if writer._pending:
+            sends.append(len(writer._pending))
+        flush(writer)
+
+    monkeypatch.setattr(CoalescingWriter, "flush", counted)
+    bus = await started_bus(broker_url)
+    recorder = Recorder()
+    await bus.consume(QUEUE, recorder)
+    sends.clear()
+    # Within aiormq's write queue (ten frames): a publisher beyond it waits for the queue, so for a send of its own.
+    burst = [create_envelope(f"n{n}") for n in range(8)]
+    outcomes = await asyncio.gather(*(bus.publish(envelope, EVENTS, "test.thing") for envelope in burst),
+                                    bus.publish(create_envelope("lost"), EVENTS, "nobody.listens"),
+                                    return_exceptions=True)
+    assert outcomes[:-1] == [None] * len(burst)
+    assert isinstance(outcomes[-1], PublishFailed)
+
+    async def arrived() -> bool:
+        return len(recorder.seen) == len(burst)
+
+    await eventually(arrived)
+    assert sorted(d.envelope.id for d in recorder.seen) == sorted(envelope.id for envelope in burst)
+    assert max(sends) == len(burst) + 1
     await bus.close()
 
 
