@@ -19,6 +19,7 @@ from sqlalchemy import (
     Table,
     Text,
     Update,
+    bindparam,
     func,
     select,
     update,
@@ -95,6 +96,15 @@ class OutboxRelay:
         self._unmarked: set[int] = set()
         self._to_mark: tuple[list[int], list[tuple[int, str]]] = ([], [])
         self._marker: asyncio.Task[None] | None = None
+        # Its statements, built once (a statement built per batch had its cache key made again each time): the
+        # unsent rows in order, and the marks, run for each run of consecutive positions (executemany) where an
+        # IN list was rendered afresh for every batch.
+        t = table
+        self._unsent_rows = select(t).where(t.c.sent_at.is_(None)).order_by(t.c.position).limit(bindparam("most"))
+        self._mark_sent = (update(t).where(t.c.position.between(bindparam("first"), bindparam("last")))
+                           .values(sent_at=bindparam("at"), attempts=t.c.attempts + 1))
+        self._mark_failed = (update(t).where(t.c.position == bindparam("failed"))
+                             .values(attempts=t.c.attempts + 1, last_error=bindparam("error")))
 
     def wake(self) -> None:
         self._wake.set()
@@ -159,14 +169,11 @@ class OutboxRelay:
             return await self._publish_then_hand_over()
         return await self._publish_under_row_locks()
 
-    def _pending(self, extra: int = 0) -> Select[Any]:
-        t = self._table
-        return select(t).where(t.c.sent_at.is_(None)).order_by(t.c.position).limit(self._batch + extra)
-
     async def _publish_under_row_locks(self) -> int:
         # Several replicas may relay at once: each row is taken by one of them while it is published.
         async with self._engine.begin() as connection:
-            rows = (await connection.execute(self._pending().with_for_update(skip_locked=True))).mappings().all()
+            rows = (await connection.execute(self._unsent_rows.with_for_update(skip_locked=True),
+                                             {"most": self._batch})).mappings().all()
             sent, failures = await self._publish(rows)
             await self._mark(connection, sent, failures)
         return len(sent)
@@ -178,7 +185,7 @@ class OutboxRelay:
         # A crash before marking republishes (consumers dedupe).
         if len(self._unmarked) >= MARK_LAG_ROWS:
             await self._marked()
-        fetched = await self._unsent(self._pending(len(self._unmarked)))
+        fetched = await self._unsent(self._batch + len(self._unmarked))
         rows = [row for row in fetched if row["position"] not in self._unmarked][:self._batch]
         if not rows:
             return 0
@@ -202,16 +209,16 @@ class OutboxRelay:
             finally:
                 self._unmarked.difference_update(sent)
 
-    async def _unsent(self, pending: Select[Any]) -> Sequence[RowMapping]:
+    async def _unsent(self, most: int) -> Sequence[RowMapping]:
         """The rows to publish: read in one hop to a worker thread where SQLite's reader is at hand (reader_for),
         where aiosqlite made about eight (a connection's BEGIN, the query's cursor, execute, rows and close, its
         reset)."""
         reader = reader_for(self._engine)
         if reader is not None:
-            return await asyncio.to_thread(_read_rows, reader, pending)
+            return await asyncio.to_thread(_read_rows, reader, self._unsent_rows, most)
         async with self._engine.connect() as connection:
             await connection.execution_options(**{READ_ONLY: True})
-            rows: Sequence[RowMapping] = (await connection.execute(pending)).mappings().all()
+            rows: Sequence[RowMapping] = (await connection.execute(self._unsent_rows, {"most": most})).mappings().all()
         return rows
 
     async def _mark_in_one_hop(self, sent: list[int], failures: list[tuple[int, str]]) -> None:
@@ -254,23 +261,39 @@ class OutboxRelay:
         return sent, None
 
     async def _mark(self, connection: AsyncConnection, sent: list[int], failures: list[tuple[int, str]]) -> None:
-        for statement in self._marks(sent, failures):
-            await connection.execute(statement)
+        for statement, parameters in self._marks(sent, failures):
+            await connection.execute(statement, parameters)
 
-    def _marks(self, sent: list[int], failures: list[tuple[int, str]]) -> list[Update]:
-        t = self._table
-        marks = [update(t).where(t.c.position.in_(sent)).values(sent_at=utcnow(), attempts=t.c.attempts + 1)] \
-            if sent else []
-        return marks + [update(t).where(t.c.position == position).values(attempts=t.c.attempts + 1, last_error=error)
-                        for position, error in failures]
+    def _marks(self, sent: list[int], failures: list[tuple[int, str]]) -> list[tuple[Update, list[dict[str, Any]]]]:
+        """The rows sent, marked a run of consecutive positions at a time, and the rows that failed."""
+        marks: list[tuple[Update, list[dict[str, Any]]]] = []
+        if sent:
+            at = utcnow()
+            marks.append((self._mark_sent, [{"first": first, "last": last, "at": at}
+                                            for first, last in runs(sorted(sent))]))
+        if failures:
+            marks.append((self._mark_failed, [{"failed": position, "error": error}
+                                              for position, error in failures]))
+        return marks
 
 
-def _read_rows(reader: Engine, query: Select[Any]) -> Sequence[RowMapping]:
+def runs(positions: list[int]) -> list[tuple[int, int]]:
+    """Ascending positions as (first, last) runs of consecutive ones: 3, 4, 5, 9 as (3, 5), (9, 9)."""
+    found: list[tuple[int, int]] = []
+    for position in positions:
+        if found and position == found[-1][1] + 1:
+            found[-1] = (found[-1][0], position)
+        else:
+            found.append((position, position))
+    return found
+
+
+def _read_rows(reader: Engine, query: Select[Any], most: int) -> Sequence[RowMapping]:
     with reader.connect() as connection, connection.begin():
-        return connection.execute(query).mappings().all()
+        return connection.execute(query, {"most": most}).mappings().all()
 
 
-def _write(writer: Engine, statements: list[Update]) -> None:
+def _write(writer: Engine, statements: list[tuple[Update, list[dict[str, Any]]]]) -> None:
     with writer.begin() as connection:
-        for statement in statements:
-            connection.execute(statement)
+        for statement, parameters in statements:
+            connection.execute(statement, parameters)

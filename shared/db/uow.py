@@ -2,6 +2,7 @@
 
 import asyncio
 import contextlib
+import functools
 import threading
 import time
 import uuid
@@ -10,7 +11,7 @@ from types import TracebackType
 from typing import Any, Generic, Protocol, Self, TypeVar, cast
 
 from pydantic import BaseModel
-from sqlalchemy import Table, insert, select, text
+from sqlalchemy import Insert, Table, insert, select, text
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection, Engine
@@ -206,7 +207,7 @@ class UnitOfWork:
         outgoing, self._outgoing = self._outgoing, []
         if outgoing:
             # One multi-row INSERT, in the order published: a submission's two events were two statements.
-            await self.connection.execute(insert(self._outbox), outgoing)
+            await self.connection.execute(_insert_into(self._outbox), outgoing)
         if self._deadline is not None and self.now() > self._deadline:
             # Its caller may have been told it failed (a gateway's timeout): it must not happen after all.
             raise DatabaseBusy("the unit of work could not commit before its deadline")
@@ -244,8 +245,7 @@ class UnitOfWork:
         dialect = self.connection.dialect.name
         values = {"event_id": event_id, "consumer": consumer, "processed_at": utcnow()}
         if dialect in ("postgresql", "sqlite"):
-            upsert = postgresql_insert if dialect == "postgresql" else sqlite_insert
-            done = await self.connection.execute(upsert(self._inbox).values(**values).on_conflict_do_nothing())
+            done = await self.connection.execute(_claim_into(dialect, self._inbox), values)
             return bool(done.rowcount)
         seen = await self.connection.execute(select(self._inbox.c.event_id).where(
             self._inbox.c.event_id == event_id, self._inbox.c.consumer == consumer))
@@ -267,6 +267,18 @@ class UnitOfWork:
             upsert(self._inbox).on_conflict_do_nothing().returning(self._inbox.c.event_id, self._inbox.c.consumer),
             rows)
         return {(row.event_id, row.consumer) for row in claimed}
+
+
+@functools.cache
+def _insert_into(outbox: Table) -> Insert:
+    """Built once per table, as _claim_into: a statement built per commit had its cache key made again each time."""
+    return insert(outbox)
+
+
+@functools.cache
+def _claim_into(dialect: str, inbox: Table) -> Insert:
+    upsert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    return upsert(inbox).on_conflict_do_nothing()
 
 
 class _SyncBacked:

@@ -83,6 +83,30 @@ async def test_an_event_the_broker_refuses_holds_back_only_its_own_requests_late
         await engine.dispose()
 
 
+async def test_only_the_rows_the_broker_confirmed_are_marked_sent_when_a_refused_one_lies_between_them(
+        broker_url: str, database_url: str) -> None:
+    await commit_events(database_url, [("MOH-2026-000001-1", "relay.moh", 0),
+                                       ("ROP-2026-000001-2", "nobody.listens", 0),
+                                       ("MOH-2026-000002-3", "relay.moh", 0),
+                                       ("ROP-2026-000001-2", "relay.rop", 1),
+                                       ("MOH-2026-000003-4", "relay.moh", 0)])
+    bus = connect_bus(broker_url, name="test")
+    await bus.start()
+    await bus.declare([QUEUE])
+    engine = engine_for(database_url)
+    try:
+        assert await OutboxRelay(engine, outbox, bus, "tests").publish_pending() == 3
+        async with engine.connect() as connection:
+            rows = (await connection.execute(select(outbox.c.subject, outbox.c.sent_at, outbox.c.attempts)
+                                             .order_by(outbox.c.position))).all()
+        assert [(subject, sent_at is not None, attempts) for subject, sent_at, attempts in rows] == [
+            ("MOH-2026-000001-1", True, 1), ("ROP-2026-000001-2", False, 1), ("MOH-2026-000002-3", True, 1),
+            ("ROP-2026-000001-2", False, 0), ("MOH-2026-000003-4", True, 1)]
+    finally:
+        await bus.close()
+        await engine.dispose()
+
+
 async def test_on_sqlite_rows_keep_going_out_while_the_mark_of_the_last_batch_waits_for_the_write_lock(
         broker_url: str, sqlite_url: str) -> None:
     await commit_events(sqlite_url, [(f"MOH-2026-00000{n}-1", "relay.moh", n) for n in range(4)])
