@@ -94,6 +94,8 @@ class OutboxRelay:
         self._sqlite = is_sqlite(str(engine.url))
         # SQLite: rows the broker confirmed that are still to be marked sent, marked by a task of their own.
         self._unmarked: set[int] = set()
+        # Rows marked sent while a read of unsent rows is under way, whose snapshot may still have them unsent.
+        self._marked_during_read: set[int] | None = None
         self._to_mark: tuple[list[int], list[tuple[int, str]]] = ([], [])
         self._marker: asyncio.Task[None] | None = None
         # Its statements, built once (a statement built per batch had its cache key made again each time): the
@@ -185,8 +187,15 @@ class OutboxRelay:
         # A crash before marking republishes (consumers dedupe).
         if len(self._unmarked) >= MARK_LAG_ROWS:
             await self._marked()
-        fetched = await self._unsent(self._batch + len(self._unmarked))
-        rows = [row for row in fetched if row["position"] not in self._unmarked][:self._batch]
+        self._marked_during_read = set()
+        try:
+            fetched = await self._unsent(self._batch + len(self._unmarked))
+        finally:
+            marked_during_read, self._marked_during_read = self._marked_during_read, None
+        # A mark that finished during the read took its rows out of _unmarked, but the read's snapshot may be older
+        # than the mark: those rows are not published again.
+        taken = self._unmarked | marked_during_read
+        rows = [row for row in fetched if row["position"] not in taken][:self._batch]
         if not rows:
             return 0
         sent, failures = await self._publish(rows)
@@ -206,6 +215,9 @@ class OutboxRelay:
             except Exception:
                 # They go out again, as after a crash: at least once, and consumers dedupe.
                 log.exception("outbox_mark_failed", rows=len(sent))
+            else:
+                if self._marked_during_read is not None:
+                    self._marked_during_read.update(sent)
             finally:
                 self._unmarked.difference_update(sent)
 

@@ -1,7 +1,11 @@
 """The outbox relay under a burst: one request's many events never hold up another request's, and each request's
 events still reach their consumers in the order they were committed."""
 
+import asyncio
 import sqlite3
+import time
+from collections.abc import Sequence
+from typing import Any
 
 import pytest
 from sqlalchemy import select
@@ -10,6 +14,7 @@ from shared.bus import connect_bus
 from shared.bus.topology import EVENTS, Binding, QueueSpec
 from shared.contracts.base import IntegrationEvent
 from shared.db import OutboxRelay, UnitOfWork, engine_for
+from shared.db import outbox as outbox_module
 from tests.integration.bus.helpers import Recorder, eventually, inbox, metadata, outbox
 
 pytestmark = pytest.mark.integration
@@ -138,6 +143,55 @@ async def test_on_sqlite_rows_keep_going_out_while_the_mark_of_the_last_batch_wa
         await relay.stop()
         assert sorted(d.envelope.data["step"] for d in recorder.seen) == [0, 1, 2, 3]
     finally:
+        other_writer.close()
+        await relay.stop()
+        await bus.close()
+        await engine.dispose()
+
+
+async def test_on_sqlite_a_row_marked_sent_while_the_next_batch_was_read_is_not_published_twice(
+        broker_url: str, sqlite_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    await commit_events(sqlite_url, [("MOH-2026-000001-1", "relay.moh", 0), ("MOH-2026-000002-2", "relay.moh", 1)])
+    bus = connect_bus(broker_url, name="test")
+    await bus.start()
+    await bus.declare([QUEUE])
+    recorder = Recorder()
+    await bus.consume(QUEUE, recorder)
+    engine = engine_for(sqlite_url)
+    relay = OutboxRelay(engine, outbox, bus, "tests", poll_seconds=0.05, batch=1)
+    # Another writer holds the write lock, so the first row's mark waits while the second batch is read.
+    other_writer = sqlite3.connect(sqlite_url.removeprefix("sqlite+aiosqlite:///"), isolation_level=None,
+                                   check_same_thread=False)
+    other_writer.execute("BEGIN IMMEDIATE")
+    read_rows = outbox_module._read_rows
+    reads = 0
+
+    def read_then_let_the_mark_finish(*args: Any) -> Sequence[Any]:
+        nonlocal reads
+        rows = read_rows(*args)
+        reads += 1
+        if reads == 2:
+            # The snapshot has the first row unsent; its mark now commits and finishes before the read returns.
+            other_writer.execute("COMMIT")
+            deadline = time.monotonic() + 10
+            while relay._unmarked and time.monotonic() < deadline:
+                time.sleep(0.01)
+        return rows
+
+    monkeypatch.setattr(outbox_module, "_read_rows", read_then_let_the_mark_finish)
+    try:
+        relay.start()
+
+        async def both_arrived() -> bool:
+            return len(recorder.seen) >= 2
+
+        await eventually(both_arrived)
+        await relay.stop()
+        await asyncio.sleep(0.3)
+        assert sorted(d.envelope.data["step"] for d in recorder.seen) == [0, 1]
+    finally:
+        if other_writer.in_transaction:
+            other_writer.execute("COMMIT")
         other_writer.close()
         await relay.stop()
         await bus.close()
