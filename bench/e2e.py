@@ -256,17 +256,25 @@ async def measure_latency(settings: BenchSettings) -> LatencyResult:
             await delete_broker_user(settings, credentials.broker_user)
 
 
+# How often RabbitMQ's management plugin samples a queue's length (collect_statistics_interval, 5 s by default),
+# with a margin: a figure read this long after the load was sampled after it.
+STATISTICS_SECONDS = 5.5
+
+
 async def drained(settings: BenchSettings, vhost: str, within: float = 300.0) -> float:
-    """Seconds until no queue the portal consumes holds a message, as RabbitMQ's management API reports (its figures
-    are refreshed every few seconds, so this may be late, never early: the backlog only shrinks once the load is
-    over). Queues without a consumer (the probe ministry's inbox, dead letters) are not waited for."""
+    """Seconds, counted from the call (the load's end), by which no queue the portal consumes held a message, as
+    RabbitMQ's management API reports. Its figures are sampled every few seconds: an empty one read sooner could
+    have been sampled during the load, so the first one that counts is read STATISTICS_SECONDS after the call, and
+    the answer is an upper bound (the backlog only shrinks once the load is over). Queues without a consumer (the
+    probe ministry's inbox, dead letters) are not waited for."""
     started = time.monotonic()
     async with httpx.AsyncClient(base_url=settings.management_url, auth=("guest", "guest")) as client:
         while True:
             response = await client.get(f"/api/queues/{quote(vhost, safe='')}",
                                         params={"columns": "name,messages,consumers"})
             response.raise_for_status()
-            if not any(queue.get("messages") for queue in response.json() if queue.get("consumers")):
+            empty = not any(queue.get("messages") for queue in response.json() if queue.get("consumers"))
+            if empty and time.monotonic() - started >= STATISTICS_SECONDS:
                 return time.monotonic() - started
             if time.monotonic() - started > within:
                 raise RuntimeError(f"the portal's queues still held messages {within:.0f} s after the load")

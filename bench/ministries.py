@@ -269,8 +269,8 @@ def ministries_report(result: MinistryLoad) -> str:
         table(["", "per second", "p50 ms", "p90", "p99", "max"], rows),
         "",
         *(f"submissions on {run.database}: {len(run.submit_ms)} at {run.per_second:,.0f}/s = {run.ratio:.2f}× "
-          f"gateway /healthz throughput ({run.health_per_second:,.0f}/s, same portal, once its queues were empty "
-          f"{run.drain_seconds:.1f} s after the last submission); p99 {run.p99:.1f} ms; {run.verdict()}"
+          f"gateway /healthz throughput ({run.health_per_second:,.0f}/s, same portal, once its queues were empty: "
+          f"within {run.drain_seconds:.1f} s of the last submission); p99 {run.p99:.1f} ms; {run.verdict()}"
           for run in result.submissions),
         f"status burst: {result.burst_events} events from {MINISTRIES} ministries at once, all visible through the "
         f"gateway in {result.burst_seconds:.2f} s = {result.events_per_second:,.0f} events/s",

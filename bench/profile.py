@@ -125,7 +125,7 @@ async def run(settings: BenchSettings, out: Path, database_url: str | None = Non
     print(f"submissions through the gateway: {rate:.0f}/s, p50 {percentile(ms, 50):.0f} ms, "
           f"p99 {percentile(ms, 99):.0f} ms ({CONCURRENCY} in flight); gateway /healthz {health_rate:.0f}/s; "
           f"ratio {rate / health_rate:.2f}×")
-    print(f"the portal's queues were empty {behind:.1f} s after the last submission")
+    print(f"the portal's queues were empty within {behind:.1f} s of the last submission")
     print(f"CPU per submission: {', '.join(f'{name} {ms:.1f} ms' for name, ms in cpu_ms.items())}; total "
           f"{sum(cpu_ms.values()):.1f} ms against {health_cpu_ms:.2f} ms of the gateway's per /healthz "
           f"(ratio {health_cpu_ms / sum(cpu_ms.values()):.2f}×)")
