@@ -222,7 +222,10 @@ async def run_processes(config: UpConfig) -> None:
             [{"code": c.code, "user": c.broker_user, "password": c.broker_password} for c in simulated(credentials)]),
             "PORTAL_AMQP_URL": config.amqp_url, "PORTAL_SIMULATOR_DELAY": str(config.simulator_delay),
             "PORTAL_RUN_DIR": str(config.run_dir)}
+        listening = simulators_listening(simulator_state(config.run_dir))
+        listening.unlink(missing_ok=True)
         await supervisor.start("simulator", ["simulate-ministry"], simulator_env)
+        await wait_for_file(listening, "the simulated ministries")
         layout = "each service its own process"
         if config.requests_workers:
             layout += f", a requests worker per ministry ({len(credentials)})"
@@ -236,6 +239,24 @@ async def run_processes(config: UpConfig) -> None:
 
 def simulator_state(run_dir: Path) -> Path:
     return run_dir / "simulator"
+
+
+def simulators_listening(state_dir: Path) -> Path:
+    """Written once every simulated ministry listens on its inbox: "ready" is not said before they answer."""
+    return state_dir / "listening"
+
+
+def mark_listening(state_dir: Path) -> None:
+    state_dir.mkdir(parents=True, exist_ok=True)
+    simulators_listening(state_dir).touch()
+
+
+async def wait_for_file(path: Path, what: str, within: float = 180.0) -> None:
+    deadline = time.monotonic() + within
+    while not await asyncio.to_thread(path.exists):
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{what} not ready after {within:.0f}s")
+        await asyncio.sleep(0.2)
 
 
 def create_service_app(service: str) -> "FastAPI":
@@ -260,6 +281,7 @@ async def run_simulators(amqp_url: str, credentials: list[dict[str, str]], delay
         listening.append(asyncio.create_task(SimulatedMinistry(client, delay).start()))
     try:
         await asyncio.gather(*listening)
+        await asyncio.to_thread(mark_listening, state_dir)
         await asyncio.Event().wait()
     finally:
         for client in clients:

@@ -1,11 +1,16 @@
 """The simulated ministry of `make run`: it answers every request and issues what the service produces."""
 
+import asyncio
+import contextlib
+import uuid
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
 from portal.simulator import SimulatedMinistry, document_number
-from shared.bus import Envelope
+from portal.up import run_simulators, simulators_listening
+from shared.bus import Envelope, connect_bus
 from shared.bus.memory import InMemoryBus
-from shared.bus.topology import TO_MINISTRIES
+from shared.bus.topology import TO_MINISTRIES, from_ministry, ministry_inbox
 from shared.contracts.requests import Applicant, RequestSubmitted
 from tests.unit.ministry_sdk.test_client import started, until
 
@@ -46,3 +51,19 @@ async def test_a_service_that_produces_no_document_only_moves_the_request() -> N
 
 def test_a_document_number_comes_from_the_request_it_answers() -> None:
     assert document_number("MOH-2027-001234-X") == "MOH27001234"
+
+
+async def test_the_portal_is_said_ready_only_once_every_simulated_ministry_listens(tmp_path: Path) -> None:
+    url = f"memory://simulators-{uuid.uuid4().hex}"
+    bus = connect_bus(url)
+    await bus.declare([from_ministry("rop")])
+    running = asyncio.create_task(run_simulators(url, [{"code": "rop", "user": "", "password": ""}], 0.001, tmp_path))
+    try:
+        await asyncio.sleep(0.3)
+        assert not simulators_listening(tmp_path).exists()  # its inbox is not declared yet: it cannot answer
+        await bus.declare([ministry_inbox("rop")])
+        await until(simulators_listening(tmp_path).exists)
+    finally:
+        running.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await running
