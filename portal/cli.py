@@ -3,10 +3,12 @@
 import asyncio
 import contextlib
 import dataclasses
+import gc
 import importlib
 import json
 import os
 import signal
+import socket
 from collections.abc import Awaitable, Callable, Coroutine, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -86,14 +88,14 @@ def serve(service: Annotated[str, typer.Argument(help=", ".join(SERVICES))],
         raise typer.BadParameter(f"choose one of {', '.join(SERVICES)}")
     config = server_config(service, host, port)
     if metrics_port is None:
-        uvicorn.Server(config).run()
+        ServiceServer(config).run()
         return
     metrics = QuietServer(uvicorn.Config(metrics_app(), host=host, port=metrics_port, log_level="warning",
                                          access_log=False))
     # The loop uvicorn would run by itself (uvloop when installed), not asyncio.run's pure-Python selector loop:
     # the gateway is the one process every request crosses.
     with asyncio.Runner(loop_factory=config.get_loop_factory()) as runner:
-        runner.run(serve_beside(uvicorn.Server(config), metrics))
+        runner.run(serve_beside(ServiceServer(config), metrics))
 
 
 def server_config(service: str, host: str, port: int) -> uvicorn.Config:
@@ -106,6 +108,17 @@ def server_config(service: str, host: str, port: int) -> uvicorn.Config:
                           # No service speaks WebSocket (live tracking is server-sent events): ws="auto" would import
                           # a WebSocket implementation, half a megabyte in every process.
                           ws="none", **proxy)
+
+
+class ServiceServer(uvicorn.Server):
+    """Once the app has started, what it keeps for good (modules, routes, models, what its lifespan set up) is frozen
+    out of the garbage collector's sight: a full collection then walks what requests made since, not the whole heap.
+    Unfrozen, one took 97 ms in the requests service under load, a stall of every request in flight."""
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets)
+        gc.collect()
+        gc.freeze()
 
 
 class QuietServer(uvicorn.Server):
