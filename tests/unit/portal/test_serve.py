@@ -32,7 +32,7 @@ async def test_what_a_service_made_at_start_up_is_frozen_once_it_has_started(unf
     serving = asyncio.create_task(server.serve(sockets=[]))
     try:
         async with asyncio.timeout(10):
-            while not server.started:
+            while not server.started:  # noqa: ASYNC110 - uvicorn offers a flag, not an event
                 await asyncio.sleep(0.01)
         assert gc.get_freeze_count() - frozen_before >= len(kept)
         assert not any(entry is kept[0] for entry in gc.get_objects(generation=2))
