@@ -11,7 +11,7 @@ import httpx
 from bench.e2e import Portal, delete_broker_user, drained, running_portal
 from bench.postgres import fresh_databases
 from bench.settings import BenchSettings
-from bench.stats import percentile, table
+from bench.stats import load_generator_uncollected, percentile, table
 from ministry_sdk import MinistryClient
 from portal.onboarding import MinistryCredentials, dev_token, onboard_ministry
 from shared.bus.admin import with_credentials
@@ -117,9 +117,10 @@ async def _timed_many(count: int, action: Callable[[int], Awaitable[None]]) -> t
             await action(n)
             latencies.append((time.perf_counter() - started) * 1000)
 
-    started = time.perf_counter()
-    await asyncio.gather(*(worker() for _ in range(CONCURRENCY)))
-    return latencies, time.perf_counter() - started
+    with load_generator_uncollected():
+        started = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(CONCURRENCY)))
+        return latencies, time.perf_counter() - started
 
 
 async def _onboard(portal: Portal, gateway: httpx.AsyncClient, run: str) -> list[BenchMinistry]:
