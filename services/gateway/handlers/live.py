@@ -26,6 +26,11 @@ def status_update(event: RequestStatusChanged) -> dict[str, Any]:
 
 async def relay_status_changed(message: Delivery, deps: Deps) -> None:
     """requests.request.status_changed → the owning citizen's open pages on this replica."""
+    tracking_number = message.envelope.data.get("tracking_number")
+    if isinstance(tracking_number, str) and not deps.live.watching(tracking_number):
+        # Every replica hears every status change and nobody here watches this one: validating it (most of its
+        # cost here) would push nothing to anyone.
+        return
     try:
         event = RequestStatusChanged.model_validate(message.envelope.data)
     except ValidationError as exc:

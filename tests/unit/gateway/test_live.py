@@ -14,7 +14,8 @@ import uvicorn
 from asgi_lifespan import LifespanManager
 
 from services.gateway.app import live_queue
-from shared.bus import Envelope, connect_bus
+from services.gateway.handlers import relay_status_changed
+from shared.bus import Delivery, Envelope, Rejected, connect_bus
 from shared.bus.topology import EVENTS
 from shared.contracts.requests import RequestStatusChanged
 from tests.unit.gateway.conftest import Portal, start_portal
@@ -72,6 +73,21 @@ async def test_a_status_change_on_the_bus_reaches_only_the_owning_citizens_open_
     assert (update["status"], update["note"]) == ("in_review", "Checked")
     assert "12345678" not in json.dumps(update)  # the page learns the status, never the civil number
     assert hub.watching("ROP-2026-000001-X") == 0
+
+
+async def test_a_status_change_nobody_on_this_replica_watches_is_not_even_read(portal: Portal) -> None:
+    deps = portal.app.state.deps
+    number = "ROP-2026-000001-X"
+    unreadable = Delivery(Envelope(type=RequestStatusChanged.TYPE, source="/requests",
+                                   data={"tracking_number": number, "status": "no such status"}, subject=number),
+                          ROUTING_KEY, "gateway.live.test")
+    await relay_status_changed(unreadable, deps)  # not validated, so not refused either
+    with deps.live.watch(number, "12345678") as page:
+        with pytest.raises(Rejected):
+            await relay_status_changed(unreadable, deps)
+        await relay_status_changed(Delivery(status_changed(number, "12345678"), ROUTING_KEY, "gateway.live.test"),
+                                   deps)
+        assert page.get_nowait()["status"] == "in_review"
 
 
 async def test_the_events_stream_sends_the_current_status_then_each_change(keypair: tuple[str, str]) -> None:
