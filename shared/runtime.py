@@ -17,7 +17,7 @@ from shared.config import ServiceSettings
 from shared.db import DatabaseBusy, OutboxRelay, UnitOfWork, UnitOfWorkFactory, database_answers, dispose, engine_for
 from shared.db.migrate import upgrade
 from shared.logging import get_logger
-from shared.web import Problem, Readiness, ReadinessCheck, install_plumbing, problem_response
+from shared.web import NO_FASTAPI_TELEMETRY, Problem, Readiness, ReadinessCheck, install_plumbing, problem_response
 
 log = get_logger(__name__)
 U = TypeVar("U", bound=UnitOfWork)
@@ -99,7 +99,7 @@ class Runtime:
                 await stopping()
             await self.stop()
 
-        app = FastAPI(title=title, lifespan=lifespan)
+        app = FastAPI(title=title, lifespan=lifespan, telemetry=NO_FASTAPI_TELEMETRY)
         app.state.deps = deps
         app.state.identity_verifier = IdentityVerifier(self.settings.identity_public_key)
         app.state.runtime = self

@@ -36,7 +36,7 @@ from shared.contracts.asyncapi import asyncapi_document
 from shared.db import engine_for
 from shared.db.migrate import upgrade
 from shared.logging import configure_logging, get_logger
-from shared.web import Problem, Readiness, ReadinessCheck, install_plumbing
+from shared.web import NO_FASTAPI_TELEMETRY, Problem, Readiness, ReadinessCheck, install_plumbing
 
 SERVICE = "gateway"
 TITLE = "Unified Government Services Portal"
@@ -155,7 +155,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # /openapi.json is the public contract (api.py); FastAPI's own document is only its gateway-served part, and
     # its /docs would load Swagger UI from a CDN, which the pages' CSP forbids.
     app = FastAPI(title=TITLE, version=VERSION, lifespan=lifespan, openapi_url=None, docs_url=None, redoc_url=None,
-                  dependencies=[Depends(route_limit)])
+                  dependencies=[Depends(route_limit)], telemetry=NO_FASTAPI_TELEMETRY)
     discovery = f"{settings.oidc_issuer.rstrip('/')}/.well-known/openid-configuration" if settings.oidc_issuer else None
     app.state.contract = PublicContract(app.openapi, TITLE, VERSION, discovery,
                                         settings.openapi_refresh_seconds)

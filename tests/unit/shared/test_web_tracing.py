@@ -1,6 +1,9 @@
+import importlib
 from collections.abc import Iterator, MutableMapping
+from pathlib import Path
 from typing import Any
 
+import fastapi.applications
 import httpx
 import pytest
 from fastapi import FastAPI, Response
@@ -10,6 +13,7 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from prometheus_client import REGISTRY
 
+from services.gateway.config import Settings as GatewaySettings
 from shared.tracing import configure_tracing, current_traceparent, trace_id_decided
 from shared.web import Readiness, install_plumbing
 from shared.web.tracing import sampling
@@ -216,3 +220,30 @@ async def test_an_answer_that_already_carries_a_traceparent_goes_out_with_this_r
     [traceparent] = response.headers.get_list("traceparent")
     assert traceparent != theirs and traceparent.startswith(f"00-{'e' * 32}-")
     assert response.headers["content-type"] == "application/json"
+
+
+def built_app(service: str, keypair: tuple[str, str], tmp_path: Path) -> FastAPI:
+    """The service's app as `portal serve` builds it (not started)."""
+    settings: Any
+    if service == "gateway":
+        settings = GatewaySettings(identity_private_key=keypair[0])
+    else:
+        settings = importlib.import_module(f"services.{service}.config").Settings(
+            database_url=f"sqlite+aiosqlite:///{tmp_path / service}.db", amqp_url="memory://web-tracing",
+            identity_public_key=keypair[1])
+    app: FastAPI = importlib.import_module(f"services.{service}.app").create_app(settings)
+    return app
+
+
+@pytest.mark.parametrize("service", ["gateway", "catalog"])
+async def test_fastapi_s_own_telemetry_never_looks_for_the_middleware_it_would_stand_aside_for(
+        spans: InMemorySpanExporter, keypair: tuple[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        service: str) -> None:
+    """OpenTelemetry's middleware traces the portal's requests; FastAPI's own telemetry, left on, walked the middleware
+    chain on every request to find it there and do nothing."""
+    looked: list[object] = []
+    monkeypatch.setattr(fastapi.applications, "_legacy_otel", looked.append)
+
+    response = await get(built_app(service, keypair, tmp_path), "/healthz", {"traceparent": SAMPLED})
+
+    assert response.status_code == 200 and looked == []
