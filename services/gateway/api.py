@@ -133,12 +133,12 @@ async def request_events(tracking_number: str, who: Citizen, deps: D, request: R
     return EventSourceResponse(stream(), ping=15, headers={"Cache-Control": "no-store"})
 
 
-@router.api_route("/api/v1/{rest:path}", methods=FORWARDED_METHODS, include_in_schema=False)
-@router.get("/open-data/{rest:path}", include_in_schema=False)
 async def forward(request: Request) -> Response:
-    # Its deps and caller are read here, not declared as dependencies: FastAPI solved that tree (deps, the caller, its
-    # bearer scheme) anew for every forwarded call, and the bearer scheme only marks operations in the OpenAPI
-    # document, which this route is not in.
+    """/api/v1/{rest:path} (FORWARDED_METHODS) and GET /open-data/{rest:path}, routes of the app itself (app.py)."""
+    # Its route limit, deps and caller are read here, not declared as dependencies: FastAPI solved that tree (the
+    # limit, deps, the caller, its bearer scheme) anew for every forwarded call, and the bearer scheme only marks
+    # operations in the OpenAPI document, which this route is not in.
+    await route_limit(request)
     deps: Deps = request.app.state.deps
     identity = await bearer_caller(request, deps)
     route = route_for(request.url.path, request.scope.get("raw_path", b"").decode("latin-1"))
