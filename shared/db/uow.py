@@ -222,6 +222,14 @@ class UnitOfWork:
             else:
                 self._relay.wake()
 
+    async def rollback(self) -> None:
+        """Undo what this open unit of work wrote and published so far; it stays open, its next statement beginning a
+        transaction afresh (with the same deadline)."""
+        self._outgoing = []
+        await self.connection.rollback()
+        if self._writer is None and self._deadline is not None and self._engine.dialect.name == "postgresql":
+            await self._wait_for_locks_until_the_deadline()
+
     async def publish(self, event: IntegrationEvent | BaseModel, *, exchange: str, routing_key: str,
                       subject: str | None = None, event_id: str | None = None,
                       trace_context: dict[str, str] | None = None) -> None:

@@ -113,6 +113,38 @@ async def test_work_run_in_one_hop_commits_its_rows_with_its_events_and_on_sqlit
         await dispose(engine)
 
 
+async def undo_then_make_effect(uow: UnitOfWork) -> str:
+    await uow.connection.execute(insert(effects).values(event_id="undone"))
+    await uow.publish(EffectMade(event_id="undone"), exchange="portal.events", routing_key="tests.effect")
+    await uow.rollback()
+    return await make_effect(uow)
+
+
+@pytest.mark.parametrize("one_hop", [True, False])
+async def test_a_unit_of_work_rolled_back_stays_open_and_commits_only_what_it_wrote_and_published_after(
+        database_url: str, one_hop: bool) -> None:
+    engine = engine_for(database_url)
+    async with engine.begin() as connection:
+        await connection.run_sync(metadata.create_all)
+    try:
+        uow = UnitOfWork(engine, outbox, inbox, "/tests", deadline=asyncio.get_running_loop().time() + 10)
+        async with uow.in_one_hop() if one_hop else uow:
+            assert await uow.run(undo_then_make_effect) == "done"
+        async with engine.connect() as connection:
+            made = (await connection.execute(select(effects.c.event_id).order_by(effects.c.event_id))).scalars()
+            assert list(made) == ["kept-in-its-savepoint", "made-in-one-hop"]
+            assert (await connection.execute(select(func.count()).select_from(outbox))).scalar() == 1
+            if engine.dialect.name == "postgresql":
+                # The deadline's lock timeout holds in the transaction begun afresh.
+                async with UnitOfWork(engine, outbox, inbox, "/tests",
+                                      deadline=asyncio.get_running_loop().time() + 10) as again:
+                    await again.rollback()
+                    timeout = (await again.connection.execute(text("SHOW lock_timeout"))).scalar()
+                    assert timeout != "0"
+    finally:
+        await dispose(engine)
+
+
 async def test_on_sqlite_a_commit_made_in_one_hop_is_as_durable_as_one_made_through_the_async_engine(
         sqlite_url: str) -> None:
     engine = engine_for(sqlite_url)

@@ -43,12 +43,16 @@ class FakeUnitOfWork:
 
     @contextlib.asynccontextmanager
     async def savepoint(self) -> AsyncIterator[None]:
+        self.database.savepoints += 1
         before = len(self.written)
         try:
             yield
         except BaseException:
             del self.written[before:]
             raise
+
+    async def rollback(self) -> None:
+        self.written.clear()
 
     async def commit(self) -> None:
         self.database.commits.append(list(self.written))
@@ -57,6 +61,7 @@ class FakeUnitOfWork:
 class FakeDatabase:
     def __init__(self) -> None:
         self.commits: list[list[str]] = []
+        self.savepoints = 0
         self.turn = asyncio.Event()
         self.turn.set()
         # Drafts write_many takes this long to write (the event loop's time).
@@ -104,6 +109,19 @@ async def test_writes_queued_together_are_committed_in_one_transaction_each_with
 
     assert answers == [f"made request {n}" for n in range(20)]
     assert database.commits == [[f"request {n}" for n in range(20)]]
+
+
+async def test_a_batch_written_whole_takes_no_savepoint_and_one_failing_whole_is_written_again_one_by_one(
+        database: FakeDatabase) -> None:
+    commits = group(database)
+
+    await outcomes_of(*(commits.write(f"request {n}", soon()) for n in range(5)))
+    assert database.savepoints == 0
+
+    answers = await outcomes_of(commits.write("a", soon()), commits.write("poison b", soon()))
+    assert answers[0] == "made a" and isinstance(answers[1], Refused)
+    assert database.savepoints == 2
+    assert database.commits[-1] == ["a"]
 
 
 # Refused by write_many's own checks, or failing the whole batch's writes (then written alone in a savepoint).
