@@ -21,8 +21,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
-from asgi_lifespan import LifespanManager
 
+from bench.serving import served
 from bench.stats import percentile, table
 from services.requests.app import create_app
 from services.requests.config import Settings
@@ -137,7 +137,7 @@ async def measure_dashboard() -> DashboardBench:
                             watch_seconds=0.0, renewal_scan_seconds=0.0, insights_retrain_seconds=0.0,
                             log_level="warning")
         app = create_app(settings)
-        async with (LifespanManager(app, startup_timeout=60, shutdown_timeout=30),
+        async with (served(app, startup_timeout=60, shutdown_timeout=30),
                     httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://bench",
                                       timeout=30) as client):
 

@@ -153,8 +153,7 @@ def _sqlite_time(values: np.ndarray) -> list[str | None]:
 
 
 async def _measure_store(history: History, directory: str) -> StoreResult:
-    from asgi_lifespan import LifespanManager
-
+    from bench.serving import served
     from services.requests.app import create_app
     from services.requests.config import Settings
     from services.requests.handlers.insights import retrain_now
@@ -192,7 +191,7 @@ async def _measure_store(history: History, directory: str) -> StoreResult:
     settings = Settings(database_url=url, amqp_url="memory://bench-insights", insights_retrain_seconds=0,
                         renewal_scan_seconds=0, watch_seconds=0, identity_public_key=public_key)
     app = create_app(settings)
-    async with LifespanManager(app, startup_timeout=60):
+    async with served(app, startup_timeout=60):
         deps = dataclasses.replace(app.state.deps, clock=lambda: clock)
         app.state.deps = deps
         begun = time.perf_counter()

@@ -20,8 +20,8 @@ from pathlib import Path
 
 import httpx
 import numpy as np
-from asgi_lifespan import LifespanManager
 
+from bench.serving import served
 from bench.stats import percentile, table
 from services.requests.app import create_app
 from services.requests.config import Settings
@@ -144,7 +144,7 @@ async def measure_kpis() -> KpiBench:
                             watch_seconds=0.0, renewal_scan_seconds=0.0, insights_retrain_seconds=0.0,
                             log_level="warning")
         app = create_app(settings)
-        async with (LifespanManager(app, startup_timeout=60, shutdown_timeout=30),
+        async with (served(app, startup_timeout=60, shutdown_timeout=30),
                     httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://bench",
                                       timeout=30) as client):
             periods = _periods(random.Random(7), CALLS + WARMUP)

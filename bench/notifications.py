@@ -28,8 +28,8 @@ from email.message import Message
 from pathlib import Path
 
 import aiosmtplib
-from asgi_lifespan import LifespanManager
 
+from bench.serving import served
 from bench.settings import BenchSettings
 from bench.stats import median, table
 from services.notifications import handlers
@@ -148,7 +148,7 @@ async def _one_run(settings: BenchSettings, port: int, count: int, use_broker: b
                                smtp_host="127.0.0.1", smtp_port=port, smtp_starttls=False, dispatch_batch=BATCH,
                                public_url="https://portal.gov.om")
             app = create_app(service)
-            async with LifespanManager(app, startup_timeout=60, shutdown_timeout=60):
+            async with served(app, startup_timeout=60, shutdown_timeout=60):
                 deps = app.state.deps
                 for n in range(count):
                     await handlers.set_preferences(handlers.SetPreferences(_citizen(n), Preferences(

@@ -14,9 +14,9 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from asgi_lifespan import LifespanManager
 from sqlalchemy import event, func, select
 
+from bench.serving import served
 from bench.stats import median, table
 from services.requests.app import create_app
 from services.requests.config import Settings
@@ -107,7 +107,7 @@ async def _one_run(count: int, load: float, batched: bool) -> Run:
                             identity_public_key=generate_keypair()[1], catalog_url="http://127.0.0.1:9",
                             consume_ministries=False, renewal_scan_seconds=0.0, dead_letter_desk=False)
         app = create_app(settings)
-        async with LifespanManager(app, startup_timeout=60, shutdown_timeout=60):
+        async with served(app, startup_timeout=60, shutdown_timeout=60):
             deps: Deps = app.state.deps
             runtime: Runtime = app.state.runtime
             bus = runtime.bus

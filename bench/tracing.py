@@ -55,8 +55,8 @@ class TracingResult:
 async def _serve(count: int) -> None:
     """Warm up, say "ready", then time `count` submissions each time the parent writes a line."""
     import httpx
-    from asgi_lifespan import LifespanManager
 
+    from bench.serving import served
     from services.requests.app import create_app
     from services.requests.config import Settings
     from shared.auth import Identity, IdentitySigner, generate_keypair
@@ -76,7 +76,7 @@ async def _serve(count: int) -> None:
         record = ServiceRecord(slug="renew", ministry="rop", ministry_name=text, version=1, title=text,
                                description=text, maturity="electronic", target_days=2,
                                form=[FormField(name="licence", kind="text", label=text)])
-        async with LifespanManager(app, startup_timeout=120, shutdown_timeout=60), httpx.AsyncClient(
+        async with served(app, startup_timeout=120, shutdown_timeout=60), httpx.AsyncClient(
                 transport=httpx.ASGITransport(app=app),
                 base_url="http://bench") as client:
             citizen = Identity(subject="12345678", role="citizen")
