@@ -117,12 +117,13 @@ class InMemoryBus(Bus):
                                message_id=message.message_id)
 
     async def consume(self, queue: QueueSpec, handler: Handler, *, prefetch: int = 32,
-                      passive: bool = False) -> Consumer:
+                      passive: bool = False, acknowledged: bool = True) -> Consumer:
         if passive and queue.name not in self.queues:
             raise QueueMissing(queue.name)
         await self.declare([queue])
         busy = asyncio.Lock()
-        return _MemoryConsumer(asyncio.create_task(self._run(self.queues[queue.name], handler, busy)), busy)
+        return _MemoryConsumer(asyncio.create_task(self._run(self.queues[queue.name], handler, busy, acknowledged)),
+                               busy)
 
     async def consume_in_batches(self, queue: QueueSpec, handler: BatchHandler, *, prefetch: int = 32,
                                  linger: float = 0.0) -> Consumer:
@@ -179,25 +180,29 @@ class InMemoryBus(Bus):
                         log.exception("raw_message_failed", queue=queue.spec.name)
                         await asyncio.sleep(1.0)
 
-    async def _run(self, queue: _Queue, handler: Handler, busy: asyncio.Lock) -> None:
+    async def _run(self, queue: _Queue, handler: Handler, busy: asyncio.Lock, acknowledged: bool) -> None:
         while True:
             message = await queue.messages.get()
             async with busy:
-                await self._handle(queue, message, handler)
+                await self._handle(queue, message, handler, acknowledged)
 
-    async def _handle(self, queue: _Queue, message: _Message, handler: Handler) -> None:
+    async def _handle(self, queue: _Queue, message: _Message, handler: Handler, acknowledged: bool) -> None:
         with consuming(queue.spec.name, message.headers):
-            await self._apply(queue, message, handler)
+            await self._apply(queue, message, handler, acknowledged)
 
-    async def _apply(self, queue: _Queue, message: _Message, handler: Handler) -> None:
+    async def _apply(self, queue: _Queue, message: _Message, handler: Handler, acknowledged: bool) -> None:
         try:
             envelope = Envelope.from_body(message.body)
         except MalformedEnvelope as exc:
-            await self._dead_letter(queue, message, str(exc))
+            reason: str | None = str(exc)
+        else:
+            reason = await apply_in_place(handler, _delivery(queue, message, envelope), queue.spec.delivery_limit)
+        if reason is None:
             return
-        reason = await apply_in_place(handler, _delivery(queue, message, envelope), queue.spec.delivery_limit)
-        if reason is not None:
+        if acknowledged:
             await self._dead_letter(queue, message, reason)
+        else:
+            log.warning("unacknowledged_message_dropped", queue=queue.spec.name, reason=reason)
 
     async def _dead_letter(self, queue: _Queue, message: _Message, reason: str) -> None:
         origin = origin_of(message.user_id, message.exchange, message.routing_key, message.headers)

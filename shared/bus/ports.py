@@ -133,10 +133,13 @@ class Bus(abc.ABC):
 
     @abc.abstractmethod
     async def consume(self, queue: QueueSpec, handler: Handler, *, prefetch: int = 32,
-                      passive: bool = False) -> Consumer:
+                      passive: bool = False, acknowledged: bool = True) -> Consumer:
         """Ack after the handler returns; dead-letter with a reason on Rejected or after repeated failures.
 
         passive: the queue must already exist (a ministry's user may read its queue but not declare it).
+        acknowledged=False: the broker forgets each delivery as it sends it, and one the handler cannot apply is
+        logged and dropped: for hints a later state supersedes (live updates), which a crash may lose at no cost,
+        where an ack per delivery costs both ends a write.
         """
 
     @abc.abstractmethod

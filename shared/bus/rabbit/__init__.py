@@ -52,8 +52,9 @@ class RabbitBus(Bus):
                                message_id=message.message_id)
 
     async def consume(self, queue: QueueSpec, handler: Handler, *, prefetch: int = 32,
-                      passive: bool = False) -> Consumer:
-        return await self._consumers.consume(queue, handler, prefetch=prefetch, passive=passive)
+                      passive: bool = False, acknowledged: bool = True) -> Consumer:
+        return await self._consumers.consume(queue, handler, prefetch=prefetch, passive=passive,
+                                             acknowledged=acknowledged)
 
     async def consume_in_batches(self, queue: QueueSpec, handler: BatchHandler, *, prefetch: int = 32,
                                  linger: float = 0.0) -> Consumer:

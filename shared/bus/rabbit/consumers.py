@@ -89,11 +89,17 @@ class Consumers:
         return self._connection is not None and not self._connection.is_closed
 
     async def consume(self, queue: QueueSpec, handler: Handler, *, prefetch: int = 32,
-                      passive: bool = False) -> Consumer:
+                      passive: bool = False, acknowledged: bool = True) -> Consumer:
         channel = await self._channel_for_consuming(prefetch)
         # One message at a time per queue keeps a ministry's events in the order it sent them;
         # parallelism comes from one queue per ministry, not from reordering within one.
         in_order = asyncio.Lock()
+        if not acknowledged:
+            async def on_hint(message: AbstractIncomingMessage) -> None:
+                async with in_order:
+                    await self._apply_unacknowledged(queue, message, handler)
+
+            return await self._subscribe(channel, queue, on_hint, in_order, passive=passive, no_ack=True)
         # Half the prefetch: the broker's window never runs dry while a run of acks is held back.
         acks = RunningAcks(max(prefetch // 2, 1))
 
@@ -175,11 +181,11 @@ class Consumers:
 
     async def _subscribe(self, channel: AbstractChannel, queue: QueueSpec,
                          on_message: Callable[[AbstractIncomingMessage], Awaitable[None]], in_order: asyncio.Lock,
-                         *, passive: bool, acks: RunningAcks | None = None) -> Consumer:
+                         *, passive: bool, acks: RunningAcks | None = None, no_ack: bool = False) -> Consumer:
         try:
             declared = await channel.declare_queue(queue.name, passive=True) if passive \
                 else await declare_queue(channel, queue)
-            tag = await declared.consume(on_message, no_ack=False)
+            tag = await declared.consume(on_message, no_ack=no_ack)
         except ChannelNotFoundEntity as exc:
             raise QueueMissing(queue.name) from exc
         except ChannelAccessRefused as exc:
@@ -223,6 +229,22 @@ class Consumers:
             return False
         _consumed(queue).inc()
         return True
+
+    async def _apply_unacknowledged(self, queue: QueueSpec, message: AbstractIncomingMessage,
+                                    handler: Handler) -> None:
+        headers = dict(message.headers or {})
+        with consuming(queue.name, headers):
+            try:
+                envelope = Envelope.from_body(message.body)
+            except MalformedEnvelope as exc:
+                reason: str | None = str(exc)
+            else:
+                reason = await apply_in_place(handler, _delivery(queue.name, message, headers, envelope),
+                                              queue.delivery_limit)
+        if reason is None:
+            _consumed(queue.name).inc()
+        else:
+            log.warning("unacknowledged_message_dropped", queue=queue.name, reason=reason)
 
     async def _dead_letter(self, queue: str, message: AbstractIncomingMessage, reason: str) -> None:
         if self._broker_dead_letters:

@@ -449,3 +449,32 @@ async def test_a_replayed_dead_letter_reaches_only_its_own_queue_with_its_routin
     assert delivery.user_id == "ministry-rop"
     assert await bus.drain(other.name) == []
     await bus.close()
+
+
+async def test_hints_consumed_without_acks_are_each_handled_once_and_a_bad_one_is_dropped_not_dead_lettered(
+        broker_url: str) -> None:
+    bus = await started_bus(broker_url)
+    hints = QueueSpec("test.hints", (Binding(EVENTS, "test.hint.*"),), dead_letters=False, exclusive=True)
+    handled: list[str] = []
+
+    async def handler(delivery: Delivery) -> None:
+        if "name" not in delivery.envelope.data:
+            raise Rejected("bad payload: name is missing")
+        handled.append(delivery.envelope.data["name"])
+
+    consumer = await bus.consume(hints, handler, acknowledged=False)
+    await bus.publish(Envelope(type=ThingHappened.TYPE, source="/tests", data={"nom": 1}), EVENTS, "test.hint.bad")
+    for name in ("first", "second"):
+        await bus.publish(create_envelope(name), EVENTS, "test.hint.good")
+
+    async def both_handled() -> bool:
+        return handled == ["first", "second"]
+
+    await eventually(both_handled)
+    await consumer.cancel()
+    again = Recorder()
+    await bus.consume(hints, again)
+    await asyncio.sleep(0.5)
+    assert again.seen == []
+    assert await bus.drain(DEAD_LETTERS) == []
+    await bus.close()

@@ -71,6 +71,27 @@ async def test_the_in_memory_bus_dead_letters_rejections_and_repeated_failures()
     assert attempts == [0, 0]
 
 
+async def test_the_in_memory_bus_drops_a_hint_consumed_without_acks_that_cannot_be_applied() -> None:
+    bus = InMemoryBus()
+    queue = QueueSpec(f"q-{uuid.uuid4()}", (Binding(EVENTS, "a.#"),), dead_letters=False, exclusive=True)
+    handled: list[str] = []
+
+    async def handler(delivery: Delivery) -> None:
+        if delivery.envelope.data.get("poison"):
+            raise Rejected("poison")
+        handled.append(delivery.envelope.data["name"])
+
+    await bus.consume(queue, handler, acknowledged=False)
+    await bus.publish(Envelope(type="t.v1", source="/x", data={"poison": True}), EVENTS, "a.1")
+    await bus.publish(Envelope(type="t.v1", source="/x", data={"name": "next"}), EVENTS, "a.2")
+
+    async def next_handled() -> bool:
+        return handled == ["next"]
+
+    await eventually(next_handled)
+    assert await bus.drain(DEAD_LETTERS) == []
+
+
 async def test_deliveries_waiting_together_reach_a_batch_handler_together_in_order() -> None:
     bus = InMemoryBus()
     queue = QueueSpec("q", (Binding(EVENTS, "a.#"),))
