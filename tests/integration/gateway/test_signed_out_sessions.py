@@ -25,6 +25,7 @@ def differences(connection: Connection) -> list[Any]:
     return [d for d in compare_metadata(context, metadata) if not (d[0] == "modify_type" and "UtcDateTime" in repr(d))]
 
 
+@pytest.mark.empty_database
 async def test_the_migrated_schema_is_the_one_the_code_uses(database_url: str) -> None:
     await upgrade(MIGRATIONS, database_url)
     engine = engine_for(database_url)

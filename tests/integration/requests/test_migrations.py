@@ -14,7 +14,7 @@ from services.requests.store import MIGRATIONS, metadata
 from shared.db import engine_for
 from shared.db.migrate import alembic_config, upgrade
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.empty_database]
 
 
 def differences(connection: Connection) -> list[Any]:
