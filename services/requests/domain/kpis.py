@@ -26,6 +26,7 @@ straight from the requests (the rebuild path and the oracle the rollups are test
 import bisect
 import itertools
 import math
+import operator
 import statistics
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -127,8 +128,12 @@ class Facts:
     channels: list[ChannelFacts] = field(default_factory=list)
 
 
+# 1, 0.1, 0.01 ...: made once (a report rounds a few hundred figures).
+_QUANTA = tuple(Decimal(1).scaleb(-places) for places in range(8))
+
+
 def _round(value: float, places: int) -> float:
-    return float(Decimal(repr(value)).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP))
+    return float(Decimal(repr(value)).quantize(_QUANTA[places], rounding=ROUND_HALF_UP))
 
 
 def rate(part: int, whole: int) -> float | None:
@@ -265,7 +270,7 @@ COUNTS = ("started", "completed", "cancelled", "online_completed", "decided", "o
 def add_histograms(a: Histogram, b: Histogram) -> Histogram:
     if len(a) < len(b):
         a, b = b, a
-    return [x + y for x, y in zip(a, b, strict=False)] + a[len(b):]
+    return [*map(operator.add, a, b), *a[len(b):]]
 
 
 @dataclass
