@@ -2,6 +2,7 @@
 reason, and operators' draining of a queue."""
 
 import asyncio
+import collections
 import contextlib
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -37,10 +38,16 @@ log = get_logger(__name__)
 
 CONSUMED = Counter("portal_bus_consumed_total", "Messages handled and acked", ["queue"])
 DEAD_LETTERED = Counter("portal_bus_dead_lettered_total", "Messages sent to dead letters", ["queue"])
+HINTS_DROPPED = Counter("portal_bus_hints_dropped_total",
+                        "Deliveries consumed without acks dropped unhandled, the oldest of a full backlog", ["queue"])
 
 PublishRaw = Callable[..., Awaitable[None]]
 # Each queue's child of CONSUMED, looked up once: labels() takes a lock and builds a key for every message.
 _CONSUMED_FROM: dict[str, Any] = {}
+
+
+def _dropped(queue: str) -> Any:
+    return HINTS_DROPPED.labels(queue)
 
 
 def _consumed(queue: str) -> Any:
@@ -95,9 +102,19 @@ class Consumers:
         # parallelism comes from one queue per ministry, not from reordering within one.
         in_order = asyncio.Lock()
         if not acknowledged:
+            # Without acks the prefetch no longer holds deliveries back at the broker: at most `prefetch` wait here,
+            # and a full backlog drops its oldest, as the queue's drop-head would have.
+            waiting: collections.deque[AbstractIncomingMessage] = collections.deque(maxlen=prefetch)
+
             async def on_hint(message: AbstractIncomingMessage) -> None:
+                if len(waiting) == waiting.maxlen:
+                    _dropped(queue.name).inc()
+                waiting.append(message)
+                if in_order.locked():
+                    return  # the task holding it takes this one too
                 async with in_order:
-                    await self._apply_unacknowledged(queue, message, handler)
+                    while waiting:
+                        await self._apply_unacknowledged(queue, waiting.popleft(), handler)
 
             return await self._subscribe(channel, queue, on_hint, in_order, passive=passive, no_ack=True)
         # Half the prefetch: the broker's window never runs dry while a run of acks is held back.

@@ -9,6 +9,7 @@ import uuid
 
 import aio_pika
 import pytest
+from prometheus_client import REGISTRY
 
 from shared.bus import Delivery, Envelope, PublishFailed, RawDelivery, Rejected, connect_bus
 from shared.bus.ports import REASON_HEADER, dead_letter_facts
@@ -486,4 +487,39 @@ async def test_hints_consumed_without_acks_are_each_handled_once_and_a_bad_one_i
     await asyncio.sleep(0.5)
     assert again.seen == []
     assert await bus.drain(DEAD_LETTERS) == []
+    await bus.close()
+
+
+async def test_hints_piling_up_behind_a_slow_handler_keep_only_the_newest_as_a_drop_head_queue_would(
+        broker_url: str) -> None:
+    bus = await started_bus(broker_url)
+    name = f"test.hints.{uuid.uuid4().hex[:8]}"
+    hints = QueueSpec(name, (Binding(EVENTS, "test.slow.*"),), dead_letters=False, exclusive=True)
+    release = asyncio.Event()
+    handled: list[str] = []
+
+    async def handler(delivery: Delivery) -> None:
+        handled.append(delivery.envelope.data["name"])
+        await release.wait()
+
+    await bus.consume(hints, handler, prefetch=4, acknowledged=False)
+    await bus.publish(create_envelope("0"), EVENTS, "test.slow.hint")
+
+    async def first_in_hand() -> bool:
+        return handled == ["0"]
+
+    await eventually(first_in_hand)
+    for n in range(1, 11):
+        await bus.publish(create_envelope(str(n)), EVENTS, "test.slow.hint")
+
+    async def six_dropped() -> bool:
+        return REGISTRY.get_sample_value("portal_bus_hints_dropped_total", {"queue": name}) == 6
+
+    await eventually(six_dropped)
+    release.set()
+
+    async def newest_handled() -> bool:
+        return handled == ["0", "7", "8", "9", "10"]
+
+    await eventually(newest_handled)
     await bus.close()
