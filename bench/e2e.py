@@ -57,6 +57,7 @@ class Portal:
     gateway_url: str
     amqp_url: str
     admin: BrokerAdmin
+    pid: int
 
 
 class PortalProcess:
@@ -97,6 +98,11 @@ class PortalProcess:
             self._process.kill()
             await self._process.wait()
 
+    @property
+    def pid(self) -> int:
+        assert self._process is not None, "not started"
+        return self._process.pid
+
     def tail(self, chars: int = 3000) -> str:
         return self._log.read_text(errors="replace")[-chars:] if self._log.exists() else "(no output)"
 
@@ -119,7 +125,7 @@ async def running_portal(settings: BenchSettings, database_url: str | None = Non
     process = PortalProcess(settings, amqp_url, run_dir, database_url)
     try:
         await process.start()
-        yield Portal(f"http://127.0.0.1:{settings.base_port}", amqp_url, admin)
+        yield Portal(f"http://127.0.0.1:{settings.base_port}", amqp_url, admin, process.pid)
     except BaseException:
         print(f"--- portal output (tail) ---\n{process.tail()}", file=sys.stderr)
         raise

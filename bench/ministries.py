@@ -1,6 +1,7 @@
 """Ministry integration under load: submissions through the gateway, and five ministries publishing at once."""
 
 import asyncio
+import os
 import time
 import uuid
 from collections.abc import Awaitable, Callable
@@ -8,6 +9,7 @@ from dataclasses import dataclass, field
 
 import httpx
 
+from bench.cpu import CpuReading, ms_per_unit
 from bench.e2e import Portal, delete_broker_user, drained, running_portal
 from bench.postgres import fresh_databases
 from bench.settings import BenchSettings
@@ -18,6 +20,7 @@ from shared.bus.admin import with_credentials
 
 MINISTRIES = 5
 CONCURRENCY = 8
+BASELINE_SECONDS = 2.0
 POLL_INTERVAL = 0.01
 PACE_SECONDS = 0.25
 VISIBLE_TIMEOUT = 60.0
@@ -31,19 +34,24 @@ TARGETS: dict[str, tuple[float, float | None]] = {SQLITE: (0.2, None), POSTGRESQ
 
 @dataclass
 class Submissions:
-    """Submissions through the gateway and as many /healthz calls, on one portal (one database engine). The
-    baseline is measured while the portal has nothing else to do (its queues empty; after the submissions, once it
-    has worked off what they set off, within `drain_seconds`): calls to /healthz while the notifications and
-    popularity consumers still run would read a busier machine than the submissions' own ratio stands against. Half
-    of the calls come just before the submissions and half just after: a shared machine's speed drifts by a quarter
-    from one minute to the next here, and a baseline taken on one side only carried that drift into the ratio."""
+    """Submissions through the gateway and, as their baseline, calls to /healthz for BASELINE_SECONDS, on one portal
+    (one database engine). The baseline is measured while the portal has nothing else to do (its queues empty; after
+    the submissions, once it has worked off what they set off, within `drain_seconds`): calls to /healthz while the
+    notifications and popularity consumers still run would read a busier machine than the submissions' own ratio
+    stands against. Half of the calls come just before the submissions and half just after: a shared machine's speed
+    drifts by a quarter from one minute to the next here, and a baseline taken on one side only carried that drift
+    into the ratio. The CPU each part of the machine spent is read beside both: per submission (the backlog it left
+    worked off) and per /healthz call."""
 
     database: str
     submit_ms: list[float] = field(default_factory=list)
     submit_seconds: float = 0.0
     drain_seconds: float = 0.0
+    busy_share: float = 0.0
+    submit_cpu_ms: dict[str, float] = field(default_factory=dict)
     health_ms: list[float] = field(default_factory=list)
     health_seconds: float = 0.0
+    health_cpu_ms: dict[str, float] = field(default_factory=dict)
 
     @property
     def per_second(self) -> float:
@@ -107,14 +115,26 @@ def _service(slug: str) -> dict[str, object]:
 
 async def _timed_many(count: int, action: Callable[[int], Awaitable[None]]) -> tuple[list[float], float]:
     """`count` actions, CONCURRENCY at a time; each one's latency in ms, and the wall time in seconds."""
-    latencies: list[float] = []
     queue: asyncio.Queue[int] = asyncio.Queue()
     for n in range(count):
         queue.put_nowait(n)
+    return await _timed(lambda: not queue.empty(), lambda: queue.get_nowait(), action)
+
+
+async def _timed_for(seconds: float, action: Callable[[int], Awaitable[None]]) -> tuple[list[float], float]:
+    """As many actions as `seconds` allow, CONCURRENCY at a time: a baseline whose window does not shrink as the
+    machine speeds up."""
+    deadline = time.perf_counter() + seconds
+    return await _timed(lambda: time.perf_counter() < deadline, lambda: 0, action)
+
+
+async def _timed(more: Callable[[], bool], next_n: Callable[[], int], action: Callable[[int], Awaitable[None]]
+                 ) -> tuple[list[float], float]:
+    latencies: list[float] = []
 
     async def worker() -> None:
-        while not queue.empty():
-            n = queue.get_nowait()
+        while more():
+            n = next_n()
             started = time.perf_counter()
             await action(n)
             latencies.append((time.perf_counter() - started) * 1000)
@@ -223,16 +243,12 @@ async def _on_portal(settings: BenchSettings, database: str, database_url: str |
             async def health(_: int) -> None:
                 (await gateway.get("/healthz")).raise_for_status()
 
-            count = burst + MINISTRIES * settings.requests // 2
+            paced = settings.requests // 2  # status events per ministry, one per PACE_SECONDS
+            count = max(settings.submissions, burst + MINISTRIES * paced)
             await drained(settings, portal.admin.vhost)  # the warm-up's events worked off
-            before_ms, before_seconds = await _timed_many(count // 2, health)
-            submissions.submit_ms, submissions.submit_seconds = await _timed_many(count, submit_one)
-            submissions.drain_seconds = await drained(settings, portal.admin.vhost)
-            after_ms, after_seconds = await _timed_many(count - count // 2, health)
-            submissions.health_ms = before_ms + after_ms
-            submissions.health_seconds = before_seconds + after_seconds
+            await _measure(settings, portal, submissions, count, submit_one, health)
             if statuses is not None:
-                await _status_events(gateway, citizen, ministries, numbers, burst // MINISTRIES, statuses)
+                await _status_events(gateway, citizen, ministries, numbers, burst // MINISTRIES, paced, statuses)
             return submissions
         finally:
             for ministry in ministries:
@@ -240,9 +256,29 @@ async def _on_portal(settings: BenchSettings, database: str, database_url: str |
                 await delete_broker_user(settings, ministry.credentials.broker_user)
 
 
+async def _measure(settings: BenchSettings, portal: Portal, submissions: Submissions, count: int,
+                   submit_one: Callable[[int], Awaitable[None]], health: Callable[[int], Awaitable[None]]) -> None:
+    before = CpuReading.now(portal.pid)
+    before_ms, before_seconds = await _timed_for(BASELINE_SECONDS / 2, health)
+    submitting = CpuReading.now(portal.pid)
+    submissions.submit_ms, submissions.submit_seconds = await _timed_many(count, submit_one)
+    submitted = CpuReading.now(portal.pid)
+    submissions.drain_seconds = await drained(settings, portal.admin.vhost)
+    drained_reading = CpuReading.now(portal.pid)
+    after_ms, after_seconds = await _timed_for(BASELINE_SECONDS / 2, health)
+    after = CpuReading.now(portal.pid)
+    submissions.health_ms = before_ms + after_ms
+    submissions.health_seconds = before_seconds + after_seconds
+    submissions.busy_share = (submitted.busy - submitting.busy) / (submissions.submit_seconds * (os.cpu_count() or 1))
+    submissions.submit_cpu_ms = ms_per_unit(submitting.spent(drained_reading), count)
+    submissions.health_cpu_ms = ms_per_unit(before.spent(submitting) + drained_reading.spent(after),
+                                            len(submissions.health_ms))
+
+
 async def _status_events(gateway: httpx.AsyncClient, citizen: dict[str, str], ministries: list[BenchMinistry],
-                         numbers: dict[str, list[str]], per_ministry: int, result: MinistryLoad) -> None:
-    """A burst of `received` from every ministry at once, then the rest paced, each watched through the gateway."""
+                         numbers: dict[str, list[str]], per_ministry: int, paced: int, result: MinistryLoad) -> None:
+    """A burst of `received` from every ministry at once, then `paced` more from each, one per PACE_SECONDS, each
+    watched through the gateway."""
     started = time.perf_counter()
     await asyncio.gather(*(ministry.client.update_status(number, "received")
                            for ministry in ministries for number in numbers[ministry.code][:per_ministry]))
@@ -251,7 +287,8 @@ async def _status_events(gateway: httpx.AsyncClient, citizen: dict[str, str], mi
             raise TimeoutError("the burst of status events was not all visible in time")
         await asyncio.sleep(0.02)
     result.burst_events, result.burst_seconds = per_ministry * MINISTRIES, time.perf_counter() - started
-    await asyncio.gather(*(_paced(gateway, citizen, ministry, numbers[ministry.code][per_ministry:], result)
+    await asyncio.gather(*(_paced(gateway, citizen, ministry,
+                                  numbers[ministry.code][per_ministry:per_ministry + paced], result)
                            for ministry in ministries))
 
 
@@ -279,12 +316,23 @@ def ministries_report(result: MinistryLoad) -> str:
           f"before the submissions and half once their backlog was worked off, within {run.drain_seconds:.1f} s); "
           f"p99 {run.p99:.1f} ms; {run.verdict()}"
           for run in result.submissions),
+        *(_cpu_line(run) for run in result.submissions),
         f"status burst: {result.burst_events} events from {MINISTRIES} ministries at once, all visible through the "
         f"gateway in {result.burst_seconds:.2f} s = {result.events_per_second:,.0f} events/s",
         f"status paced ({len(result.visible_ms)} events, {MINISTRIES} ministries, each one per "
         f"{PACE_SECONDS * 1000:.0f} ms): visible p50 {percentile(result.visible_ms, 50):.1f} ms, "
         f"p99 {percentile(result.visible_ms, 99):.1f} ms",
     ])
+
+
+def _cpu_line(run: Submissions) -> str:
+    def parts(spent: dict[str, float], digits: int) -> str:
+        return ", ".join(f"{part} {ms:.{digits}f}" for part, ms in spent.items() if round(ms, digits))
+
+    return (f"CPU on {run.database}, ms per submission (its backlog worked off included; the machine "
+            f"{run.busy_share:.0%} busy while they were made): {parts(run.submit_cpu_ms, 2)}; total "
+            f"{sum(run.submit_cpu_ms.values()):.2f} ms. Per /healthz call: {parts(run.health_cpu_ms, 3)}; total "
+            f"{sum(run.health_cpu_ms.values()):.3f} ms")
 
 
 def ministries_summary(result: MinistryLoad) -> str:

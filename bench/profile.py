@@ -1,21 +1,20 @@
 """Where the CPU goes on the submission path: `python -m bench.profile`.
 
 Starts `portal up` (ports from BENCH_BASE_PORT; its stores on SQLite, or with --postgresql on fresh PostgreSQL
-databases dropped after), onboards a ministry with the probe service, then submits requests through the gateway
-from CONCURRENCY citizens' connections for SECONDS while py-spy samples the gateway, requests, notifications and
-search processes. Prints submissions/s and p99 beside the gateway's /healthz rate in the same run; how long the
-portal's queues took to empty after the load; the CPU time each of the portal's processes (the catalogue's too)
-spent per submission, backlogs included, beside the gateway's per /healthz (a ratio a loaded machine hardly
-moves); and for each sampled process how busy it was (the share of samples holding the GIL: waits in epoll, a C
-event loop or a thread's queue are not CPU, and neither is work in threads that release it, such as tantivy's),
-its top functions by own CPU share (the leaf frame of each busy sample), and the portal's own functions by
-inclusive share (each busy sample counted once for every services/shared frame on its stack), which says what a
-cost is paid for.
+databases dropped after), onboards a ministry with the probe service, then submits requests through the gateway from
+CONCURRENCY citizens' connections for SECONDS while py-spy samples the gateway, requests, notifications and search
+processes. Prints submissions/s and p99 beside the gateway's /healthz rate in the same run; how long the portal's
+queues took to empty after the load; the CPU time each part of the machine (the portal's processes, RabbitMQ,
+PostgreSQL and this load generator) spent per submission, backlogs included, beside the gateway's per /healthz (a
+ratio a loaded machine hardly moves); and for each sampled process how busy it was (the share of samples holding the
+GIL: waits in epoll, a C event loop or a thread's queue are not CPU, and neither is work in threads that release it,
+such as tantivy's), its top functions by own CPU share (the leaf frame of each busy sample), and the portal's own
+functions by inclusive share (each busy sample counted once for every services/shared frame on its stack), which
+says what a cost is paid for.
 """
 
 import asyncio
 import collections
-import os
 import subprocess
 import sys
 import time
@@ -25,6 +24,7 @@ from pathlib import Path
 
 import httpx
 
+from bench.cpu import CpuReading, ms_per_unit
 from bench.e2e import citizen_headers, drained, publish_probe_service, running_portal, submit, wait_submittable
 from bench.postgres import fresh_databases
 from bench.settings import BenchSettings
@@ -49,12 +49,6 @@ class Profile:
     samples: int
     own: list[tuple[str, float]]
     inclusive: list[tuple[str, float]]
-
-
-def cpu_seconds(pid: int) -> float:
-    """User and system CPU the process (all its threads) has used: unlike a rate, hardly moved by a loaded machine."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def top_functions(raw: Path, count: int = 12) -> Profile:
@@ -107,7 +101,7 @@ async def run(settings: BenchSettings, out: Path, database_url: str | None = Non
                 (await gateway.get("/healthz")).raise_for_status()
                 health += 1
 
-        cpu_before = {name: cpu_seconds(pid) for name, pid in pids.items()}
+        cpu_before = CpuReading.now(portal.pid)
         started = time.monotonic()
         await asyncio.gather(*(submitter() for _ in range(CONCURRENCY)))
         rate = len(ms) / (time.monotonic() - started)
@@ -115,11 +109,11 @@ async def run(settings: BenchSettings, out: Path, database_url: str | None = Non
         # consumer that fell behind (search did) would otherwise leave the cost of its backlog out.
         behind = await drained(settings, portal.admin.vhost)
         await asyncio.sleep(2)
-        cpu_ms = {name: (cpu_seconds(pid) - cpu_before[name]) * 1000 / len(ms) for name, pid in pids.items()}
-        gateway_before = cpu_seconds(pids["gateway"])
+        probing = CpuReading.now(portal.pid)
+        cpu_ms = ms_per_unit(cpu_before.spent(probing), len(ms))
         await asyncio.gather(*(prober(time.monotonic() + 5) for _ in range(CONCURRENCY)))
         health_rate = health / 5
-        health_cpu_ms = (cpu_seconds(pids["gateway"]) - gateway_before) * 1000 / health
+        health_cpu_ms = ms_per_unit(probing.spent(CpuReading.now(portal.pid)), health)
         for spy in spies:
             spy.wait(timeout=120)
     print(f"submissions through the gateway: {rate:.0f}/s, p50 {percentile(ms, 50):.0f} ms, "
@@ -127,8 +121,9 @@ async def run(settings: BenchSettings, out: Path, database_url: str | None = Non
           f"ratio {rate / health_rate:.2f}×")
     print(f"the portal's queues were empty within {behind:.1f} s of the last submission")
     print(f"CPU per submission: {', '.join(f'{name} {ms:.1f} ms' for name, ms in cpu_ms.items())}; total "
-          f"{sum(cpu_ms.values()):.1f} ms against {health_cpu_ms:.2f} ms of the gateway's per /healthz "
-          f"(ratio {health_cpu_ms / sum(cpu_ms.values()):.2f}×)")
+          f"{sum(cpu_ms.values()):.1f} ms against {health_cpu_ms['gateway']:.2f} ms of the gateway's per /healthz "
+          f"(ratio {health_cpu_ms['gateway'] / sum(cpu_ms.values()):.2f}×; all parts per /healthz "
+          f"{sum(health_cpu_ms.values()):.2f} ms)")
     for name in PROFILED:
         profile = top_functions(out / f"{name}.txt")
         print(f"--- {name}: busy {profile.samples / (RATE * SECONDS):.0%} of the time ({profile.samples} samples "
