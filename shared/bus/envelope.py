@@ -1,4 +1,4 @@
-"""CloudEvents 1.0 structured JSON envelope (the JSON event format, read and written with the json module).
+"""CloudEvents 1.0 structured JSON envelope (the JSON event format, read and written with shared.json_codec).
 
 Through the cloudevents SDK, writing and reading an envelope cost about 50 and 70 µs, most of what the bus added
 to a message on top of aio-pika; tests/unit/shared/test_envelope.py holds that the SDK and this module read each
@@ -6,13 +6,13 @@ other's messages.
 """
 
 import base64
-import json
 import re
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from shared import json_codec
 from shared.tracing import TRACEPARENT, TRACESTATE
 
 CONTENT_TYPE = "application/cloudevents+json"
@@ -51,12 +51,12 @@ class Envelope:
         if self.tracestate:
             body[TRACESTATE] = self.tracestate
         body["data"] = self.data
-        return json.dumps(body).encode()
+        return json_codec.dumps(body)
 
     @classmethod
     def from_body(cls, body: bytes) -> "Envelope":
         try:
-            event = json.loads(body)
+            event = json_codec.loads(body)
         except ValueError as exc:
             raise MalformedEnvelope(f"not a CloudEvents 1.0 structured JSON message: {exc}") from exc
         if not isinstance(event, dict):
@@ -113,14 +113,14 @@ def _optional(event: dict[str, Any], name: str) -> str | None:
 def _data(event: dict[str, Any]) -> Any:
     if "data_base64" in event:
         try:
-            return json.loads(base64.b64decode(event["data_base64"], validate=True))
+            return json_codec.loads(base64.b64decode(event["data_base64"], validate=True))
         except (ValueError, TypeError) as exc:
             raise MalformedEnvelope("the event data is not JSON") from exc
     data = event.get("data")
     if isinstance(data, str):
         # A producer that wrote its JSON payload as a string.
         try:
-            return json.loads(data)
+            return json_codec.loads(data)
         except ValueError as exc:
             raise MalformedEnvelope("the event data is not JSON") from exc
     return data

@@ -20,9 +20,14 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.ext.asyncio import create_async_engine as _create_async_engine
 
+from shared import json_codec
 from shared.tracing import ChildSpansOnly, tracing_enabled
 
 READ_ONLY = "portal_read_only"
+
+
+# JSON columns (a request's answers, an outbox row's event, a notification's parameters) through orjson.
+_JSON: dict[str, Any] = {"json_serializer": json_codec.dumps_text, "json_deserializer": json_codec.loads}
 
 
 def is_sqlite(url: str) -> bool:
@@ -35,12 +40,13 @@ def engine_for(url: str) -> AsyncEngine:
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = _create_async_engine(url, connect_args={"timeout": 30}, hide_parameters=True)
+        engine = _create_async_engine(url, connect_args={"timeout": 30}, hide_parameters=True, **_JSON)
 
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         event.listen(engine.sync_engine, "begin", _sqlite_begin)
         return _traced(engine)
-    engine = _create_async_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True, hide_parameters=True)
+    engine = _create_async_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True, hide_parameters=True,
+                                  **_JSON)
     if engine.dialect.driver == "asyncpg":
         # The dialect's ping wraps its ';' in BEGIN and ROLLBACK (for PgBouncer's transaction mode, not used here):
         # three round trips on every checkout, a group commit's batch and an outbox batch each paying them.
@@ -123,7 +129,7 @@ def reader_for(engine: AsyncEngine) -> Engine | None:
         return None
     reader = _READERS.get(engine.sync_engine)
     if reader is None:
-        reader = create_engine(engine.url.set(drivername="sqlite+pysqlite"), hide_parameters=True,
+        reader = create_engine(engine.url.set(drivername="sqlite+pysqlite"), hide_parameters=True, **_JSON,
                                connect_args={"timeout": 30, "check_same_thread": False})
 
         @event.listens_for(reader, "connect")
@@ -154,7 +160,7 @@ def writer_for(engine: AsyncEngine) -> Engine | None:
         return None
     writer = _WRITERS.get(engine.sync_engine)
     if writer is None:
-        writer = create_engine(engine.url.set(drivername="sqlite+pysqlite"), hide_parameters=True,
+        writer = create_engine(engine.url.set(drivername="sqlite+pysqlite"), hide_parameters=True, **_JSON,
                                connect_args={"timeout": 30, "check_same_thread": False})
         event.listen(writer, "connect", _sqlite_pragmas)
         event.listen(writer, "begin", _sqlite_begin)

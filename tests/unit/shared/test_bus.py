@@ -1,4 +1,5 @@
 import asyncio
+import json
 import uuid
 
 import pytest
@@ -27,7 +28,7 @@ def test_every_durable_queue_is_a_quorum_queue_with_a_delivery_limit_dead_letter
 def test_an_envelope_survives_the_round_trip_as_a_structured_cloudevent() -> None:
     envelope = Envelope(type="om.portal.x.v1", source="/x", data={"name": "عائشة"}, subject="s")
     body = envelope.to_body()
-    assert b'"specversion": "1.0"' in body
+    assert json.loads(body)["specversion"] == "1.0"
     assert Envelope.from_body(body) == envelope
 
 
