@@ -64,6 +64,10 @@ def queue_and_bindings(spec: bus.QueueSpec, component: str, **extra: str) -> lis
                              "autoDelete": False, "arguments": arguments}, **extra)]
     for index, binding in enumerate(spec.bindings, start=1):
         binding_name = name if len(spec.bindings) == 1 else f"{name}-{index}"
+        if spec.unbound:
+            # Its bindings changed: the topology operator never changes a Binding's spec, so the new ones are new
+            # objects, named for their keys (the old object is deleted on upgrade, its binding with it).
+            binding_name = f"{name}-{k8s_name(binding.routing_key)}"
         docs.append(topology_object("Binding", binding_name, component,
                                     {"vhost": VHOST, "source": binding.exchange, "destination": spec.name,
                                      "destinationType": "queue", "routingKey": binding.routing_key}, **extra))

@@ -12,10 +12,12 @@ from services.requests.handlers import (
     CompletionEstimates,
     Deps,
     KeptReports,
+    Reported,
     in_one_transaction,
     record_dead_letter,
     register_catalogue,
     register_ministry,
+    report_submission_counts,
 )
 from services.requests.handlers.insights import retrain_now
 from services.requests.learning.child import ChildRetraining
@@ -55,6 +57,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     watch = OperationsWatch(deps, settings.watch_seconds, timedelta(seconds=settings.stall_floor_seconds))
     renewals = RenewalScan(deps, settings.renewal_scan_seconds)
     learning = Every(settings.insights_retrain_seconds, lambda: retrain_now(deps), "insights-retrain")
+    reported = Reported()
+    submission_counts = Every(settings.submission_counts_seconds, lambda: report_submission_counts(deps, reported),
+                              "submission-counts", at_start=True)
 
     async def started() -> None:
         async with deps.uow() as uow:
@@ -69,12 +74,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             watch.start()
             # One deployment retrains; the patterns it keeps serve every replica.
             learning.start()
+            # And reports the submissions' totals to search: a replica's report would repeat another's.
+            submission_counts.start()
         renewals.start()
 
     async def stopping() -> None:
         await deps.submissions.stop()
         await renewals.stop()
         await learning.stop()
+        await submission_counts.stop()
         await watch.stop()
         await catalog_http.aclose()
 

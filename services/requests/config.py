@@ -20,6 +20,8 @@ class Settings(ServiceSettings):
     # One deployment keeps the dead-letter desk and reports the portal-wide gauges; per-ministry workers turn it off.
     dead_letter_desk: bool = True
     watch_seconds: float = 60.0
+    # How often each service's submissions so far are reported to search, where they moved (0: never).
+    submission_counts_seconds: float = 10.0
     # No request is flagged stalled sooner than this after its last change, however quick its service usually is.
     stall_floor_seconds: float = 3600.0
     # How often the renewal scan looks for documents coming within their renewal window (0: never).

@@ -9,7 +9,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import JSON, Column, Integer, MetaData, String, Table, delete, desc, func, insert, select
+from sqlalchemy import JSON, Column, Integer, MetaData, String, Table, case, delete, desc, func, insert, select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -130,14 +130,19 @@ class Popularity:
     def __init__(self, uow: UnitOfWork) -> None:
         self._uow = uow
 
-    async def add_submissions(self, counts: Mapping[str, int], now: datetime) -> dict[str, int]:
-        """Add each service's new submissions to its count; returns each one's count after. One statement for the
-        lot, its rows in slug order, so replicas adding to the same services at once lock them in the same order."""
+    async def raise_to(self, totals: Mapping[str, int], now: datetime) -> dict[str, int]:
+        """Each service's count raised to its reported total (never lowered: a late report is an older total);
+        returns each one's count after. One statement for the lot, its rows in slug order, so replicas writing the
+        same services at once lock them in the same order."""
         t = service_popularity
-        statement = _upsert(self._uow, t, t.c.slug, ("submissions",), {"updated_at": now})
+        insert_ = postgresql_insert(t) if self._uow.connection.dialect.name == "postgresql" else sqlite_insert(t)
+        kept = t.c.submissions
+        statement = insert_.on_conflict_do_update(index_elements=[t.c.slug], set_={
+            "submissions": case((insert_.excluded.submissions > kept, insert_.excluded.submissions), else_=kept),
+            "updated_at": now})
         rows = await self._uow.connection.execute(
             statement.returning(t.c.slug, t.c.submissions),
-            [{"slug": slug, "submissions": added, "updated_at": now} for slug, added in sorted(counts.items())])
+            [{"slug": slug, "submissions": total, "updated_at": now} for slug, total in sorted(totals.items())])
         return {row.slug: row.submissions for row in rows}
 
     async def of(self, slugs: list[str]) -> dict[str, int]:

@@ -30,6 +30,9 @@ class QueueSpec:
     max_length: int = MAX_LENGTH
     delivery_limit: int = DELIVERY_LIMIT
     extra_arguments: dict[str, Any] = field(default_factory=dict)
+    # Bindings it had in an earlier release: removed where it is declared, so a broker kept across the upgrade stops
+    # routing those messages here.
+    unbound: tuple[Binding, ...] = ()
 
     def arguments(self) -> dict[str, Any]:
         if self.exclusive:
@@ -81,7 +84,9 @@ NOTIFICATIONS_REQUESTS = QueueSpec(
     (Binding(EVENTS, "requests.request.status_changed"), Binding(EVENTS, "requests.renewal.due"),
      Binding(EVENTS, "requests.survey.invited"), Binding(EVENTS, "requests.suggestion.offered")),
 )
-SEARCH_REQUESTS = QueueSpec("search.request-events", (Binding(EVENTS, "requests.request.status_changed"),))
+# Search ranks by the totals the requests service reports every few seconds; it took every status change before.
+SEARCH_REQUESTS = QueueSpec("search.request-events", (Binding(EVENTS, "requests.submissions.counted"),),
+                            unbound=(Binding(EVENTS, "requests.request.status_changed"),))
 # Nobody has to consume it (operators read it); it exists so the mandatory publish of a failure is routable.
 NOTIFICATIONS_DELIVERY_FAILURES = QueueSpec(
     "notifications.delivery-failures", (Binding(EVENTS, "notifications.delivery.failed"),), dead_letters=False,

@@ -15,6 +15,7 @@ from shared.contracts.requests import (
     RequestStalled,
     RequestStatusChanged,
     RequestSubmitted,
+    SubmissionsCounted,
     SuggestionOffered,
     SurveyInvited,
 )
@@ -58,6 +59,9 @@ _CHANNELS: list[tuple[type[IntegrationEvent], str, str, dict[str, Any], dict[str
     (SuggestionOffered, "suggestionOffered", "requests.suggestion.offered", {}, _exchange("portal.events"),
      "A citizen who opted in completed a request most people follow with another service: they are told of it, "
      "once per suggested service."),
+    (SubmissionsCounted, "submissionsCounted", "requests.submissions.counted", {}, _exchange("portal.events"),
+     "How many requests each service has had so far (for search's ranking), for the services whose count moved "
+     "since the last report, every few seconds; counts only, no citizen."),
     (ServicePublished, "servicePublished", "catalog.service.published", {}, _exchange("portal.events"),
      "A ministry published a service in the catalogue."),
     (ServiceUpdated, "serviceUpdated", "catalog.service.updated", {}, _exchange("portal.events"),

@@ -27,6 +27,7 @@ from shared.contracts.requests import (
     RequestStalled,
     RequestStatusChanged,
     RequestSubmitted,
+    SubmissionsCounted,
     SuggestionOffered,
     SurveyInvited,
 )
@@ -116,4 +117,7 @@ EXAMPLES: dict[type[IntegrationEvent], Example] = {type(e.event): e for e in (
         tracking_number=TRACKING, citizen="12345678", lang="ar", service="renew-vehicle-registration",
         ministry="rop", because_of="renew-driving-licence", offered_at=AT),
         "A citizen who opted in completed a request most people follow with another service."),
+    _example(14, "/requests", "submissions", SubmissionsCounted(
+        submissions={"renew-driving-licence": 48213, "renew-vehicle-registration": 30977}, counted_at=AT),
+        "Two services had requests since the last report: their totals so far."),
 )}

@@ -1,7 +1,7 @@
 """Events the requests service publishes: to a ministry's queue, and on portal.events."""
 
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -111,3 +111,14 @@ class RequestStalled(IntegrationEvent):
     since: datetime
     expected_step_seconds: int
     stalled_at: datetime
+
+
+class SubmissionsCounted(IntegrationEvent):
+    """On portal.events with key `requests.submissions.counted`: how many requests each service has had so far, for
+    the services whose count moved since the last report (every service's in a requests service's first report).
+    Search ranks services by it. Counts only: never who asked, where a status change names the citizen."""
+
+    TYPE = "om.portal.request.submissions.counted.v1"
+    # Service slug → requests made for it, all told (a total, so a report heard twice or late changes nothing).
+    submissions: dict[str, Annotated[int, Field(ge=0)]]
+    counted_at: datetime

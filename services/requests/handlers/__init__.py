@@ -54,6 +54,7 @@ from services.requests.handlers.proactive import (
 )
 from services.requests.handlers.reading import my_requests, overdue_requests, request_detail
 from services.requests.handlers.stalls import flag_stalled_requests, stalled_requests
+from services.requests.handlers.submission_counts import Reported, report_submission_counts
 from services.requests.handlers.surveys import RateRequest, rate_request
 from services.requests.handlers.workspace import (
     MinistryQueue,
@@ -87,6 +88,7 @@ __all__ = [
     "RateRequest",
     "ReportChannelCount",
     "ReportStatus",
+    "Reported",
     "RequestInfo",
     "ResolveDeadLetter",
     "RespondToRequest",
@@ -126,6 +128,7 @@ __all__ = [
     "replay_queue",
     "report_channel_count",
     "report_status",
+    "report_submission_counts",
     "request_detail",
     "respond_to_request",
     "scan_renewals",

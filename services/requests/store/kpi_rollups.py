@@ -152,6 +152,16 @@ class KpiRollups:
                 histogram[bucket] = histogram.get(bucket, 0) + count
             await connection.execute(update(table).where(key).values(tenths=pack(histogram)))
 
+    async def submissions(self, since: date | None = None) -> dict[str, int]:
+        """Each service's requests so far (the monthly rollup's `started`, summed); with `since`, only the services
+        that had one on that day or later."""
+        statement = select(kpi_months.c.service, func.sum(kpi_months.c.started)).group_by(kpi_months.c.service)
+        if since is not None:
+            recent = select(kpi_days.c.service).where(kpi_days.c.day >= since, kpi_days.c.started > 0)
+            statement = statement.where(kpi_months.c.service.in_(recent))
+        rows = await self._uow.connection.execute(statement)
+        return {service: int(total) for service, total in rows}
+
     async def rebuild(self) -> int:
         """Recount both rollups from the requests and ratings themselves; the number of requests counted."""
         connection = self._uow.connection

@@ -1,17 +1,17 @@
-"""Popularity: each request submitted for a service counts once, from the requests service's events.
+"""Popularity: each service's submissions so far, as the requests service reports them (SubmissionsCounted).
 
-The events come in batches (Bus.consume_in_batches, gathered for up to the settings' popularity_linger_seconds): a
-batch is one transaction, its events claimed in one statement, its submissions summed per service, each service's
-count updated once, and the counts given to the index at once (one commit of the embedded index).
-Only the service's slug is kept and logged: the event also names the citizen, which never leaves here.
+A report carries totals, not additions: one heard twice, or after a later one, sets nothing new, since a count here
+never lowers. Reports come in batches (Bus.consume_in_batches, gathered for up to the settings'
+popularity_linger_seconds); a batch is one transaction, its reports claimed in one statement, and the counts given to
+the index at once (one commit of the embedded index). Status changes still queued from before the upgrade (search
+took every one of them then) are acked and passed over.
 """
 
-from collections import Counter
 from dataclasses import dataclass
 
 from services.search.handlers.deps import Deps
 from shared.bus.dispatch import BatchRouter, Inbound
-from shared.contracts.requests import RequestStatusChanged
+from shared.contracts.requests import RequestStatusChanged, SubmissionsCounted
 from shared.db import utcnow
 from shared.logging import get_logger
 
@@ -21,45 +21,48 @@ CONSUMER = "search.popularity"
 
 
 @dataclass(frozen=True)
-class Submission:
+class Report:
     event_id: str
-    service: str
+    submissions: dict[str, int]
 
 
-def submitted(message: Inbound[RequestStatusChanged]) -> Submission | None:
-    """The submission a status change is, or None for any other status (nothing to count)."""
-    event = message.event
-    return Submission(message.id, event.service) if event.status == "submitted" else None
+def reported(message: Inbound[SubmissionsCounted]) -> Report:
+    return Report(message.id, message.event.submissions)
 
 
-async def count_submissions(changes: list[Submission | None], deps: Deps) -> None:
-    submissions = [change for change in changes if change is not None]
-    if not submissions:
+def left_over(_: Inbound[RequestStatusChanged]) -> None:
+    return None
+
+
+async def set_submission_counts(reports: list[Report | None], deps: Deps) -> None:
+    fresh_reports = [report for report in reports if report is not None]
+    if not fresh_reports:
         return
     async with deps.uow() as uow:
-        fresh = await uow.claim_many((s.event_id, CONSUMER) for s in submissions)
-        added: Counter[str] = Counter()
-        for submission in submissions:
-            key = (submission.event_id, CONSUMER)
-            if key in fresh:
-                # Counted for its first copy only: an event twice in one batch is one submission.
-                fresh.discard(key)
-                added[submission.service] += 1
-            else:
-                log.info("duplicate_event_ignored", event_id=submission.event_id, service=submission.service)
-        if not added:
+        fresh = await uow.claim_many((report.event_id, CONSUMER) for report in fresh_reports)
+        totals: dict[str, int] = {}
+        for report in fresh_reports:
+            key = (report.event_id, CONSUMER)
+            if key not in fresh:
+                log.info("duplicate_event_ignored", event_id=report.event_id)
+                continue
+            # Applied for its first copy only: a report twice in one batch is one report.
+            fresh.discard(key)
+            for service, submissions in report.submissions.items():
+                totals[service] = max(submissions, totals.get(service, 0))
+        if not totals:
             return
-        counts = await uow.popularity.add_submissions(added, utcnow())
+        counts = await uow.popularity.raise_to(totals, utcnow())
         # The index takes the counts before the database commits: setting a count is idempotent and never
         # lowers one, so a redelivery after a crash sets the same numbers again.
         await deps.engine.set_popularity(counts)
         await uow.commit()
-    for service, submissions_now in counts.items():
-        log.info("submissions_counted", service=service, counted=added[service], submissions=submissions_now)
+    log.info("submissions_counted", services=len(counts), reports=len(fresh_reports))
 
 
-def request_events(deps: Deps) -> BatchRouter[Submission | None]:
-    """The requests service's events as this service takes them: batches of status changes, one transaction each."""
-    router: BatchRouter[Submission | None] = BatchRouter(deps, count_submissions)
-    router.register(RequestStatusChanged, submitted)
+def request_events(deps: Deps) -> BatchRouter[Report | None]:
+    """The requests service's reports as this service takes them: in batches, one transaction each."""
+    router: BatchRouter[Report | None] = BatchRouter(deps, set_submission_counts)
+    router.register(SubmissionsCounted, reported)
+    router.register(RequestStatusChanged, left_over)
     return router

@@ -23,4 +23,7 @@ async def declare_queue(channel: AbstractChannel, spec: QueueSpec) -> AbstractQu
                                         auto_delete=spec.exclusive, arguments=spec.arguments())
     for binding in spec.bindings:
         await queue.bind(binding.exchange, binding.routing_key)
+    for binding in spec.unbound:
+        # The broker answers unbind-ok for a binding it does not have.
+        await queue.unbind(binding.exchange, binding.routing_key)
     return queue

@@ -128,6 +128,23 @@ async def test_a_full_queue_refuses_new_messages_instead_of_dropping_old_ones(br
     await bus.close()
 
 
+async def test_a_queue_declared_without_a_binding_it_had_stops_taking_those_messages_and_takes_the_new_ones(
+        broker_url: str) -> None:
+    bus = await started_bus(broker_url)
+    await bus.declare([QueueSpec("test.moved", (Binding(EVENTS, "moved.old"),))])
+    after = QueueSpec("test.moved", (Binding(EVENTS, "moved.new"),), unbound=(Binding(EVENTS, "moved.old"),))
+    await bus.declare([after])
+    # A second declaration unbinds a binding that is already gone: the broker takes it as done.
+    await bus.declare([after])
+
+    with pytest.raises(PublishFailed):
+        await bus.publish(create_envelope("old"), EVENTS, "moved.old")
+    await bus.publish(create_envelope("new"), EVENTS, "moved.new")
+
+    assert [Envelope.from_body(d.body).data["name"] for d in await bus.drain("test.moved")] == ["new"]
+    await bus.close()
+
+
 async def test_a_bad_payload_goes_to_dead_letters_with_its_reason_and_the_consumer_keeps_going(
         broker_url: str) -> None:
     bus = await started_bus(broker_url)

@@ -15,7 +15,8 @@ from tests.integration.requests.helpers import Harness, create_service_record
 
 @pytest.fixture
 def scan_seconds() -> float:
-    """Tests drive the clock themselves: the background renewal scan (on the real clock) stays off unless asked."""
+    """Tests drive the clock themselves: the background renewal scan and the submissions' reports to search (on the
+    real clock) stay off unless asked."""
     return 0.0
 
 
@@ -24,7 +25,7 @@ async def harness(database_url: str, public_key: str, signer: IdentitySigner, sc
                   ) -> AsyncIterator[Harness]:
     settings = Settings(database_url=database_url, amqp_url=f"memory://requests-{uuid.uuid4()}",
                         identity_public_key=public_key, catalog_url="http://127.0.0.1:9", outbox_poll_seconds=0.05,
-                        renewal_scan_seconds=scan_seconds)
+                        renewal_scan_seconds=scan_seconds, submission_counts_seconds=scan_seconds)
     app = create_app(settings)
     async with (
         LifespanManager(app, startup_timeout=30, shutdown_timeout=30),

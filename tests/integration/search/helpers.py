@@ -14,12 +14,13 @@ from shared.bus import Envelope
 from shared.bus.topology import EVENTS
 from shared.contracts.base import Bilingual, IntegrationEvent
 from shared.contracts.catalog import Maturity, ServicePublished, ServiceRecord, ServiceRetired, ServiceUpdated
-from shared.contracts.requests import RequestStatusChanged
+from shared.contracts.requests import RequestStatusChanged, SubmissionsCounted
 from tests.factories import create_admin
 
 T = TypeVar("T")
 ROUTING_KEYS = {ServicePublished: "catalog.service.published", ServiceUpdated: "catalog.service.updated",
-                ServiceRetired: "catalog.service.retired", RequestStatusChanged: "requests.request.status_changed"}
+                ServiceRetired: "catalog.service.retired", RequestStatusChanged: "requests.request.status_changed",
+                SubmissionsCounted: "requests.submissions.counted"}
 MINISTRY_NAMES = {"rop": Bilingual(ar="شرطة عمان السلطانية", en="Royal Oman Police"),
                   "moh": Bilingual(ar="وزارة الصحة", en="Ministry of Health")}
 

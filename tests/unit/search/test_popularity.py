@@ -1,5 +1,5 @@
-"""Submissions make services popular: the requests service's events, taken in batches, each counted once, with a
-fake database and a fake index (no I/O)."""
+"""Submissions make services popular: the requests service's reports of each service's total, taken in batches, each
+applied once and never lowering a count, with a fake database and a fake index (no I/O)."""
 
 import uuid
 from collections.abc import Iterable, Mapping
@@ -10,7 +10,7 @@ from typing import Any, Self
 from services.search.domain.curation import QueryTally
 from services.search.handlers import Deps, SynonymCache, request_events
 from shared.bus import Delivery, Envelope
-from shared.contracts.requests import RequestStatusChanged, Status
+from shared.contracts.requests import RequestStatusChanged, Status, SubmissionsCounted
 
 
 class FakeDatabase:
@@ -32,10 +32,10 @@ class FakePopularity:
     def __init__(self, unit: "FakeUnitOfWork") -> None:
         self._unit = unit
 
-    async def add_submissions(self, counts: Mapping[str, int], now: datetime) -> dict[str, int]:
-        self._unit.database.happened.append(("add_submissions", dict(counts)))
+    async def raise_to(self, totals: Mapping[str, int], now: datetime) -> dict[str, int]:
+        self._unit.database.happened.append(("raise_to", dict(totals)))
         committed = self._unit.database.submissions
-        self._unit.submissions = {slug: committed.get(slug, 0) + added for slug, added in counts.items()}
+        self._unit.submissions = {slug: max(committed.get(slug, 0), total) for slug, total in totals.items()}
         return dict(self._unit.submissions)
 
 
@@ -86,62 +86,79 @@ def create_deps(database: FakeDatabase) -> tuple[Deps, FakeIndex]:
     return deps, index
 
 
-def create_delivery(service: str, status: Status = "submitted", event_id: str | None = None) -> Delivery:
+def create_report(event_id: str | None = None, **submissions: int) -> Delivery:
+    event = SubmissionsCounted(submissions={slug.replace("_", "-"): n for slug, n in submissions.items()},
+                               counted_at=datetime.now(UTC))
+    envelope = Envelope(type=event.TYPE, source="/requests", data=event.model_dump(mode="json"),
+                        id=event_id or str(uuid.uuid4()))
+    return Delivery(envelope, "requests.submissions.counted", "search.request-events")
+
+
+def create_status_change(service: str, status: Status = "submitted") -> Delivery:
     event = RequestStatusChanged(tracking_number="ROP-2026-000001-X", service=service, ministry="rop",
                                  citizen="12345678", status=status, previous_status=None, actor="citizen:12345678",
                                  changed_at=datetime.now(UTC))
-    envelope = Envelope(type=event.TYPE, source="/requests", data=event.model_dump(mode="json"),
-                        id=event_id or str(uuid.uuid4()))
+    envelope = Envelope(type=event.TYPE, source="/requests", data=event.model_dump(mode="json"))
     return Delivery(envelope, "requests.request.status_changed", "search.request-events")
 
 
-async def test_the_same_submission_twice_in_one_batch_counts_once() -> None:
+async def test_the_same_report_twice_in_one_batch_is_applied_once() -> None:
     database = FakeDatabase()
     deps, index = create_deps(database)
-    submitted = create_delivery("birth-certificate")
+    report = create_report(birth_certificate=4)
 
-    await request_events(deps)([submitted, submitted])
+    await request_events(deps)([report, report])
 
-    assert database.submissions == {"birth-certificate": 1}
-    assert index.popularity == {"birth-certificate": 1}
+    assert database.submissions == {"birth-certificate": 4}
+    assert index.popularity == {"birth-certificate": 4}
+    assert database.happened[0] == ("claim_many", 2)
 
 
-async def test_a_batch_over_several_services_counts_each_in_one_update_one_index_write_and_one_commit() -> None:
+async def test_a_batch_of_reports_takes_each_services_highest_total_in_one_update_one_index_write_and_one_commit(
+        ) -> None:
     database = FakeDatabase()
     deps, index = create_deps(database)
     database.submissions = {"passport": 10}
 
-    await request_events(deps)([create_delivery("passport"), create_delivery("visa"), create_delivery("passport"),
-                                create_delivery("passport")])
+    await request_events(deps)([create_report(passport=12, visa=1), create_report(passport=11),
+                                create_report(passport=13)])
 
     assert database.submissions == {"passport": 13, "visa": 1}
     assert index.popularity == {"passport": 13, "visa": 1}
     # The index takes the counts before the commit: a crash between the two redelivers the batch, which sets the
     # same counts again (the index never lowers one).
-    assert database.happened == [("claim_many", 4), ("add_submissions", {"passport": 3, "visa": 1}),
+    assert database.happened == [("claim_many", 3), ("raise_to", {"passport": 13, "visa": 1}),
                                  ("set_popularity", {"passport": 13, "visa": 1}), ("commit", None)]
 
 
-async def test_a_submission_redelivered_in_a_later_batch_is_not_counted_again() -> None:
+async def test_a_report_older_than_the_count_kept_lowers_nothing() -> None:
     database = FakeDatabase()
     deps, index = create_deps(database)
-    first = create_delivery("passport")
+    await request_events(deps)([create_report(passport=5)])
+
+    await request_events(deps)([create_report(passport=3)])
+
+    assert database.submissions == {"passport": 5}
+    assert index.popularity == {"passport": 5}
+
+
+async def test_a_report_redelivered_in_a_later_batch_is_not_applied_again() -> None:
+    database = FakeDatabase()
+    deps, _ = create_deps(database)
+    first = create_report(passport=2)
     await request_events(deps)([first])
 
-    await request_events(deps)([first, create_delivery("passport")])
     await request_events(deps)([first])
 
-    assert database.submissions == {"passport": 2}
-    assert index.popularity == {"passport": 2}
+    assert [step for step, _ in database.happened].count("raise_to") == 1
 
 
-async def test_status_changes_other_than_a_submission_count_nothing_and_open_no_transaction() -> None:
+async def test_status_changes_queued_before_the_upgrade_are_passed_over_and_open_no_transaction() -> None:
     database = FakeDatabase()
     deps, index = create_deps(database)
 
-    await request_events(deps)([create_delivery("passport", status) for status in ("received", "approved",
-                                                                                    "rejected")])
-    await request_events(deps)([create_delivery("passport", "received"), create_delivery("visa")])
+    await request_events(deps)([create_status_change("passport", status) for status in ("submitted", "received")])
+    await request_events(deps)([create_status_change("passport"), create_report(visa=1)])
 
     assert database.units == 1
     assert database.submissions == {"visa": 1}
