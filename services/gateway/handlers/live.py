@@ -2,6 +2,7 @@
 
 import asyncio
 from collections.abc import AsyncGenerator
+from datetime import datetime
 from typing import Any
 
 from pydantic import ValidationError
@@ -53,13 +54,31 @@ async def owned_request(tracking_number: str, citizen: Identity, deps: Deps) -> 
 
 async def live_updates(tracking_number: str, citizen: Identity, deps: Deps,
                        heartbeat: float = 15.0) -> AsyncGenerator[dict[str, Any] | None, None]:
-    """The current state first, then each change as it happens; None now and then to keep the line open."""
-    current = await owned_request(tracking_number, citizen, deps)
+    """The current state first, then each change as it happens; None now and then to keep the line open.
+
+    Watched before the current state is read: a change made while it is read is queued, where once it was missed
+    until the next. A queued change the state read already shows (or older) is not sent after it."""
     with deps.live.watch(tracking_number, citizen.subject) as queue:
+        current = await owned_request(tracking_number, citizen, deps)
+        shown = _moment(current.get("updated_at"))
         yield {"tracking_number": tracking_number, "status": current["status"], "previous_status": None,
                "note": None, "actor": None, "at": str(current.get("updated_at")), "initial": True}
         while True:
             try:
-                yield await asyncio.wait_for(queue.get(), timeout=heartbeat)
+                update = await asyncio.wait_for(queue.get(), timeout=heartbeat)
             except TimeoutError:
                 yield None
+                continue
+            at = _moment(update.get("at"))
+            if shown is not None and at is not None and at <= shown:
+                continue
+            yield update
+
+
+def _moment(value: object) -> datetime | None:
+    """An ISO 8601 time with its offset, or None (then nothing is compared)."""
+    try:
+        moment = datetime.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        return None
+    return moment if moment is not None and moment.tzinfo is not None else None

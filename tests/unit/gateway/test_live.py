@@ -15,6 +15,8 @@ from asgi_lifespan import LifespanManager
 
 from services.gateway.app import live_queue
 from services.gateway.handlers import relay_status_changed
+from services.gateway.handlers.live import live_updates
+from shared.auth import Identity
 from shared.bus import Delivery, Envelope, Rejected, connect_bus
 from shared.bus.topology import EVENTS
 from shared.contracts.requests import RequestStatusChanged
@@ -134,3 +136,33 @@ async def test_a_mistyped_tracking_number_is_refused_before_any_look_up(portal: 
     response = await portal.client.get("/api/v1/requests/ROP-2026-000001-0/events", headers=aisha)
     assert (response.status_code, response.json()["code"]) == (422, "tracking-number-mistyped")
     assert not [c for c in portal.fakes.calls if c[0] == "requests"]
+
+
+async def test_a_change_made_while_the_stream_reads_the_current_status_is_still_sent(portal: Portal) -> None:
+    aisha = await portal.sign_in("12345678")
+    submitted = await portal.client.post("/api/v1/requests", headers=aisha,
+                                         json={"service": "renew-driving-licence", "fields": {}})
+    number = submitted.json()["tracking_number"]
+    hub, fakes = portal.app.state.deps.live, portal.fakes
+    answer = fakes._requests
+    shown = fakes.requests[number]["updated_at"]
+
+    def read_then_changed(request: httpx.Request) -> httpx.Response:
+        response = answer(request)
+        if request.url.path == f"/api/v1/requests/{number}":
+            # The ministry's change lands just after the read, its hint before the stream goes on.
+            # The hint of the change the read already shows comes too: it is not sent again.
+            hub.publish(number, "12345678", {"tracking_number": number, "status": "submitted", "at": shown})
+            hub.publish(number, "12345678", {"tracking_number": number, "status": "received",
+                                             "at": "2026-11-23T10:00:05+00:00"})
+        return response
+
+    fakes._requests = read_then_changed  # type: ignore[method-assign]
+    aisha_herself = Identity(subject="12345678", role="citizen", name="Aisha")
+    stream = live_updates(number, aisha_herself, portal.app.state.deps, heartbeat=0.2)
+    first, second = await anext(stream), await anext(stream)
+    await stream.aclose()
+
+    assert (first["status"], first["initial"]) == ("submitted", True)  # type: ignore[index]
+    assert second is not None and second["status"] == "received"
+    assert hub.watching(number) == 0
