@@ -20,6 +20,10 @@ class ServiceSettings(BaseSettings):
     identity_public_key: str
     log_level: str = "info"
     outbox_poll_seconds: float = 1.0
+    # Woken by a commit, the outbox relay waits this long for the commits right behind it to join its batch: at 140
+    # submissions a second, 0.02 s took the requests service from 4.9 to 4.3 ms of CPU per submission and RabbitMQ
+    # from 1.5 to 1.2 (fewer reads, marks and confirms); an event leaves at most 0.02 s later.
+    outbox_linger_seconds: float = 0.02
     # Off where another process sharing the database relays its outbox (SQLite allows one relay per database).
     outbox_relay: bool = True
     prefetch: int = 32

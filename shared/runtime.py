@@ -30,7 +30,8 @@ class Runtime:
         self.engine: AsyncEngine = engine_for(settings.database_url)
         self.bus: Bus = connect_bus(settings.amqp_url, name=service)
         self.relay = OutboxRelay(self.engine, self.table("outbox"), self.bus, service,
-                                 poll_seconds=settings.outbox_poll_seconds)
+                                 poll_seconds=settings.outbox_poll_seconds,
+                                 linger_seconds=settings.outbox_linger_seconds)
         self._consumers: list[Consumer] = []
 
     def table(self, name: str) -> Table:

@@ -84,9 +84,10 @@ class OutboxRelay:
     """Publishes unsent outbox rows, each subject's in order; a row is marked sent only after the broker confirms it."""
 
     def __init__(self, engine: AsyncEngine, table: Table, bus: Bus, service: str,
-                 poll_seconds: float = 1.0, batch: int = 100, backlog_seconds: float = BACKLOG_EVERY_SECONDS) -> None:
+                 poll_seconds: float = 1.0, batch: int = 100, backlog_seconds: float = BACKLOG_EVERY_SECONDS,
+                 linger_seconds: float = 0.0) -> None:
         self._engine, self._table, self._bus, self._service = engine, table, bus, service
-        self._poll_seconds, self._batch = poll_seconds, batch
+        self._poll_seconds, self._batch, self._linger = poll_seconds, batch, linger_seconds
         self._wake = asyncio.Event()
         self._stopping = False
         self._task: asyncio.Task[None] | None = None
@@ -158,6 +159,9 @@ class OutboxRelay:
             delay = self._poll_seconds if failures == 0 else min(self._poll_seconds * 2 ** failures, 30.0)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=delay)
+            if self._linger and self._wake.is_set() and not self._stopping:
+                # The commits right behind the one that woke it go out in the same batch (one read, one mark).
+                await asyncio.sleep(self._linger)
             self._wake.clear()
 
     async def publish_pending(self) -> int:

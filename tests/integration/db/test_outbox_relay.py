@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from shared.bus import connect_bus
+from shared.bus import Bus, connect_bus
 from shared.bus.topology import EVENTS, Binding, QueueSpec
 from shared.contracts.base import IntegrationEvent
 from shared.db import OutboxRelay, UnitOfWork, engine_for
@@ -38,16 +38,22 @@ async def commit_events(database_url: str, events: list[tuple[str, str, int]]) -
     await engine.dispose()
 
 
-async def test_a_burst_of_one_requests_events_does_not_hold_up_another_requests_event(
-        broker_url: str, database_url: str) -> None:
-    # A ministry's backlog applied at once, then one event of another ministry's request committed behind it.
-    await commit_events(database_url, [("ROP-2026-000001-1", "relay.rop", step) for step in range(BURST)]
-                        + [("MOH-2026-000001-2", "relay.moh", 0)])
+async def consuming(broker_url: str) -> tuple[Bus, Recorder]:
+    """A bus with the test queue declared, and what its consumer has received."""
     bus = connect_bus(broker_url, name="test")
     await bus.start()
     await bus.declare([QUEUE])
     recorder = Recorder()
     await bus.consume(QUEUE, recorder)
+    return bus, recorder
+
+
+async def test_a_burst_of_one_requests_events_does_not_hold_up_another_requests_event(
+        broker_url: str, database_url: str) -> None:
+    # A ministry's backlog applied at once, then one event of another ministry's request committed behind it.
+    await commit_events(database_url, [("ROP-2026-000001-1", "relay.rop", step) for step in range(BURST)]
+                        + [("MOH-2026-000001-2", "relay.moh", 0)])
+    bus, recorder = await consuming(broker_url)
     engine = engine_for(database_url)
     try:
         assert await OutboxRelay(engine, outbox, bus, "tests").publish_pending() == BURST + 1
@@ -71,9 +77,7 @@ async def test_an_event_the_broker_refuses_holds_back_only_its_own_requests_late
     await commit_events(database_url, [("ROP-2026-000001-1", "nobody.listens", 0),
                                        ("ROP-2026-000001-1", "relay.rop", 1),
                                        ("MOH-2026-000001-2", "relay.moh", 0)])
-    bus = connect_bus(broker_url, name="test")
-    await bus.start()
-    await bus.declare([QUEUE])
+    bus, _ = await consuming(broker_url)
     engine = engine_for(database_url)
     try:
         assert await OutboxRelay(engine, outbox, bus, "tests").publish_pending() == 1
@@ -95,9 +99,7 @@ async def test_only_the_rows_the_broker_confirmed_are_marked_sent_when_a_refused
                                        ("MOH-2026-000002-3", "relay.moh", 0),
                                        ("ROP-2026-000001-2", "relay.rop", 1),
                                        ("MOH-2026-000003-4", "relay.moh", 0)])
-    bus = connect_bus(broker_url, name="test")
-    await bus.start()
-    await bus.declare([QUEUE])
+    bus, _ = await consuming(broker_url)
     engine = engine_for(database_url)
     try:
         assert await OutboxRelay(engine, outbox, bus, "tests").publish_pending() == 3
@@ -115,11 +117,7 @@ async def test_only_the_rows_the_broker_confirmed_are_marked_sent_when_a_refused
 async def test_on_sqlite_rows_keep_going_out_while_the_mark_of_the_last_batch_waits_for_the_write_lock(
         broker_url: str, sqlite_url: str) -> None:
     await commit_events(sqlite_url, [(f"MOH-2026-00000{n}-1", "relay.moh", n) for n in range(4)])
-    bus = connect_bus(broker_url, name="test")
-    await bus.start()
-    await bus.declare([QUEUE])
-    recorder = Recorder()
-    await bus.consume(QUEUE, recorder)
+    bus, recorder = await consuming(broker_url)
     engine = engine_for(sqlite_url)
     relay = OutboxRelay(engine, outbox, bus, "tests", poll_seconds=0.05, batch=2)
     # Another process's writer holds the database's write lock (a burst of them, as a ministry's backlog drains).
@@ -152,11 +150,7 @@ async def test_on_sqlite_rows_keep_going_out_while_the_mark_of_the_last_batch_wa
 async def test_on_sqlite_a_row_marked_sent_while_the_next_batch_was_read_is_not_published_twice(
         broker_url: str, sqlite_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
     await commit_events(sqlite_url, [("MOH-2026-000001-1", "relay.moh", 0), ("MOH-2026-000002-2", "relay.moh", 1)])
-    bus = connect_bus(broker_url, name="test")
-    await bus.start()
-    await bus.declare([QUEUE])
-    recorder = Recorder()
-    await bus.consume(QUEUE, recorder)
+    bus, recorder = await consuming(broker_url)
     engine = engine_for(sqlite_url)
     relay = OutboxRelay(engine, outbox, bus, "tests", poll_seconds=0.05, batch=1)
     # Another writer holds the write lock, so the first row's mark waits while the second batch is read.
@@ -193,6 +187,39 @@ async def test_on_sqlite_a_row_marked_sent_while_the_next_batch_was_read_is_not_
         if other_writer.in_transaction:
             other_writer.execute("COMMIT")
         other_writer.close()
+        await relay.stop()
+        await bus.close()
+        await engine.dispose()
+
+
+async def test_commits_right_behind_the_one_that_woke_the_relay_go_out_in_its_batch(
+        broker_url: str, database_url: str) -> None:
+    await commit_events(database_url, [])
+    bus, recorder = await consuming(broker_url)
+    engine = engine_for(database_url)
+    relay = OutboxRelay(engine, outbox, bus, "tests", poll_seconds=30, linger_seconds=0.3)
+    published: list[int] = []
+    publish_batch = relay._publish_batch
+
+    async def counted() -> int:
+        published.append(await publish_batch())
+        return published[-1]
+
+    relay._publish_batch = counted  # type: ignore[method-assign]
+    relay.start()
+    try:
+        for step in range(3):
+            async with UnitOfWork(engine, outbox, inbox, "/tests", relay) as uow:
+                await uow.publish(StepTaken(step=step), exchange=EVENTS, routing_key="relay.rop",
+                                  subject=f"ROP-2026-00000{step}-1")
+                await uow.commit()
+
+        async def all_arrived_and_marked() -> bool:
+            return len(recorder.seen) == 3 and sum(published) == 3
+
+        await eventually(all_arrived_and_marked)
+        assert [n for n in published if n] == [3]
+    finally:
         await relay.stop()
         await bus.close()
         await engine.dispose()
