@@ -28,9 +28,11 @@ class BenchSettings:
     def from_env(cls) -> "BenchSettings":
         return cls(
             messages=int(os.environ.get("BENCH_MESSAGES", "2000")),
-            # The bus comparison: many short rounds, each side of a round right after the other.
+            # The bus comparison: many short rounds, each side of a round right after the other. Fifteen, not seven:
+            # on a day this machine's speed drifted, a fresh clone's seven rounds of consume read 0.83 1.00 0.96 0.98
+            # 0.81 0.78 0.78 (median 0.83×) and fifteen rounds of the same code right after read 0.94×.
             bus_messages=int(os.environ.get("BENCH_BUS_MESSAGES", "640")),
-            bus_rounds=int(os.environ.get("BENCH_BUS_ROUNDS", "7")),
+            bus_rounds=int(os.environ.get("BENCH_BUS_ROUNDS", "15")),
             warmup=int(os.environ.get("BENCH_WARMUP", "200")),
             repeats=int(os.environ.get("BENCH_REPEATS", "3")),
             in_flight=32,
