@@ -22,7 +22,7 @@ from shared.bus.ports import (
     origin_of,
     replay_headers,
 )
-from shared.bus.topology import DEAD_LETTER_QUEUE, DEAD_LETTERS, QueueSpec, topic_matches
+from shared.bus.topology import DEAD_LETTER_QUEUE, DEAD_LETTERS, Binding, QueueSpec, topic_matches
 from shared.logging import get_logger
 from shared.tracing import consuming, publishing
 
@@ -47,11 +47,23 @@ class _Message:
 class _Queue:
     spec: QueueSpec
     messages: asyncio.Queue[_Message] = field(default_factory=asyncio.Queue)
+    # What its consumers bound while it was consumed (Consumer.bind), besides its spec's.
+    bound: set[Binding] = field(default_factory=set)
+
+    def takes(self, exchange: str, routing_key: str) -> bool:
+        return any(b.exchange == exchange and topic_matches(b.routing_key, routing_key)
+                   for bindings in (self.spec.bindings, self.bound) for b in bindings)
 
 
 class _MemoryConsumer(Consumer):
-    def __init__(self, task: asyncio.Task[None], busy: asyncio.Lock) -> None:
-        self._task, self._busy = task, busy
+    def __init__(self, task: asyncio.Task[None], busy: asyncio.Lock, queue: _Queue) -> None:
+        self._task, self._busy, self._queue = task, busy, queue
+
+    async def bind(self, exchange: str, routing_key: str) -> None:
+        self._queue.bound.add(Binding(exchange, routing_key))
+
+    async def unbind(self, exchange: str, routing_key: str) -> None:
+        self._queue.bound.discard(Binding(exchange, routing_key))
 
     async def cancel(self) -> None:
         """The message being handled finishes (bounded) before the consumer stops."""
@@ -81,15 +93,15 @@ class InMemoryBus(Bus):
         for spec in (DEAD_LETTER_QUEUE, *queues):
             self.queues.setdefault(spec.name, _Queue(spec))
 
-    def _route(self, exchange: str, routing_key: str) -> list[_Queue]:
+    def _route(self, exchange: str, routing_keys: tuple[str, ...]) -> list[_Queue]:
+        """Each queue that takes any of the keys, once (as the broker routes a message with BCC keys)."""
         if exchange == "":
-            return [self.queues[routing_key]] if routing_key in self.queues else []
-        return [q for q in self.queues.values()
-                if any(b.exchange == exchange and topic_matches(b.routing_key, routing_key)
-                       for b in q.spec.bindings)]
+            return [self.queues[routing_keys[0]]] if routing_keys[0] in self.queues else []
+        return [q for q in self.queues.values() if any(q.takes(exchange, key) for key in routing_keys)]
 
-    async def _enqueue(self, exchange: str, routing_key: str, message: _Message) -> None:
-        targets = self._route(exchange, routing_key)
+    async def _enqueue(self, exchange: str, routing_key: str, message: _Message, also_to: tuple[str, ...] = ()
+                       ) -> None:
+        targets = self._route(exchange, (routing_key, *also_to))
         if not targets:
             raise PublishFailed(f"no queue is bound for {routing_key!r} on {exchange!r}")
         full = [q.spec.name for q in targets if q.messages.qsize() >= q.spec.max_length]
@@ -101,11 +113,11 @@ class InMemoryBus(Bus):
         self.writes.confirmed()
 
     async def publish(self, envelope: Envelope, exchange: str, routing_key: str, *,
-                      user_id: str | None = None) -> None:
+                      user_id: str | None = None, also_to: tuple[str, ...] = ()) -> None:
         headers: dict[str, Any] = {}
         with publishing(routing_key, headers, envelope.trace_context):
             await self._enqueue(exchange, routing_key, _Message(envelope.to_body(), routing_key, headers, user_id,
-                                                                message_id=envelope.id))
+                                                                message_id=envelope.id), also_to)
 
     async def publish_raw(self, body: bytes, exchange: str, routing_key: str, *,
                           headers: dict[str, Any] | None = None, message_id: str | None = None) -> None:
@@ -121,16 +133,15 @@ class InMemoryBus(Bus):
         if passive and queue.name not in self.queues:
             raise QueueMissing(queue.name)
         await self.declare([queue])
-        busy = asyncio.Lock()
-        return _MemoryConsumer(asyncio.create_task(self._run(self.queues[queue.name], handler, busy, acknowledged)),
-                               busy)
+        busy, taken = asyncio.Lock(), self.queues[queue.name]
+        return _MemoryConsumer(asyncio.create_task(self._run(taken, handler, busy, acknowledged)), busy, taken)
 
     async def consume_in_batches(self, queue: QueueSpec, handler: BatchHandler, *, prefetch: int = 32,
                                  linger: float = 0.0) -> Consumer:
         await self.declare([queue])
-        busy = asyncio.Lock()
-        return _MemoryConsumer(asyncio.create_task(self._run_batches(self.queues[queue.name], handler, busy,
-                                                                     prefetch, linger)), busy)
+        busy, taken = asyncio.Lock(), self.queues[queue.name]
+        return _MemoryConsumer(asyncio.create_task(self._run_batches(taken, handler, busy, prefetch, linger)), busy,
+                               taken)
 
     async def _run_batches(self, queue: _Queue, handler: BatchHandler, busy: asyncio.Lock, prefetch: int,
                            linger: float) -> None:
@@ -165,8 +176,8 @@ class InMemoryBus(Bus):
 
     async def consume_raw(self, queue: QueueSpec, handler: RawHandler, *, prefetch: int = 32) -> Consumer:
         await self.declare([queue])
-        busy = asyncio.Lock()
-        return _MemoryConsumer(asyncio.create_task(self._run_raw(self.queues[queue.name], handler, busy)), busy)
+        busy, taken = asyncio.Lock(), self.queues[queue.name]
+        return _MemoryConsumer(asyncio.create_task(self._run_raw(taken, handler, busy)), busy, taken)
 
     async def _run_raw(self, queue: _Queue, handler: RawHandler, busy: asyncio.Lock) -> None:
         while True:

@@ -95,6 +95,14 @@ class Consumer(abc.ABC):
     @abc.abstractmethod
     async def cancel(self) -> None: ...
 
+    @abc.abstractmethod
+    async def bind(self, exchange: str, routing_key: str) -> None:
+        """Route `routing_key` on `exchange` to this consumer's queue too (kept across reconnects)."""
+
+    @abc.abstractmethod
+    async def unbind(self, exchange: str, routing_key: str) -> None:
+        """Stop routing what bind() routed here."""
+
 
 class Bus(abc.ABC):
     # Names that are global to the broker (its users) carry the vhost; see topology.ministry_broker_user.
@@ -123,8 +131,10 @@ class Bus(abc.ABC):
 
     @abc.abstractmethod
     async def publish(self, envelope: Envelope, exchange: str, routing_key: str, *,
-                      user_id: str | None = None) -> None:
-        """Return only once the broker has confirmed the message; raise PublishFailed otherwise."""
+                      user_id: str | None = None, also_to: tuple[str, ...] = ()) -> None:
+        """Return only once the broker has confirmed the message; raise PublishFailed otherwise.
+
+        also_to: keys it is routed by besides routing_key (topology.also_routed), which its consumers never see."""
 
     @abc.abstractmethod
     async def publish_raw(self, body: bytes, exchange: str, routing_key: str, *,

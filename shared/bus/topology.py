@@ -14,6 +14,22 @@ EXCHANGES = (EVENTS, TO_MINISTRIES, FROM_MINISTRIES, DEAD_LETTERS)
 DELIVERY_LIMIT = 5
 MAX_LENGTH = 100_000
 
+STATUS_CHANGED = "requests.request.status_changed"
+# Events under these keys also go out under `<key>.<subject>` (RabbitMQ's BCC: no consumer sees that key), so a
+# consumer can hear about one subject alone: a gateway replica binds the requests its citizens are watching, where
+# it used to hear (and parse) every status change of every citizen.
+ROUTED_BY_SUBJECT = frozenset({STATUS_CHANGED})
+
+
+def subject_key(routing_key: str, subject: str) -> str:
+    """The key under which an event of `routing_key` about `subject` is also routed (ROUTED_BY_SUBJECT)."""
+    return f"{routing_key}.{subject}"
+
+
+def also_routed(routing_key: str, subject: str | None) -> tuple[str, ...]:
+    """The keys an event is routed by besides its own."""
+    return (subject_key(routing_key, subject),) if subject and routing_key in ROUTED_BY_SUBJECT else ()
+
 
 @dataclass(frozen=True)
 class Binding:
@@ -81,12 +97,12 @@ REQUESTS_CATALOG = QueueSpec("requests.catalog-events", (Binding(EVENTS, "catalo
                                                       Binding(EVENTS, "catalog.readiness.assessed")))
 NOTIFICATIONS_REQUESTS = QueueSpec(
     "notifications.request-events",
-    (Binding(EVENTS, "requests.request.status_changed"), Binding(EVENTS, "requests.renewal.due"),
+    (Binding(EVENTS, STATUS_CHANGED), Binding(EVENTS, "requests.renewal.due"),
      Binding(EVENTS, "requests.survey.invited"), Binding(EVENTS, "requests.suggestion.offered")),
 )
 # Search ranks by the totals the requests service reports every few seconds; it took every status change before.
 SEARCH_REQUESTS = QueueSpec("search.request-events", (Binding(EVENTS, "requests.submissions.counted"),),
-                            unbound=(Binding(EVENTS, "requests.request.status_changed"),))
+                            unbound=(Binding(EVENTS, STATUS_CHANGED),))
 # Nobody has to consume it (operators read it); it exists so the mandatory publish of a failure is routable.
 NOTIFICATIONS_DELIVERY_FAILURES = QueueSpec(
     "notifications.delivery-failures", (Binding(EVENTS, "notifications.delivery.failed"),), dead_letters=False,

@@ -51,7 +51,9 @@ _CHANNELS: list[tuple[type[IntegrationEvent], str, str, dict[str, Any], dict[str
      "The ministry issued a document to a citizen (with its expiry, if any), so the portal can offer the renewal "
      "in time. Publish with your broker user as user_id."),
     (RequestStatusChanged, "requestStatusChanged", "requests.request.status_changed", {}, _exchange("portal.events"),
-     "A request's status changed (for notifications and live tracking)."),
+     "A request's status changed (for notifications and live tracking). Also routed by "
+     "`requests.request.status_changed.<tracking number>` (sender-selected, BCC): binding that key hears one "
+     "request's changes alone."),
     (RenewalDue, "renewalDue", "requests.renewal.due", {}, _exchange("portal.events"),
      "A citizen's document is about to expire: the renewal is offered (once per document and expiry)."),
     (SurveyInvited, "surveyInvited", "requests.survey.invited", {}, _exchange("portal.events"),

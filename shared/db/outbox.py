@@ -27,6 +27,7 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from shared.bus import Bus, Envelope, PublishFailed
+from shared.bus.topology import also_routed
 from shared.db.engine import READ_ONLY, is_sqlite, reader_for, writer_for, writing
 from shared.db.types import UtcDateTime
 from shared.logging import get_logger
@@ -268,7 +269,8 @@ class OutboxRelay:
                                 id=row["event_id"], time=row["created_at"], traceparent=row["traceparent"],
                                 tracestate=row["tracestate"])
             try:
-                await self._bus.publish(envelope, row["exchange"], row["routing_key"])
+                await self._bus.publish(envelope, row["exchange"], row["routing_key"],
+                                        also_to=also_routed(row["routing_key"], row["subject"]))
             except PublishFailed as exc:
                 # Keep the subject's order: its later rows wait until this one goes through.
                 log.warning("outbox_publish_failed", event_type=row["type"], error=str(exc))

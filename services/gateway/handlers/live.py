@@ -26,11 +26,10 @@ def status_update(event: RequestStatusChanged) -> dict[str, Any]:
 
 
 async def relay_status_changed(message: Delivery, deps: Deps) -> None:
-    """requests.request.status_changed → the owning citizen's open pages on this replica."""
+    """A watched request's status change → its citizen's open pages on this replica."""
     tracking_number = message.envelope.data.get("tracking_number")
     if isinstance(tracking_number, str) and not deps.live.watching(tracking_number):
-        # Every replica hears every status change and nobody here watches this one: validating it (most of its
-        # cost here) would push nothing to anyone.
+        # Its last watcher here left as it came: validating it (most of its cost here) would push it to nobody.
         return
     try:
         event = RequestStatusChanged.model_validate(message.envelope.data)
@@ -58,7 +57,7 @@ async def live_updates(tracking_number: str, citizen: Identity, deps: Deps,
 
     Watched before the current state is read: a change made while it is read is queued, where once it was missed
     until the next. A queued change the state read already shows (or older) is not sent after it."""
-    with deps.live.watch(tracking_number, citizen.subject) as queue:
+    async with deps.live.watch(tracking_number, citizen.subject) as queue:
         current = await owned_request(tracking_number, citizen, deps)
         shown = _moment(current.get("updated_at"))
         yield {"tracking_number": tracking_number, "status": current["status"], "previous_status": None,

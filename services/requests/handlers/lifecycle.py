@@ -34,7 +34,7 @@ from services.requests.store import HistoryRow, RatingRow, RequestRow, RequestsU
 from shared.auth import Identity
 from shared.bus import Rejected
 from shared.bus.dispatch import Inbound
-from shared.bus.topology import EVENTS, ministry_broker_user
+from shared.bus.topology import EVENTS, STATUS_CHANGED, ministry_broker_user
 from shared.contracts.ministries import RequestStatusUpdated
 from shared.contracts.requests import SurveyInvited
 from shared.logging import get_logger
@@ -178,7 +178,7 @@ async def _move(uow: RequestsUnitOfWork, row: RequestRow, move: Move, at: dateti
                                           fields_to_correct=move.fields_to_correct)
     await uow.publish(status_changed(row, target, row.status, _public_actor(move.actor_label, row.ministry),
                                       move.note, at, move.fields_to_correct),
-                      exchange=EVENTS, routing_key="requests.request.status_changed", subject=tracking_number)
+                      exchange=EVENTS, routing_key=STATUS_CHANGED, subject=tracking_number)
     if target == "completed":
         await uow.publish(SurveyInvited(tracking_number=tracking_number, service=row.service, ministry=row.ministry,
                                         citizen=row.citizen, lang="en" if row.lang == "en" else "ar",

@@ -18,7 +18,7 @@ from services.requests.domain.calendar import WorkingCalendar
 from services.requests.domain.idempotency import still_kept
 from services.requests.store import KeptAnswer, RequestRow, RequestsUnitOfWork
 from shared.auth import Identity
-from shared.bus.topology import EVENTS, TO_MINISTRIES
+from shared.bus.topology import EVENTS, STATUS_CHANGED, TO_MINISTRIES
 from shared.contracts.catalog import ServiceRecord
 from shared.contracts.requests import Applicant, RequestStatusChanged, RequestSubmitted
 from shared.contracts.tracking import format_tracking_number
@@ -100,7 +100,7 @@ async def create_requests(uow: RequestsUnitOfWork, new: Sequence[NewRequest]) ->
             exchange=TO_MINISTRIES, routing_key=f"{row.ministry}.request.submitted", subject=row.tracking_number,
             trace_context=trace)
         await uow.publish(status_changed(row, "submitted", None, "citizen", None, row.submitted_at), exchange=EVENTS,
-                          routing_key="requests.request.status_changed", subject=row.tracking_number,
+                          routing_key=STATUS_CHANGED, subject=row.tracking_number,
                           trace_context=trace)
     return rows
 

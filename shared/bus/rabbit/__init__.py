@@ -40,8 +40,8 @@ class RabbitBus(Bus):
         await self._publisher.declare(queues)
 
     async def publish(self, envelope: Envelope, exchange: str, routing_key: str, *,
-                      user_id: str | None = None) -> None:
-        await self._publisher.publish(envelope, exchange, routing_key, user_id=user_id)
+                      user_id: str | None = None, also_to: tuple[str, ...] = ()) -> None:
+        await self._publisher.publish(envelope, exchange, routing_key, user_id=user_id, also_to=also_to)
 
     async def publish_raw(self, body: bytes, exchange: str, routing_key: str, *,
                           headers: dict[str, Any] | None = None, message_id: str | None = None) -> None:

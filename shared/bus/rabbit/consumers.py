@@ -75,6 +75,13 @@ class _RabbitConsumer(Consumer):
         finally:
             await self._channel.close()
 
+    async def bind(self, exchange: str, routing_key: str) -> None:
+        # The robust queue keeps what it bound, and binds it again after a reconnect.
+        await self._queue.bind(exchange, routing_key)
+
+    async def unbind(self, exchange: str, routing_key: str) -> None:
+        await self._queue.unbind(exchange, routing_key)
+
 
 class Consumers:
     def __init__(self, url: str, name: str, publish_raw: PublishRaw, *, dead_letters_by_broker: bool) -> None:

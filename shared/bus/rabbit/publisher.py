@@ -170,9 +170,12 @@ class Publisher:
         return True
 
     async def publish(self, envelope: Envelope, exchange: str, routing_key: str, *,
-                      user_id: str | None = None) -> None:
+                      user_id: str | None = None, also_to: tuple[str, ...] = ()) -> None:
         headers: dict[str, Any] = {}
         with publishing(routing_key, headers, envelope.trace_context):
+            if also_to:
+                # Sender-selected distribution: the broker routes by these keys too and removes the header.
+                headers["BCC"] = list(also_to)
             properties = _properties(headers, envelope.id, envelope.type, user_id)
             await self._send(envelope.to_body(), properties, exchange, routing_key)
 

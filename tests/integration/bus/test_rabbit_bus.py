@@ -114,6 +114,39 @@ async def test_a_burst_published_at_once_leaves_in_few_sends_each_event_confirme
     await bus.close()
 
 
+async def test_an_event_also_routed_by_its_subject_reaches_a_queue_bound_to_that_subject_and_no_queue_twice(
+        broker_url: str) -> None:
+    """As a gateway replica hears the status changes of the requests its citizens watch, and of no others."""
+    bus = await started_bus(broker_url)
+    everything, watching = Recorder(), Recorder()
+    await bus.consume(QUEUE, everything)  # `test.#` takes both of each event's keys
+    watcher = await bus.consume(QueueSpec(f"test.watch.{uuid.uuid4().hex[:8]}", dead_letters=False, exclusive=True),
+                                watching, acknowledged=False)
+    await watcher.bind(EVENTS, "test.changed.A-1")
+    await bus.publish(create_envelope("watched"), EVENTS, "test.changed", also_to=("test.changed.A-1",))
+    await bus.publish(create_envelope("unwatched"), EVENTS, "test.changed", also_to=("test.changed.B-2",))
+
+    async def arrived() -> bool:
+        return len(everything.seen) == 2 and len(watching.seen) == 1
+
+    await eventually(arrived)
+    await asyncio.sleep(0.3)
+    assert [seen.envelope.data["name"] for seen in everything.seen] == ["watched", "unwatched"]
+    assert [(seen.envelope.data["name"], seen.routing_key) for seen in watching.seen] == [("watched", "test.changed")]
+    assert not any("BCC" in seen.headers for seen in everything.seen + watching.seen)  # the broker took it off
+
+    await watcher.unbind(EVENTS, "test.changed.A-1")
+    await bus.publish(create_envelope("after"), EVENTS, "test.changed", also_to=("test.changed.A-1",))
+
+    async def all_three() -> bool:
+        return len(everything.seen) == 3
+
+    await eventually(all_three)
+    await asyncio.sleep(0.3)
+    assert len(watching.seen) == 1
+    await bus.close()
+
+
 async def test_a_full_queue_refuses_new_messages_instead_of_dropping_old_ones(broker_url: str) -> None:
     bus = await started_bus(broker_url)
     tiny = QueueSpec("test.tiny", (Binding(EVENTS, "tiny.#"),), max_length=2)

@@ -4,6 +4,7 @@ events still reach their consumers in the order they were committed."""
 import asyncio
 import sqlite3
 import time
+import uuid
 from collections.abc import Sequence
 from typing import Any
 
@@ -11,7 +12,7 @@ import pytest
 from sqlalchemy import select
 
 from shared.bus import Bus, connect_bus
-from shared.bus.topology import EVENTS, Binding, QueueSpec
+from shared.bus.topology import EVENTS, STATUS_CHANGED, Binding, QueueSpec, subject_key
 from shared.contracts.base import IntegrationEvent
 from shared.db import OutboxRelay, UnitOfWork, engine_for
 from shared.db import outbox as outbox_module
@@ -67,6 +68,36 @@ async def test_a_burst_of_one_requests_events_does_not_hold_up_another_requests_
         assert subjects.index("MOH-2026-000001-2") < 5
         assert [d.envelope.data["step"] for d in recorder.seen if d.envelope.subject == "ROP-2026-000001-1"] == \
             list(range(BURST))
+    finally:
+        await bus.close()
+        await engine.dispose()
+
+
+async def test_a_status_change_also_reaches_a_queue_bound_to_its_request_alone(broker_url: str,
+                                                                               database_url: str) -> None:
+    """As a gateway replica binds the requests its citizens are watching."""
+    await commit_events(database_url, [("ROP-2026-000001-1", STATUS_CHANGED, 1),
+                                       ("MOH-2026-000001-2", STATUS_CHANGED, 2)])
+    bus = connect_bus(broker_url, name="test")
+    await bus.start()
+    await bus.declare([])
+    engine = engine_for(database_url)
+    try:
+        every, watched = Recorder(), Recorder()
+        run = uuid.uuid4().hex[:8]
+        await bus.consume(QueueSpec(f"test.status.{run}", (Binding(EVENTS, STATUS_CHANGED),), dead_letters=False,
+                                    exclusive=True), every, acknowledged=False)
+        watcher = await bus.consume(QueueSpec(f"test.watch.{run}", dead_letters=False, exclusive=True), watched,
+                                    acknowledged=False)
+        await watcher.bind(EVENTS, subject_key(STATUS_CHANGED, "ROP-2026-000001-1"))
+        assert await OutboxRelay(engine, outbox, bus, "tests").publish_pending() == 2
+
+        async def both_arrived() -> bool:
+            return len(every.seen) == 2
+
+        await eventually(both_arrived)
+        await asyncio.sleep(0.3)
+        assert [(d.envelope.subject, d.routing_key) for d in watched.seen] == [("ROP-2026-000001-1", STATUS_CHANGED)]
     finally:
         await bus.close()
         await engine.dispose()

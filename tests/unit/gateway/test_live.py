@@ -13,16 +13,17 @@ import pytest
 import uvicorn
 from asgi_lifespan import LifespanManager
 
+from services.gateway.adapters.live_hub import LiveHub
 from services.gateway.app import live_queue
 from services.gateway.handlers import relay_status_changed
 from services.gateway.handlers.live import live_updates
 from shared.auth import Identity
-from shared.bus import Delivery, Envelope, Rejected, connect_bus
-from shared.bus.topology import EVENTS
+from shared.bus import Consumer, Delivery, Envelope, Rejected, connect_bus
+from shared.bus.topology import EVENTS, STATUS_CHANGED, also_routed
 from shared.contracts.requests import RequestStatusChanged
 from tests.unit.gateway.conftest import Portal, start_portal
 
-ROUTING_KEY = "requests.request.status_changed"
+ROUTING_KEY = STATUS_CHANGED
 
 
 def status_changed(tracking_number: str, citizen: str, status: str = "in_review") -> Envelope:
@@ -54,10 +55,15 @@ async def served(portal_app: object) -> AsyncIterator[str]:
         await task
 
 
-def test_each_gateway_replica_listens_on_its_own_exclusive_queue() -> None:
+async def published(url: str, envelope: Envelope) -> None:
+    """As the requests service's outbox relay publishes a status change."""
+    await connect_bus(url).publish(envelope, EVENTS, ROUTING_KEY, also_to=also_routed(ROUTING_KEY, envelope.subject))
+
+
+def test_each_gateway_replica_listens_on_its_own_exclusive_queue_bound_to_nothing_until_someone_watches() -> None:
     first, second = live_queue(), live_queue()
     assert first.exclusive and first.name != second.name
-    assert [(b.exchange, b.routing_key) for b in first.bindings] == [(EVENTS, ROUTING_KEY)]
+    assert first.bindings == ()
     assert first.arguments()["x-overflow"] == "drop-head"  # a slow replica never blocks the requests service
 
 
@@ -66,12 +72,12 @@ async def test_a_status_change_on_the_bus_reaches_only_the_owning_citizens_open_
     url = f"memory://gateway-{uuid.uuid4().hex[:8]}"
     app, _ = await start_portal(keypair, amqp_url=url)
     hub = app.state.deps.live
-    async with LifespanManager(app):
-        with hub.watch("ROP-2026-000001-X", "12345678") as mine, hub.watch("ROP-2026-000001-X", "99999999") as other:
-            await connect_bus(url).publish(status_changed("ROP-2026-000001-X", "12345678"), EVENTS, ROUTING_KEY)
-            update = await asyncio.wait_for(mine.get(), timeout=5)
-            await asyncio.sleep(0.1)
-            assert other.empty()
+    async with (LifespanManager(app), hub.watch("ROP-2026-000001-X", "12345678") as mine,
+                hub.watch("ROP-2026-000001-X", "99999999") as other):
+        await published(url, status_changed("ROP-2026-000001-X", "12345678"))
+        update = await asyncio.wait_for(mine.get(), timeout=5)
+        await asyncio.sleep(0.1)
+        assert other.empty()
     assert (update["status"], update["note"]) == ("in_review", "Checked")
     assert "12345678" not in json.dumps(update)  # the page learns the status, never the civil number
     assert hub.watching("ROP-2026-000001-X") == 0
@@ -84,7 +90,7 @@ async def test_a_status_change_nobody_on_this_replica_watches_is_not_even_read(p
                                    data={"tracking_number": number, "status": "no such status"}, subject=number),
                           ROUTING_KEY, "gateway.live.test")
     await relay_status_changed(unreadable, deps)  # not validated, so not refused either
-    with deps.live.watch(number, "12345678") as page:
+    async with deps.live.watch(number, "12345678") as page:
         with pytest.raises(Rejected):
             await relay_status_changed(unreadable, deps)
         await relay_status_changed(Delivery(status_changed(number, "12345678"), ROUTING_KEY, "gateway.live.test"),
@@ -105,7 +111,7 @@ async def test_the_events_stream_sends_the_current_status_then_each_change(keypa
             lines = stream.aiter_lines()
             first = await anext_data(lines)
             assert (first["status"], first["initial"]) == ("submitted", True)
-            await connect_bus(url).publish(status_changed(number, "12345678", "approved"), EVENTS, ROUTING_KEY)
+            await published(url, status_changed(number, "12345678", "approved"))
             second = await asyncio.wait_for(anext_data(lines), timeout=5)
     assert (second["tracking_number"], second["status"]) == (number, "approved")
 
@@ -166,3 +172,71 @@ async def test_a_change_made_while_the_stream_reads_the_current_status_is_still_
     assert (first["status"], first["initial"]) == ("submitted", True)  # type: ignore[index]
     assert second is not None and second["status"] == "received"
     assert hub.watching(number) == 0
+
+
+class RecordingConsumer(Consumer):
+    """The live queue's consumer: what was bound and unbound, in order; an unbind may be held up, a bind refused."""
+
+    def __init__(self) -> None:
+        self.calls: list[str] = []
+        self.refuse_binds = 0
+        self.unbinding = asyncio.Event()
+        self.unbinding.set()
+
+    async def cancel(self) -> None:
+        pass
+
+    async def bind(self, exchange: str, routing_key: str) -> None:
+        if self.refuse_binds:
+            self.refuse_binds -= 1
+            raise ConnectionError("the broker is away")
+        self.calls.append(f"bind {exchange} {routing_key}")
+
+    async def unbind(self, exchange: str, routing_key: str) -> None:
+        await self.unbinding.wait()
+        self.calls.append(f"unbind {exchange} {routing_key}")
+
+
+def create_hub() -> tuple[LiveHub, RecordingConsumer]:
+    hub, consumer = LiveHub(), RecordingConsumer()
+    hub.listen_through(consumer)
+    return hub, consumer
+
+
+async def test_a_replica_hears_a_requests_changes_from_its_first_watcher_until_its_last_one_leaves() -> None:
+    hub, consumer = create_hub()
+    key = f"{EVENTS} {ROUTING_KEY}.ROP-2026-000001-X"
+    async with hub.watch("ROP-2026-000001-X", "12345678"):
+        async with hub.watch("ROP-2026-000001-X", "12345678"):
+            assert consumer.calls == [f"bind {key}"]
+        assert consumer.calls == [f"bind {key}"]  # one tab closed, the other still open
+        assert hub.watching("ROP-2026-000001-X") == 1
+    assert consumer.calls == [f"bind {key}", f"unbind {key}"]
+    assert hub.watching("ROP-2026-000001-X") == 0
+
+
+async def test_a_page_opened_while_the_last_one_is_being_unbound_is_bound_again_after_it() -> None:
+    hub, consumer = create_hub()
+    key = f"{EVENTS} {ROUTING_KEY}.ROP-2026-000001-X"
+    consumer.unbinding.clear()
+    first = hub.watch("ROP-2026-000001-X", "12345678")
+    await first.__aenter__()
+    leaving = asyncio.create_task(first.__aexit__(None, None, None))
+    await asyncio.sleep(0.01)
+    opening = asyncio.create_task(hub.watch("ROP-2026-000001-X", "12345678").__aenter__())
+    await asyncio.sleep(0.01)
+    consumer.unbinding.set()
+    page = await opening
+    await leaving
+    assert consumer.calls == [f"bind {key}", f"unbind {key}", f"bind {key}"]
+    assert hub.publish("ROP-2026-000001-X", "12345678", {"status": "approved"}) == 1
+    assert page.get_nowait() == {"status": "approved"}
+
+
+async def test_a_binding_the_broker_refuses_leaves_the_page_open_and_the_next_watcher_binds() -> None:
+    hub, consumer = create_hub()
+    consumer.refuse_binds = 1
+    async with hub.watch("ROP-2026-000001-X", "12345678"):
+        assert consumer.calls == []
+    async with hub.watch("ROP-2026-000001-X", "12345678"):
+        assert consumer.calls == [f"bind {EVENTS} {ROUTING_KEY}.ROP-2026-000001-X"]

@@ -22,11 +22,11 @@ class FlakyBroker(InMemoryBus):
         self.failures = failures
 
     async def publish(self, envelope: Envelope, exchange: str, routing_key: str, *,
-                      user_id: str | None = None) -> None:
+                      user_id: str | None = None, also_to: tuple[str, ...] = ()) -> None:
         if self.failures:
             self.failures -= 1
             raise PublishFailed("the broker is restarting")
-        await super().publish(envelope, exchange, routing_key, user_id=user_id)
+        await super().publish(envelope, exchange, routing_key, user_id=user_id, also_to=also_to)
 
 
 def create_submitted(tracking_number: str = "ROP-2026-000001-Q") -> Envelope:

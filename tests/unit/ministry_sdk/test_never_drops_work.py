@@ -102,10 +102,10 @@ class ReconnectingBroker(InMemoryBus):
         return self.connected and await super().is_ready()
 
     async def publish(self, envelope: Envelope, exchange: str, routing_key: str, *,
-                      user_id: str | None = None) -> None:
+                      user_id: str | None = None, also_to: tuple[str, ...] = ()) -> None:
         if not self.connected:
             raise PublishFailed("ChannelInvalidStateError")
-        await super().publish(envelope, exchange, routing_key, user_id=user_id)
+        await super().publish(envelope, exchange, routing_key, user_id=user_id, also_to=also_to)
 
 
 async def test_a_status_goes_out_as_soon_as_the_connection_is_back_not_after_the_grown_backoff() -> None:
@@ -131,10 +131,10 @@ class SlowConfirms(InMemoryBus):
         self.confirm = asyncio.Event()
 
     async def publish(self, envelope: Envelope, exchange: str, routing_key: str, *,
-                      user_id: str | None = None) -> None:
+                      user_id: str | None = None, also_to: tuple[str, ...] = ()) -> None:
         self.in_flight.append(f"{envelope.subject} {envelope.data['status']}")
         await self.confirm.wait()
-        await super().publish(envelope, exchange, routing_key, user_id=user_id)
+        await super().publish(envelope, exchange, routing_key, user_id=user_id, also_to=also_to)
 
 
 async def test_different_requests_statuses_wait_for_their_confirms_together_and_each_requests_keep_their_order(

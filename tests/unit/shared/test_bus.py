@@ -7,7 +7,16 @@ import pytest
 from shared.bus import Delivery, Envelope, MalformedEnvelope, PublishFailed, Rejected
 from shared.bus.memory import InMemoryBus
 from shared.bus.ports import REASON_HEADER
-from shared.bus.topology import DEAD_LETTERS, EVENTS, Binding, QueueSpec, ministry_inbox, topic_matches
+from shared.bus.topology import (
+    DEAD_LETTERS,
+    EVENTS,
+    STATUS_CHANGED,
+    Binding,
+    QueueSpec,
+    also_routed,
+    ministry_inbox,
+    topic_matches,
+)
 from tests.integration.bus.helpers import eventually
 
 
@@ -46,6 +55,38 @@ async def test_the_in_memory_bus_refuses_what_rabbitmq_would_refuse() -> None:
     await bus.publish(Envelope(type="t.v1", source="/x", data={}), EVENTS, "a.b")
     with pytest.raises(PublishFailed):
         await bus.publish(Envelope(type="t.v1", source="/x", data={}), EVENTS, "a.b")
+
+
+def test_only_status_changes_are_also_routed_by_their_request() -> None:
+    assert also_routed(STATUS_CHANGED, "ROP-2026-000042-7") == (f"{STATUS_CHANGED}.ROP-2026-000042-7",)
+    assert also_routed(STATUS_CHANGED, None) == ()
+    assert also_routed("requests.submissions.counted", "ROP-2026-000042-7") == ()
+
+
+async def test_the_in_memory_bus_routes_by_a_messages_other_keys_once_per_queue_as_rabbitmq_does() -> None:
+    bus = InMemoryBus()
+    everything = QueueSpec(f"all-{uuid.uuid4()}", (Binding(EVENTS, "a.#"),))
+    watcher = QueueSpec(f"watch-{uuid.uuid4()}", dead_letters=False, exclusive=True)
+    seen: dict[str, list[str]] = {everything.name: [], watcher.name: []}
+
+    def recorder(queue: str):  # type: ignore[no-untyped-def]
+        async def record(delivery: Delivery) -> None:
+            seen[queue].append(f"{delivery.envelope.data['n']} {delivery.routing_key}")
+        return record
+
+    await bus.consume(everything, recorder(everything.name))
+    consumer = await bus.consume(watcher, recorder(watcher.name), acknowledged=False)
+    await consumer.bind(EVENTS, "a.changed.X")
+    await bus.publish(Envelope(type="t.v1", source="/x", data={"n": 1}), EVENTS, "a.changed", also_to=("a.changed.X",))
+    await bus.publish(Envelope(type="t.v1", source="/x", data={"n": 2}), EVENTS, "a.changed", also_to=("a.changed.Y",))
+    await consumer.unbind(EVENTS, "a.changed.X")
+    await bus.publish(Envelope(type="t.v1", source="/x", data={"n": 3}), EVENTS, "a.changed", also_to=("a.changed.X",))
+
+    async def all_seen() -> bool:
+        return len(seen[everything.name]) == 3
+
+    await eventually(all_seen)
+    assert seen == {everything.name: ["1 a.changed", "2 a.changed", "3 a.changed"], watcher.name: ["1 a.changed"]}
 
 
 async def test_the_in_memory_bus_dead_letters_rejections_and_repeated_failures() -> None:
