@@ -137,7 +137,9 @@ def _round(value: float, places: int) -> float:
 
 
 def rate(part: int, whole: int) -> float | None:
-    return None if whole == 0 else _round(part / whole, 4)
+    """part / whole to four places, a half rounded up: in integers, exactly as _round of the quotient would give it
+    (a Decimal made for each of a report's few hundred rates was a fifth of the report's CPU)."""
+    return None if whole == 0 else (2 * part * 10_000 + whole) // (2 * whole) / 10_000
 
 
 def nearest_rank(values: Sequence[float], percentile: float) -> float:
@@ -268,6 +270,9 @@ COUNTS = ("started", "completed", "cancelled", "online_completed", "decided", "o
 
 
 def add_histograms(a: Histogram, b: Histogram) -> Histogram:
+    """The sum, a new list or one of the two (histograms are never changed in place)."""
+    if not a or not b:
+        return a or b
     if len(a) < len(b):
         a, b = b, a
     return [*map(operator.add, a, b), *a[len(b):]]
@@ -288,6 +293,13 @@ class Rollup:
         self.tenths = add_histograms(self.tenths, tenths)
         online = counts.get("online_completed", 0)
         if online:
+            self.online_by_service[service] = self.online_by_service.get(service, 0) + online
+
+    def merge(self, other: "Rollup") -> None:
+        for metric, value in other.counts.items():
+            self.counts[metric] = self.counts.get(metric, 0) + value
+        self.tenths = add_histograms(self.tenths, other.tenths)
+        for service, online in other.online_by_service.items():
             self.online_by_service[service] = self.online_by_service.get(service, 0) + online
 
 

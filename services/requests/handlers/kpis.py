@@ -70,10 +70,13 @@ def _summarise(period: Period, sums: list[ServiceRollup], channels: list[Channel
                    | {s.service: s.ministry for s in sums})
     per_service: dict[str, Rollup] = {slug: Rollup() for slug in ministry_of}
     per_ministry: dict[str, Rollup] = {code: Rollup() for code in ministry_of.values()}
-    totals = Rollup()
     for s in sums:
-        for rollup in (per_service[s.service], per_ministry[s.ministry], totals):
+        for rollup in (per_service[s.service], per_ministry[s.ministry]):
             rollup.add(s.service, s.counts, s.tenths)
+    # The ministries' sums summed: a dozen histograms added, not every service's again.
+    totals = Rollup()
+    for rollup in per_ministry.values():
+        totals.merge(rollup)
     services = []
     for slug, rollup in sorted(per_service.items()):
         record = records.get(slug)

@@ -13,6 +13,7 @@ from services.requests.domain.kpis import (
     compute,
     group,
     nearest_rank,
+    rate,
 )
 from services.requests.store.kpi_rollups import merged, pack, unpack
 
@@ -40,6 +41,11 @@ def test_the_median_of_an_even_count_is_the_mean_of_the_middle_two_and_p90_is_a_
     kpis = compute(facts, {}, JANUARY)
     assert (kpis.median_processing_days, kpis.p90_processing_days) == (3.0, 10.0)
     assert nearest_rank([float(n) for n in range(1, 21)], 90) == 18.0
+
+
+def test_a_rate_is_given_to_four_places_with_a_half_rounded_up() -> None:
+    assert [rate(2469, 20_000), rate(2471, 20_000), rate(1, 3), rate(2, 3), rate(7, 7), rate(0, 5), rate(1, 0)] == \
+        [0.1235, 0.1236, 0.3333, 0.6667, 1.0, 0.0, None]
 
 
 def test_completion_rate_counts_only_requests_started_in_the_period() -> None:
