@@ -65,7 +65,7 @@ TEST_WORKERS ?= 3
 # one): both must pass, and the linters' findings are printed after the tests'.
 test: setup tools browser-deps validator-deps local-services
 	@$(MAKE) --no-print-directory lint > .lint.log 2>&1 & lint=$$!; \
-	$(VENV)/bin/pytest -q -rs --timeout=300 -n $(TEST_WORKERS) --dist loadgroup tests; tests=$$?; \
+	$(VENV)/bin/pytest -q -rfEs --timeout=300 -n $(TEST_WORKERS) --dist loadgroup tests; tests=$$?; \
 	wait $$lint; linted=$$?; cat .lint.log; rm -f .lint.log; \
 	test $$tests = 0 -a $$linted = 0
 

@@ -250,10 +250,9 @@ async def test_a_dead_relay_trips_the_breaker_sms_goes_on_and_email_recovers_onc
             return email if email["trips"] >= 1 else None
 
         tripped = await eventually(email_breaker)
-        started = time.monotonic()
+        # The relay stays dead until the SMS is delivered: an SMS held behind e-mail's retries never would be.
         await publish(app, envelope_of(create_status_change(citizen=SALIM, tracking_number="MOH-2025-000200-S")))
         await wait_for_deliveries(client, salim, {"inbox": "delivered", "sms": "delivered"})
-        sms_seconds = time.monotonic() - started
         while_dead = {i["tracking_number"]: i["deliveries"][1]["status"]
                       for i in (await inbox_of(client, aisha))["items"]}
 
@@ -266,7 +265,6 @@ async def test_a_dead_relay_trips_the_breaker_sms_goes_on_and_email_recovers_onc
             relay.stop()
 
     assert tripped["provider"] == "smtp"
-    assert sms_seconds < 1.0
     assert set(while_dead.values()) <= {"queued", "failed_temporarily"}
     assert len(relay.received) == 3
     assert recovered is not None and recovered["state"] == "closed"
@@ -282,7 +280,8 @@ async def test_a_relay_that_hangs_holds_up_only_email(
 
     blackhole = await asyncio.start_server(accept_and_say_nothing, "127.0.0.1", 0)
     port = blackhole.sockets[0].getsockname()[1]
-    settings = fast_settings(database_url, public_key, port, smtp_timeout_seconds=1.5)
+    timeout = 3.0
+    settings = fast_settings(database_url, public_key, port, smtp_timeout_seconds=timeout)
     try:
         async with running(settings, sms=sms) as (app, client):
             aisha, salim = as_citizen(signer), as_citizen(signer, SALIM)
@@ -305,7 +304,8 @@ async def test_a_relay_that_hangs_holds_up_only_email(
             writer.close()
         blackhole.close()
 
-    assert sms_seconds < 0.75  # half the SMTP timeout: it did not wait behind the hanging email
+    # Sooner than the hanging email could time out, and while it still hung: it did not wait behind it.
+    assert sms_seconds < timeout
     assert email_meanwhile == "queued"
 
 
