@@ -1,6 +1,7 @@
 """The daily and monthly KPI rollups: one row per service and day (or month), its processing-time histogram
 packed in one value; any period is a sum of whole months and days."""
 import functools
+import operator
 import sys
 from array import array
 from collections.abc import Iterable, Mapping
@@ -8,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import Select, Table, and_, bindparam, delete, func, literal, select, union_all, update
+from sqlalchemy import CompoundSelect, Table, and_, bindparam, delete, func, literal, select, union_all, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql.expression import Executable
@@ -31,23 +32,26 @@ from services.requests.store.tables import (
     requests,
 )
 from shared.db import UnitOfWork
+from shared.logging import get_logger
 
-# A packed histogram's integers: 32-bit, little-endian whatever the machine.
-INT32 = "i"
-assert array(INT32).itemsize == 4
+log = get_logger(__name__)
+
+# A day's histogram is packed as (bucket, count) pairs of 32-bit integers: a day has a few dozen completions. A
+# month's is dense, a 64-bit count per bucket from 0 to its last, so that a period's months are summed as big
+# integers: each addition adds every bucket in C, where adding them pair by pair was most of a year's report (the
+# serving process keeps numpy out of memory). Both little-endian whatever the machine.
+INT32, UINT64 = "i", "Q"
+assert array(INT32).itemsize == 4 and array(UINT64).itemsize == 8
 
 
-def _integers(packed: bytes) -> "array[int]":
-    values = array(INT32, packed)
+def _integers(packed: bytes, code: str = INT32) -> "array[int]":
+    values = array(code, packed)
     if sys.byteorder == "big":
         values.byteswap()
     return values
 
 
-def pack(histogram: Mapping[int, int]) -> bytes | None:
-    """A histogram as (bucket, count) pairs of little-endian 32-bit integers, buckets ascending, zeros left out;
-    None when empty."""
-    values = array(INT32, [n for bucket, count in sorted(histogram.items()) if count for n in (bucket, count)])
+def _packed(values: "array[int]") -> bytes | None:
     if not values:
         return None
     if sys.byteorder == "big":
@@ -55,19 +59,45 @@ def pack(histogram: Mapping[int, int]) -> bytes | None:
     return values.tobytes()
 
 
+def pack(histogram: Mapping[int, int]) -> bytes | None:
+    """A day's histogram as (bucket, count) pairs, buckets ascending, zeros left out; None when empty."""
+    return _packed(array(INT32, [n for bucket, count in sorted(histogram.items()) if count for n in (bucket, count)]))
+
+
 def unpack(packed: bytes | None) -> dict[int, int]:
     values = _integers(packed or b"")
     return dict(zip(values[::2], values[1::2], strict=True))
 
 
-def merged(packed: list[bytes], less: list[bytes] | None = None) -> Histogram:
-    """The dense sum of packed histograms, less the sum of `less`: one pass over their pairs."""
-    plus, minus = _integers(b"".join(packed)), _integers(b"".join(less or []))
-    top = max(max(plus[::2], default=-1), max(minus[::2], default=-1))
+def pack_dense(histogram: Mapping[int, int]) -> bytes | None:
+    """A month's histogram as a count per bucket up to its last non-zero one; None when empty. A count can only be
+    below zero in rollups that disagree with the requests (`rebuild` recounts them): it is kept as zero."""
+    top = max((bucket for bucket, count in histogram.items() if count), default=-1)
     dense = [0] * (top + 1)
-    for values, sign in ((plus, 1), (minus, -1)):
-        for bucket, count in zip(values[::2], values[1::2], strict=True):
-            dense[bucket] += sign * count
+    for bucket, count in histogram.items():
+        if count > 0:
+            dense[bucket] = count
+        elif count < 0:
+            log.warning("kpi_rollup_count_below_zero", bucket=bucket, count=count)
+    return _packed(array(UINT64, dense))
+
+
+def unpack_dense(packed: bytes | None) -> dict[int, int]:
+    return {bucket: count for bucket, count in enumerate(_integers(packed or b"", UINT64)) if count}
+
+
+def merged(months: list[bytes], days: list[bytes] | None = None, less: list[bytes] | None = None) -> Histogram:
+    """The dense sum of whole months' histograms and of `days`, less `less` (days): the months' as one big integer
+    per month (64-bit buckets never carry into each other), the days' pair by pair."""
+    total = sum(int.from_bytes(month, "little") for month in months)
+    dense = _integers(total.to_bytes((total.bit_length() + 63) // 64 * 8, "little"), UINT64).tolist()
+    plus, minus = _integers(b"".join(days or [])), _integers(b"".join(less or []))
+    top = max(max(plus[::2], default=-1), max(minus[::2], default=-1))
+    dense += [0] * (top + 1 - len(dense))
+    for bucket, count in zip(plus[::2], plus[1::2], strict=True):
+        dense[bucket] += count
+    for bucket, count in zip(minus[::2], minus[1::2], strict=True):
+        dense[bucket] -= count
     return dense
 
 
@@ -104,10 +134,15 @@ def _collect(contributions: Iterable[Contribution], days: _Deltas, months: _Delt
                 delta.counts[c.metric] = delta.counts.get(c.metric, 0) + c.value
 
 
+# How each rollup packs its histograms: (pack, unpack) by its period column.
+FORMATS = {"day": (pack, unpack), "month": (pack_dense, unpack_dense)}
+
+
 def _rows(period: str, deltas: _Deltas, *, tenths: bool) -> list[dict[str, Any]]:
+    packer = FORMATS[period][0]
     return [{period: at, "service": service, "ministry": delta.ministry,
              **{metric: delta.counts.get(metric, 0) for metric in COUNTS},
-             **({"tenths": pack(delta.tenths)} if tenths else {})}
+             **({"tenths": packer(delta.tenths)} if tenths else {})}
             for (at, service), delta in sorted(deltas.items())]
 
 
@@ -143,14 +178,15 @@ class KpiRollups:
         await connection.execute(_upsert(connection.dialect.name, table, period), _rows(period, deltas, tenths=False))
         # The upsert above holds the row (PostgreSQL) or the database (SQLite) until commit, so the histogram is
         # read, merged and written back without a concurrent change in between.
+        packer, unpacker = FORMATS[period]
         for (at, service), delta in sorted(deltas.items()):
             if not any(delta.tenths.values()):
                 continue
             key = and_(table.c[period] == at, table.c.service == service)
-            histogram = unpack((await connection.execute(select(table.c.tenths).where(key))).scalar())
+            histogram = unpacker((await connection.execute(select(table.c.tenths).where(key))).scalar())
             for bucket, count in delta.tenths.items():
                 histogram[bucket] = histogram.get(bucket, 0) + count
-            await connection.execute(update(table).where(key).values(tenths=pack(histogram)))
+            await connection.execute(update(table).where(key).values(tenths=packer(histogram)))
 
     async def submissions(self, since: date | None = None) -> dict[str, int]:
         """Each service's requests so far (the monthly rollup's `started`, summed); with `since`, only the services
@@ -197,14 +233,15 @@ _Shape = tuple[tuple[str, int], ...]
 
 
 @functools.cache
-def _sums_statements(shape: _Shape, by_ministry: bool, by_service: bool) -> tuple[Select[Any], Select[Any]]:
-    """The two statements that sum a period of this shape ((rollup's period column, sign) per range of `_ranges`),
-    its dates, ministry and service bound when run. Built once per shape and scope (periods have thirteen shapes,
-    of one to four ranges): building and compiling the union per call cost more CPU than SQLite running it."""
+def _sums_statement(shape: _Shape, by_ministry: bool, by_service: bool) -> CompoundSelect[Any]:
+    """The rows that sum a period of this shape ((rollup's period column, sign) per range of `_ranges`), its dates,
+    ministry and service bound when run. Built once per shape and scope (periods have thirteen shapes, of one to
+    four ranges): building and compiling the union per call cost more CPU than SQLite running it."""
     parts = []
     for n, (period, sign) in enumerate(shape):
         table = kpi_months if period == "month" else kpi_days
-        part = select(table.c.service, table.c.ministry, table.c.tenths, literal(sign).label("sign"),
+        part = select(table.c.service, table.c.ministry, literal(sign).label("sign"),
+                      literal(period == "month").label("dense"), table.c.tenths,
                       *(table.c[m] for m in COUNTS)).where(table.c[period] >= bindparam(f"from_{n}"),
                                                            table.c[period] < bindparam(f"until_{n}"))
         if by_ministry:
@@ -212,33 +249,38 @@ def _sums_statements(shape: _Shape, by_ministry: bool, by_service: bool) -> tupl
         if by_service:
             part = part.where(table.c.service == bindparam("service"))
         parts.append(part)
-    rows = union_all(*parts).subquery()
-    # The counts summed by the database; the histograms' few rows merged here.
-    counts = select(rows.c.service, rows.c.ministry, *(func.sum(rows.c.sign * rows.c[m]).label(m) for m in COUNTS)
-                    ).group_by(rows.c.service, rows.c.ministry)
-    histograms = select(rows.c.service, rows.c.ministry, rows.c.sign, rows.c.tenths).where(rows.c.tenths.is_not(None))
-    return counts, histograms
+    return union_all(*parts)
+
+
+@dataclass
+class _Sums:
+    counts: list[int] = field(default_factory=lambda: [0] * len(COUNTS))
+    months: list[bytes] = field(default_factory=list)
+    days: list[bytes] = field(default_factory=list)
+    less: list[bytes] = field(default_factory=list)
 
 
 def sums_of(connection: Connection, period: Period, ministry: str | None = None, service: str | None = None
             ) -> list[ServiceRollup]:
-    """The period's sums per service, from at most a row per service and month or day (`_ranges`): two statements
-    whatever the period."""
+    """The period's sums per service, from at most a row per service and month or day (`_ranges`), in one statement
+    whatever the period: its rows summed here (summing them in the database was a second pass over the same rows,
+    and the longer one)."""
     ranges = _ranges(period)
-    counts_of, histograms_of = _sums_statements(
-        tuple(("month" if table is kpi_months else "day", sign) for table, _, _, sign in ranges),
-        ministry is not None, service is not None)
+    shape = tuple(("month" if table is kpi_months else "day", sign) for table, _, _, sign in ranges)
     values: dict[str, object] = {"ministry": ministry, "service": service}
     for n, (_, start, end, _) in enumerate(ranges):
         values[f"from_{n}"], values[f"until_{n}"] = start, end
-    counts = {(service_, ministry_): {m: int(v or 0) for m, v in zip(COUNTS, sums, strict=True)}
-              for service_, ministry_, *sums in connection.execute(counts_of, values)}
-    packed: dict[tuple[str, str, int], list[bytes]] = {}
-    for service_, ministry_, sign, tenths in connection.execute(histograms_of, values):
-        packed.setdefault((service_, ministry_, sign), []).append(tenths)
-    return [ServiceRollup(service_, ministry_, sums, merged(packed.get((service_, ministry_, 1), []),
-                                                           packed.get((service_, ministry_, -1), [])))
-            for (service_, ministry_), sums in counts.items()]
+    found: dict[tuple[str, str], _Sums] = {}
+    rows = connection.execute(_sums_statement(shape, ministry is not None, service is not None), values).all()
+    for service_, ministry_, sign, dense, tenths, *counts in rows:
+        sums = found.get((service_, ministry_))
+        if sums is None:
+            sums = found[service_, ministry_] = _Sums()
+        sums.counts[:] = map(operator.add if sign > 0 else operator.sub, sums.counts, counts)
+        if tenths is not None:
+            (sums.months if dense else sums.days if sign > 0 else sums.less).append(tenths)
+    return [ServiceRollup(service_, ministry_, dict(zip(COUNTS, sums.counts, strict=True)),
+                          merged(sums.months, sums.days, sums.less)) for (service_, ministry_), sums in found.items()]
 
 
 def _ranges(period: Period) -> list[tuple[Table, date, date, int]]:

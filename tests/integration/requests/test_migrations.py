@@ -11,6 +11,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
 from services.requests.store import MIGRATIONS, metadata
+from services.requests.store.kpi_rollups import pack, unpack_dense
 from shared.db import engine_for
 from shared.db.migrate import alembic_config, upgrade
 
@@ -72,3 +73,25 @@ async def test_requests_decided_before_the_upgrade_keep_their_decision_and_compl
         assert [str(v)[:10] for v in row] == ["2026-01-05", "2026-01-06"]
     finally:
         await engine.dispose()
+
+
+async def test_monthly_processing_times_kept_before_the_dense_revision_read_the_same_after_it_and_back(
+        database_url: str) -> None:
+    pairs = pack({2: 3, 40: 1, 7: 12})
+    engine = engine_for(database_url)
+    try:
+        async with engine.begin() as connection:
+            await connection.run_sync(_to, "c19b19e3081f", database_url)
+            await connection.execute(text("INSERT INTO kpi_months (month, service, ministry, tenths) VALUES "
+                                          "('2026-01-01', 's', 'rop', :tenths), ('2026-02-01', 's', 'rop', NULL)"),
+                                     {"tenths": pairs})
+        await upgrade(MIGRATIONS, database_url)
+        async with engine.begin() as connection:
+            months = (await connection.execute(text("SELECT tenths FROM kpi_months ORDER BY month"))).scalars().all()
+            await connection.run_sync(_down, "c19b19e3081f", database_url)
+            rolled_back = (await connection.execute(text("SELECT tenths FROM kpi_months ORDER BY month"))
+                           ).scalars().all()
+    finally:
+        await engine.dispose()
+    assert unpack_dense(months[0]) == {2: 3, 7: 12, 40: 1} and months[1] is None
+    assert [bytes(b) if b is not None else None for b in rolled_back] == [pairs, None]

@@ -15,7 +15,7 @@ from services.requests.domain.kpis import (
     nearest_rank,
     rate,
 )
-from services.requests.store.kpi_rollups import merged, pack, unpack
+from services.requests.store.kpi_rollups import merged, pack, pack_dense, unpack, unpack_dense
 
 JANUARY = Period(date(2026, 1, 1), date(2026, 1, 31))
 START = datetime(2026, 1, 5, 8, tzinfo=UTC)
@@ -90,9 +90,27 @@ def test_grouping_keeps_an_entry_for_a_service_without_any_activity() -> None:
 
 def test_a_processing_time_histogram_is_stored_as_little_endian_pairs_and_summed_back_over_a_period() -> None:
     packed = pack({3: 2, 1: 5, 7: 0})
-    assert packed == bytes.fromhex("01000000" "05000000" "03000000" "02000000"), "the rollups' stored format"
+    assert packed == bytes.fromhex("01000000" "05000000" "03000000" "02000000"), "the daily rollup's stored format"
     assert unpack(packed) == {1: 5, 3: 2}
     assert pack({}) is None and unpack(None) == {}
-    # A month's sums less the days outside the period, as `sums_of` reads them.
+    # A month less the days outside the period, as `sums_of` reads them.
     month, outside = [pack({1: 5, 3: 2}), pack({3: 1, 4: 6})], [pack({4: 2})]
-    assert merged([p for p in month if p], [p for p in outside if p]) == [0, 5, 0, 3, 4]
+    assert merged([], [p for p in month if p], [p for p in outside if p]) == [0, 5, 0, 3, 4]
+
+
+def test_a_months_histogram_is_stored_as_a_count_per_bucket_and_months_add_up_bucket_by_bucket() -> None:
+    packed = pack_dense({2: 3, 0: 1, 5: 0})
+    assert packed == bytes.fromhex("0100000000000000" "0000000000000000" "0300000000000000"), "the monthly format"
+    assert unpack_dense(packed) == {0: 1, 2: 3}
+    assert pack_dense({}) is None and pack_dense({4: 0}) is None and unpack_dense(None) == {}
+    # Counts far past 32 bits do not spill into the next bucket; days on either side are added or taken away.
+    big = 2**40 + 7
+    months = [pack_dense({0: big, 1: 2**32 - 1, 3: 1}), pack_dense({1: 1, 6: 2})]
+    days, less = [pack({7: 4})], [pack({3: 1, 6: 1})]
+    assert merged([m for m in months if m], [d for d in days if d], [d for d in less if d]) == [
+        big, 2**32, 0, 0, 0, 0, 1, 4]
+    assert merged([]) == []
+
+
+def test_a_months_count_below_zero_is_kept_as_zero() -> None:
+    assert unpack_dense(pack_dense({1: -2, 2: 5})) == {2: 5}
