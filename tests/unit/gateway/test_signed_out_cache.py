@@ -75,7 +75,9 @@ async def test_a_tokens_signature_is_checked_once_not_on_every_request(portal: P
 
 
 async def test_a_token_whose_identity_was_remembered_is_refused_once_it_expires(portal: Portal) -> None:
-    token = portal.app.state.deps.dev_idp.issue(DevSignIn(national_id="12345678", name="Aisha"), lifetime_seconds=1)
+    # Two seconds: "exp" is in whole seconds from a truncated now, so a one-second token had anywhere from a second to
+    # a few milliseconds left, and was at times refused before its first use.
+    token = portal.app.state.deps.dev_idp.issue(DevSignIn(national_id="12345678", name="Aisha"), lifetime_seconds=2)
     citizen = {"Authorization": f"Bearer {token}"}
     assert (await portal.client.get("/api/v1/requests", headers=citizen)).status_code == 200
     expires = jwt.decode(token, options={"verify_signature": False})["exp"]
