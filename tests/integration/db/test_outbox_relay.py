@@ -228,7 +228,8 @@ async def test_commits_right_behind_the_one_that_woke_the_relay_go_out_in_its_ba
     await commit_events(database_url, [])
     bus, recorder = await consuming(broker_url)
     engine = engine_for(database_url)
-    relay = OutboxRelay(engine, outbox, bus, "tests", poll_seconds=30, linger_seconds=0.3)
+    # A linger far longer than two commits take even on a loaded machine (0.3 s was at times too short).
+    relay = OutboxRelay(engine, outbox, bus, "tests", poll_seconds=30, linger_seconds=2.0)
     published: list[int] = []
     publish_batch = relay._publish_batch
 

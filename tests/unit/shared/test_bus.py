@@ -162,7 +162,7 @@ async def test_a_lingering_batch_handler_gets_deliveries_published_one_by_one_in
     async def handler(deliveries: list[Delivery]) -> None:
         batches.append([d.envelope.data["n"] for d in deliveries])
 
-    await bus.consume_in_batches(queue, handler, prefetch=4, linger=0.5)
+    await bus.consume_in_batches(queue, handler, prefetch=4, linger=2.0)
     for n in range(10):
         await bus.publish(Envelope(type="t.v1", source="/x", data={"n": n}), EVENTS, "a.b")
         await asyncio.sleep(0.01)
