@@ -172,13 +172,14 @@ async def test_a_head_answer_has_no_body_and_its_connection_serves_the_next_call
 async def test_a_service_that_goes_quiet_is_a_read_timeout_and_its_connection_is_dropped() -> None:
     async def quiet_once(call: Call, writer: asyncio.StreamWriter) -> bool:
         if call.target == "/slow":
-            await asyncio.sleep(1.0)
+            await asyncio.sleep(2.0)
         writer.write(OK)
         await writer.drain()
         return True
 
     async with scripted(quiet_once) as service:
-        upstream = client(service.url, read_timeout=0.2)
+        # Room for /fast to answer on a loaded machine; /slow stays quiet four times as long.
+        upstream = client(service.url, read_timeout=0.5)
         with pytest.raises(ReadTimeout):
             await upstream.request("GET", "/slow")
         after = await upstream.request("GET", "/fast")
@@ -189,18 +190,19 @@ async def test_a_service_that_goes_quiet_is_a_read_timeout_and_its_connection_is
 
 async def test_an_answer_that_keeps_coming_is_not_cut_off_by_the_read_timeout() -> None:
     async def trickle(call: Call, writer: asyncio.StreamWriter) -> bool:
-        writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n")
-        for byte in b"slow!":
-            await asyncio.sleep(0.1)
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\n")
+        for byte in b"slow!!":
+            await asyncio.sleep(0.2)
             writer.write(bytes([byte]))
             await writer.drain()
         return True
 
     async with scripted(trickle) as service:
-        upstream = client(service.url, read_timeout=0.25)
+        # Each byte well within the read timeout, the whole answer twice as long as it.
+        upstream = client(service.url, read_timeout=0.6)
         answer = await upstream.request("GET", "/x")
         await upstream.aclose()
-    assert answer.content == b"slow!"
+    assert answer.content == b"slow!!"
 
 
 async def test_a_service_that_hangs_up_without_answering_is_a_protocol_error() -> None:
