@@ -76,9 +76,7 @@ async def create_requests(uow: RequestsUnitOfWork, new: Sequence[NewRequest]) ->
     committed: a few statements however many there are."""
     if not new:
         return []
-    numbers: dict[tuple[str, int], int] = {}
-    for (ministry, year), count in sorted(collections.Counter((n.service.ministry, n.at.year) for n in new).items()):
-        numbers[ministry, year] = await uow.requests.next_sequences(ministry, year, count)
+    numbers = await uow.requests.take_numbers(collections.Counter((n.service.ministry, n.at.year) for n in new))
     rows, traces = [], []
     for n in new:
         service, citizen = n.service, n.citizen

@@ -21,7 +21,7 @@ from shared.db import DatabaseBusy
 from shared.db.engine import writer_for
 from tests.factories import create_citizen
 from tests.integration.bus.helpers import eventually
-from tests.integration.requests.helpers import Harness
+from tests.integration.requests.helpers import Harness, create_service_record
 
 TOGETHER = 12
 
@@ -184,3 +184,64 @@ async def test_each_submission_made_together_carries_its_own_trace_onto_the_mini
 
     await eventually(all_queued)
     assert {number: carried[number] for number in sent} == sent
+
+
+async def test_submissions_to_several_ministries_together_are_numbered_from_each_ministrys_year_in_one_statement(
+        harness: Harness) -> None:
+    services = [create_service_record()] * 3 + [create_service_record("register-clinic", "moh")] * 2 + [
+        create_service_record("hire-worker", "mol")]
+    for service in services[3::2]:
+        await harness.publish_service(service)
+    assert (await harness.submit()).status_code == 201  # the police's year has begun; the others' have not
+    deps = deps_of(harness)
+    at = deps.clock()
+    drafts = []
+    for n, service in enumerate(services):
+        drafts.append(Submission(NewRequest(service, {"licence": f"L-{n:04d}"}, create_citizen(f"7100{n:04d}"), at,
+                                            at)))
+    taken: list[str] = []
+
+    def statement(connection: Any, cursor: Any, sql: str, *_: Any) -> None:
+        if "tracking_sequences" in sql:
+            taken.append(sql)
+
+    engine = harness.app.state.runtime.engine
+    watched = [engine.sync_engine] + [writer for writer in [writer_for(engine)] if writer is not None]
+    for each in watched:
+        event.listen(each, "before_cursor_execute", statement)
+    deadline = asyncio.get_running_loop().time() + deps.submission_deadline_seconds
+    try:
+        with commits_making_requests(engine) as commits:
+            made = await asyncio.gather(*(deps.submissions.write(draft, deadline) for draft in drafts))
+    finally:
+        for each in watched:
+            event.remove(each, "before_cursor_execute", statement)
+
+    assert len(commits) == 1 and len(taken) == 1
+    by_ministry: dict[str, list[str]] = {}
+    for m in made:
+        ministry, _, sequence, _ = m.tracking_number.split("-")
+        by_ministry.setdefault(ministry, []).append(sequence)
+    assert {ministry: sorted(sequences) for ministry, sequences in by_ministry.items()} == {
+        "ROP": ["000002", "000003", "000004"], "MOH": ["000001", "000002"], "MOL": ["000001"]}
+
+
+async def test_two_replicas_beginning_a_ministrys_year_at_the_same_moment_take_numbers_that_do_not_overlap(
+        harness: Harness) -> None:
+    deps = deps_of(harness)
+    began = asyncio.Event()
+
+    async def take(count: int, first: bool) -> range:
+        async with deps.uow() as uow:
+            if not first:
+                await began.wait()
+            numbers = await uow.requests.take_numbers({("moh", 2031): count})
+            if first:
+                began.set()
+                await asyncio.sleep(0.3)  # the other replica's statement now waits on this uncommitted year
+            await uow.commit()
+        return range(numbers["moh", 2031], numbers["moh", 2031] + count)
+
+    first, second = await asyncio.gather(take(2, first=True), take(3, first=False))
+
+    assert (list(first), list(second)) == ([1, 2], [3, 4, 5])

@@ -1,5 +1,6 @@
 """The requests themselves: made, moved, read by their citizen and by their ministry's queue."""
 
+import functools
 from collections.abc import Mapping
 from dataclasses import replace
 from datetime import datetime
@@ -7,8 +8,9 @@ from functools import partial
 from typing import Any
 
 from sqlalchemy import bindparam, func, select, tuple_, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.sql import Executable
 
 from services.requests.domain import AWAITING_DECISION
 from services.requests.domain.kpis import RequestFacts, change
@@ -35,12 +37,8 @@ _MINE = (select(requests, ratings.c.score, ratings.c.comment, ratings.c.rated_at
          .where(requests.c.citizen == bindparam("citizen"))
          .order_by(requests.c.submitted_at.desc()).limit(bindparam("limit")).offset(bindparam("offset")))
 _REQUEST_COLUMNS = tuple(requests.c.keys())
-# A submission batch's statements, built once: building the sequence's UPDATE ... RETURNING per batch cost more CPU
-# than SQLite running it (its operators, values and cache key).
-_BUMP_SEQUENCE = (update(sequences).where(sequences.c.ministry == bindparam("of_ministry"),
-                                          sequences.c.year == bindparam("of_year"))
-                  .values(last=sequences.c.last + bindparam("taken")).returning(sequences.c.last))
-_START_SEQUENCE = sequences.insert()
+# A submission batch's statements, built once: building them per batch cost more CPU than SQLite running them (their
+# operators, values and cache key).
 _ADD_REQUESTS = requests.insert()
 _ADD_HISTORY = history.insert()
 
@@ -70,6 +68,20 @@ def _timelines(connection: Connection, *, service: str, limit: int) -> list[list
     return list(timelines.values())
 
 
+@functools.cache
+def _take_numbers(dialect_name: str) -> Executable:
+    """Moves each (ministry, year) sequence on by `last` numbers, starting it if this is the year's first request, and
+    returns where each now stands. Run with every sequence a batch needs at once (executemany, which SQLAlchemy sends
+    as one multi-row statement since it returns rows), in sorted order: two replicas' batches lock the rows they share
+    in the same order, so they never wait on each other in a cycle."""
+    statement = (postgresql if dialect_name == "postgresql" else sqlite).insert(sequences)
+    taken: Executable = (statement
+                         .on_conflict_do_update(index_elements=["ministry", "year"],
+                                                set_={"last": sequences.c.last + statement.excluded.last})
+                         .returning(sequences.c.ministry, sequences.c.year, sequences.c.last))
+    return taken
+
+
 def _facts(row: Mapping[str, Any]) -> RequestFacts:
     return RequestFacts(row["service"], row["ministry"], row["status"], row["submitted_at"], row["due_on"],
                         row.get("decided_at"), row.get("completed_at"))
@@ -79,20 +91,15 @@ class Requests:
     def __init__(self, uow: UnitOfWork) -> None:
         self._uow = uow
 
-    async def next_sequences(self, ministry: str, year: int, count: int = 1) -> int:
-        """The first of `count` consecutive numbers taken from the ministry's year."""
+    async def take_numbers(self, wanted: Mapping[tuple[str, int], int]) -> dict[tuple[str, int], int]:
+        """For each (ministry, year), the first of the `count` consecutive numbers taken from it: one statement
+        however many ministries a batch of submissions spans (it was one per ministry, and two for a year's first)."""
+        if not wanted:
+            return {}
         connection = self._uow.connection
-        bumped = await connection.execute(_BUMP_SEQUENCE, {"of_ministry": ministry, "of_year": year, "taken": count})
-        value = bumped.scalar()
-        if value is not None:
-            return int(value) - count + 1
-        try:
-            async with connection.begin_nested():
-                await connection.execute(_START_SEQUENCE, {"ministry": ministry, "year": year, "last": count})
-            return 1
-        except IntegrityError:
-            # Another submission started this ministry's year at the same moment: take the next numbers.
-            return await self.next_sequences(ministry, year, count)
+        rows = await connection.execute(_take_numbers(connection.dialect.name), [
+            {"ministry": ministry, "year": year, "last": count} for (ministry, year), count in sorted(wanted.items())])
+        return {(r.ministry, r.year): r.last - wanted[r.ministry, r.year] + 1 for r in rows}
 
     async def add(self, rows: list[RequestRow], actor: str) -> None:
         """New requests, however many, in three statements and the KPI rollups' two."""
