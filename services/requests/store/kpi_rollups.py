@@ -146,16 +146,49 @@ def _rows(period: str, deltas: _Deltas, *, tenths: bool) -> list[dict[str, Any]]
             for (at, service), delta in sorted(deltas.items())]
 
 
-@functools.cache
-def _upsert(dialect_name: str, table: Table, period: str) -> Executable:
-    """Adds a row's counts to its period's, run once per row (executemany). Built once per table: its `excluded`
-    alias makes a Column per column of the table, 13 % of the requests service's CPU when built per submission."""
-    statement = (postgresql if dialect_name == "postgresql" else sqlite).insert(table)
+def _adding_counts(statement: postgresql.Insert | sqlite.Insert, table: Table, period: str) -> Executable:
+    """The insert, adding its counts to the period's row where there is one."""
     upsert: Executable = statement.on_conflict_do_update(
         index_elements=[period, "service"],
         set_={"ministry": statement.excluded.ministry,
               **{metric: table.c[metric] + statement.excluded[metric] for metric in COUNTS}})
     return upsert
+
+
+@functools.cache
+def _upsert(dialect_name: str, table: Table, period: str) -> Executable:
+    """Adds a row's counts to its period's, run once per row (executemany). Built once per table: its `excluded`
+    alias makes a Column per column of the table, 13 % of the requests service's CPU when built per submission."""
+    return _adding_counts((postgresql if dialect_name == "postgresql" else sqlite).insert(table), table, period)
+
+
+def _columns(period: str) -> list[str]:
+    return [period, "service", "ministry", *COUNTS]
+
+
+@functools.cache
+def adding_arrays(table: Table, period: str) -> Executable:
+    """PostgreSQL: `_upsert` for all the rows at once, each column bound as an array (`<period>_<column>`) and
+    unnested, so that it can be one part of a statement that writes other tables too (a submission batch's)."""
+    columns = _columns(period)
+    rows = select(*[func.unnest(bindparam(f"{period}_{column}", type_=postgresql.ARRAY(table.c[column].type)))
+                    for column in columns])
+    return _adding_counts(postgresql.insert(table).from_select(columns, rows), table, period)
+
+
+def counts_only(contributions: Iterable[Contribution]) -> dict[str, list[Any]] | None:
+    """What the contributions add to the day and month rollups, as the parameters of `adding_arrays` for both; None
+    if they move a histogram (KpiRollups.add does that), which a new request's never do."""
+    days: _Deltas = {}
+    months: _Deltas = {}
+    _collect(contributions, days, months)
+    if any(delta.tenths for deltas in (days, months) for delta in deltas.values()):
+        return None
+    arrays: dict[str, list[Any]] = {}
+    for period, deltas in (("day", days), ("month", months)):
+        rows = _rows(period, deltas, tenths=False)
+        arrays |= {f"{period}_{column}": [row[column] for row in rows] for column in _columns(period)}
+    return arrays
 
 
 class KpiRollups:
